@@ -1,0 +1,122 @@
+#include "runner.h"
+
+#include "models/executionmodel.h"
+#include "util/sysinfo.h"
+#include "workloads/localserver.h"
+
+namespace lab {
+
+void registerMetaTypes()
+{
+    qRegisterMetaType<lab::ExperimentSpec>();
+    qRegisterMetaType<lab::RunRecord>();
+    qRegisterMetaType<lab::ExperimentResult>();
+    qRegisterMetaType<lab::TaskResult>();
+}
+
+Runner::Runner(QObject *parent) : QObject(parent)
+{
+    registerMetaTypes();
+}
+
+void Runner::requestCancel()
+{
+    m_cancel.store(true);
+}
+
+void Runner::start(const ExperimentSpec &spec)
+{
+    run(spec);
+}
+
+ExperimentResult Runner::run(const ExperimentSpec &spec)
+{
+    const quint64 gen = ++m_generation;
+    m_cancel.store(false);
+    m_live.clear();
+
+    ExperimentResult result;
+    result.spec = spec;
+    result.machine = MachineInfo::current();
+
+    QString error;
+    QStringList models = resolveModels(spec, &error);
+    if (models.isEmpty() && error.isEmpty())
+        error = QStringLiteral("no model can run the %1 workload").arg(workloadKindName(spec.workload));
+    if (!error.isEmpty()) {
+        result.error = error;
+        Q_EMIT experimentFinished(gen, result);
+        return result;
+    }
+    // Sequential first: it is the baseline every other run's speedup refers to.
+    if (models.removeAll(QStringLiteral("sequential")) > 0)
+        models.prepend(QStringLiteral("sequential"));
+
+    LocalServer server;
+    QString hostPort;
+    if (spec.workload == WorkloadKind::Io && spec.io.usesLocalServer()) {
+        if (!server.start(&error)) {
+            result.error = QStringLiteral("cannot start the local HTTP server: %1").arg(error);
+            Q_EMIT experimentFinished(gen, result);
+            return result;
+        }
+        hostPort = server.hostPort();
+    }
+    const std::vector<TaskSpec> tasks = spec.makeTasks(hostPort);
+    const int runCount = int(models.size()) * spec.repetitions;
+    Q_EMIT experimentStarted(gen, runCount, int(tasks.size()));
+
+    double sequentialWall = -1;
+    int index = 0;
+    for (int rep = 0; rep < spec.repetitions && !m_cancel.load(); ++rep) {
+        for (const QString &id : std::as_const(models)) {
+            if (m_cancel.load())
+                break;
+            const ModelInfo *info = findModel(id);
+            RunRecord rec;
+            rec.model = id;
+            rec.repetition = rep;
+            rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
+            const QString unavailable = info->whyUnavailable();
+            m_live.setCurrentRun(index);
+            rec.t0 = monotonicSeconds();
+            Q_EMIT runStarted(gen, index, id, rec.workers, rec.t0);
+            const double serverCpu0 = server.isRunning() ? server.cpuSeconds() : 0;
+            if (!unavailable.isEmpty()) {
+                rec.error = unavailable;
+            } else {
+                RunContext ctx{spec, rec.workers, m_cancel, m_live, rec.t0};
+                std::unique_ptr<ExecutionModel> model = info->create();
+                model->run(tasks, ctx, rec);
+            }
+            rec.wall_s = monotonicSeconds() - rec.t0;
+            rec.cancelled = m_cancel.load();
+            rec.peak_rss_kb += peakRssKb();
+            if (server.isRunning())
+                rec.extra.insert(QStringLiteral("server_cpu_s"), server.cpuSeconds() - serverCpu0);
+            rec.finalize();
+            if (rec.tasks_total < int(tasks.size()) && !rec.cancelled && rec.error.isEmpty())
+                rec.error = QStringLiteral("%1 of %2 tasks produced no result")
+                                .arg(int(tasks.size()) - rec.tasks_total)
+                                .arg(tasks.size());
+            rec.tasks_total = std::max(rec.tasks_total, int(tasks.size()));
+            rec.tasks_failed = rec.tasks_total - rec.tasks_ok;
+            rec.verified = rec.verified && rec.tasks_failed == 0;
+            if (id == QLatin1String("sequential") && !rec.cancelled && rec.error.isEmpty() && sequentialWall < 0)
+                sequentialWall = rec.wall_s;
+            if (sequentialWall > 0 && !rec.cancelled && rec.wall_s > 0) {
+                rec.speedup = sequentialWall / rec.wall_s;
+                rec.efficiency = rec.speedup / std::max(1, rec.workers);
+            }
+            result.runs.push_back(rec);
+            Q_EMIT runFinished(gen, rec);
+            ++index;
+        }
+    }
+    result.cancelled = m_cancel.load();
+    result.computeSpeedups();
+    Q_EMIT experimentFinished(gen, result);
+    return result;
+}
+
+} // namespace lab

@@ -1,0 +1,75 @@
+#include "resultwriter.h"
+
+#include <QJsonDocument>
+#include <QSaveFile>
+
+namespace lab {
+
+namespace {
+
+QByteArray csvField(const QString &s)
+{
+    if (!s.contains(QLatin1Char(',')) && !s.contains(QLatin1Char('"')) && !s.contains(QLatin1Char('\n')))
+        return s.toUtf8();
+    QString q = s;
+    q.replace(QLatin1String("\""), QLatin1String("\"\""));
+    return "\"" + q.toUtf8() + "\"";
+}
+
+QByteArray num(double v, int prec = 6)
+{
+    return v < 0 ? QByteArray() : QByteArray::number(v, 'f', prec);
+}
+
+} // namespace
+
+QByteArray resultToJson(const ExperimentResult &result)
+{
+    return QJsonDocument(result.toJson()).toJson(QJsonDocument::Indented);
+}
+
+QByteArray runsToCsv(const std::vector<RunRecord> &runs)
+{
+    QByteArray out = "model,repetition,workers,wall_s,cpu_s,busy_cores,speedup,efficiency,tasks_total,tasks_ok,"
+                     "tasks_failed,verified,cancelled,worker_restarts,spawn_us_median,peak_rss_kb,ui_lag_p99_ms\n";
+    for (const RunRecord &r : runs) {
+        out += csvField(r.model) + ',' + QByteArray::number(r.repetition) + ',' + QByteArray::number(r.workers) + ','
+               + num(r.wall_s) + ',' + num(r.cpu_s) + ',' + num(r.busy_cores, 3) + ',' + num(r.speedup, 3) + ','
+               + num(r.efficiency, 3) + ',' + QByteArray::number(r.tasks_total) + ','
+               + QByteArray::number(r.tasks_ok) + ',' + QByteArray::number(r.tasks_failed) + ','
+               + (r.verified ? "true" : "false") + ',' + (r.cancelled ? "true" : "false") + ','
+               + QByteArray::number(r.worker_restarts) + ',' + num(r.spawn_us_median, 1) + ','
+               + QByteArray::number(qint64(r.peak_rss_kb)) + ',' + num(r.ui_lag_p99_ms, 2) + '\n';
+    }
+    return out;
+}
+
+QByteArray tasksToCsv(const std::vector<RunRecord> &runs)
+{
+    QByteArray out = "model,repetition,id,worker,start_s,end_s,cpu_start,cpu_end,ok,verified,attempts,compute_s,"
+                     "dispatch_s,url,status,bytes,error\n";
+    for (const RunRecord &r : runs) {
+        for (const TaskResult &t : r.tasks) {
+            out += csvField(r.model) + ',' + QByteArray::number(r.repetition) + ',' + QByteArray::number(t.id) + ','
+                   + QByteArray::number(t.worker) + ',' + num(t.start_s) + ',' + num(t.end_s) + ','
+                   + QByteArray::number(t.cpu_start) + ',' + QByteArray::number(t.cpu_end) + ','
+                   + (t.ok ? "true" : "false") + ',' + (t.verified ? "true" : "false") + ','
+                   + QByteArray::number(t.attempts) + ',' + num(t.compute_s) + ',' + num(t.dispatch_s) + ','
+                   + csvField(t.url) + ',' + QByteArray::number(t.httpStatus) + ','
+                   + QByteArray::number(t.bytes) + ',' + csvField(t.error) + '\n';
+        }
+    }
+    return out;
+}
+
+bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error)
+{
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size() || !f.commit()) {
+        *error = QStringLiteral("%1: cannot write: %2").arg(path, f.errorString());
+        return false;
+    }
+    return true;
+}
+
+} // namespace lab

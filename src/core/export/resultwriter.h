@@ -1,0 +1,15 @@
+#pragma once
+#include "experiment/runrecord.h"
+
+#include <QString>
+
+namespace lab {
+
+// The CLI's schema: JSON (ExperimentResult::toJson) and two CSV tables.
+QByteArray resultToJson(const ExperimentResult &result);
+QByteArray runsToCsv(const std::vector<RunRecord> &runs);    // one row per run
+QByteArray tasksToCsv(const std::vector<RunRecord> &runs);   // one row per task
+// Writes atomically (temp file + rename); false and *error on failure.
+bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error);
+
+} // namespace lab

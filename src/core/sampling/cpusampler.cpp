@@ -1,0 +1,68 @@
+#include "cpusampler.h"
+
+#include "util/sysinfo.h"
+
+#include <QFile>
+#include <algorithm>
+
+namespace lab {
+
+CpuSampler::CpuSampler(QObject *parent) : QObject(parent)
+{
+    qRegisterMetaType<lab::CpuSample>();
+    m_timer.setTimerType(Qt::PreciseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &CpuSampler::sampleNow);
+    setRateHz(m_rateHz);
+}
+
+void CpuSampler::setRateHz(double hz)
+{
+    m_rateHz = std::clamp(hz, 1.0, 50.0);
+    m_timer.setInterval(int(1000.0 / m_rateHz + 0.5));
+}
+
+void CpuSampler::setSourcePath(const QString &path)
+{
+    m_path = path;
+    m_previous.reset();
+}
+
+void CpuSampler::start()
+{
+    if (!m_previous)
+        sampleNow();  // prime: the first read has nothing to compare with
+    m_timer.start();
+}
+
+void CpuSampler::stop()
+{
+    m_timer.stop();
+}
+
+void CpuSampler::sampleNow()
+{
+    QFile f(m_path);
+    // /proc files report size 0: read until EOF rather than trusting size().
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
+        Q_EMIT readFailed(QStringLiteral("%1: %2").arg(m_path, f.errorString()));
+        return;
+    }
+    const QByteArray text = f.readAll();
+    const auto snap = parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+    if (!snap) {
+        Q_EMIT readFailed(QStringLiteral("%1: no aggregate cpu line").arg(m_path));
+        return;
+    }
+    const int cores = int(snap->cores.size());
+    if (cores != m_coreCount) {
+        m_coreCount = cores;
+        Q_EMIT coreCountChanged(cores);
+    }
+    if (m_previous) {
+        const CpuUsage u = usageBetween(*m_previous, *snap);
+        Q_EMIT sampleTaken(CpuSample{monotonicSeconds(), u.total, u.perCore});
+    }
+    m_previous = snap;
+}
+
+} // namespace lab

@@ -1,0 +1,51 @@
+#pragma once
+#include "procstat.h"
+
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+#include <vector>
+
+namespace lab {
+
+struct CpuSample {
+    double t = 0;                  // monotonic seconds (lab::monotonicSeconds)
+    double total = 0;              // percent 0..100
+    std::vector<double> perCore;   // percent 0..100, NaN when offline
+};
+
+// Reads /proc/stat at a fixed rate (10 Hz default, 1..50 Hz) and emits usage deltas.
+// Lives in the thread that created it; one file read + parse per tick.
+class CpuSampler : public QObject {
+    Q_OBJECT
+public:
+    explicit CpuSampler(QObject *parent = nullptr);
+
+    void setRateHz(double hz);     // clamped to 1..50
+    double rateHz() const { return m_rateHz; }
+    void setSourcePath(const QString &path);  // tests: a fixture instead of /proc/stat
+    int coreCount() const { return m_coreCount; }
+    bool isRunning() const { return m_timer.isActive(); }
+
+public Q_SLOTS:
+    void start();
+    void stop();
+    void sampleNow();              // one read, emits sampleTaken if a previous read exists
+
+Q_SIGNALS:
+    void sampleTaken(const lab::CpuSample &sample);
+    void coreCountChanged(int cores);
+    void readFailed(const QString &message);
+
+private:
+    QTimer m_timer;
+    QString m_path = QStringLiteral("/proc/stat");
+    double m_rateHz = 10.0;
+    int m_coreCount = 0;
+    std::optional<ProcStatSnapshot> m_previous;
+};
+
+} // namespace lab
+
+Q_DECLARE_METATYPE(lab::CpuSample)

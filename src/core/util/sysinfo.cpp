@@ -1,0 +1,117 @@
+#include "sysinfo.h"
+
+#include "labconfig.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace lab {
+
+int currentCpu()
+{
+    return sched_getcpu();
+}
+
+double threadCpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double processCpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+static long vmHwmFromStatus(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    const QList<QByteArray> lines = f.readAll().split('\n');
+    for (const QByteArray &line : lines) {
+        if (line.startsWith("VmHWM:")) {
+            const QByteArray v = line.mid(6).trimmed();
+            return v.left(v.indexOf(' ')).toLong();
+        }
+    }
+    return 0;
+}
+
+long peakRssKb()
+{
+    return vmHwmFromStatus(QStringLiteral("/proc/self/status"));
+}
+
+long peakRssKbOf(qint64 pid)
+{
+    return vmHwmFromStatus(QStringLiteral("/proc/%1/status").arg(pid));
+}
+
+int onlineCores()
+{
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? int(n) : 1;
+}
+
+QString cpuModel()
+{
+    QFile f(QStringLiteral("/proc/cpuinfo"));
+    if (f.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        for (const QByteArray &line : lines) {
+            if (line.startsWith("model name")) {
+                const int colon = line.indexOf(':');
+                return QString::fromUtf8(line.mid(colon + 1).trimmed());
+            }
+        }
+    }
+    return QStringLiteral("unknown");
+}
+
+QString siblingExecutable(const QString &name)
+{
+    QStringList dirs;
+    if (QCoreApplication::instance())
+        dirs << QCoreApplication::applicationDirPath();
+    dirs << QStringLiteral(LAB_BUILD_BIN_DIR);
+    for (const QString &dir : std::as_const(dirs)) {
+        const QFileInfo fi(QDir(dir).filePath(name));
+        if (fi.isFile() && fi.isExecutable())
+            return fi.absoluteFilePath();
+    }
+    return {};
+}
+
+double median(std::vector<double> values)
+{
+    if (values.empty())
+        return 0.0;
+    std::sort(values.begin(), values.end());
+    const size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+double percentile(std::vector<double> values, double p)
+{
+    if (values.empty())
+        return 0.0;
+    std::sort(values.begin(), values.end());
+    const double rank = std::ceil(std::clamp(p, 0.0, 100.0) / 100.0 * double(values.size()));
+    const size_t idx = size_t(std::max(1.0, rank)) - 1;
+    return values[std::min(idx, values.size() - 1)];
+}
+
+} // namespace lab

@@ -1,0 +1,30 @@
+#pragma once
+#include <QString>
+#include <QStringList>
+#include <chrono>
+#include <vector>
+
+namespace lab {
+
+// One time base for everything: CLOCK_MONOTONIC via steady_clock. On Linux it is system-wide,
+// so a worker process and the app read the same clock and timestamps compare directly.
+inline double monotonicSeconds()
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int currentCpu();               // core the calling thread runs on (sched_getcpu), -1 if unknown
+double threadCpuSeconds();      // user+sys of the calling thread
+double processCpuSeconds();     // user+sys of this process (all threads)
+long peakRssKb();               // VmHWM of this process
+long peakRssKbOf(qint64 pid);   // VmHWM of another process, 0 if gone
+int onlineCores();
+QString cpuModel();
+
+// A program shipped beside the running executable (worker, HTTP server), or in the build tree.
+QString siblingExecutable(const QString &name);
+
+double median(std::vector<double> values);
+double percentile(std::vector<double> values, double p); // p in 0..100, nearest-rank
+
+} // namespace lab

@@ -1,0 +1,85 @@
+#include "cpuwork.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lab {
+
+u128 sumSquaresClosedForm(quint64 n)
+{
+    if (n < 2)
+        return 0;
+    // Divide the 2 and the 3 out of the factors first so the product cannot overflow.
+    u128 a = n - 1, b = n, c = 2 * u128(n) - 1;
+    (a % 2 == 0 ? a : b) /= 2;
+    if (a % 3 == 0)
+        a /= 3;
+    else if (b % 3 == 0)
+        b /= 3;
+    else
+        c /= 3;
+    return a * b * c;
+}
+
+QString toDecimal(u128 value)
+{
+    if (value == 0)
+        return QStringLiteral("0");
+    char buf[48];
+    int pos = sizeof buf;
+    while (value > 0) {
+        buf[--pos] = char('0' + int(value % 10));
+        value /= 10;
+    }
+    return QString::fromLatin1(buf + pos, int(sizeof buf) - pos);
+}
+
+// One slice of the loop. The empty asm makes `x` opaque to the optimiser, so it cannot replace
+// the loop with the closed form or fold the repeats together: every i*i is really computed.
+static u128 sumRange(quint64 begin, quint64 end)
+{
+    u128 acc = 0;
+    for (quint64 i = begin; i < end; ++i) {
+        quint64 x = i;
+        asm volatile("" : "+r"(x));
+        acc += u128(x) * x;
+    }
+    return acc;
+}
+
+CpuOutcome computeSumSquares(quint64 n, int repeat, const std::atomic<bool> &cancel, ExecHooks &hooks)
+{
+    CpuOutcome out;
+    const u128 expected = sumSquaresClosedForm(n);
+    bool allMatch = true;
+    for (int r = 0; r < std::max(1, repeat); ++r) {
+        u128 acc = 0;
+        for (quint64 begin = 0; begin < n; begin += kCpuTickIterations) {
+            hooks.checkpoint();
+            if (cancel.load(std::memory_order_relaxed))
+                return out;
+            acc += sumRange(begin, std::min(n, begin + kCpuTickIterations));
+        }
+        hooks.checkpoint();
+        allMatch = allMatch && acc == expected;
+        out.value = acc;
+    }
+    out.completed = true;
+    out.verified = allMatch;
+    return out;
+}
+
+double cpuSecondsPerIteration()
+{
+    static const double perIteration = [] {
+        const quint64 n = 2'000'000;
+        const auto t0 = std::chrono::steady_clock::now();
+        volatile u128 sink = sumRange(0, n);
+        (void)sink;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return std::max(1e-10, s / double(n));
+    }();
+    return perIteration;
+}
+
+} // namespace lab

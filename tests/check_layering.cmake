@@ -1,0 +1,13 @@
+# Fails when a file of the UI-free core includes a GUI module.
+file(GLOB_RECURSE files ${SRC}/*.h ${SRC}/*.cpp)
+set(bad "")
+foreach(f ${files})
+    file(STRINGS ${f} hits REGEX "#include *[<\"](QtWidgets|QtGui|QWidget|QPainter|QImage|QColor|qcustomplot)")
+    if(hits)
+        list(APPEND bad "${f}: ${hits}")
+    endif()
+endforeach()
+if(bad)
+    message(FATAL_ERROR "src/core must stay UI-free:\n${bad}")
+endif()
+message(STATUS "layering ok: ${SRC} includes no GUI module")
