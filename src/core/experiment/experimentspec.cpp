@@ -288,6 +288,9 @@ std::vector<TaskSpec> ExperimentSpec::makeTasks(const QString &serverHostPort) c
                 t.id = int(tasks.size());
                 t.kind = WorkloadKind::Io;
                 t.url = QString(u).replace(QLatin1String("{server}"), serverHostPort);
+                t.connectTimeoutMs = io.connectTimeoutMs;
+                t.timeoutMs = io.timeoutMs;
+                t.maxBodyBytes = io.maxBodyBytes;
                 tasks.push_back(t);
             }
         }

@@ -20,6 +20,10 @@ struct TaskSpec {
     QString url;
     qint64 expectedBytes = -1;   // -1: unknown
     QString expectedChecksum;    // empty: unknown
+    // I/O limits (from IoParams); the defaults apply where a sender does not carry them.
+    int connectTimeoutMs = 5000;
+    int timeoutMs = 30000;
+    qint64 maxBodyBytes = 64ll * 1024 * 1024;
 };
 
 // What became of one task. Times are seconds relative to the run's start (RunRecord::t0).
