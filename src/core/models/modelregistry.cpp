@@ -1,5 +1,7 @@
 #include "executionmodel.h"
+#include "processpoolmodel.h"
 #include "threadpoolmodel.h"
+#include "util/sysinfo.h"
 
 #include <algorithm>
 
@@ -22,6 +24,14 @@ const std::vector<ModelInfo> &modelRegistry()
                      QStringLiteral("A pool of native threads sharing one task queue (ThreadPoolExecutor); "
                                     "what a free-threaded Python (PEP 703, python3.13t) promises."),
                      both, false, [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("threads")); }, {}});
+        r.push_back({QStringLiteral("processes"), QStringLiteral("Processes"),
+                     QStringLiteral("A pool of concurrency-lab-worker child processes fed over pipes "
+                                    "(multiprocessing.Pool.map)."),
+                     both, false, [] { return std::make_unique<ProcessPoolModel>(); }, [] {
+                         return siblingExecutable(ProcessPoolModel::workerName()).isEmpty()
+                                    ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
+                                    : QString();
+                     }});
         // Further models register here (processes, gil-threads, async, python-*).
         return r;
     }();

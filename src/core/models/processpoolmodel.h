@@ -1,0 +1,32 @@
+#pragma once
+#include "executionmodel.h"
+
+namespace lab {
+
+// W concurrency-lab-worker child processes fed one task at a time over their stdin/stdout
+// (multiprocessing.Pool.map with chunksize 1). run() blocks the calling thread and spins a
+// local QEventLoop there, so the QProcess objects live and die in that thread; a
+// QCoreApplication must exist. A worker that dies mid-task is replaced and its task re-run
+// once; cancel escalates from a cancel frame + stdin EOF to SIGTERM and, after 1 s, SIGKILL,
+// and every child is reaped before run() returns.
+class ProcessPoolModel : public ExecutionModel {
+public:
+    ProcessPoolModel();
+    QString id() const override { return QStringLiteral("processes"); }
+    void run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRecord &record) override;
+
+    // Default: lab::siblingExecutable("concurrency-lab-worker"). Tests point it elsewhere.
+    void setWorkerProgram(const QString &path) { m_program = path; }
+    QString workerProgram() const { return m_program; }
+
+    static QString workerName() { return QStringLiteral("concurrency-lab-worker"); }
+
+private:
+    QString m_program;
+};
+
+// Starts one worker, waits for its handshake, says bye and reaps it. Returns the time from
+// QProcess::start() to the hello frame in seconds, or -1 with a reason in *error.
+double measureWorkerSpawnSeconds(const QString &program, QString *error, int timeoutMs = 10000);
+
+} // namespace lab
