@@ -142,6 +142,11 @@ QCborMap encodeTask(const TaskSpec &t)
         m.insert(key("expected_bytes"), t.expectedBytes);
     if (!t.expectedChecksum.isEmpty())
         m.insert(key("expected_checksum"), t.expectedChecksum);
+    if (t.kind == WorkloadKind::Io) {
+        m.insert(key("connect_timeout_ms"), t.connectTimeoutMs);
+        m.insert(key("timeout_ms"), t.timeoutMs);
+        m.insert(key("max_body_bytes"), t.maxBodyBytes);
+    }
     return m;
 }
 
@@ -156,6 +161,9 @@ bool decodeTask(const QCborMap &m, TaskSpec *out, QString *error)
     t.url = r.string("url");
     t.expectedBytes = r.integer("expected_bytes", false, -1);
     t.expectedChecksum = r.string("expected_checksum");
+    t.connectTimeoutMs = int(r.integer("connect_timeout_ms", false, t.connectTimeoutMs));
+    t.timeoutMs = int(r.integer("timeout_ms", false, t.timeoutMs));
+    t.maxBodyBytes = r.integer("max_body_bytes", false, t.maxBodyBytes);
     if (!r.ok())
         return false;
     if (kind == workloadKindName(WorkloadKind::Cpu)) {
