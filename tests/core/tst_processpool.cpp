@@ -1,0 +1,391 @@
+// The `processes` model with real concurrency-lab-worker children: identical results to the
+// thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
+#include "experiment/runner.h"
+#include "models/processpoolmodel.h"
+#include "util/sysinfo.h"
+#include "workloads/cpuwork.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+#include <unistd.h>
+
+using namespace lab;
+
+namespace {
+
+struct ProcInfo {
+    qint64 pid = 0;
+    char state = '?';
+    QByteArray argv0;
+};
+
+// Children of `parent` from /proc/*/stat (zombies included: they are children too).
+std::vector<ProcInfo> childrenOf(qint64 parent)
+{
+    std::vector<ProcInfo> out;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &e : entries) {
+        bool ok = false;
+        const qint64 pid = e.toLongLong(&ok);
+        if (!ok)
+            continue;
+        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = f.readAll();
+        const qsizetype close = s.lastIndexOf(')');
+        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
+        if (close < 0 || fields.size() < 2 || fields.at(1).toLongLong() != parent)
+            continue;
+        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        QByteArray argv0;
+        if (cmd.open(QIODevice::ReadOnly))
+            argv0 = cmd.readAll().split('\0').value(0);
+        out.push_back({pid, fields.at(0).isEmpty() ? '?' : fields.at(0).at(0), argv0});
+    }
+    return out;
+}
+
+std::vector<qint64> liveWorkers()
+{
+    std::vector<qint64> pids;
+    for (const ProcInfo &p : childrenOf(::getpid()))
+        if (p.state != 'Z' && p.argv0.endsWith("concurrency-lab-worker"))
+            pids.push_back(p.pid);
+    return pids;
+}
+
+std::vector<TaskSpec> cpuTasks(int count, quint64 n, int repeat)
+{
+    std::vector<TaskSpec> tasks;
+    for (int i = 0; i < count; ++i) {
+        TaskSpec t;
+        t.id = i;
+        t.n = n + quint64(i);
+        t.repeat = repeat;
+        tasks.push_back(t);
+    }
+    return tasks;
+}
+
+// ProcessPoolModel::run on its own std::thread (no Qt event loop there), observed from the test.
+class AsyncRun {
+public:
+    explicit AsyncRun(QString program = {})
+    {
+        if (!program.isEmpty())
+            m_model.setWorkerProgram(program);
+    }
+    ~AsyncRun()
+    {
+        cancel.store(true);
+        join();
+    }
+    void start(std::vector<TaskSpec> tasks, int workers)
+    {
+        m_thread = std::thread([this, tasks = std::move(tasks), workers] {
+            RunContext ctx{m_spec, workers, cancel, live, monotonicSeconds()};
+            record.t0 = ctx.t0;
+            m_model.run(tasks, ctx, record);
+            record.wall_s = monotonicSeconds() - ctx.t0;
+            record.finalize();
+            done.store(true);
+        });
+    }
+    void join()
+    {
+        if (m_thread.joinable())
+            m_thread.join();
+    }
+    // Waits (polling the live log) until `pred` holds for some event; false on timeout.
+    bool waitForEvent(const std::function<bool(const LiveEvent &)> &pred, int timeoutMs = 20000)
+    {
+        QElapsedTimer t;
+        t.start();
+        while (t.elapsed() < timeoutMs && !done.load()) {
+            for (const LiveEvent &e : live.since(&m_cursor))
+                if (pred(e))
+                    return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return false;
+    }
+
+    std::atomic<bool> cancel{false};
+    std::atomic<bool> done{false};
+    LiveLog live;
+    RunRecord record;
+
+private:
+    ExperimentSpec m_spec;
+    ProcessPoolModel m_model;
+    std::thread m_thread;
+    size_t m_cursor = 0;
+};
+
+// Busy jiffies and total jiffies of the whole machine (first line of /proc/stat).
+std::pair<double, double> machineJiffies()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return {0, 0};
+    const QList<QByteArray> v = f.readLine().simplified().split(' ');
+    double busy = 0, total = 0;
+    for (qsizetype i = 1; i < v.size() && i <= 8; ++i) {
+        const double x = v.at(i).toDouble();
+        total += x;
+        if (i != 4 && i != 5)   // idle, iowait
+            busy += x;
+    }
+    return {busy, total};
+}
+
+// A fake worker: a valid hello for protocol `version`, then `then` (shell).
+QString fakeWorker(const QTemporaryDir &dir, const QString &name, int version, const QString &then)
+{
+    // CBOR {"type":"hello","version":V,"pid":1}: 26 bytes for V < 24.
+    const QString script = QStringLiteral("#!/bin/sh\nprintf '\\032\\000\\000\\000\\243dtypeehellogversion\\%1cpid\\001'\n%2\n")
+                               .arg(version, 3, 8, QLatin1Char('0'))
+                               .arg(then);
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(script.toUtf8());
+    f.close();
+    f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    return path;
+}
+
+} // namespace
+
+class TestProcessPool : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(!siblingExecutable(ProcessPoolModel::workerName()).isEmpty(), "concurrency-lab-worker not built");
+    }
+
+    void cleanup()
+    {
+        // Whatever happened in a test, no child (running or zombie) may be left behind.
+        const auto kids = childrenOf(::getpid());
+        QVERIFY2(kids.empty(), qPrintable(QStringLiteral("%1 child process(es) left, first pid %2 state %3")
+                                              .arg(kids.size())
+                                              .arg(kids.empty() ? 0 : kids[0].pid)
+                                              .arg(QLatin1Char(kids.empty() ? '-' : kids[0].state))));
+    }
+
+    void allModelsGiveIdenticalVerifiedValues()
+    {
+        QString error;
+        auto spec = ExperimentSpec::fromJson(
+            R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":400000,"count":12},"repeat":3},
+                "models":["processes","threads","sequential"],"workers":2})",
+            &error);
+        QVERIFY2(spec, qPrintable(error));
+        Runner runner;
+        const ExperimentResult r = runner.run(*spec);
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(r.runs.size(), size_t(3));
+        QCOMPARE(r.runs[0].model, QStringLiteral("sequential"));
+        for (const RunRecord &run : r.runs) {
+            QVERIFY2(run.error.isEmpty(), qPrintable(run.model + QStringLiteral(": ") + run.error));
+            QVERIFY2(run.verified, qPrintable(run.model));
+            QCOMPARE(run.tasks.size(), size_t(12));
+            for (size_t i = 0; i < run.tasks.size(); ++i) {
+                const TaskResult &t = run.tasks[i];
+                QCOMPARE(t.id, int(i));
+                QCOMPARE(t.value, toDecimal(sumSquaresClosedForm(400000 + i)));
+                QCOMPARE(t.value, r.runs[0].tasks[i].value);
+                QVERIFY(t.worker >= 0 && t.worker < run.workers);
+                QVERIFY2(t.start_s >= 0 && t.start_s <= t.end_s && t.end_s <= run.wall_s + 1e-3,
+                         qPrintable(QStringLiteral("%1 %2..%3 of %4").arg(run.model).arg(t.start_s).arg(t.end_s).arg(run.wall_s)));
+            }
+        }
+        const RunRecord &p = r.runs[2].model == QLatin1String("processes") ? r.runs[2] : r.runs[1];
+        QCOMPARE(p.model, QStringLiteral("processes"));
+        QCOMPARE(p.workers, 2);
+        QCOMPARE(p.worker_restarts, 0);
+        QVERIFY(p.cpu_s > 0);
+        QVERIFY2(p.spawn_us_median > 100 && p.spawn_us_median < 5e6, qPrintable(QString::number(p.spawn_us_median)));
+        QVERIFY(p.extra.contains(QStringLiteral("spawn_ms_median")));
+        const QJsonObject ipc = p.extra.value(QStringLiteral("ipc")).toObject();
+        const double share = ipc.value(QStringLiteral("dispatch_share")).toDouble(-1);
+        QVERIFY2(share >= 0 && share < 1, qPrintable(QString::number(share)));
+        QVERIFY(ipc.value(QStringLiteral("compute_s_median")).toDouble() > 0);
+        QVERIFY(ipc.value(QStringLiteral("dispatch_s_median")).toDouble() >= 0);
+        for (const TaskResult &t : p.tasks) {
+            QVERIFY(t.compute_s > 0 && t.dispatch_s >= 0);
+            QCOMPARE(t.attempts, 1);
+        }
+        // The workers' peak RSS is added to the app's.
+        QVERIFY2(p.peak_rss_kb > peakRssKb() + 1000, qPrintable(QString::number(p.peak_rss_kb)));
+        // The live log saw every task start and finish in the processes run.
+        size_t cursor = 0;
+        int started = 0, finished = 0;
+        for (const LiveEvent &e : runner.live().since(&cursor))
+            if (e.run == 2) {
+                started += e.type == LiveEvent::TaskStarted;
+                finished += e.type == LiveEvent::TaskFinished;
+            }
+        QCOMPARE(started, 12);
+        QCOMPARE(finished, 12);
+    }
+
+    // Wide physical bound, only where it is robust: 2 cores that nothing else is using.
+    void twoWorkersKeepMoreThanOneCoreBusy()
+    {
+        if (onlineCores() < 2)
+            QSKIP("needs 2 cores");
+        const auto [busy0, total0] = machineJiffies();
+        AsyncRun run;
+        run.start(cpuTasks(8, 5'000'000, 40), 2);
+        run.join();
+        const auto [busy1, total1] = machineJiffies();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QVERIFY(run.record.verified);
+        const double machineBusyCores = total1 > total0 ? (busy1 - busy0) / (total1 - total0) * onlineCores() : 0;
+        const double others = machineBusyCores - run.record.busy_cores;
+        if (others > 0.3 && run.record.busy_cores <= 1.3)
+            QSKIP(qPrintable(QStringLiteral("other work kept %1 cores busy; busy_cores %2 is not meaningful")
+                                 .arg(others, 0, 'f', 2)
+                                 .arg(run.record.busy_cores, 0, 'f', 2)));
+        QVERIFY2(run.record.busy_cores > 1.3, qPrintable(QString::number(run.record.busy_cores)));
+    }
+
+    void cancelMidRunLeavesNoChildAndKeepsFinishedResults()
+    {
+        AsyncRun run;
+        run.start(cpuTasks(60, 5'000'000, 30), 2);
+        int finished = 0;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskFinished && ++finished >= 3; }));
+        QVERIFY(!liveWorkers().empty());
+        QElapsedTimer sinceCancel;
+        sinceCancel.start();
+        run.cancel.store(true);
+        run.join();
+        QVERIFY2(sinceCancel.elapsed() < 1500, qPrintable(QString::number(sinceCancel.elapsed())));
+        QVERIFY(childrenOf(::getpid()).empty());
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QVERIFY(run.record.tasks.size() >= 3);
+        QVERIFY(run.record.tasks.size() < 60);
+        for (const TaskResult &t : run.record.tasks)
+            QVERIFY(t.ok && t.verified && !t.cancelled);
+    }
+
+    // A worker that ignores stdin EOF and SIGTERM is SIGKILLed after 1 s and reaped.
+    void cancelEscalatesToSigkill()
+    {
+        QTemporaryDir dir;
+        const QString stubborn = fakeWorker(dir, QStringLiteral("stubborn"), 1, QStringLiteral("trap '' TERM\nexec sleep 30"));
+        AsyncRun run(stubborn);
+        run.start(cpuTasks(4, 1000, 1), 1);
+        QTest::qSleep(300);
+        QCOMPARE(liveWorkers().size(), size_t(0));  // its argv0 is the script's interpreter
+        QCOMPARE(childrenOf(::getpid()).size(), size_t(1));
+        QElapsedTimer sinceCancel;
+        sinceCancel.start();
+        run.cancel.store(true);
+        run.join();
+        const qint64 ms = sinceCancel.elapsed();
+        QVERIFY2(ms >= 1000 && ms < 2500, qPrintable(QString::number(ms)));
+        QVERIFY(childrenOf(::getpid()).empty());
+    }
+
+    void workerKilledMidTaskIsReplacedAndItsTaskRerun()
+    {
+        AsyncRun run;
+        run.start(cpuTasks(10, 5'000'000, 40), 2);
+        int started = 0;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && ++started >= 3; }));
+        const std::vector<qint64> workers = liveWorkers();
+        QCOMPARE(workers.size(), size_t(2));
+        QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.tasks.size(), size_t(10));
+        QVERIFY(run.record.verified);
+        QCOMPARE(run.record.tasks_ok, 10);
+        QVERIFY(run.record.worker_restarts >= 1);
+    }
+
+    // One worker, so the one child is the one running the task: killing it twice fails the
+    // task (with a reason) and nothing else.
+    void taskThatKillsTwoWorkersFailsReadably()
+    {
+        AsyncRun run;
+        run.start(cpuTasks(4, 5'000'000, 40), 1);
+        for (int kill = 0; kill < 2; ++kill) {
+            QVERIFY(run.waitForEvent([](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && e.taskId == 1; }));
+            const std::vector<qint64> workers = liveWorkers();
+            QCOMPARE(workers.size(), size_t(1));
+            QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
+        }
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.worker_restarts, 2);
+        QCOMPARE(run.record.tasks.size(), size_t(4));
+        for (const TaskResult &t : run.record.tasks) {
+            if (t.id != 1) {
+                QVERIFY(t.ok && t.verified);
+                continue;
+            }
+            QVERIFY(!t.ok);
+            QCOMPARE(t.attempts, 2);
+            QCOMPARE(t.errorCategory, QStringLiteral("worker-died"));
+            QVERIFY2(t.error.contains(QLatin1String("2 workers")) && t.error.contains(QLatin1String("SIGKILL")),
+                     qPrintable(t.error));
+        }
+        QCOMPARE(run.record.tasks_failed, 1);
+        QVERIFY(!run.record.verified);
+    }
+
+    void brokenWorkersGiveARecordError_data()
+    {
+        QTest::addColumn<QString>("program");   // "" : a fake, see below
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("missing") << QStringLiteral("/nonexistent/concurrency-lab-worker") << QStringLiteral("missing");
+        QTest::newRow("exits at once") << QStringLiteral("/bin/true") << QStringLiteral("exited with code 0");
+        QTest::newRow("prints text") << QStringLiteral("/bin/echo") << QStringLiteral("protocol error");
+        QTest::newRow("other version") << QString() << QStringLiteral("protocol version 9");
+    }
+
+    void brokenWorkersGiveARecordError()
+    {
+        QFETCH(QString, program);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        if (program.isEmpty())
+            program = fakeWorker(dir, QStringLiteral("v9"), 9, QStringLiteral("exec cat >/dev/null"));
+        QElapsedTimer t;
+        t.start();
+        AsyncRun run(program);
+        run.start(cpuTasks(3, 1000, 1), 2);
+        run.join();
+        QVERIFY2(run.record.error.contains(expected), qPrintable(run.record.error));
+        QVERIFY(run.record.tasks.empty());
+        QVERIFY2(t.elapsed() < 3000, qPrintable(QString::number(t.elapsed())));
+    }
+
+    void spawnMeasurement()
+    {
+        QString error;
+        const double s = measureWorkerSpawnSeconds(siblingExecutable(ProcessPoolModel::workerName()), &error);
+        QVERIFY2(s > 0 && s < 5, qPrintable(error));
+        QVERIFY(measureWorkerSpawnSeconds(QStringLiteral("/bin/true"), &error) < 0);
+        QVERIFY(!error.isEmpty());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProcessPool)
+#include "tst_processpool.moc"
