@@ -129,6 +129,19 @@ bool parseIo(const QJsonObject &w, IoParams *io, QString *error)
     return true;
 }
 
+bool parseConvoy(const QJsonObject &w, ConvoyParams *c, QString *error)
+{
+    const QString w_ = QStringLiteral("workload");
+    if (!readInt(w, QStringLiteral("round_trips"), 1, 1000000, &c->roundTrips, error, w_)
+        || !readInt(w, QStringLiteral("cpu_threads"), 0, 64, &c->cpuThreads, error, w_)
+        || !readInt(w, QStringLiteral("echo_us"), 0, 1000000, &c->echoUs, error, w_))
+        return false;
+    if (w.contains(QStringLiteral("chunk_n"))
+        && !readUInt(w.value(QStringLiteral("chunk_n")), QStringLiteral("workload.chunk_n"), &c->chunkN, error))
+        return false;
+    return true;
+}
+
 } // namespace
 
 bool IoParams::usesLocalServer() const
@@ -190,8 +203,12 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
         s.workload = WorkloadKind::Io;
         if (!parseIo(w, &s.io, error))
             return std::nullopt;
+    } else if (kind == QLatin1String("convoy")) {
+        s.workload = WorkloadKind::Convoy;
+        if (!parseConvoy(w, &s.convoy, error))
+            return std::nullopt;
     } else {
-        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"cpu\" or \"io\")").arg(kind);
+        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"cpu\", \"io\" or \"convoy\")").arg(kind);
         return std::nullopt;
     }
 
@@ -249,6 +266,9 @@ QString ExperimentSpec::validate() const
             return QStringLiteral("this workload would take about %1 hours sequentially; the limit is 1 hour "
                                   "(lower n, the number of tasks or repeat)")
                 .arg(est / 3600.0, 0, 'f', 1);
+    } else if (workload == WorkloadKind::Convoy) {
+        if (convoy.roundTrips < 1 || convoy.cpuThreads < 0 || convoy.chunkN < 1 || convoy.chunkN > kCpuMaxN)
+            return QStringLiteral("workload: round_trips must be >= 1, cpu_threads >= 0, chunk_n in 1..2^40");
     } else {
         if (io.urls.isEmpty())
             return QStringLiteral("workload.urls is empty: nothing to download");
@@ -266,6 +286,8 @@ int ExperimentSpec::effectiveWorkers() const
         return workers;
     if (workload == WorkloadKind::Io)
         return std::clamp(int(io.urls.size()) * io.repeatUrls, 1, kMaxWorkers);
+    if (workload == WorkloadKind::Convoy)
+        return 1 + convoy.cpuThreads;
     return onlineCores();
 }
 
@@ -279,6 +301,17 @@ std::vector<TaskSpec> ExperimentSpec::makeTasks(const QString &serverHostPort) c
             t.kind = WorkloadKind::Cpu;
             t.n = n;
             t.repeat = cpu.repeat;
+            tasks.push_back(t);
+        }
+    } else if (workload == WorkloadKind::Convoy) {
+        for (int i = 0; i <= convoy.cpuThreads; ++i) {
+            TaskSpec t;
+            t.id = i;
+            t.kind = WorkloadKind::Convoy;
+            t.roundTrips = i == 0 ? convoy.roundTrips : 0;
+            t.convoyCpuThreads = convoy.cpuThreads;
+            t.echoUs = convoy.echoUs;
+            t.n = convoy.chunkN;
             tasks.push_back(t);
         }
     } else {
@@ -323,6 +356,11 @@ QJsonObject ExperimentSpec::toJson() const
             nums.append(double(n));
         w.insert(QStringLiteral("numbers"), nums);
         w.insert(QStringLiteral("repeat"), cpu.repeat);
+    } else if (workload == WorkloadKind::Convoy) {
+        w.insert(QStringLiteral("round_trips"), convoy.roundTrips);
+        w.insert(QStringLiteral("cpu_threads"), convoy.cpuThreads);
+        w.insert(QStringLiteral("chunk_n"), double(convoy.chunkN));
+        w.insert(QStringLiteral("echo_us"), convoy.echoUs);
     } else {
         w.insert(QStringLiteral("urls"), QJsonArray::fromStringList(io.urls));
         w.insert(QStringLiteral("repeat"), io.repeatUrls);

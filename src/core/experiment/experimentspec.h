@@ -24,6 +24,15 @@ struct IoParams {
     bool usesLocalServer() const;
 };
 
+// The GIL convoy experiment: one I/O thread doing roundTrips socketpair round trips (beside
+// cpuThreads CPU threads, then alone); the CPU threads sum squares in chunks of chunkN.
+struct ConvoyParams {
+    int roundTrips = 1000;
+    int cpuThreads = 1;
+    quint64 chunkN = 100000;
+    int echoUs = 25;               // the peer's service time per message (a Python peer: ~20-30 us)
+};
+
 struct GilParams {
     double switchIntervalMs = 5.0;  // like sys.setswitchinterval, 0.1 .. 100 ms
 };
@@ -37,6 +46,7 @@ struct ExperimentSpec {
     WorkloadKind workload = WorkloadKind::Cpu;
     CpuParams cpu;
     IoParams io;
+    ConvoyParams convoy;
     GilParams gil;
     QStringList models;            // empty: every model that supports the workload
     int workers = 0;               // 0: default (online cores for CPU, one per request for I/O)

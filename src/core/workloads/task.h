@@ -5,7 +5,7 @@
 
 namespace lab {
 
-enum class WorkloadKind { Cpu, Io };
+enum class WorkloadKind { Cpu, Io, Convoy };
 
 QString workloadKindName(WorkloadKind kind);
 
@@ -20,6 +20,11 @@ struct TaskSpec {
     QString url;
     qint64 expectedBytes = -1;   // -1: unknown
     QString expectedChecksum;    // empty: unknown
+    // Convoy (gil/convoywork.h): roundTrips > 0 is the I/O thread, 0 a CPU thread summing
+    // squares in chunks of n; convoyCpuThreads is how many CPU threads the I/O thread expects.
+    int roundTrips = 0;
+    int convoyCpuThreads = 0;
+    int echoUs = 0;              // the echo peer's service time per message
     // I/O limits (from IoParams); the defaults apply where a sender does not carry them.
     int connectTimeoutMs = 5000;
     int timeoutMs = 30000;

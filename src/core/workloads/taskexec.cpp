@@ -1,6 +1,7 @@
 #include "taskexec.h"
 
 #include "cpuwork.h"
+#include "gil/convoywork.h"
 #include "iowork.h"
 #include "util/sysinfo.h"
 
@@ -13,6 +14,8 @@ QString workloadKindName(WorkloadKind kind)
         return QStringLiteral("cpu");
     case WorkloadKind::Io:
         return QStringLiteral("io");
+    case WorkloadKind::Convoy:
+        return QStringLiteral("convoy");
     }
     return QStringLiteral("unknown");
 }
@@ -48,6 +51,9 @@ TaskResult executeTask(const TaskSpec &task, const std::atomic<bool> &cancel, Ex
         break;
     case WorkloadKind::Io:
         runIoTask(task, cancel, hooks, r);
+        break;
+    case WorkloadKind::Convoy:
+        runConvoyTask(task, cancel, hooks, r);
         break;
     }
     r.end_s = monotonicSeconds();

@@ -1,0 +1,282 @@
+#include "convoywork.h"
+
+#include "util/sysinfo.h"
+#include "workloads/cpuwork.h"
+
+#include <QJsonDocument>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+namespace lab {
+
+namespace {
+
+constexpr int kPayload = 64;
+constexpr double kCpuGraceS = 0.3;      // a CPU role with no I/O partner stops after this
+constexpr double kMeetTimeoutS = 0.3;   // the I/O role waits this long for its CPU partners
+constexpr double kStopTimeoutS = 2.0;   // ... and this long for them to stop
+
+struct Board {
+    std::atomic<int> ioBeside{0};   // I/O roles in their "beside" phase
+    std::atomic<int> cpuActive{0};  // CPU roles running
+};
+
+Board &board()
+{
+    static Board b;
+    return b;
+}
+
+struct Counter {
+    explicit Counter(std::atomic<int> &c) : m_c(c) { m_c.fetch_add(1); }
+    ~Counter() { release(); }
+    void release()
+    {
+        if (!m_released)
+            m_c.fetch_sub(1);
+        m_released = true;
+    }
+    std::atomic<int> &m_c;
+    bool m_released = false;
+};
+
+// Sleeps without the GIL until pred() holds, the timeout passes or cancel.
+template<typename Pred>
+void waitFor(Pred pred, double timeoutS, const std::atomic<bool> &cancel, ExecHooks &hooks)
+{
+    const double end = monotonicSeconds() + timeoutS;
+    BlockingSection blocking(hooks);
+    while (!pred() && monotonicSeconds() < end && !cancel.load())
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+}
+
+bool writeAll(int fd, const char *p, int len)
+{
+    while (len > 0) {
+        const ssize_t k = ::send(fd, p, size_t(len), MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        p += k;
+        len -= int(k);
+    }
+    return true;
+}
+
+// Reads exactly len bytes; gives up on EOF, error or cancel (polls every 100 ms).
+bool readAll(int fd, char *p, int len, const std::atomic<bool> *cancel)
+{
+    while (len > 0) {
+        if (cancel) {
+            pollfd pfd{fd, POLLIN, 0};
+            const int r = ::poll(&pfd, 1, 100);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                return false;
+            if (r == 0) {
+                if (cancel->load())
+                    return false;
+                continue;
+            }
+        }
+        const ssize_t k = ::recv(fd, p, size_t(len), 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return false;
+        p += k;
+        len -= int(k);
+    }
+    return true;
+}
+
+QJsonObject phaseJson(std::vector<double> us, int cpuThreads)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("n"), int(us.size()));
+    o.insert(QStringLiteral("cpu_threads"), cpuThreads);
+    if (us.empty())
+        return o;
+    double sum = 0, mx = 0;
+    for (double v : us) {
+        sum += v;
+        mx = std::max(mx, v);
+    }
+    o.insert(QStringLiteral("p50_us"), std::round(percentile(us, 50) * 10) / 10);
+    o.insert(QStringLiteral("p99_us"), std::round(percentile(us, 99) * 10) / 10);
+    o.insert(QStringLiteral("mean_us"), std::round(sum / double(us.size()) * 10) / 10);
+    o.insert(QStringLiteral("max_us"), std::round(mx * 10) / 10);
+    return o;
+}
+
+void runCpuRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &r)
+{
+    Board &b = board();
+    Counter active(b.cpuActive);
+    const double start = monotonicSeconds();
+    const quint64 chunk = std::max<quint64>(task.n, 4096);
+    bool seenIo = false;
+    bool allVerified = true;
+    qint64 chunks = 0;
+    while (!cancel.load(std::memory_order_relaxed)) {
+        if (b.ioBeside.load() > 0)
+            seenIo = true;
+        else if (seenIo || monotonicSeconds() - start > kCpuGraceS)
+            break;
+        const CpuOutcome out = computeSumSquares(chunk, 1, cancel, hooks);
+        if (!out.completed)
+            break;
+        allVerified = allVerified && out.verified;
+        ++chunks;
+    }
+    if (cancel.load()) {
+        r.cancelled = true;
+        r.error = QStringLiteral("cancelled");
+        r.errorCategory = QStringLiteral("cancelled");
+        return;
+    }
+    r.value = QStringLiteral("%1 chunks of n=%2").arg(chunks).arg(chunk);
+    r.verified = allVerified;
+    r.ok = allVerified;
+    if (!allVerified)
+        r.error = QStringLiteral("a sum of squares for n=%1 differs from the closed form").arg(chunk);
+}
+
+void fail(TaskResult &r, const QString &category, const QString &message)
+{
+    r.ok = false;
+    r.verified = false;
+    r.errorCategory = category;
+    r.error = message;
+}
+
+void runIoRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &r)
+{
+    Board &b = board();
+    Counter beside(b.ioBeside);
+    int fds[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        fail(r, QStringLiteral("socket"), QStringLiteral("socketpair failed: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+        return;
+    }
+    // The peer: echoes every byte back until the other end shuts down. Holds no GIL.
+    // Its service time is spun, not slept: a sleep would add the kernel's timer slack (~50 us).
+    std::thread echo([fd = fds[1], serviceS = task.echoUs * 1e-6] {
+        char buf[kPayload];
+        for (;;) {
+            const ssize_t k = ::recv(fd, buf, sizeof buf, 0);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break;
+            const double until = monotonicSeconds() + serviceS;
+            while (serviceS > 0 && monotonicSeconds() < until) {
+            }
+            if (!writeAll(fd, buf, int(k)))
+                break;
+        }
+    });
+    const int fd = fds[0];
+    bool good = true;
+    auto roundTrips = [&](std::vector<double> &lat) {
+        char out[kPayload], in[kPayload];
+        for (int i = 0; i < task.roundTrips && good && !cancel.load(std::memory_order_relaxed); ++i) {
+            std::memset(out, 'a' + i % 26, sizeof out);
+            const double t0 = monotonicSeconds();
+            {
+                BlockingSection blocking(hooks);
+                good = writeAll(fd, out, kPayload);
+            }
+            if (good) {
+                BlockingSection blocking(hooks);
+                good = readAll(fd, in, kPayload, &cancel);
+            }
+            const double t1 = monotonicSeconds();
+            if (good && std::memcmp(in, out, kPayload) != 0)
+                good = false;
+            if (good)
+                lat.push_back((t1 - t0) * 1e6);
+        }
+    };
+
+    const int expected = std::max(0, task.convoyCpuThreads);
+    waitFor([&] { return b.cpuActive.load() >= expected; }, kMeetTimeoutS, cancel, hooks);
+    const int cpuAtStart = b.cpuActive.load();
+    std::vector<double> besideUs, aloneUs;
+    besideUs.reserve(size_t(task.roundTrips));
+    aloneUs.reserve(size_t(task.roundTrips));
+    roundTrips(besideUs);
+    const int cpuAtEnd = b.cpuActive.load();
+    beside.release();
+    waitFor([&] { return b.cpuActive.load() == 0; }, kStopTimeoutS, cancel, hooks);
+    const int cpuAlone = b.cpuActive.load();
+    roundTrips(aloneUs);
+
+    ::shutdown(fd, SHUT_RDWR);
+    echo.join();
+    ::close(fds[0]);
+    ::close(fds[1]);
+
+    if (cancel.load()) {
+        r.cancelled = true;
+        r.error = QStringLiteral("cancelled");
+        r.errorCategory = QStringLiteral("cancelled");
+        return;
+    }
+    if (!good) {
+        fail(r, QStringLiteral("socket"), QStringLiteral("a socketpair round trip failed or echoed wrong bytes"));
+        return;
+    }
+    QJsonObject v;
+    v.insert(QStringLiteral("beside"), phaseJson(besideUs, std::min(cpuAtStart, cpuAtEnd)));
+    v.insert(QStringLiteral("alone"), phaseJson(aloneUs, cpuAlone));
+    r.value = QString::fromUtf8(QJsonDocument(v).toJson(QJsonDocument::Compact));
+    r.bytes = qint64(besideUs.size() + aloneUs.size()) * kPayload * 2;
+    r.ok = true;
+    r.verified = true;
+}
+
+} // namespace
+
+void runConvoyTask(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &result)
+{
+    if (task.roundTrips > 0)
+        runIoRole(task, cancel, hooks, result);
+    else
+        runCpuRole(task, cancel, hooks, result);
+}
+
+QJsonObject convoySummary(const std::vector<TaskResult> &tasks)
+{
+    for (const TaskResult &t : tasks) {
+        if (!t.ok || !t.value.startsWith(QLatin1Char('{')))
+            continue;
+        const QJsonObject v = QJsonDocument::fromJson(t.value.toUtf8()).object();
+        if (!v.contains(QStringLiteral("beside")))
+            continue;
+        const QJsonObject beside = v.value(QStringLiteral("beside")).toObject();
+        const QJsonObject alone = v.value(QStringLiteral("alone")).toObject();
+        QJsonObject o;
+        o.insert(QStringLiteral("round_trips"), beside.value(QStringLiteral("n")));
+        o.insert(QStringLiteral("cpu_threads"), beside.value(QStringLiteral("cpu_threads")));
+        o.insert(QStringLiteral("beside_p50_us"), beside.value(QStringLiteral("p50_us")));
+        o.insert(QStringLiteral("beside_p99_us"), beside.value(QStringLiteral("p99_us")));
+        o.insert(QStringLiteral("alone_p50_us"), alone.value(QStringLiteral("p50_us")));
+        o.insert(QStringLiteral("alone_p99_us"), alone.value(QStringLiteral("p99_us")));
+        const double a = alone.value(QStringLiteral("p50_us")).toDouble();
+        const double bp = beside.value(QStringLiteral("p50_us")).toDouble();
+        if (a > 0)
+            o.insert(QStringLiteral("multiplier_p50"), std::round(bp / a * 100) / 100);
+        return o;
+    }
+    return {};
+}
+
+} // namespace lab

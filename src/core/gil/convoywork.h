@@ -1,0 +1,33 @@
+#pragma once
+#include "workloads/exechooks.h"
+#include "workloads/task.h"
+
+#include <QJsonObject>
+#include <atomic>
+
+namespace lab {
+
+// The convoy experiment (CPython bpo-7946): one I/O thread doing short blocking round trips on
+// a socketpair, beside CPU threads that spin while it runs.
+//
+// I/O role (task.roundTrips > 0): waits briefly for the CPU roles to start, does roundTrips
+// round trips "beside" them, tells them to stop, waits until they have, then does the same
+// number of round trips "alone". Each round trip is send + recv of 64 bytes, each call inside its
+// own BlockingSection (a GIL release, as CPython's socket module does). The echo peer is a plain
+// thread outside any GIL, like a peer process, that takes task.echoUs to answer: a peer that
+// answers in 3 us returns before a woken GIL waiter is even scheduled, which hides the convoy;
+// real peers (a Python one: ~25 us) take longer. One op's latency runs from before send until
+// the thread holds the GIL again after recv.
+// CPU role (task.roundTrips == 0): sums squares in chunks of task.n until the I/O role's
+// "beside" phase is over (or, if none shows up within 0.3 s, stops then).
+//
+// Roles meet on one process-wide board, so one convoy runs at a time per process.
+void runConvoyTask(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &result);
+
+// The I/O role's TaskResult::value is compact JSON:
+// {"beside": {"n", "cpu_threads", "p50_us", "p99_us", "mean_us", "max_us"}, "alone": {...}}.
+// convoySummary finds it among a run's tasks and adds "multiplier_p50" (beside/alone);
+// an empty object when the run has no convoy result.
+QJsonObject convoySummary(const std::vector<TaskResult> &tasks);
+
+} // namespace lab
