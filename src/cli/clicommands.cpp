@@ -69,8 +69,12 @@ void err(const QString &s)
 
 int usage(const QString &problem = {})
 {
-    if (!problem.isEmpty())
+    // Bad input is one line naming the problem (scripts and people read the first line only);
+    // the full usage text is for --help.
+    if (!problem.isEmpty()) {
         err(QStringLiteral("concurrency-lab-cli: %1\n").arg(problem));
+        return BadInput;
+    }
     err(QStringLiteral(
         "usage:\n"
         "  concurrency-lab-cli run SPEC.json|PRESET [--models a,b,c] [--workers N] [--repetitions N]\n"

@@ -2,6 +2,7 @@
 
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
+#include "workloads/iowork.h"
 #include "workloads/localserver.h"
 
 namespace lab {
@@ -92,8 +93,11 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             rec.wall_s = monotonicSeconds() - rec.t0;
             rec.cancelled = m_cancel.load();
             rec.peak_rss_kb += peakRssKb();
-            if (server.isRunning())
-                rec.extra.insert(QStringLiteral("server_cpu_s"), server.cpuSeconds() - serverCpu0);
+            const double serverCpu = server.isRunning() ? server.cpuSeconds() - serverCpu0 : -1;
+            if (serverCpu >= 0)
+                rec.extra.insert(QStringLiteral("server_cpu_s"), serverCpu);
+            if (spec.workload == WorkloadKind::Io)
+                insertIoMeasurements(rec.extra, rec.tasks, rec.wall_s, rec.cpu_s, serverCpu);
             rec.finalize();
             if (rec.tasks_total < int(tasks.size()) && !rec.cancelled && rec.error.isEmpty())
                 rec.error = QStringLiteral("%1 of %2 tasks produced no result")

@@ -1,3 +1,4 @@
+#include "asyncmodel.h"
 #include "executionmodel.h"
 #include "processpoolmodel.h"
 #include "threadpoolmodel.h"
@@ -32,6 +33,10 @@ const std::vector<ModelInfo> &modelRegistry()
                                     ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
                                     : QString();
                      }});
+        r.push_back({QStringLiteral("async"), QStringLiteral("Async"),
+                     QStringLiteral("One thread drives up to W transfers at once with curl_multi: what asyncio "
+                                    "and aiohttp give Python."),
+                     {WorkloadKind::Io}, false, [] { return std::make_unique<AsyncModel>(); }, {}});
         // Further models register here (processes, gil-threads, async, python-*).
         return r;
     }();

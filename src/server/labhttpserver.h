@@ -1,0 +1,29 @@
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace lab::server {
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    int port = 0;                 // 0: ephemeral
+    int threads = 512;            // one per connection in flight; latency sleeps occupy one each
+    int backlog = 4096;
+    bool verbose = false;
+};
+
+// Routes (GET):
+//   /data?size=N&seed=S&latency_ms=L&rate=BYTES_PER_S&chunked=1&status=C&cut_at=M
+//       deterministic body (see workloads/httpbody.h), X-Lab-Size / X-Lab-Seed headers;
+//       latency before the first byte, paced bandwidth, chunked transfer, any status,
+//       connection closed after cut_at bytes of the announced body
+//   /status/C?...      same as /data with status C
+//   /cut?size=N&at=M   same as /data with cut_at=M
+//   /redirect/K?...    a chain of K 302 redirects ending at /data?...
+//   /redirect-to?url=U one 302 to U (any scheme: the client must refuse non-HTTP ones)
+//   /health            "ok"
+// Runs until the process ends. Calls onListening("127.0.0.1:PORT") once the socket listens.
+// Returns a non-zero exit code with a message on stderr if it cannot listen.
+int runServer(const ServerOptions &options, void (*onListening)(const std::string &hostPort));
+
+} // namespace lab::server

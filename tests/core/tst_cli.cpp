@@ -1,0 +1,326 @@
+// concurrency-lab-cli end to end: every bad input exits 2 with one line, a real run writes the
+// documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
+#include "util/sysinfo.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <grp.h>
+#include <unistd.h>
+
+using namespace lab;
+
+namespace {
+
+struct CliRun {
+    int exitCode = -1;
+    QProcess::ExitStatus status = QProcess::NormalExit;
+    QString out;
+    QString err;
+    qint64 ms = 0;
+};
+
+QString cliPath()
+{
+    return siblingExecutable(QStringLiteral("concurrency-lab-cli"));
+}
+
+CliRun runCli(const QStringList &args, const std::function<void()> &childModifier = {}, int timeoutMs = 60000)
+{
+    QProcess p;
+    if (childModifier)
+        p.setChildProcessModifier(childModifier);
+    QElapsedTimer t;
+    t.start();
+    p.start(cliPath(), args);
+    CliRun r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(2000);
+        r.err = QStringLiteral("TIMEOUT");
+        return r;
+    }
+    r.ms = t.elapsed();
+    r.exitCode = p.exitCode();
+    r.status = p.exitStatus();
+    r.out = QString::fromLocal8Bit(p.readAllStandardOutput());
+    r.err = QString::fromLocal8Bit(p.readAllStandardError());
+    return r;
+}
+
+QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArray &content)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    if (f.open(QIODevice::WriteOnly))
+        f.write(content);
+    return path;
+}
+
+// Workers among the children of `parent`, by pid (state 'Z' excluded).
+std::vector<qint64> workersOf(qint64 parent)
+{
+    std::vector<qint64> out;
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &e : entries) {
+        bool ok = false;
+        const qint64 pid = e.toLongLong(&ok);
+        if (!ok)
+            continue;
+        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = f.readAll();
+        const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+        if (fields.size() < 2 || fields.at(1).toLongLong() != parent || fields.at(0) == "Z")
+            continue;
+        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        if (cmd.open(QIODevice::ReadOnly) && cmd.readAll().split('\0').value(0).endsWith("concurrency-lab-worker"))
+            out.push_back(pid);
+    }
+    return out;
+}
+
+// Still running as a worker (whatever its parent now is)?
+bool workerAlive(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray s = f.readAll();
+    const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+    if (fields.value(0) == "Z" || fields.value(0) == "X")
+        return false;
+    QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+    return cmd.open(QIODevice::ReadOnly) && cmd.readAll().split('\0').value(0).endsWith("concurrency-lab-worker");
+}
+
+// A processes-only run long enough to be interrupted (about 10 s of CPU).
+QByteArray longProcessesSpec()
+{
+    return R"({"name":"long","workload":{"kind":"cpu","numbers":{"start":5000000,"count":60},"repeat":30},
+              "models":["processes"],"workers":2})";
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY2(!cliPath().isEmpty(), "concurrency-lab-cli not built");
+        QVERIFY2(!siblingExecutable(QStringLiteral("concurrency-lab-worker")).isEmpty(), "concurrency-lab-worker not built");
+    }
+
+    void badInputExitsTwoWithOneLine_data()
+    {
+        QTest::addColumn<QStringList>("args");     // "@name" is replaced by a file of that name in a temp dir
+        QTest::addColumn<QString>("expected");
+        const QString run = QStringLiteral("run");
+        QTest::newRow("no command") << QStringList{} << QStringLiteral("missing command");
+        QTest::newRow("unknown command") << QStringList{QStringLiteral("fly")} << QStringLiteral("unknown command \"fly\"");
+        QTest::newRow("missing file") << QStringList{run, QStringLiteral("/nonexistent/spec.json")} << QStringLiteral("no such file");
+        QTest::newRow("malformed json") << QStringList{run, QStringLiteral("@malformed.json")} << QStringLiteral("line 3, column");
+        QTest::newRow("not an object") << QStringList{run, QStringLiteral("@array.json")} << QStringLiteral("JSON object");
+        QTest::newRow("unknown preset") << QStringList{run, QStringLiteral("no-such-preset")} << QStringLiteral("unknown preset \"no-such-preset\"");
+        QTest::newRow("unknown model") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--models"), QStringLiteral("threads,bogus")}
+                                       << QStringLiteral("unknown model \"bogus\"");
+        QTest::newRow("workers 0") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--workers"), QStringLiteral("0")}
+                                   << QStringLiteral("--workers must be a whole number from 1 to 256");
+        QTest::newRow("workers 257") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--workers=257")}
+                                     << QStringLiteral("(got \"257\")");
+        QTest::newRow("workers abc") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--workers"), QStringLiteral("abc")}
+                                     << QStringLiteral("(got \"abc\")");
+        QTest::newRow("workers missing value") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--workers")}
+                                               << QStringLiteral("--workers needs a value");
+        QTest::newRow("negative n") << QStringList{run, QStringLiteral("@negative.json")} << QStringLiteral("must not be negative");
+        QTest::newRow("n beyond 2^40") << QStringList{run, QStringLiteral("@toolarge.json")} << QStringLiteral("too large");
+        QTest::newRow("days of work") << QStringList{run, QStringLiteral("@days.json")} << QStringLiteral("hours");
+        QTest::newRow("workers 300 in spec file") << QStringList{run, QStringLiteral("@workers300.json")} << QStringLiteral("workers = 300 is out of range");
+        QTest::newRow("unknown option") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--frobnicate")}
+                                        << QStringLiteral("unknown option --frobnicate");
+        QTest::newRow("two specs") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("cpu-seed")} << QStringLiteral("one spec");
+        QTest::newRow("monitor bad hz") << QStringList{QStringLiteral("monitor"), QStringLiteral("--hz"), QStringLiteral("500")}
+                                        << QStringLiteral("--hz");
+    }
+
+    void badInputExitsTwoWithOneLine()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        const QHash<QString, QByteArray> files{
+            {QStringLiteral("malformed.json"), "{\n  \"name\": \"x\",\n  \"workload\": {\"kind\": \"cpu\" \"numbers\": [1]}\n}\n"},
+            {QStringLiteral("array.json"), "[1, 2, 3]"},
+            {QStringLiteral("negative.json"), R"({"workload":{"kind":"cpu","numbers":[10, -5]}})"},
+            {QStringLiteral("toolarge.json"), R"({"workload":{"kind":"cpu","numbers":[1e15]}})"},
+            {QStringLiteral("days.json"), R"({"workload":{"kind":"cpu","numbers":[1099511627776],"repeat":1000000}})"},
+            {QStringLiteral("workers300.json"), R"({"workload":{"kind":"cpu","numbers":[10]},"workers":300})"},
+        };
+        for (QString &a : args)
+            if (a.startsWith(QLatin1Char('@')))
+                a = writeFile(dir, a.mid(1), files.value(a.mid(1)));
+        const CliRun r = runCli(args, {}, 20000);
+        QVERIFY2(r.err != QLatin1String("TIMEOUT"), "the CLI hung");
+        QCOMPARE(r.status, QProcess::NormalExit);
+        QVERIFY2(r.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        const QStringList lines = r.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(lines.size() == 1, qPrintable(QStringLiteral("%1 lines on stderr:\n%2").arg(lines.size()).arg(r.err)));
+        QVERIFY2(lines[0].startsWith(QLatin1String("concurrency-lab-cli: ")), qPrintable(lines[0]));
+        QVERIFY2(lines[0].contains(expected), qPrintable(lines[0]));
+        QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+    }
+
+    void unreadableFileExitsTwo()
+    {
+        QTemporaryDir dir;
+        QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther
+                                              | QFile::ExeOther | QFile::ReadGroup | QFile::ExeGroup);
+        const QString path = writeFile(dir, QStringLiteral("secret.json"), R"({"workload":{"kind":"cpu","numbers":[10]}})");
+        QVERIFY(QFile::setPermissions(path, QFile::WriteOwner));
+        // root reads anything, so run the CLI as nobody then.
+        std::function<void()> asNobody;
+        if (::geteuid() == 0)
+            asNobody = [] {
+                if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+                    ::_exit(99);
+            };
+        const CliRun r = runCli({QStringLiteral("run"), path}, asNobody, 20000);
+        QVERIFY2(r.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        const QStringList lines = r.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines[0].contains(QLatin1String("cannot read")) && lines[0].contains(path), qPrintable(lines[0]));
+    }
+
+    void runWritesDocumentedJsonAndCsv()
+    {
+        QTemporaryDir dir;
+        const QString json = dir.filePath(QStringLiteral("out.json"));
+        const QString csv = dir.filePath(QStringLiteral("out.csv"));
+        const CliRun r = runCli({QStringLiteral("run"), QStringLiteral("cpu-quick"), QStringLiteral("--json"), json,
+                                 QStringLiteral("--csv"), csv});
+        QVERIFY2(r.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2 %3").arg(r.exitCode).arg(r.err, r.out)));
+        QVERIFY2(r.out.contains(QLatin1String("processes")), qPrintable(r.out));
+
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonParseError pe;
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll(), &pe).object();
+        QCOMPARE(pe.error, QJsonParseError::NoError);
+        QVERIFY(doc.value(QStringLiteral("spec")).isObject());
+        const QJsonObject machine = doc.value(QStringLiteral("machine")).toObject();
+        QCOMPARE(machine.value(QStringLiteral("cores")).toInt(), onlineCores());
+        QVERIFY(!machine.value(QStringLiteral("cpu_model")).toString().isEmpty());
+        const QJsonArray runs = doc.value(QStringLiteral("runs")).toArray();
+        QStringList models;
+        for (const QJsonValue &v : runs) {
+            const QJsonObject run = v.toObject();
+            models << run.value(QStringLiteral("model")).toString();
+            for (const char *k : {"model", "workers", "wall_s", "cpu_s", "busy_cores", "speedup", "efficiency", "tasks_total",
+                                  "tasks_ok", "tasks_failed", "verified", "worker_restarts", "spawn_us_median", "peak_rss_kb",
+                                  "tasks"})
+                QVERIFY2(run.contains(QLatin1String(k)), k);
+            QVERIFY(run.value(QStringLiteral("verified")).toBool());
+            QCOMPARE(run.value(QStringLiteral("tasks_total")).toInt(), 20);
+            QCOMPARE(run.value(QStringLiteral("tasks_ok")).toInt(), 20);
+            QVERIFY(run.value(QStringLiteral("speedup")).toDouble() > 0);
+            const QJsonArray tasks = run.value(QStringLiteral("tasks")).toArray();
+            QCOMPARE(tasks.size(), 20);
+            for (const QJsonValue &t : tasks)
+                for (const char *k : {"id", "worker", "start_s", "end_s", "cpu_start", "cpu_end", "ok"})
+                    QVERIFY2(t.toObject().contains(QLatin1String(k)), k);
+        }
+        QCOMPARE(models, (QStringList{QStringLiteral("sequential"), QStringLiteral("threads"), QStringLiteral("processes")}));
+        const QJsonObject processes = runs.at(2).toObject();
+        QVERIFY(processes.value(QStringLiteral("spawn_us_median")).toDouble() > 0);
+        QVERIFY(processes.value(QStringLiteral("ipc")).toObject().contains(QStringLiteral("dispatch_share")));
+
+        QFile c(csv);
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        const QList<QByteArray> rows = c.readAll().trimmed().split('\n');
+        QCOMPARE(rows.size(), 4);  // header + 3 runs
+        QVERIFY2(rows[0].contains("model") && rows[0].contains("wall_s"), rows[0].constData());
+        QVERIFY(QFile::exists(dir.filePath(QStringLiteral("out.tasks.csv"))));
+    }
+
+    void sigintCancelsWithPartialJsonAndNoWorkerLeft()
+    {
+        QTemporaryDir dir;
+        const QString spec = writeFile(dir, QStringLiteral("long.json"), longProcessesSpec());
+        const QString json = dir.filePath(QStringLiteral("partial.json"));
+        QProcess cli;
+        cli.start(cliPath(), {QStringLiteral("run"), spec, QStringLiteral("--json"), json});
+        QVERIFY(cli.waitForStarted(5000));
+        std::vector<qint64> workers;
+        QElapsedTimer t;
+        t.start();
+        while (workers.size() < 2 && t.elapsed() < 15000) {
+            QTest::qWait(20);
+            workers = workersOf(cli.processId());
+        }
+        QCOMPARE(workers.size(), size_t(2));
+        QTest::qWait(1000);  // let some tasks finish
+        QCOMPARE(::kill(pid_t(cli.processId()), SIGINT), 0);
+        QVERIFY(cli.waitForFinished(10000));
+        QCOMPARE(cli.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(cli.exitCode() == 130, qPrintable(QString::fromLocal8Bit(cli.readAllStandardError())));
+        for (qint64 pid : workers)
+            QVERIFY2(!workerAlive(pid), qPrintable(QString::number(pid)));
+
+        QFile f(json);
+        QVERIFY2(f.open(QIODevice::ReadOnly), "no partial JSON written");
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        QVERIFY(doc.value(QStringLiteral("cancelled")).toBool());
+        const QJsonObject run = doc.value(QStringLiteral("runs")).toArray().at(0).toObject();
+        QCOMPARE(run.value(QStringLiteral("model")).toString(), QStringLiteral("processes"));
+        QVERIFY(run.value(QStringLiteral("cancelled")).toBool());
+        const QJsonArray tasks = run.value(QStringLiteral("tasks")).toArray();
+        QVERIFY(!tasks.isEmpty());
+        QVERIFY(tasks.size() < 60);
+        for (const QJsonValue &v : tasks)
+            QVERIFY(v.toObject().value(QStringLiteral("ok")).toBool());
+    }
+
+    // The CLI cannot clean up after SIGKILL: the workers must notice (PR_SET_PDEATHSIG).
+    void sigkilledCliTakesItsWorkersAlong()
+    {
+        QTemporaryDir dir;
+        const QString spec = writeFile(dir, QStringLiteral("long.json"), longProcessesSpec());
+        QProcess cli;
+        cli.start(cliPath(), {QStringLiteral("run"), spec, QStringLiteral("--quiet")});
+        QVERIFY(cli.waitForStarted(5000));
+        std::vector<qint64> workers;
+        QElapsedTimer t;
+        t.start();
+        while (workers.size() < 2 && t.elapsed() < 15000) {
+            QTest::qWait(20);
+            workers = workersOf(cli.processId());
+        }
+        QCOMPARE(workers.size(), size_t(2));
+        QCOMPARE(::kill(pid_t(cli.processId()), SIGKILL), 0);
+        t.restart();
+        bool anyAlive = true;
+        while (anyAlive && t.elapsed() < 2000) {
+            anyAlive = false;
+            for (qint64 pid : workers)
+                anyAlive = anyAlive || workerAlive(pid);
+            if (anyAlive)
+                QTest::qWait(10);
+        }
+        QVERIFY2(!anyAlive, "a worker survived its CLI by more than 2 s");
+        QVERIFY(cli.state() == QProcess::NotRunning || cli.waitForFinished(5000));
+        QCOMPARE(cli.exitStatus(), QProcess::CrashExit);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
