@@ -1,0 +1,159 @@
+// The built-in HTTP server as a real child process: start/stop/reap, port line, CPU reading,
+// no orphans when the parent dies, and 256 slow requests served at once.
+#include "experiment/runner.h"
+#include "util/sysinfo.h"
+#include "workloads/localserver.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <signal.h>
+
+using namespace lab;
+
+namespace {
+
+bool processGone(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return true;
+    const QByteArray s = f.readAll();
+    const qsizetype close = s.lastIndexOf(')');
+    return close >= 0 && s.mid(close + 2, 1) == "Z";  // a zombie no longer runs
+}
+
+bool waitGone(qint64 pid, int ms)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!processGone(pid)) {
+        if (t.elapsed() > ms)
+            return false;
+        QTest::qWait(20);
+    }
+    return true;
+}
+
+ExperimentSpec slowSpec(const QString &model, int requests, int latencyMs)
+{
+    ExperimentSpec s;
+    s.name = QStringLiteral("server-load");
+    s.workload = WorkloadKind::Io;
+    s.io.urls = {QStringLiteral("http://{server}/data?size=2000&seed=3&latency_ms=%1").arg(latencyMs)};
+    s.io.repeatUrls = requests;
+    s.models = {model};
+    s.workers = requests;
+    return s;
+}
+
+} // namespace
+
+class TestHttpServer : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void startStopReaps()
+    {
+        LocalServer server;
+        QString error;
+        QVERIFY(!server.isRunning());
+        QVERIFY2(server.start(&error), qPrintable(error));
+        QVERIFY(server.isRunning());
+        QVERIFY(server.hostPort().startsWith(QLatin1String("127.0.0.1:")));
+        const int port = server.hostPort().section(QLatin1Char(':'), 1).toInt();
+        QVERIFY(port > 0 && port < 65536);
+        const qint64 pid = server.pid();
+        QVERIFY(pid > 0);
+        QVERIFY(server.cpuSeconds() >= 0);
+        QElapsedTimer t;
+        t.start();
+        server.stop();
+        QVERIFY2(t.elapsed() < 1500, "the server leaves as soon as its stdin closes");
+        QVERIFY(!server.isRunning());
+        QVERIFY(processGone(pid));
+        QVERIFY(::kill(pid_t(pid), 0) != 0);  // reaped, not a zombie
+        // Restartable, on a new port.
+        QVERIFY2(server.start(&error), qPrintable(error));
+        QVERIFY(server.pid() != pid);
+        server.stop();
+    }
+
+    void destructorStops()
+    {
+        qint64 pid = 0;
+        {
+            LocalServer server;
+            QString error;
+            QVERIFY2(server.start(&error), qPrintable(error));
+            pid = server.pid();
+        }
+        QVERIFY(::kill(pid_t(pid), 0) != 0);
+    }
+
+    void badOptionsAreOneLine()
+    {
+        const QString exe = siblingExecutable(QStringLiteral("concurrency-lab-server"));
+        QVERIFY(!exe.isEmpty());
+        QProcess p;
+        p.start(exe, {QStringLiteral("--threads"), QStringLiteral("0")});
+        QVERIFY(p.waitForFinished(5000));
+        QCOMPARE(p.exitCode(), 2);
+        QVERIFY(p.readAllStandardError().startsWith("concurrency-lab-server: --threads must be"));
+    }
+
+    // The parent (a shell here) is SIGKILLed: PR_SET_PDEATHSIG ends the server too.
+    void diesWithItsParent()
+    {
+        const QString exe = siblingExecutable(QStringLiteral("concurrency-lab-server"));
+        QProcess shell;
+        shell.start(QStringLiteral("/bin/sh"),
+                    {QStringLiteral("-c"), QStringLiteral("\"$0\" --parent-pid $$ --forever & echo PID $!; wait"), exe});
+        QVERIFY(shell.waitForStarted(5000));
+        QByteArray out;
+        QElapsedTimer t;
+        t.start();
+        while (!(out.contains("LISTENING") && out.contains("PID ")) && t.elapsed() < 5000) {
+            shell.waitForReadyRead(100);
+            out += shell.readAllStandardOutput();
+        }
+        QVERIFY2(out.contains("LISTENING"), out.constData());
+        const qint64 pid = out.mid(out.indexOf("PID ") + 4).split('\n').first().trimmed().toLongLong();
+        QVERIFY(pid > 0);
+        QVERIFY(!processGone(pid));
+        ::kill(pid_t(shell.processId()), SIGKILL);
+        QVERIFY(shell.waitForFinished(5000));
+        QVERIFY2(waitGone(pid, 3000), "server outlived its parent");
+    }
+
+    // 256 requests that each wait 1 s before their first byte, all at once: if the server
+    // served them in batches the run would take several seconds; it must take about one.
+    void serves256SlowRequestsAtOnce_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("async") << QStringLiteral("async");
+        QTest::newRow("threads") << QStringLiteral("threads");
+    }
+    void serves256SlowRequestsAtOnce()
+    {
+        QFETCH(QString, model);
+        Runner runner;
+        const ExperimentResult r = runner.run(slowSpec(model, 256, 1000));
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        const RunRecord &run = r.runs.at(0);
+        qInfo("%s: 256 x 1 s requests in %.3f s", qPrintable(model), run.wall_s);
+        QCOMPARE(run.tasks_ok, 256);
+        QVERIFY(run.verified);
+        QVERIFY2(run.wall_s >= 1.0, qPrintable(QString::number(run.wall_s)));
+        QVERIFY2(run.wall_s < 3.0, qPrintable(QStringLiteral("256 x 1 s requests took %1 s").arg(run.wall_s)));
+        // The server waited with sleeping threads: far less CPU than wall time.
+        const double serverCpu = run.extra.value(QStringLiteral("server_cpu_s")).toDouble(-1);
+        QVERIFY(serverCpu >= 0);
+        QVERIFY2(serverCpu < 1.0, qPrintable(QString::number(serverCpu)));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpServer)
+#include "tst_httpserver.moc"
