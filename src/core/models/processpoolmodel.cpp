@@ -3,6 +3,7 @@
 #include "ipc/protocol.h"
 #include "util/sysinfo.h"
 
+#include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QEventLoop>
 #include <QFile>
@@ -174,8 +175,8 @@ void Pool::run(int workers)
         computeSum += c;
     const double share = dispatchSum + computeSum > 0 ? dispatchSum / (dispatchSum + computeSum) : 0;
     m_record.extra.insert(QStringLiteral("ipc"),
-                          QJsonObject{{QStringLiteral("dispatch_s_median"), median(m_dispatchS)},
-                                      {QStringLiteral("compute_s_median"), median(m_computeS)},
+                          QJsonObject{{QStringLiteral("dispatch_s_median"), std::round(median(m_dispatchS) * 1e7) / 1e7},
+                                      {QStringLiteral("compute_s_median"), std::round(median(m_computeS) * 1e7) / 1e7},
                                       {QStringLiteral("dispatch_share"), std::round(share * 1e6) / 1e6},
                                       {QStringLiteral("protocol_version"), ipc::kProtocolVersion}});
 }
@@ -228,7 +229,7 @@ void Pool::onStartFailed(Slot &s)
 void Pool::onReadyRead(Slot &s)
 {
     s.decoder.feed(s.proc->readAllStandardOutput());
-    while (!s.failure.size()) {
+    while (s.failure.isEmpty()) {
         const std::optional<QCborMap> m = s.decoder.next();
         if (!m)
             break;
@@ -504,6 +505,10 @@ void ProcessPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, 
                            ? QStringLiteral("the worker program %1 was not found next to this program or in the build tree")
                                  .arg(workerName())
                            : QStringLiteral("the worker program %1 is missing or not executable").arg(m_program);
+        return;
+    }
+    if (!QCoreApplication::instance()) {
+        record.error = QStringLiteral("the processes model needs a QCoreApplication (QProcess runs on an event loop)");
         return;
     }
     if (tasks.empty() || ctx.cancel.load())
