@@ -1,5 +1,7 @@
 #include "asyncmodel.h"
 #include "executionmodel.h"
+#include "gilthreadsmodel.h"
+#include "pythonmodel.h"
 #include "processpoolmodel.h"
 #include "threadpoolmodel.h"
 #include "util/sysinfo.h"
@@ -17,14 +19,16 @@ const std::vector<ModelInfo> &modelRegistry()
 {
     static const std::vector<ModelInfo> registry = [] {
         const std::vector<WorkloadKind> both{WorkloadKind::Cpu, WorkloadKind::Io};
+        // In-process thread models can also run the GIL convoy (threads meeting in one process).
+        const std::vector<WorkloadKind> inProcess{WorkloadKind::Cpu, WorkloadKind::Io, WorkloadKind::Convoy};
         std::vector<ModelInfo> r;
         r.push_back({QStringLiteral("sequential"), QStringLiteral("Sequential"),
-                     QStringLiteral("One worker thread runs every task in turn: the baseline."), both, true,
+                     QStringLiteral("One worker thread runs every task in turn: the baseline."), inProcess, true,
                      [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("sequential"), true); }, {}});
         r.push_back({QStringLiteral("threads"), QStringLiteral("Threads"),
                      QStringLiteral("A pool of native threads sharing one task queue (ThreadPoolExecutor); "
                                     "what a free-threaded Python (PEP 703, python3.13t) promises."),
-                     both, false, [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("threads")); }, {}});
+                     inProcess, false, [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("threads")); }, {}});
         r.push_back({QStringLiteral("processes"), QStringLiteral("Processes"),
                      QStringLiteral("A pool of concurrency-lab-worker child processes fed over pipes "
                                     "(multiprocessing.Pool.map)."),
@@ -33,6 +37,25 @@ const std::vector<ModelInfo> &modelRegistry()
                                     ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
                                     : QString();
                      }});
+        r.push_back({QStringLiteral("gil-threads"), QStringLiteral("GIL threads"),
+                     QStringLiteral("Native threads that must hold an emulated CPython GIL (3.11/3.12 algorithm: "
+                                    "switch interval, drop request, forced switching) to compute; blocking waits "
+                                    "release it."),
+                     inProcess, false, [] { return std::make_unique<GilThreadsModel>(); }, {}});
+        const auto addPython = [&r](PythonModel::Mode mode, const QString &label, const QString &what,
+                                    std::vector<WorkloadKind> kinds) {
+            r.push_back({PythonModel::idFor(mode), label,
+                         what + QStringLiteral("; ") + PythonModel::note() + QStringLiteral("."), std::move(kinds),
+                         mode == PythonModel::Mode::Sequential, [mode] { return std::make_unique<PythonModel>(mode); },
+                         [] { return PythonModel::unavailableReason(); }});
+        };
+        addPython(PythonModel::Mode::Sequential, QStringLiteral("CPython sequential"),
+                  QStringLiteral("The seed's Python script run by a real python3, one task after another"), both);
+        addPython(PythonModel::Mode::Threads, QStringLiteral("CPython threads"),
+                  QStringLiteral("The seed's Python script on a ThreadPoolExecutor in a real python3, under its real GIL"),
+                  inProcess);
+        addPython(PythonModel::Mode::Processes, QStringLiteral("CPython processes"),
+                  QStringLiteral("The seed's Python script on a multiprocessing.Pool in a real python3"), both);
         r.push_back({QStringLiteral("async"), QStringLiteral("Async"),
                      QStringLiteral("One thread drives up to W transfers at once with curl_multi: what asyncio "
                                     "and aiohttp give Python."),
