@@ -259,6 +259,7 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         if (event == QLatin1String("hello")) {
             spawnUs.push_back((t - startedAt) * 1e6);
             python_.insert(QStringLiteral("version"), e.value(QStringLiteral("python")));
+            python_.insert(QStringLiteral("pid"), e.value(QStringLiteral("pid")));
         } else if (event == QLatin1String("start") && byId.count(id)) {
             TaskResult &r = started[id];
             r.id = id;
