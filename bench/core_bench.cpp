@@ -122,6 +122,27 @@ int main(int argc, char *argv[])
         }
     }
 
+    // The other side of the coin: tasks so small that the pipe round trip dominates.
+    QString tinyError;
+    auto tiny = ExperimentSpec::fromJson(R"({"name":"tiny","workload":{"kind":"cpu","numbers":{"start":1000,"count":2000}},
+                                            "models":["sequential","threads","processes"]})",
+                                         &tinyError);
+    if (tiny) {
+        tiny->workers = spec->workers;
+        const ExperimentResult t = runner.run(*tiny);
+        print(QStringLiteral("\ntiny tasks (2000 x n=1000..2999):"));
+        for (const RunRecord &run : t.runs) {
+            allVerified = allVerified && run.verified;
+            print(QStringLiteral("  %1 %2 ms").arg(run.model).arg(run.wall_s * 1e3, 0, 'f', 1));
+            if (run.model == QLatin1String("processes"))
+                print(QStringLiteral(" (IPC share %1 %, %2x vs sequential)")
+                          .arg(run.extra.value(QStringLiteral("ipc")).toObject().value(QStringLiteral("dispatch_share")).toDouble() * 100,
+                               0, 'f', 1)
+                          .arg(run.speedup, 0, 'f', 2));
+        }
+        print(QStringLiteral("\n"));
+    }
+
     std::vector<double> threadUs, spawnMs;
     for (int i = 0; i < samples; ++i)
         threadUs.push_back(threadStartMicros());
