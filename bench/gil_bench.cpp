@@ -1,0 +1,219 @@
+// gil-bench: the emulated GIL against real CPython, in one run (issue 4).
+//  1. The seed's number cruncher on 8 of its numbers: CPython threads/sequential wall ratio
+//     vs the emulation's (target: within 0.10), processes speedup for both.
+//  2. The emulated GIL's switch rate and median tenure with 2 CPU threads at 5 ms
+//     (CPython: ~195-200 switches/s, tenure 5.1 ms).
+//  3. The convoy: p50 round trip beside one CPU thread / alone, emulated and CPython.
+// Usage: gil-bench [--tasks N] [--round-trips N]
+#include "experiment/runner.h"
+#include "gil/convoywork.h"
+#include "models/pythonmodel.h"
+#include "sampling/procstat.h"
+#include "util/sysinfo.h"
+#include "workloads/cpuwork.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <cstdio>
+#include <map>
+
+using namespace lab;
+
+namespace {
+
+void print(const QString &s)
+{
+    std::fputs(qPrintable(s), stdout);
+    std::fflush(stdout);
+}
+
+QString loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().simplified()) : QStringLiteral("?");
+}
+
+std::optional<ProcStatSnapshot> readProcStat()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    const QByteArray text = f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+}
+
+const RunRecord *runOf(const ExperimentResult &r, const QString &model)
+{
+    for (const RunRecord &run : r.runs)
+        if (run.model == model && run.error.isEmpty() && run.verified)
+            return &run;
+    return nullptr;
+}
+
+ExperimentResult runSpec(const QJsonObject &obj)
+{
+    QString error;
+    const auto spec = ExperimentSpec::fromJsonObject(obj, &error);
+    if (!spec) {
+        print(QStringLiteral("bad spec: %1\n").arg(error));
+        std::exit(2);
+    }
+    Runner runner;
+    ExperimentResult r = runner.run(*spec);
+    for (const RunRecord &run : r.runs)
+        if (!run.error.isEmpty() || !run.verified)
+            print(QStringLiteral("  ! %1: %2\n").arg(run.model, run.error.isEmpty() ? QStringLiteral("not verified") : run.error));
+    return r;
+}
+
+double meanCompute(const RunRecord &run)
+{
+    double s = 0;
+    for (const TaskResult &t : run.tasks)
+        s += t.compute_s;
+    return run.tasks.empty() ? 0 : s / double(run.tasks.size());
+}
+
+QString f(double v, int digits = 3)
+{
+    return QString::number(v, 'f', digits);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    int taskCount = 8;
+    int roundTrips = 1000;
+    const QStringList args = app.arguments().mid(1);
+    for (qsizetype i = 0; i + 1 < args.size(); i += 2) {
+        if (args[i] == QLatin1String("--tasks"))
+            taskCount = std::clamp(args[i + 1].toInt(), 2, 20);
+        else if (args[i] == QLatin1String("--round-trips"))
+            roundTrips = std::clamp(args[i + 1].toInt(), 10, 100000);
+    }
+    const QString noPython = PythonModel::unavailableReason();
+    const auto stat0 = readProcStat();
+    const double t0 = monotonicSeconds(), cpu0 = processCpuSeconds();
+    print(QStringLiteral("gil-bench on %1 cores (%2), load %3\n").arg(onlineCores()).arg(cpuModel(), loadAverage()));
+    if (!noPython.isEmpty())
+        print(QStringLiteral("CPython figures skipped: %1\n").arg(noPython));
+
+    // 1. The number cruncher. CPython first: its per-task time sizes the C++ repeat factor so
+    //    both sides hand the GIL over at the same task granularity.
+    const QJsonObject numbers{{QStringLiteral("start"), 5000000}, {QStringLiteral("count"), taskCount}};
+    double pyRatio = -1, pySpeedup = -1, pyTask = 0.25;
+    if (noPython.isEmpty()) {
+        const ExperimentResult py = runSpec(QJsonObject{
+            {QStringLiteral("name"), QStringLiteral("gil-bench-cpython")},
+            {QStringLiteral("workload"), QJsonObject{{QStringLiteral("kind"), QStringLiteral("cpu")}, {QStringLiteral("numbers"), numbers}}},
+            {QStringLiteral("models"), QJsonArray{QStringLiteral("python-sequential"), QStringLiteral("python-threads"),
+                                                  QStringLiteral("python-processes")}},
+            {QStringLiteral("workers"), 2}});
+        const RunRecord *seq = runOf(py, QStringLiteral("python-sequential"));
+        const RunRecord *thr = runOf(py, QStringLiteral("python-threads"));
+        const RunRecord *pro = runOf(py, QStringLiteral("python-processes"));
+        if (seq && thr && pro) {
+            pyRatio = thr->wall_s / seq->wall_s;
+            pySpeedup = seq->wall_s / pro->wall_s;
+            pyTask = meanCompute(*seq);
+            print(QStringLiteral("CPython %1, %2 seed tasks: sequential %3 s, threads %4 s, processes %5 s "
+                                 "(%6 s per task; python startup %7 ms)\n")
+                      .arg(seq->extra.value(QStringLiteral("python")).toObject().value(QStringLiteral("version")).toString())
+                      .arg(taskCount)
+                      .arg(f(seq->wall_s), f(thr->wall_s), f(pro->wall_s), f(pyTask))
+                      .arg(seq->spawn_us_median / 1000, 0, 'f', 0));
+        }
+    }
+    const int repeat = std::max(1, int(std::lround(pyTask / (5e6 * cpuSecondsPerIteration()))));
+    const ExperimentResult emu = runSpec(QJsonObject{
+        {QStringLiteral("name"), QStringLiteral("gil-bench-emulated")},
+        {QStringLiteral("workload"), QJsonObject{{QStringLiteral("kind"), QStringLiteral("cpu")},
+                                                 {QStringLiteral("numbers"), numbers},
+                                                 {QStringLiteral("repeat"), repeat}}},
+        {QStringLiteral("models"), QJsonArray{QStringLiteral("sequential"), QStringLiteral("threads"),
+                                              QStringLiteral("gil-threads"), QStringLiteral("processes")}},
+        {QStringLiteral("workers"), 2},
+        {QStringLiteral("gil"), QJsonObject{{QStringLiteral("switch_interval_ms"), 5}}}});
+    const RunRecord *seq = runOf(emu, QStringLiteral("sequential"));
+    const RunRecord *thr = runOf(emu, QStringLiteral("threads"));
+    const RunRecord *gil = runOf(emu, QStringLiteral("gil-threads"));
+    const RunRecord *pro = runOf(emu, QStringLiteral("processes"));
+    double emuRatio = -1, emuSpeedup = -1, switchesPerS = -1, tenureMs = -1;
+    if (seq && gil) {
+        emuRatio = gil->wall_s / seq->wall_s;
+        const QJsonObject g = gil->extra.value(QStringLiteral("gil")).toObject();
+        switchesPerS = g.value(QStringLiteral("switches_per_s")).toDouble();
+        std::vector<double> tenures;
+        const QJsonArray spans = g.value(QStringLiteral("spans")).toArray();
+        for (qsizetype i = 1; i + 1 < spans.size(); ++i) {
+            const QJsonArray s = spans.at(i).toArray();
+            tenures.push_back((s.at(2).toDouble() - s.at(1).toDouble()) * 1e3);
+        }
+        tenureMs = tenures.empty() ? -1 : median(tenures);
+        print(QStringLiteral("Emulation, same %1 tasks x repeat %2: sequential %3 s, threads %4 s, gil-threads %5 s "
+                             "(busy cores %6), processes %7 s\n")
+                  .arg(taskCount)
+                  .arg(repeat)
+                  .arg(f(seq->wall_s), thr ? f(thr->wall_s) : QStringLiteral("-"), f(gil->wall_s),
+                       f(gil->busy_cores, 2), pro ? f(pro->wall_s) : QStringLiteral("-")));
+    }
+    if (seq && pro)
+        emuSpeedup = seq->wall_s / pro->wall_s;
+
+    // 3. The convoy, 5 ms interval.
+    const QJsonObject convoyWorkload{{QStringLiteral("kind"), QStringLiteral("convoy")},
+                                     {QStringLiteral("round_trips"), roundTrips},
+                                     {QStringLiteral("cpu_threads"), 1}};
+    QJsonArray convoyModels{QStringLiteral("threads"), QStringLiteral("gil-threads")};
+    if (noPython.isEmpty())
+        convoyModels.append(QStringLiteral("python-threads"));
+    const ExperimentResult convoy = runSpec(QJsonObject{{QStringLiteral("name"), QStringLiteral("gil-bench-convoy")},
+                                                        {QStringLiteral("workload"), convoyWorkload},
+                                                        {QStringLiteral("models"), convoyModels},
+                                                        {QStringLiteral("gil"), QJsonObject{{QStringLiteral("switch_interval_ms"), 5}}}});
+    std::map<QString, QJsonObject> c;
+    for (const RunRecord &run : convoy.runs) {
+        QJsonObject s = run.extra.value(QStringLiteral("convoy")).toObject();
+        if (s.isEmpty())
+            s = convoySummary(run.tasks);
+        c[run.model] = s;
+        if (!s.isEmpty())
+            print(QStringLiteral("Convoy %1: %2 round trips, p50/p99 alone %3/%4 us, beside a CPU thread %5/%6 us\n")
+                      .arg(run.model, -14)
+                      .arg(s.value(QStringLiteral("round_trips")).toInt())
+                      .arg(s.value(QStringLiteral("alone_p50_us")).toDouble())
+                      .arg(s.value(QStringLiteral("alone_p99_us")).toDouble())
+                      .arg(s.value(QStringLiteral("beside_p50_us")).toDouble())
+                      .arg(s.value(QStringLiteral("beside_p99_us")).toDouble()));
+    }
+    auto multiplier = [&](const QString &m) { return c[m].value(QStringLiteral("multiplier_p50")).toDouble(-1); };
+
+    const auto stat1 = readProcStat();
+    const double wall = monotonicSeconds() - t0;
+    double others = -1;
+    if (stat0 && stat1)
+        others = std::max(0.0, usageBetween(*stat0, *stat1).total / 100.0 * onlineCores()
+                                   - (processCpuSeconds() - cpu0) / wall);
+
+    auto v = [](double x, int d = 3) { return x < 0 ? QStringLiteral("n/a") : QString::number(x, 'f', d); };
+    print(QStringLiteral("\n== figures ==\n"));
+    print(QStringLiteral("threads/sequential wall ratio: CPython %1, emulation %2, difference %3 (target <= 0.10; "
+                         "CPython 3.11-3.13 measured 0.985-1.16)\n")
+              .arg(v(pyRatio), v(emuRatio), pyRatio > 0 && emuRatio > 0 ? v(std::abs(pyRatio - emuRatio)) : QStringLiteral("n/a")));
+    print(QStringLiteral("processes speedup (2 workers): CPython %1x, emulation side (worker processes) %2x\n")
+              .arg(v(pySpeedup, 2), v(emuSpeedup, 2)));
+    print(QStringLiteral("emulated GIL, 2 CPU threads at 5 ms: %1 switches/s (CPython ceiling ~200/s), median tenure %2 ms "
+                         "(CPython 5.09-5.11)\n")
+              .arg(v(switchesPerS, 1), v(tenureMs, 2)));
+    print(QStringLiteral("convoy p50 multiplier (beside a CPU thread / alone): emulation %1x, CPython %2x, native threads %3x "
+                         "(CPython reference: 5.1 ms / 30 us)\n")
+              .arg(v(multiplier(QStringLiteral("gil-threads")), 1), v(multiplier(QStringLiteral("python-threads")), 1),
+                   v(multiplier(QStringLiteral("threads")), 1)));
+    print(QStringLiteral("other load during the bench: %1 cores busy outside this process (figures are only "
+                         "meaningful near 0), %2 s total\n")
+              .arg(v(others, 2), v(wall, 1)));
+    return 0;
+}
