@@ -1,10 +1,34 @@
+#include "appoptions.h"
+#include "labconfig.h"
+#include "mainwindow.h"
+
 #include <QApplication>
-#include <QLabel>
+#include <QTimer>
+#include <cstdio>
 
 int main(int argc, char *argv[])
 {
     QApplication app(argc, argv);
-    QLabel label(QStringLiteral("Concurrency Lab: main window under construction"));
-    label.show();
+    QApplication::setOrganizationName(QStringLiteral("ConcurrencyLab"));
+    QApplication::setApplicationName(QStringLiteral("concurrency-lab"));
+    QApplication::setApplicationDisplayName(QStringLiteral("Concurrency Lab"));
+    QApplication::setApplicationVersion(QStringLiteral(LAB_VERSION));
+    QApplication::setStyle(QStringLiteral("Fusion"));
+
+    lab::AppOptions options;
+    QString message;
+    int exitCode = 0;
+    if (!lab::AppOptions::parse(QApplication::arguments(), &options, &message, &exitCode)) {
+        std::fputs(qPrintable(exitCode == 0 ? message : QStringLiteral("concurrency-lab: %1\n").arg(message)),
+                   exitCode == 0 ? stdout : stderr);
+        return exitCode;
+    }
+
+    // Scripted runs that quit leave the user's saved window and spec alone.
+    lab::MainWindow window(!options.noSettings && !options.quitWhenDone);
+    QObject::connect(&window, &lab::MainWindow::scriptFinished, &app, [](int code) { QApplication::exit(code); });
+    window.show();
+    if (options.scripted() || !options.preset.isEmpty() || !options.theme.isEmpty() || options.size.isValid())
+        QTimer::singleShot(0, &window, [&window, options] { window.startScript(options); });
     return QApplication::exec();
 }

@@ -1,0 +1,82 @@
+#include "appoptions.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QRegularExpression>
+
+namespace lab {
+
+bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *error, int *exitCode)
+{
+    *exitCode = 2;
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Concurrency Lab: see and measure threads vs processes."));
+    const QCommandLineOption help = p.addHelpOption();
+    const QCommandLineOption version = p.addVersionOption();
+    const QCommandLineOption preset(QStringLiteral("preset"),
+                                    QStringLiteral("Built-in preset name or experiment spec file."),
+                                    QStringLiteral("NAME|FILE"));
+    const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Start the experiment at once."));
+    const QCommandLineOption exportDir(QStringLiteral("export-dir"),
+                                       QStringLiteral("After the run, write every chart (PNG, SVG), "
+                                                      "results.json, results.csv and trace.json to DIR."),
+                                       QStringLiteral("DIR"));
+    const QCommandLineOption quit(QStringLiteral("quit-when-done"),
+                                  QStringLiteral("Exit once the run and exports are done (status 0 when all "
+                                                 "ran and verified)."));
+    const QCommandLineOption shot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save a PNG of the main window after the run."), QStringLiteral("FILE"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1600x1000."),
+                                  QStringLiteral("WxH"));
+    const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("light or dark."), QStringLiteral("THEME"));
+    const QCommandLineOption noSettings(QStringLiteral("no-settings"),
+                                        QStringLiteral("Do not read or write saved settings."));
+    p.addOptions({preset, run, exportDir, quit, shot, size, theme, noSettings});
+
+    if (!p.parse(arguments)) {
+        *error = p.errorText();
+        return false;
+    }
+    if (p.isSet(help)) {
+        *error = p.helpText();
+        *exitCode = 0;
+        return false;
+    }
+    if (p.isSet(version)) {
+        *error = QStringLiteral("concurrency-lab %1\n").arg(QCoreApplication::applicationVersion());
+        *exitCode = 0;
+        return false;
+    }
+    if (!p.positionalArguments().isEmpty()) {
+        *error = QStringLiteral("unexpected argument \"%1\" (see --help)").arg(p.positionalArguments().constFirst());
+        return false;
+    }
+    AppOptions o;
+    o.preset = p.value(preset);
+    o.run = p.isSet(run);
+    o.exportDir = p.value(exportDir);
+    o.quitWhenDone = p.isSet(quit);
+    o.screenshot = p.value(shot);
+    o.noSettings = p.isSet(noSettings);
+    if (p.isSet(size)) {
+        static const QRegularExpression re(QStringLiteral("^(\\d{3,5})x(\\d{3,5})$"));
+        const auto m = re.match(p.value(size));
+        if (!m.hasMatch()) {
+            *error = QStringLiteral("--size expects WIDTHxHEIGHT such as 1600x1000, not \"%1\"").arg(p.value(size));
+            return false;
+        }
+        o.size = QSize(m.captured(1).toInt(), m.captured(2).toInt());
+    }
+    if (p.isSet(theme)) {
+        o.theme = p.value(theme).toLower();
+        if (o.theme != QLatin1String("light") && o.theme != QLatin1String("dark")) {
+            *error = QStringLiteral("--theme expects light or dark, not \"%1\"").arg(p.value(theme));
+            return false;
+        }
+    }
+    *out = o;
+    *exitCode = 0;
+    return true;
+}
+
+} // namespace lab

@@ -1,0 +1,26 @@
+#pragma once
+#include <QSize>
+#include <QString>
+#include <QStringList>
+
+namespace lab {
+
+// The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--export-dir DIR]
+// [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark].
+struct AppOptions {
+    QString preset;          // built-in preset name or spec file path
+    bool run = false;
+    QString exportDir;
+    bool quitWhenDone = false;
+    QString screenshot;      // PNG of the main window once the run is done
+    QSize size;              // initial window size; invalid: saved geometry
+    QString theme;           // empty: saved setting
+    bool noSettings = false; // neither read nor write QSettings (tests, scripted figures)
+
+    // Parses arguments (argv[0] first, Qt options already removed). On error returns false with
+    // a one-line message in *error; on --help/--version *error holds the text and *exitCode 0.
+    static bool parse(const QStringList &arguments, AppOptions *out, QString *error, int *exitCode);
+    bool scripted() const { return run || !exportDir.isEmpty() || quitWhenDone || !screenshot.isEmpty(); }
+};
+
+} // namespace lab

@@ -1,0 +1,59 @@
+#pragma once
+#include "experiment/experimentspec.h"
+
+#include <QHash>
+#include <QWidget>
+#include <memory>
+
+class QCheckBox;
+namespace Ui {
+class ExperimentPanel;
+}
+
+namespace lab {
+
+// The left-hand panel: what to run (preset or spec file, workload parameters, models,
+// workers, GIL switch interval) and the Run/Stop buttons with the progress of a run.
+// It edits a copy of the loaded spec; spec() returns that copy with the fields applied.
+class ExperimentPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit ExperimentPanel(QWidget *parent = nullptr);
+    ~ExperimentPanel() override;
+
+    void setPresets(const QStringList &names);
+    // Shows a spec; `source` is the preset name or file path it came from (selected in the picker).
+    void setSpec(const ExperimentSpec &spec, const QString &source);
+    // The spec as edited; allModels: every available model for the workload instead of the checked ones.
+    ExperimentSpec spec(bool allModels = false) const;
+    QString source() const { return m_source; }
+    bool runOnUiThread() const;
+    QStringList checkedModels() const;
+    void setModelChecked(const QString &id, bool checked);
+
+    void setRunning(bool running);
+    void setProgress(int done, int total, double elapsedS, double remainingS);
+    void setIdleText(const QString &text);
+
+Q_SIGNALS:
+    void presetChosen(const QString &nameOrPath);
+    void openSpecRequested();
+    void runRequested();
+    void runAllRequested();
+    void stopRequested();
+
+private:
+    void buildModelList();
+    void updateWorkloadWidgets();
+    WorkloadKind currentWorkload() const;
+
+    std::unique_ptr<Ui::ExperimentPanel> m_ui;
+    ExperimentSpec m_spec;
+    QString m_source;
+    QHash<QString, QCheckBox *> m_modelChecks;
+    bool m_numbersEdited = false;   // the task count / n start fields differ from the spec's numbers
+    bool m_updating = false;
+    bool m_running = false;
+};
+
+} // namespace lab

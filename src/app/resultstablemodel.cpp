@@ -1,0 +1,123 @@
+#include "resultstablemodel.h"
+
+#include "charts/chartstyle.h"
+
+#include <QColor>
+
+namespace lab {
+
+ResultsTableModel::ResultsTableModel(QObject *parent) : QAbstractTableModel(parent) {}
+
+void ResultsTableModel::setRuns(const std::vector<RunRecord> &runs)
+{
+    beginResetModel();
+    m_runs = runs;
+    endResetModel();
+}
+
+int ResultsTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_runs.size());
+}
+
+int ResultsTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+static double throughputOf(const RunRecord &r)
+{
+    return r.wall_s > 0 ? r.tasks_ok / r.wall_s : 0;
+}
+
+QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= int(m_runs.size()))
+        return {};
+    const RunRecord &r = m_runs[size_t(index.row())];
+    const int c = index.column();
+    if (role == Qt::UserRole) {
+        switch (c) {
+        case Model: return r.model;
+        case Workers: return r.workers;
+        case Wall: return r.wall_s;
+        case Speedup: return r.speedup;
+        case Efficiency: return r.efficiency;
+        case BusyCores: return r.busy_cores;
+        case Cpu: return r.cpu_s;
+        case Throughput: return throughputOf(r);
+        case Tasks: return r.tasks_ok;
+        case Verified: return r.verified;
+        case Spawn: return r.spawn_us_median;
+        case PeakRss: return double(r.peak_rss_kb);
+        case UiLag: return r.ui_lag_p99_ms;
+        case Error: return r.error;
+        }
+        return {};
+    }
+    if (role == Qt::DisplayRole) {
+        auto num = [](double v, int decimals) { return v < 0 ? QStringLiteral("–") : QString::number(v, 'f', decimals); };
+        switch (c) {
+        case Model: return modelLabel(r.model);
+        case Workers: return r.workers;
+        case Wall: return num(r.wall_s, 3);
+        case Speedup: return r.speedup < 0 ? QStringLiteral("–") : QStringLiteral("%1×").arg(r.speedup, 0, 'f', 2);
+        case Efficiency: return r.efficiency < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(r.efficiency * 100, 0, 'f', 0);
+        case BusyCores: return num(r.busy_cores, 2);
+        case Cpu: return num(r.cpu_s, 3);
+        case Throughput: return num(throughputOf(r), 1);
+        case Tasks: return QStringLiteral("%1 / %2").arg(r.tasks_ok).arg(r.tasks_total);
+        case Verified: return r.verified ? tr("yes") : tr("NO");
+        case Spawn: return num(r.spawn_us_median, 0);
+        case PeakRss: return num(r.peak_rss_kb / 1024.0, 1);
+        case UiLag: return num(r.ui_lag_p99_ms, 1);
+        case Error: return r.error;
+        }
+        return {};
+    }
+    if (role == Qt::TextAlignmentRole)
+        return c == Model || c == Error ? QVariant(Qt::AlignLeft | Qt::AlignVCenter) : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    if (role == Qt::DecorationRole && c == Model)
+        return modelColor(r.model);
+    if (role == Qt::ForegroundRole && c == Verified && !r.verified)
+        return QColor(Qt::red);
+    if (role == Qt::ToolTipRole && c == Error)
+        return r.error;
+    return {};
+}
+
+QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::DisplayRole) {
+        switch (section) {
+        case Model: return tr("Model");
+        case Workers: return tr("Workers");
+        case Wall: return tr("Wall (s)");
+        case Speedup: return tr("Speedup");
+        case Efficiency: return tr("Efficiency");
+        case BusyCores: return tr("Busy cores");
+        case Cpu: return tr("CPU (s)");
+        case Throughput: return tr("Tasks/s");
+        case Tasks: return tr("Tasks ok");
+        case Verified: return tr("Verified");
+        case Spawn: return tr("Spawn (µs)");
+        case PeakRss: return tr("Peak RSS (MB)");
+        case UiLag: return tr("UI lag p99 (ms)");
+        case Error: return tr("Error");
+        }
+    }
+    if (role == Qt::ToolTipRole) {
+        switch (section) {
+        case Speedup: return tr("Sequential wall time / this model's wall time");
+        case Efficiency: return tr("Speedup / workers");
+        case BusyCores: return tr("CPU time / wall time: how many cores were busy on average");
+        case Spawn: return tr("Median time from asking for a thread/process to it running (µs)");
+        case UiLag: return tr("99th percentile of the GUI event-loop lag during the run");
+        }
+    }
+    return {};
+}
+
+} // namespace lab

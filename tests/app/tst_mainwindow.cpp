@@ -1,0 +1,327 @@
+#include "charts/comparisonchart.h"
+#include "charts/cpuchart.h"
+#include "charts/throughputchart.h"
+#include "charts/timelinechart.h"
+#include "experimentpanel.h"
+#include "exportactions.h"
+#include "mainwindow.h"
+#include "resultstablemodel.h"
+#include "runcontroller.h"
+#include "util/sysinfo.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace lab;
+
+namespace {
+
+// A CPU spec small enough for a test: `count` tasks of n near `start`, `repeat` times each.
+QString writeSpec(const QTemporaryDir &dir, const QString &name, int count, int start, int repeat,
+                  const QStringList &models)
+{
+    const QJsonObject spec{
+        {QStringLiteral("name"), name},
+        {QStringLiteral("title"), QStringLiteral("test spec")},
+        {QStringLiteral("workload"),
+         QJsonObject{{QStringLiteral("kind"), QStringLiteral("cpu")},
+                     {QStringLiteral("numbers"), QJsonObject{{QStringLiteral("start"), start}, {QStringLiteral("count"), count}}},
+                     {QStringLiteral("repeat"), repeat}}},
+        {QStringLiteral("models"), QJsonArray::fromStringList(models)},
+        {QStringLiteral("workers"), 2},
+        {QStringLiteral("repetitions"), 1}};
+    const QString path = dir.filePath(name + QStringLiteral(".json"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return {};
+    f.write(QJsonDocument(spec).toJson());
+    return path;
+}
+
+QList<qint64> childWorkers()
+{
+    // Direct children of this test process named like the worker program.
+    QList<qint64> pids;
+    const QString self = QString::number(QCoreApplication::applicationPid());
+    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
+    for (const QString &e : entries) {
+        bool ok = false;
+        const qint64 pid = e.toLongLong(&ok);
+        if (!ok)
+            continue;
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+        if (!status.open(QIODevice::ReadOnly))
+            continue;
+        const QString text = QString::fromUtf8(status.readAll());
+        if (!text.contains(QStringLiteral("\nPPid:\t%1\n").arg(self)))
+            continue;
+        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));  // "Name:" is cut at 15 characters
+        if (cmd.open(QIODevice::ReadOnly) && cmd.readAll().contains("worker"))
+            pids << pid;
+    }
+    return pids;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_small;
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
+        // ~10 ms per task at 0.6 ns per iteration; 8 tasks.
+        m_small = writeSpec(m_dir, QStringLiteral("small"), 8, 2000000, 8,
+                            {QStringLiteral("sequential"), QStringLiteral("threads"), QStringLiteral("processes")});
+        QVERIFY(!m_small.isEmpty());
+    }
+
+    void windowOpens()
+    {
+        MainWindow w(false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY(w.panel());
+        QVERIFY(!w.panel()->spec().models.isEmpty());
+        // The CPU chart is live before any run.
+        QTRY_VERIFY_WITH_TIMEOUT(w.cpuChart()->sampleCount() >= 2, 3000);
+        QCOMPARE(w.cpuChart()->coreCount(), onlineCores());
+        QVERIFY(!w.isRunning());
+    }
+
+    void runFillsEveryChart()
+    {
+        MainWindow w(false);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QVERIFY2(w.loadSpec(m_small), qPrintable(w.lastError()));
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        QSignalSpy runs(w.controller(), &RunController::runFinished);
+        w.runExperiment(false);
+        QVERIFY(w.isRunning());
+        QVERIFY(done.wait(60000));
+        QVERIFY(!w.isRunning());
+        const ExperimentResult result = w.lastResult();
+        QVERIFY2(result.error.isEmpty(), qPrintable(result.error));
+        QCOMPARE(int(result.runs.size()), 3);
+        QCOMPARE(runs.count(), 3);
+        for (const RunRecord &r : result.runs) {
+            QVERIFY2(r.verified, qPrintable(r.model + QStringLiteral(": ") + r.error));
+            QCOMPARE(r.tasks_ok, 8);
+            QVERIFY2(r.ui_lag_p99_ms >= 0, qPrintable(r.model));
+            QVERIFY(r.ui_lag_p99_ms < 5000);
+        }
+        QCOMPARE(result.runs.front().model, QStringLiteral("sequential"));
+        QVERIFY(result.runs.back().speedup > 0);
+
+        QCOMPARE(w.timelineChart()->barCount(), 3 * 8);
+        QCOMPARE(w.throughputChart()->models().size(), 3);
+        for (const QString &m : w.throughputChart()->models())
+            QVERIFY2(w.throughputChart()->pointCount(m) > 0, qPrintable(m));
+        QVERIFY(w.throughputChart()->referenceRate() > 0);
+        QCOMPARE(w.comparisonChart()->runCount(), 3);
+        QCOMPARE(w.resultsModel()->rowCount(), 3);
+        QCOMPARE(w.resultsModel()->columnCount(), int(ResultsTableModel::ColumnCount));
+        QCOMPARE(w.resultsModel()->data(w.resultsModel()->index(0, ResultsTableModel::Model), Qt::UserRole).toString(),
+                 QStringLiteral("sequential"));
+        QVERIFY(w.cpuChart()->sampleCount() > 0);
+
+        // Results of a second, single-model click join the kept ones instead of replacing them.
+        w.panel()->setModelChecked(QStringLiteral("processes"), false);
+        w.panel()->setModelChecked(QStringLiteral("sequential"), false);
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+        QCOMPARE(int(w.lastResult().runs.size()), 1);
+        QCOMPARE(w.resultsModel()->rowCount(), 3);
+        QCOMPARE(w.comparisonChart()->runCount(), 3);
+        for (const RunRecord &r : w.keptRuns())
+            QVERIFY(r.speedup > 0);
+    }
+
+    void stopMidRunKeepsFinishedRuns()
+    {
+        // Sequential about 1 s, then threads and processes: stop during the second run.
+        const QString spec = writeSpec(m_dir, QStringLiteral("stop"), 24, 5000000, 12,
+                                       {QStringLiteral("sequential"), QStringLiteral("threads"), QStringLiteral("processes")});
+        MainWindow w(false);
+        w.show();
+        QVERIFY(w.loadSpec(spec));
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        QSignalSpy runs(w.controller(), &RunController::runFinished);
+        QSignalSpy started(w.controller(), &RunController::runStarted);
+        w.runExperiment(false);
+        QVERIFY(runs.wait(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(started.count() >= 2, 10000);
+        QTest::qWait(150);
+        QElapsedTimer clock;
+        clock.start();
+        w.stopExperiment();
+        QVERIFY(done.wait(10000));
+        const qint64 stopMs = clock.elapsed();
+        qInfo("stop took %lld ms", stopMs);
+        QVERIFY2(stopMs < 3000, qPrintable(QString::number(stopMs)));
+        QVERIFY(w.lastResult().cancelled);
+        QVERIFY(!w.isRunning());
+        QCOMPARE(w.keptRuns().size(), size_t(1));
+        QCOMPARE(w.keptRuns().front().model, QStringLiteral("sequential"));
+        QVERIFY(w.keptRuns().front().verified);
+        QCOMPARE(w.resultsModel()->rowCount(), 1);
+        QVERIFY(w.timelineChart()->barCount() >= 24);
+        // The window can run again at once.
+        w.runExperiment(false);
+        QVERIFY(w.isRunning());
+        w.stopExperiment();
+        QVERIFY(done.wait(10000));
+    }
+
+    void uiThreadRunFreezesAndIsMeasured()
+    {
+        // ~0.5 s of work on the GUI thread: the lag meter must see the freeze.
+        const QString spec = writeSpec(m_dir, QStringLiteral("ui"), 8, 5000000, 20, {QStringLiteral("sequential")});
+        MainWindow w(false);
+        w.show();
+        QVERIFY(w.loadSpec(spec));
+        auto *box = w.panel()->findChild<QCheckBox *>(QStringLiteral("uiThreadCheck"));
+        QVERIFY(box);
+        QVERIFY(box->isEnabled());
+        box->setChecked(true);
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+        const ExperimentResult r = w.lastResult();
+        QCOMPARE(int(r.runs.size()), 1);
+        QVERIFY(r.runs.front().verified);
+        QVERIFY(r.runs.front().extra.value(QStringLiteral("ran_on_ui_thread")).toBool());
+        qInfo("UI-thread run: wall %.3f s, ui lag p99 %.1f ms", r.runs.front().wall_s, r.runs.front().ui_lag_p99_ms);
+        QVERIFY(r.runs.front().ui_lag_p99_ms > 0.3 * r.runs.front().wall_s * 1000);
+    }
+
+    void exportWritesValidFiles()
+    {
+        MainWindow w(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(w.loadSpec(m_small));
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+
+        const QString dir = m_dir.filePath(QStringLiteral("export"));
+        QStringList written;
+        QString error;
+        ChartExportSettings settings;
+        settings.size = QSize(800, 500);
+        settings.dpi = 96;
+        QVERIFY2(exportCharts(w.namedPlots(), dir, {QStringLiteral("png"), QStringLiteral("svg"), QStringLiteral("pdf")},
+                              settings, &written, &error),
+                 qPrintable(error));
+        QCOMPARE(written.size(), 12);
+        for (const QString &path : std::as_const(written)) {
+            QFile f(path);
+            QVERIFY2(f.open(QIODevice::ReadOnly), qPrintable(path));
+            const QByteArray data = f.readAll();
+            QVERIFY2(data.size() > 1000, qPrintable(path));
+            if (path.endsWith(QLatin1String(".png"))) {
+                const QImage img(path);
+                QVERIFY2(!img.isNull(), qPrintable(path));
+                QCOMPARE(img.size(), QSize(800, 500));
+                // Not a blank image: a white-background chart has dark pixels (text, axes).
+                int dark = 0;
+                for (int y = 0; y < img.height(); y += 4)
+                    for (int x = 0; x < img.width(); x += 4)
+                        dark += qGray(img.pixel(x, y)) < 100;
+                QVERIFY2(dark > 50, qPrintable(path));
+            } else if (path.endsWith(QLatin1String(".svg"))) {
+                QVERIFY2(data.contains("<svg"), qPrintable(path));
+            } else {
+                QVERIFY2(data.startsWith("%PDF"), qPrintable(path));
+            }
+        }
+
+        // Export of everything: charts + data in one action.
+        written.clear();
+        const QString all = m_dir.filePath(QStringLiteral("all"));
+        QVERIFY2(w.exportAll(all, &written, &error), qPrintable(error));
+        for (const QString &name : {QStringLiteral("cpu.png"), QStringLiteral("timeline.svg"),
+                                    QStringLiteral("results.json"), QStringLiteral("results.csv"),
+                                    QStringLiteral("results.tasks.csv"), QStringLiteral("trace.json")})
+            QVERIFY2(QFileInfo(QDir(all).filePath(name)).size() > 0, qPrintable(name));
+        QFile json(QDir(all).filePath(QStringLiteral("results.json")));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        const QJsonArray runs = QJsonDocument::fromJson(json.readAll()).object().value(QStringLiteral("runs")).toArray();
+        QCOMPARE(runs.size(), 3);
+        for (const QJsonValue &r : runs)
+            QVERIFY(r.toObject().contains(QStringLiteral("ui_lag_p99_ms")));
+
+        // A path that cannot be written gives an error, not a crash.
+        written.clear();
+        QVERIFY(!exportCharts(w.namedPlots(), QStringLiteral("/proc/no/such/dir"), {QStringLiteral("png")}, settings,
+                              &written, &error));
+        QVERIFY(!error.isEmpty());
+    }
+
+    void badSpecFileShowsMessage()
+    {
+        MainWindow w(false);
+        w.show();
+        const QString before = w.panel()->spec().name;
+        const QString bad = m_dir.filePath(QStringLiteral("bad.json"));
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{ \"name\": \"x\", \"workload\": { \"kind\": \"cpu\", ");
+        f.close();
+        QVERIFY(!w.loadSpec(bad));
+        QVERIFY2(w.lastError().contains(QLatin1String("bad.json")), qPrintable(w.lastError()));
+        QMessageBox *box = w.findChild<QMessageBox *>(QStringLiteral("errorMessageBox"));
+        QVERIFY(box);
+        QVERIFY(box->isVisible());
+        QCOMPARE(box->text(), w.lastError());
+        box->close();
+        QCOMPARE(w.panel()->spec().name, before);
+
+        QVERIFY(!w.loadSpec(m_dir.filePath(QStringLiteral("missing.json"))));
+        QVERIFY2(w.lastError().contains(QLatin1String("no such file")), qPrintable(w.lastError()));
+        QVERIFY(!w.loadSpec(QStringLiteral("no-such-preset")));
+        QVERIFY2(w.lastError().contains(QLatin1String("unknown preset")), qPrintable(w.lastError()));
+        // Still usable.
+        QVERIFY(w.loadSpec(m_small));
+        QVERIFY(w.lastError().isEmpty());
+    }
+
+    void closeDuringRunCancelsCleanly()
+    {
+        const QString spec = writeSpec(m_dir, QStringLiteral("close"), 40, 5000000, 20, {QStringLiteral("processes")});
+        auto *w = new MainWindow(false);
+        w->show();
+        QVERIFY(w->loadSpec(spec));
+        QSignalSpy started(w->controller(), &RunController::runStarted);
+        w->runExperiment(false);
+        QVERIFY(started.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(!childWorkers().isEmpty(), 5000);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(w->close());
+        delete w;
+        qInfo("close during run took %lld ms", clock.elapsed());
+        QVERIFY(clock.elapsed() < 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(childWorkers().isEmpty(), 3000);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
