@@ -139,6 +139,7 @@ void insertIoMeasurements(QJsonObject &extra, const std::vector<TaskResult> &tas
                       {QStringLiteral("verified"), t.verified},
                       {QStringLiteral("checksum"), t.checksum},
                       {QStringLiteral("ttfb_s"), rounded(t.ttfb_s, 6)},
+                      {QStringLiteral("total_s"), rounded(t.end_s - t.start_s, 6)},
                       {QStringLiteral("start_s"), rounded(t.start_s, 6)},
                       {QStringLiteral("end_s"), rounded(t.end_s, 6)}};
         if (!t.ok) {
