@@ -404,11 +404,12 @@ private Q_SLOTS:
               "native threads beside %.1f us (other load %.2f cores)",
               alone, beside, besideP99, native.value(QStringLiteral("beside_p50_us")).toDouble(), others);
         QVERIFY2(alone > 0 && alone < 500, qPrintable(QString::number(alone)));
-        QVERIFY2(besideP99 > 4000 && besideP99 < 40000, qPrintable(QString::number(besideP99)));
         QVERIFY(native.value(QStringLiteral("beside_p50_us")).toDouble() < 1000);
+        QVERIFY2(besideP99 < 40000, qPrintable(QString::number(besideP99)));
         if (beside < 4000 && others > kQuietLimit)
             QSKIP(qPrintable(QStringLiteral("beside p50 %1 us with %2 cores busy elsewhere").arg(beside).arg(others)));
         QVERIFY2(beside >= 4000 && beside <= 8000, qPrintable(QString::number(beside)));
+        QVERIFY2(besideP99 > 4000, qPrintable(QString::number(besideP99)));
     }
 
     void convoySpecRejectsBadInput()
