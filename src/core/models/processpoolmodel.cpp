@@ -16,7 +16,7 @@
 #include <cmath>
 #include <deque>
 #include <memory>
-#include <signal.h>
+#include <string.h>  // sigabbrev_np
 #include <unistd.h>
 
 namespace lab {
