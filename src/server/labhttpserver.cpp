@@ -26,9 +26,11 @@ constexpr int kMaxRedirectChain = 50;
 // httplib keeps the listening socket protected; the Debian build listens with a backlog of 5,
 // far too small for hundreds of clients connecting at once (SYNs dropped, 1 s retransmits).
 // Linux lets listen() be called again on a listening socket to raise it.
-class WideServer : public httplib::Server {
+template <class Base>
+class Wide : public Base {
 public:
-    bool widenBacklog(int backlog) { return ::listen(svr_sock_, backlog) == 0; }
+    using Base::Base;
+    bool widenBacklog(int backlog) { return ::listen(this->svr_sock_, backlog) == 0; }
 };
 
 struct BodyParams {
@@ -138,11 +140,9 @@ void badRequest(httplib::Response &res, const std::string &why)
     res.set_content(why + "\n", "text/plain");
 }
 
-} // namespace
-
-int runServer(const ServerOptions &o, void (*onListening)(const std::string &hostPort))
+template <class S>
+int serve(S &svr, const ServerOptions &o, void (*onListening)(const std::string &hostPort))
 {
-    WideServer svr;
     const int threads = o.threads;
     svr.new_task_queue = [threads] { return new httplib::ThreadPool(std::size_t(threads)); };
     svr.set_keep_alive_max_count(100000);
@@ -202,6 +202,23 @@ int runServer(const ServerOptions &o, void (*onListening)(const std::string &hos
         std::fprintf(stderr, "concurrency-lab-server: note: could not raise the listen backlog\n");
     onListening(o.host + ":" + std::to_string(port));
     return svr.listen_after_bind() ? 0 : 3;
+}
+
+} // namespace
+
+int runServer(const ServerOptions &o, void (*onListening)(const std::string &hostPort))
+{
+    if (o.tlsCert.empty()) {
+        Wide<httplib::Server> svr;
+        return serve(svr, o, onListening);
+    }
+    Wide<httplib::SSLServer> svr(o.tlsCert.c_str(), o.tlsKey.c_str());
+    if (!svr.is_valid()) {
+        std::fprintf(stderr, "concurrency-lab-server: cannot use TLS certificate %s / key %s\n", o.tlsCert.c_str(),
+                     o.tlsKey.c_str());
+        return 2;
+    }
+    return serve(svr, o, onListening);
 }
 
 } // namespace lab::server

@@ -10,6 +10,7 @@ struct ServerOptions {
     int threads = 512;            // one per connection in flight; latency sleeps occupy one each
     int backlog = 4096;
     bool verbose = false;
+    std::string tlsCert, tlsKey;  // both set: HTTPS (PEM files), to test the client's TLS checks
 };
 
 // Routes (GET):

@@ -17,15 +17,17 @@ namespace {
 
 int usage(const char *why)
 {
-    if (why)
-        std::fprintf(stderr, "concurrency-lab-server: %s\n", why);
-    std::fprintf(stderr,
+    if (why) {
+        std::fprintf(stderr, "concurrency-lab-server: %s (see --help)\n", why);
+        return 2;
+    }
+    std::fprintf(stdout,
                  "usage: concurrency-lab-server [--host ADDR] [--port N] [--threads N] [--parent-pid PID]\n"
-                 "                              [--forever] [--verbose]\n"
+                 "                              [--tls-cert PEM --tls-key PEM] [--forever] [--verbose]\n"
                  "  Serves deterministic test bodies on 127.0.0.1 (ephemeral port by default) until\n"
                  "  stdin closes (or forever with --forever). Routes: /data?size=&seed=&latency_ms=&rate=\n"
                  "  &chunked=1&status=&cut_at=, /status/C, /cut?size=&at=, /redirect/K, /redirect-to?url=, /health\n");
-    return why ? 2 : 0;
+    return 0;
 }
 
 bool parseInt(const char *s, long lo, long hi, long *out)
@@ -62,6 +64,10 @@ int main(int argc, char **argv)
             forever = true;
         } else if (a == "--verbose") {
             o.verbose = true;
+        } else if (a == "--tls-cert" && hasValue) {
+            o.tlsCert = argv[++i];
+        } else if (a == "--tls-key" && hasValue) {
+            o.tlsKey = argv[++i];
         } else if (a == "--host" && hasValue) {
             o.host = argv[++i];
         } else if (a == "--port" && hasValue) {
@@ -80,6 +86,8 @@ int main(int argc, char **argv)
             return usage(("unknown or incomplete option " + a).c_str());
         }
     }
+    if (o.tlsCert.empty() != o.tlsKey.empty())
+        return usage("--tls-cert and --tls-key go together");
     if (parentPid > 0) {
         // Die with the parent; if it already died between spawn and here, leave at once.
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -399,6 +399,37 @@ private Q_SLOTS:
         }
     }
 
+    // TLS verification is on: a self-signed certificate is refused (category tls).
+    void selfSignedCertificateRefused()
+    {
+        QTemporaryDir dir;
+        const QString cert = dir.filePath(QStringLiteral("cert.pem")), key = dir.filePath(QStringLiteral("key.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("rsa:2048"),
+                       QStringLiteral("-nodes"), QStringLiteral("-keyout"), key, QStringLiteral("-out"), cert,
+                       QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-days"), QStringLiteral("1")});
+        if (!openssl.waitForFinished(30000) || openssl.exitCode() != 0)
+            QSKIP("the openssl command is not available to make a test certificate");
+        QProcess server;
+        server.start(siblingExecutable(QStringLiteral("concurrency-lab-server")),
+                     {QStringLiteral("--tls-cert"), cert, QStringLiteral("--tls-key"), key});
+        QVERIFY(server.waitForStarted(5000));
+        QByteArray line;
+        QElapsedTimer t;
+        t.start();
+        while (!line.contains('\n') && t.elapsed() < 5000 && server.waitForReadyRead(100))
+            line += server.readAllStandardOutput();
+        QVERIFY2(line.startsWith("LISTENING "), line.constData());
+        const QString hostPort = QString::fromLatin1(line.mid(10).trimmed());
+        const TaskResult r = fetch(QStringLiteral("https://%1/data?size=1000").arg(hostPort));
+        server.closeWriteChannel();  // stdin EOF: the server leaves
+        QVERIFY(server.waitForFinished(5000));
+        QVERIFY(!r.ok);
+        QVERIFY2(r.errorCategory == QLatin1String("tls"), qPrintable(r.errorCategory + QLatin1Char(' ') + r.error));
+        QCOMPARE(r.bytes, 0);
+    }
+
     void cliIoCustom()
     {
         const QString cli = siblingExecutable(QStringLiteral("concurrency-lab-cli"));
