@@ -1,4 +1,142 @@
 #include "chartstyle.h"
+
+#include <QFont>
+#include <QHash>
+#include <qcustomplot.h>
+
+#include <array>
+
 namespace lab {
-QColor modelColor(const QString &) { return QColor(0, 114, 178); }
+
+QColor modelColor(const QString &model)
+{
+    // Okabe & Ito (2008). Pure yellow (#F0E442) is too faint on white for thin lines, so
+    // python-threads uses a darker shade of the same hue.
+    static const QHash<QString, QColor> known{
+        {QStringLiteral("sequential"), QColor(0x00, 0x72, 0xB2)},        // blue
+        {QStringLiteral("threads"), QColor(0xE6, 0x9F, 0x00)},           // orange
+        {QStringLiteral("gil-threads"), QColor(0xD5, 0x5E, 0x00)},       // vermillion
+        {QStringLiteral("processes"), QColor(0x00, 0x9E, 0x73)},         // bluish green
+        {QStringLiteral("async"), QColor(0xCC, 0x79, 0xA7)},             // reddish purple
+        {QStringLiteral("python-sequential"), QColor(0x56, 0xB4, 0xE9)}, // sky blue
+        {QStringLiteral("python-threads"), QColor(0xC9, 0xB8, 0x00)},    // dark yellow
+        {QStringLiteral("python-processes"), QColor(0x88, 0x88, 0x88)},  // grey
+    };
+    const auto it = known.constFind(model);
+    if (it != known.constEnd())
+        return *it;
+    // Paul Tol's "muted" scheme: also colour-blind safe, distinct from the colours above.
+    static const std::array<QColor, 7> fallback{QColor(0x33, 0x22, 0x88), QColor(0x88, 0xCC, 0xEE),
+                                                QColor(0x44, 0xAA, 0x99), QColor(0x11, 0x77, 0x33),
+                                                QColor(0x99, 0x99, 0x33), QColor(0x88, 0x22, 0x55),
+                                                QColor(0xAA, 0x44, 0x99)};
+    return fallback[qHash(model, 0x1abu) % fallback.size()];
+}
+
+QString modelLabel(const QString &model)
+{
+    static const QHash<QString, QString> labels{
+        {QStringLiteral("sequential"), QStringLiteral("Sequential")},
+        {QStringLiteral("threads"), QStringLiteral("Threads (native)")},
+        {QStringLiteral("gil-threads"), QStringLiteral("Threads + GIL")},
+        {QStringLiteral("processes"), QStringLiteral("Processes")},
+        {QStringLiteral("async"), QStringLiteral("Async I/O")},
+        {QStringLiteral("python-sequential"), QStringLiteral("Python sequential")},
+        {QStringLiteral("python-threads"), QStringLiteral("Python threads")},
+        {QStringLiteral("python-processes"), QStringLiteral("Python processes")},
+    };
+    return labels.value(model, model);
+}
+
+QColor coreColor(int core)
+{
+    // Paul Tol's "bright" scheme plus two Okabe-Ito colours; cycles for more cores.
+    static const std::array<QColor, 8> colors{QColor(0x44, 0x77, 0xAA), QColor(0xEE, 0x66, 0x77),
+                                              QColor(0x22, 0x88, 0x33), QColor(0xCC, 0xBB, 0x44),
+                                              QColor(0x66, 0xCC, 0xEE), QColor(0xAA, 0x33, 0x77),
+                                              QColor(0xE6, 0x9F, 0x00), QColor(0x99, 0x99, 0x99)};
+    return colors[size_t(std::max(core, 0)) % colors.size()];
+}
+
+ChartPalette chartPalette(bool dark)
+{
+    if (dark)
+        return {QColor(0x1E, 0x1E, 0x22), QColor(0xF0, 0xF0, 0xF0), QColor(0x55, 0x55, 0x5C),
+                QColor(0x38, 0x38, 0x3E), QColor(0x2A, 0x2A, 0x30, 230), QColor(0xFF, 0xFF, 0xFF, 200)};
+    return {QColor(Qt::white), QColor(0x20, 0x20, 0x20), QColor(0xC8, 0xC8, 0xC8), QColor(0xEA, 0xEA, 0xEA),
+            QColor(255, 255, 255, 230), QColor(0, 0, 0, 170)};
+}
+
+static void styleAxis(QCPAxis *axis, const ChartPalette &p, const QFont &tickFont, const QFont &labelFont)
+{
+    const QPen axisPen(p.foreground, 1.5);
+    axis->setBasePen(axisPen);
+    axis->setTickPen(axisPen);
+    axis->setSubTickPen(QPen(p.foreground, 1));
+    axis->setTickLabelColor(p.foreground);
+    axis->setLabelColor(p.foreground);
+    axis->setTickLabelFont(tickFont);
+    axis->setLabelFont(labelFont);
+    axis->setTickLengthIn(0);
+    axis->setTickLengthOut(6);
+    axis->setSubTickLengthIn(0);
+    axis->setSubTickLengthOut(3);
+    axis->setLabelPadding(8);
+    axis->grid()->setPen(QPen(p.grid, 1, Qt::SolidLine));
+    axis->grid()->setSubGridPen(QPen(p.subGrid, 1, Qt::DotLine));
+    axis->grid()->setZeroLinePen(QPen(p.grid, 1));
+    axis->grid()->setAntialiased(false);
+}
+
+void applyProjectorStyle(QCustomPlot *plot, bool dark)
+{
+    if (!plot)
+        return;
+    const ChartPalette p = chartPalette(dark);
+    QFont tickFont = plot->font();
+    tickFont.setPointSizeF(kTickFontPt);
+    QFont labelFont = plot->font();
+    labelFont.setPointSizeF(kLabelFontPt);
+    QFont legendFont = plot->font();
+    legendFont.setPointSizeF(kLegendFontPt);
+
+    plot->setBackground(p.background);
+    for (QCPAxisRect *rect : plot->axisRects()) {
+        rect->setBackground(p.background);
+        for (QCPAxis *axis : rect->axes())
+            styleAxis(axis, p, tickFont, labelFont);
+    }
+    for (int i = 0; i < plot->plotLayout()->elementCount(); ++i) {
+        if (auto *title = qobject_cast<QCPTextElement *>(plot->plotLayout()->elementAt(i))) {
+            title->setTextColor(p.foreground);
+            QFont f = labelFont;
+            f.setBold(true);
+            title->setFont(f);
+        }
+        if (auto *scale = qobject_cast<QCPColorScale *>(plot->plotLayout()->elementAt(i)))
+            styleAxis(scale->axis(), p, tickFont, labelFont);
+    }
+    if (QCPLegend *legend = plot->legend) {
+        legend->setFont(legendFont);
+        legend->setSelectedFont(legendFont);
+        legend->setTextColor(p.foreground);
+        legend->setBrush(p.legendBackground);
+        legend->setBorderPen(QPen(p.grid, 1));
+        legend->setIconSize(28, 14);
+    }
+    for (int i = 0; i < plot->itemCount(); ++i) {
+        if (auto *text = qobject_cast<QCPItemText *>(plot->item(i))) {
+            if (!text->property("labKeepColor").toBool())
+                text->setColor(p.foreground);
+        }
+    }
+    // Dynamic property change: charts recolour their own elements in an event filter.
+    plot->setProperty("labDark", dark);
+}
+
+bool isDarkStyle(const QCustomPlot *plot)
+{
+    return plot && plot->property("labDark").toBool();
+}
+
 } // namespace lab

@@ -2,7 +2,39 @@
 #include <QColor>
 #include <QString>
 
+class QCustomPlot;
+
 namespace lab {
-// Placeholder; the charts helper replaces this file.
+
+// Stable colour per execution model, the same in every chart (Okabe-Ito, colour-blind safe).
+// Unknown models get a colour from a second safe palette chosen by a hash of the id.
 QColor modelColor(const QString &model);
+// Human-readable model name for legends and axis labels ("threads" -> "Threads (native)").
+QString modelLabel(const QString &model);
+// Distinct colours for per-core lines (cycles after 8).
+QColor coreColor(int core);
+
+// Projector styling of a whole plot: large fonts (tick labels >= 13 pt, axis labels >= 15 pt),
+// clear grid, legend, light (white) or dark background. Charts listen for the resulting
+// "labDark" dynamic property change on the plot to recolour their own elements.
+void applyProjectorStyle(QCustomPlot *plot, bool dark);
+// The theme last applied to the plot with applyProjectorStyle (false when never styled).
+bool isDarkStyle(const QCustomPlot *plot);
+
+// Theme colours shared by the charts.
+struct ChartPalette {
+    QColor background;
+    QColor foreground;   // text, axes, the "total" line
+    QColor grid;
+    QColor subGrid;
+    QColor legendBackground;
+    QColor cursor;
+};
+ChartPalette chartPalette(bool dark);
+
+// Font sizes of the projector style (points).
+constexpr double kTickFontPt = 13;
+constexpr double kLabelFontPt = 15;
+constexpr double kLegendFontPt = 13;
+
 } // namespace lab

@@ -1,0 +1,254 @@
+#include "comparisonchart.h"
+
+#include "chartstyle.h"
+#include "util/sysinfo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <qcustomplot.h>
+
+namespace lab {
+
+ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent), m_machineCores(onlineCores())
+{
+    // The panels are labelled on their axes; the legend is kept (hidden) out of the layout so
+    // clearing the layout does not delete it.
+    m_plot->axisRect()->insetLayout()->take(m_plot->legend);
+    m_plot->legend->setVisible(false);
+    QCPLayoutGrid *grid = m_plot->plotLayout();
+    grid->clear();
+    for (int p = 0; p < PanelCount; ++p) {
+        m_rects[p] = new QCPAxisRect(m_plot);
+        grid->addElement(p / 2, p % 2, m_rects[p]);
+        m_rects[p]->axis(QCPAxis::atBottom)->grid()->setVisible(false);
+    }
+    grid->setColumnSpacing(24);
+    grid->setRowSpacing(16);
+    initStyle();
+    rebuild();
+}
+
+ComparisonChart::~ComparisonChart() = default;
+
+int ComparisonChart::barCount(Panel panel) const
+{
+    int n = 0;
+    for (QCPBars *b : m_bars[panel])
+        n += b->dataCount();
+    return n;
+}
+
+void ComparisonChart::setMachineCores(int cores)
+{
+    m_machineCores = std::max(1, cores);
+    rebuild();
+}
+
+void ComparisonChart::setRuns(const std::vector<RunRecord> &runs)
+{
+    m_runs = runs;
+    rebuild();
+}
+
+void ComparisonChart::clear()
+{
+    m_runs.clear();
+    rebuild();
+}
+
+void ComparisonChart::applyThemeColors(bool)
+{
+    rebuild();  // value labels and reference lines take theme colours
+}
+
+void ComparisonChart::rebuild()
+{
+    m_plot->clearItems();
+    m_plot->clearPlottables();
+    for (auto &v : m_bars)
+        v.clear();
+    const bool dark = isDark();
+    const ChartPalette pal = chartPalette(dark);
+
+    // Groups: models in order of first appearance; runs of a model side by side.
+    QStringList models;
+    for (const RunRecord &r : m_runs)
+        if (!models.contains(r.model))
+            models << r.model;
+    struct Placement {
+        const RunRecord *run;
+        double key;
+        double width;
+    };
+    std::vector<Placement> placements;
+    for (int m = 0; m < int(models.size()); ++m) {
+        std::vector<const RunRecord *> runs;
+        for (const RunRecord &r : m_runs)
+            if (r.model == models[m])
+                runs.push_back(&r);
+        const double groupWidth = 0.8;
+        const double w = groupWidth / double(runs.size());
+        for (int i = 0; i < int(runs.size()); ++i)
+            placements.push_back({runs[size_t(i)], m - groupWidth / 2 + w * (i + 0.5), w * 0.9});
+    }
+
+    static const char *const titles[PanelCount] = {QT_TR_NOOP("wall time (s)"), QT_TR_NOOP("speedup (×)"),
+                                                   QT_TR_NOOP("efficiency (%)"), QT_TR_NOOP("busy cores")};
+    QFont valueFont = m_plot->font();
+    valueFont.setPointSizeF(kTickFontPt);
+    valueFont.setBold(true);
+
+    for (int p = 0; p < PanelCount; ++p) {
+        QCPAxisRect *rect = m_rects[p];
+        QCPAxis *x = rect->axis(QCPAxis::atBottom);
+        QCPAxis *y = rect->axis(QCPAxis::atLeft);
+        y->setLabel(tr(titles[p]));
+        auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+        for (int m = 0; m < int(models.size()); ++m) {
+            // Many groups: two-line labels instead of rotated ones (which get cut off).
+            QString label = modelLabel(models[m]);
+            if (models.size() > 3)
+                label.replace(label.indexOf(QLatin1Char(' ')), 1, QStringLiteral("\n"));
+            ticker->addTick(m, label);
+        }
+        x->setTicker(ticker);
+        x->setTickLabelRotation(0);
+        x->setSubTicks(false);
+        x->setTickLength(0, 4);
+        x->setRange(-0.6, std::max<double>(0.6, models.size() - 0.4));
+
+        double maxValue = 0;
+        auto valueOf = [p](const RunRecord &r) -> double {
+            switch (p) {
+            case WallTime: return r.wall_s;
+            case Speedup: return r.speedup;
+            case Efficiency: return r.efficiency < 0 ? -1 : r.efficiency * 100.0;
+            default: return r.busy_cores;
+            }
+        };
+        struct PendingLabel {
+            double key, value;
+            QString text;
+            QColor barColor;  // invalid: no bar (n/a, error)
+        };
+        std::vector<PendingLabel> pending;
+        for (int m = 0; m < int(models.size()); ++m) {
+            auto *bars = new QCPBars(x, y);
+            bars->setAntialiased(false);
+            bars->setWidthType(QCPBars::wtPlotCoords);
+            const QColor c = modelColor(models[m]);
+            bars->setBrush(c);
+            bars->setPen(QPen(c.darker(130), 1));
+            bars->setName(modelLabel(models[m]));
+            double width = 0.8;
+            for (const Placement &s : placements) {
+                if (s.run->model != models[m])
+                    continue;
+                width = s.width;
+                const double v = valueOf(*s.run);
+                const bool failed = !s.run->error.isEmpty();
+                if (failed || v < 0 || !std::isfinite(v)) {
+                    pending.push_back({s.key, 0, failed ? tr("error") : tr("n/a"), QColor()});
+                    continue;
+                }
+                bars->addData(s.key, v);
+                maxValue = std::max(maxValue, v);
+                QString text;
+                switch (p) {
+                case WallTime: text = QString::number(v, 'f', v < 10 ? 2 : 1); break;
+                case Speedup: text = QString::number(v, 'f', 2) + QStringLiteral("×"); break;
+                case Efficiency: text = QString::number(v, 'f', 0) + QStringLiteral(" %"); break;
+                default: text = QString::number(v, 'f', 2); break;
+                }
+                if (s.run->cancelled)
+                    text += tr(" (stopped)");
+                pending.push_back({s.key, v, text, c});
+            }
+            bars->setWidth(width);
+            m_bars[p].push_back(bars);
+        }
+
+        // Reference lines: the ideal speedup (= workers of each model), 100 % efficiency, the
+        // machine's cores.
+        auto refLine = [&](double x0, double x1, double value, const QString &text) {
+            auto *line = new QCPItemLine(m_plot);
+            line->start->setAxes(x, y);
+            line->end->setAxes(x, y);
+            line->start->setCoords(x0, value);
+            line->end->setCoords(x1, value);
+            line->setPen(QPen(pal.foreground, 2, Qt::DashLine));
+            line->setClipAxisRect(rect);
+            if (!text.isEmpty()) {
+                auto *t = new QCPItemText(m_plot);
+                t->position->setAxes(x, y);
+                t->position->setCoords(x1, value);
+                t->setClipAxisRect(rect);
+                t->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+                t->setPadding(QMargins(0, 0, 2, 2));
+                t->setText(text);
+                QFont f = m_plot->font();
+                f.setPointSizeF(kTickFontPt - 1);
+                f.setBold(true);
+                t->setFont(f);
+                t->setColor(pal.foreground);
+            }
+            maxValue = std::max(maxValue, value);
+        };
+        if (p == Speedup) {
+            for (int m = 0; m < int(models.size()); ++m) {
+                int workers = 0;
+                for (const RunRecord &r : m_runs)
+                    if (r.model == models[m])
+                        workers = std::max(workers, r.workers);
+                if (workers > 0)
+                    refLine(m - 0.45, m + 0.45, workers, QString());
+            }
+            if (!models.isEmpty()) {
+                auto *t = new QCPItemText(m_plot);
+                t->setClipAxisRect(rect);
+                t->position->setType(QCPItemPosition::ptAxisRectRatio);
+                t->position->setAxisRect(rect);
+                t->position->setCoords(0.01, 0.0);
+                t->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+                t->setText(tr("- - ideal = workers"));
+                QFont f = m_plot->font();
+                f.setPointSizeF(kTickFontPt - 1);
+                f.setBold(true);
+                t->setFont(f);
+                t->setColor(pal.foreground);
+            }
+        } else if (p == Efficiency && !models.isEmpty()) {
+            refLine(-0.6, models.size() - 0.4, 100, QString());
+        } else if (p == BusyCores && !models.isEmpty()) {
+            refLine(-0.6, models.size() - 0.4, m_machineCores, tr("%1 cores").arg(m_machineCores));
+        }
+        // Headroom above the tallest bar for its value label.
+        const double top = maxValue > 0 ? maxValue * 1.2 : 1;
+        y->setRange(0, top);
+        // Value labels inside tall bars (clear of reference lines near the top), else above.
+        for (const PendingLabel &l : pending) {
+            auto *label = new QCPItemText(m_plot);
+            label->setClipToAxisRect(false);
+            label->position->setAxes(x, y);
+            label->position->setCoords(l.key, l.value);
+            label->setFont(valueFont);
+            label->setProperty("labKeepColor", true);
+            const bool inside = l.barColor.isValid() && l.value >= 0.22 * top;
+            if (inside) {
+                const bool lightBar = qGray(l.barColor.rgb()) > 140;
+                label->setColor(lightBar ? QColor(0x10, 0x10, 0x10) : QColor(Qt::white));
+                label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignTop);
+                label->setPadding(QMargins(0, 4, 0, 0));
+            } else {
+                label->setColor(pal.foreground);
+                label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignBottom);
+                label->setPadding(QMargins(0, 0, 0, 3));
+            }
+            label->setText(l.text);
+        }
+    }
+    applyProjectorStyle(m_plot, dark);  // new items: same property value, no recursion
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+} // namespace lab

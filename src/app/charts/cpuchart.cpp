@@ -1,0 +1,644 @@
+#include "cpuchart.h"
+
+#include "chartstyle.h"
+#include "plotitems.h"
+#include "util/sysinfo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <qcustomplot.h>
+
+namespace lab {
+
+// ---------------------------------------------------------------------------------------------
+void CpuSampleRing::reset(int cores, int capacity)
+{
+    m_cores = std::max(0, cores);
+    m_capacity = std::max(2, capacity);
+    m_head = 0;
+    m_size = 0;
+    m_time.assign(size_t(m_capacity), 0.0);
+    m_values.assign(size_t(m_capacity) * size_t(m_cores + 1), 0.0f);
+    m_time.shrink_to_fit();
+    m_values.shrink_to_fit();
+}
+
+void CpuSampleRing::push(const CpuSample &s)
+{
+    int slot;
+    if (m_size < m_capacity) {
+        slot = physical(m_size);
+        ++m_size;
+    } else {
+        slot = m_head;  // overwrite the oldest
+        m_head = (m_head + 1) % m_capacity;
+    }
+    m_time[size_t(slot)] = s.t;
+    float *row = m_values.data() + size_t(slot) * size_t(m_cores + 1);
+    row[0] = float(s.total);
+    for (int c = 0; c < m_cores; ++c)
+        row[1 + c] = c < int(s.perCore.size()) ? float(s.perCore[size_t(c)]) : std::numeric_limits<float>::quiet_NaN();
+}
+
+int CpuSampleRing::lowerBound(double t) const
+{
+    int lo = 0, hi = m_size;
+    while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (time(mid) < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+// ---------------------------------------------------------------------------------------------
+CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
+{
+    m_mainRect = m_plot->axisRect();
+    m_plot->addLayer(QStringLiteral("spans"), m_plot->layer(QStringLiteral("background")), QCustomPlot::limAbove);
+    m_plot->addLayer(QStringLiteral("labels"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    placeLegendOnTop(m_plot, 10);
+
+    m_ring.reset(0, m_capacity);
+    buildLayout(false);
+    initStyle();
+    applyTimeRange(-m_window, 0);
+
+    // Data reduction needs the final axis rect width, known only after the layout pass;
+    // afterLayout also runs for exports (toPixmap/savePdf), so they get data for their size.
+    connect(m_plot, &QCustomPlot::afterLayout, this, &CpuChart::reduceForView);
+    connect(m_plot, &QCustomPlot::beforeReplot, this, [this] { m_reduceMs = 0; m_reduceClock.start(); });
+    connect(m_plot, &QCustomPlot::afterReplot, this, [this] {
+        m_lastReplotMs = double(m_reduceClock.nsecsElapsed()) / 1e6;
+        ++m_replotCount;
+    });
+
+    m_timer.setInterval(33);
+    connect(&m_timer, &QTimer::timeout, this, &CpuChart::onTick);
+    m_timer.start();
+}
+
+CpuChart::~CpuChart() = default;
+
+void CpuChart::setWindowSeconds(double seconds)
+{
+    if (!std::isfinite(seconds))
+        return;
+    m_window = std::clamp(seconds, kMinWindow, kMaxWindow);
+    setLiveFollow(true);
+    followNewest();
+    m_dirty = true;
+}
+
+void CpuChart::setCapacity(int samples)
+{
+    m_capacity = std::max(100, samples);
+    m_ring.reset(m_ring.cores(), m_capacity);
+    m_dirty = true;
+}
+
+void CpuChart::setCoreCount(int cores)
+{
+    cores = std::max(0, cores);
+    if (cores == m_ring.cores() && m_layoutBuilt)
+        return;
+    m_ring.reset(cores, m_capacity);
+    buildLayout(cores > kMaxLineCores);
+    m_dirty = true;
+}
+
+void CpuChart::addSample(const CpuSample &s)
+{
+    if (!std::isfinite(s.t))
+        return;
+    if (int(s.perCore.size()) != m_ring.cores())
+        setCoreCount(int(s.perCore.size()));
+    if (!m_ring.isEmpty() && s.t <= m_ring.time(m_ring.size() - 1))
+        return;  // out of order or duplicate
+    m_ring.push(s);
+    m_dirty = true;
+}
+
+void CpuChart::markRunStarted(double t0, const QString &model)
+{
+    markRunFinished(t0);  // a span still open ends where the next begins
+    Span span;
+    span.t0 = t0;
+    span.model = model;
+    createSpanItems(span);
+    m_spans.push_back(span);
+    // Bounded: drop the oldest marks beyond a generous limit.
+    while (m_spans.size() > 200) {
+        if (m_spans.front().rect)
+            m_plot->removeItem(m_spans.front().rect);
+        if (m_spans.front().label)
+            m_plot->removeItem(m_spans.front().label);
+        m_spans.erase(m_spans.begin());
+    }
+    updateSpanItems();
+    m_dirty = true;
+}
+
+void CpuChart::markRunFinished(double t1)
+{
+    if (!m_spans.empty() && std::isnan(m_spans.back().t1)) {
+        m_spans.back().t1 = std::max(t1, m_spans.back().t0);
+        updateSpanItems();
+        m_dirty = true;
+    }
+}
+
+void CpuChart::clearRunMarks()
+{
+    for (Span &s : m_spans) {
+        if (s.rect)
+            m_plot->removeItem(s.rect);
+        if (s.label)
+            m_plot->removeItem(s.label);
+    }
+    m_spans.clear();
+    m_dirty = true;
+}
+
+void CpuChart::setPaused(bool paused)
+{
+    m_paused = paused;
+    if (!paused)
+        m_dirty = true;
+}
+
+double CpuChart::renderNow()
+{
+    if (isFollowingLive())
+        followNewest();
+    updateSpanItems();
+    m_reducedColumns = -1;  // force the reduction
+    QElapsedTimer clock;
+    clock.start();
+    m_plot->replot(QCustomPlot::rpImmediateRefresh);
+    m_dirty = false;
+    return double(clock.nsecsElapsed()) / 1e6;
+}
+
+void CpuChart::onTick()
+{
+    if (m_paused || !m_dirty)
+        return;
+    m_dirty = false;
+    if (isFollowingLive())
+        followNewest();
+    updateSpanItems();
+    m_reducedColumns = -1;  // new data: reduce again even if the view did not move
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CpuChart::followNewest()
+{
+    const double upper = m_ring.isEmpty() ? monotonicSeconds() - timeOrigin()
+                                          : m_ring.time(m_ring.size() - 1) - timeOrigin();
+    applyTimeRange(upper - m_window, upper);
+    Q_EMIT liveRangeChanged(upper - m_window, upper);
+}
+
+void CpuChart::liveFollowResumed()
+{
+    followNewest();
+    updateSpanItems();
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void CpuChart::timeOriginApplied()
+{
+    m_reducedColumns = -1;
+    updateSpanItems();
+}
+
+QCPAxisRect *CpuChart::spanRect() const
+{
+    return m_totalRect ? m_totalRect : m_mainRect;
+}
+
+void CpuChart::buildLayout(bool heatmap)
+{
+    // Tear down the mode-specific parts; the ring, spans (as data) and range survive.
+    const double lower = timeLower(), upper = timeUpper();
+    unregisterTimeAxes();
+    for (Span &s : m_spans) {
+        if (s.rect)
+            m_plot->removeItem(s.rect);
+        if (s.label)
+            m_plot->removeItem(s.label);
+        s.rect = nullptr;
+        s.label = nullptr;
+    }
+    m_plot->clearPlottables();
+    m_coreGraphs.clear();
+    m_totalGraph = nullptr;
+    m_legendCoresDummy = nullptr;
+    m_colorMap = nullptr;
+    // Rebuild the grid from scratch. The legend only takes part in lines mode: an empty
+    // legend would cap the width of its column.
+    QCPLayoutGrid *grid = m_plot->plotLayout();
+    if (m_colorScale) {
+        grid->remove(m_colorScale);
+        m_colorScale = nullptr;
+    }
+    if (m_totalRect) {
+        grid->remove(m_totalRect);
+        m_totalRect = nullptr;
+    }
+    grid->take(m_mainRect);
+    if (m_plot->legend->layout())
+        m_plot->legend->layout()->take(m_plot->legend);
+    grid->simplify();
+    int row = 0;
+    if (!heatmap) {
+        grid->addElement(row, 0, m_plot->legend);
+        grid->setRowStretchFactor(row, 0.001);
+        ++row;
+    }
+    grid->addElement(row, 0, m_mainRect);
+    grid->setRowStretchFactor(row, 1);
+    QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
+    QCPAxis *y = m_mainRect->axis(QCPAxis::atLeft);
+    m_heatmapLayout = heatmap;
+    const int cores = m_ring.cores();
+    if (!heatmap) {
+        m_plot->legend->setVisible(true);
+        x->setTickLabels(true);
+        x->setLabel(tr("time since start (s)"));
+        y->setLabel(tr("CPU busy (%)"));
+        y->setRange(0, 100);
+        y->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+        y->ticker()->setTickCount(5);
+        y->setPadding(4);
+        m_mainRect->setMarginGroup(QCP::msLeft | QCP::msRight, nullptr);
+        for (int c = 0; c < cores; ++c) {
+            auto *g = new PiecewiseGraph(x, y);
+            g->setName(tr("core %1").arg(c));
+            g->setAntialiased(false);
+            g->setAdaptiveSampling(false);  // data already reduced to pixel columns
+            g->setLayer(QStringLiteral("main"));
+            if (cores > 8)
+                g->removeFromLegend();
+            m_coreGraphs.append(g);
+        }
+        if (cores > 8) {
+            m_legendCoresDummy = new QCPGraph(x, y);
+            m_legendCoresDummy->setName(tr("each of %1 cores").arg(cores));
+        }
+        m_totalGraph = new PiecewiseGraph(x, y);
+        m_totalGraph->setName(tr("total"));
+        m_totalGraph->setAdaptiveSampling(false);
+        // The total goes first in the legend.
+        m_plot->legend->clearItems();
+        m_totalGraph->addToLegend();
+        if (m_legendCoresDummy)
+            m_legendCoresDummy->addToLegend();
+        else
+            for (QCPGraph *g : std::as_const(m_coreGraphs))
+                g->addToLegend();
+        registerTimeAxis(x);
+    } else {
+        m_plot->legend->setVisible(false);
+        m_plot->legend->clearItems();
+        x->setTickLabels(false);
+        x->setLabel(QString());
+        y->setLabel(tr("core"));
+        y->setRange(-0.5, cores - 0.5);
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
+        ticker->setTickStep(cores <= 32 ? 4 : cores <= 64 ? 8 : 16);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+        y->setTicker(ticker);
+
+        m_colorMap = new QCPColorMap(x, y);
+        m_mapData = new DirectColorMapData;
+        m_colorMap->setData(m_mapData);  // takes ownership
+        m_colorMap->setGradient(heatGradient());
+        m_colorMap->setDataRange(QCPRange(0, 100));
+        m_colorMap->setInterpolate(false);
+        m_colorMap->setTightBoundary(false);
+        m_colorMap->removeFromLegend();
+
+        const int mainRow = row;
+        m_colorScale = new QCPColorScale(m_plot);
+        grid->addElement(mainRow, 1, m_colorScale);
+        m_colorScale->setType(QCPAxis::atRight);
+        m_colorScale->setDataRange(QCPRange(0, 100));
+        m_colorScale->setGradient(heatGradient());
+        m_colorScale->setBarWidth(16);
+        m_colorScale->axis()->setLabel(tr("CPU busy (%)"));
+        m_colorMap->setColorScale(m_colorScale);
+
+        m_totalRect = new QCPAxisRect(m_plot);
+        grid->addElement(mainRow + 1, 0, m_totalRect);
+        grid->setRowStretchFactor(mainRow, 3);
+        grid->setRowStretchFactor(mainRow + 1, 1);
+        auto *group = new QCPMarginGroup(m_plot);
+        m_mainRect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+        m_totalRect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+        m_colorScale->setMarginGroup(QCP::msTop | QCP::msBottom, new QCPMarginGroup(m_plot));
+        m_mainRect->setMarginGroup(QCP::msTop | QCP::msBottom, m_colorScale->marginGroup(QCP::msTop));
+        QCPAxis *tx = m_totalRect->axis(QCPAxis::atBottom);
+        QCPAxis *ty = m_totalRect->axis(QCPAxis::atLeft);
+        tx->setLabel(tr("time since start (s)"));
+        ty->setLabel(tr("total (%)"));
+        ty->setRange(0, 100);
+        auto yt = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
+        yt->setTickStep(50);
+        yt->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+        ty->setTicker(yt);
+        m_totalGraph = new PiecewiseGraph(tx, ty);
+        m_totalGraph->setName(tr("total"));
+        m_totalGraph->setAdaptiveSampling(false);
+        m_totalGraph->removeFromLegend();
+        registerTimeAxis(x);
+        registerTimeAxis(tx);
+    }
+    for (Span &s : m_spans)
+        createSpanItems(s);
+    m_layoutBuilt = true;
+    applyTimeRange(lower, upper > lower ? upper : lower + m_window);
+    m_reducedColumns = -1;
+    // Style the new axes; the property does not change, so recolour explicitly.
+    applyProjectorStyle(m_plot, isDark());
+    applyThemeColors(isDark());
+}
+
+void CpuChart::createSpanItems(Span &span)
+{
+    QCPAxisRect *rect = spanRect();
+    QCPAxis *x = rect->axis(QCPAxis::atBottom);
+    QCPAxis *y = rect->axis(QCPAxis::atLeft);
+    span.rect = new QCPItemRect(m_plot);
+    span.rect->setLayer(QStringLiteral("spans"));
+    span.rect->setClipAxisRect(rect);
+    span.rect->setSelectable(false);
+    span.rect->setAntialiased(false);
+    for (QCPItemPosition *p : {span.rect->topLeft, span.rect->bottomRight}) {
+        p->setTypeX(QCPItemPosition::ptPlotCoords);
+        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        p->setAxes(x, y);
+        p->setAxisRect(rect);
+    }
+    span.label = new QCPItemText(m_plot);
+    span.label->setLayer(QStringLiteral("labels"));
+    span.label->setClipAxisRect(rect);
+    span.label->setSelectable(false);
+    span.label->setProperty("labKeepColor", true);
+    span.label->position->setTypeX(QCPItemPosition::ptPlotCoords);
+    span.label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    span.label->position->setAxes(x, y);
+    span.label->position->setAxisRect(rect);
+    span.label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    span.label->setPadding(QMargins(5, 2, 5, 2));
+    span.label->setText(modelLabel(span.model));
+    QFont f = m_plot->font();
+    f.setPointSizeF(kTickFontPt);
+    f.setBold(true);
+    span.label->setFont(f);
+    styleSpanItems(span);
+}
+
+void CpuChart::styleSpanItems(Span &span)
+{
+    const bool dark = isDark();
+    const QColor color = modelColor(span.model);
+    QColor fill = color;
+    fill.setAlpha(dark ? 70 : 45);
+    span.rect->setBrush(fill);
+    span.rect->setPen(QPen(color, 1));
+    span.label->setBrush(chartPalette(dark).legendBackground);
+    span.label->setColor(dark ? color.lighter(130) : color.darker(130));
+    span.label->setPen(QPen(color, 1));
+}
+
+void CpuChart::updateSpanItems()
+{
+    const double origin = timeOrigin();
+    const double newest = m_ring.isEmpty() ? monotonicSeconds() : m_ring.time(m_ring.size() - 1);
+    const double viewLower = timeLower();
+    for (Span &s : m_spans) {
+        if (!s.rect)
+            continue;
+        const double t1 = std::isnan(s.t1) ? std::max(newest, s.t0) : s.t1;
+        s.rect->topLeft->setCoords(s.t0 - origin, 0);
+        s.rect->bottomRight->setCoords(t1 - origin, 1);
+        // Keep the label visible while any part of the span is in view.
+        const double labelX = std::clamp(viewLower, s.t0 - origin, std::max(s.t0 - origin, t1 - origin));
+        s.label->position->setCoords(labelX, 0.0);
+        s.label->setVisible(t1 - origin > viewLower);
+    }
+}
+
+void CpuChart::applyThemeColors(bool dark)
+{
+    const ChartPalette p = chartPalette(dark);
+    updateLinePens();
+    if (m_totalGraph)
+        m_totalGraph->setPen(QPen(p.foreground, m_totalGraph->pen().widthF()));
+    if (m_legendCoresDummy)
+        m_legendCoresDummy->setPen(QPen(p.grid.darker(dark ? 70 : 130), 1));
+    for (Span &s : m_spans) {
+        if (s.rect)
+            styleSpanItems(s);
+    }
+    updateSpanItems();
+    updateCursorColors(dark);
+    if (m_colorMap) {
+        QCPColorGradient g = heatGradient();
+        m_colorMap->setGradient(g);
+    }
+    m_dirty = true;
+}
+
+void CpuChart::updateLinePens()
+{
+    const int cores = int(m_coreGraphs.size());
+    // Few points: thick antialiased lines; dense: 1 px (QCustomPlot draws it cosmetic) for the
+    // cores, the total stays thick but without antialiasing (drawn piecewise either way).
+    const bool few = m_pointsInView <= 800;
+    const bool thickCores = few && cores <= 4;
+    for (int c = 0; c < cores; ++c) {
+        m_coreGraphs[c]->setPen(QPen(coreColor(c), thickCores ? 2.0 : 1.0));
+        m_coreGraphs[c]->setAntialiased(thickCores);
+    }
+    if (m_totalGraph) {
+        QPen pen(chartPalette(isDark()).foreground, m_heatmapLayout ? 2.5 : 3.0);
+        m_totalGraph->setPen(pen);
+        m_totalGraph->setAntialiased(few);
+    }
+}
+
+void CpuChart::reduceForView()
+{
+    if (!m_layoutBuilt)
+        return;
+    QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
+    const double lower = x->range().lower, upper = x->range().upper;
+    const int columns = std::max(1, m_mainRect->width());
+    if (columns == m_reducedColumns && lower == m_reducedLower && upper == m_reducedUpper &&
+        timeOrigin() == m_reducedOrigin)
+        return;
+    m_reducedColumns = columns;
+    m_reducedLower = lower;
+    m_reducedUpper = upper;
+    m_reducedOrigin = timeOrigin();
+    if (m_heatmapLayout)
+        reduceHeatmap(lower, upper, columns);
+    reduceLines(lower, upper, columns);
+    updateLinePens();
+}
+
+void CpuChart::reduceLines(double lower, double upper, int columns)
+{
+    const double origin = timeOrigin();
+    const int size = m_ring.size();
+    const int i0 = std::max(0, m_ring.lowerBound(lower + origin) - 1);
+    const int i1 = std::min(size, m_ring.lowerBound(upper + origin) + 1);
+    const int n = std::max(0, i1 - i0);
+    // Line 0 is the total; lines 1..cores are the cores (lines mode only).
+    const int lineCount = m_heatmapLayout ? 1 : 1 + int(m_coreGraphs.size());
+    const int stride = m_ring.cores() + 1;
+    std::vector<QVector<QCPGraphData>> out;
+    out.resize(size_t(lineCount));
+    // Many overlapping noisy lines: one value per two pixel columns. Halves the segments and
+    // the noise the cosmetic-line rasteriser has to travel, and reads better.
+    if (lineCount > 5)
+        columns = std::max(1, columns / 2);
+    m_pointsInView = n;
+    if (n <= columns) {
+        for (auto &v : out)
+            v.reserve(n);
+        for (int i = i0; i < i1; ++i) {
+            const double key = m_ring.time(i) - origin;
+            const float *row = m_ring.row(i);
+            for (int l = 0; l < lineCount; ++l)
+                out[size_t(l)].append(QCPGraphData(key, double(row[l])));
+        }
+    } else {
+        // One mean per pixel column; buckets aligned to the origin so scrolling does not
+        // shift them (no shimmer while following live).
+        const double width = (upper - lower) / columns;
+        m_sum.assign(size_t(stride), 0.0);
+        m_count.assign(size_t(stride), 0);
+        for (auto &v : out)
+            v.reserve(columns + 2);
+        qint64 bucket = std::numeric_limits<qint64>::min();
+        auto flush = [&] {
+            if (bucket == std::numeric_limits<qint64>::min())
+                return;
+            const double key = (double(bucket) + 0.5) * width;
+            for (int l = 0; l < lineCount; ++l) {
+                const int c = m_count[size_t(l)];
+                out[size_t(l)].append(QCPGraphData(key, c ? m_sum[size_t(l)] / c : qQNaN()));
+                m_sum[size_t(l)] = 0;
+                m_count[size_t(l)] = 0;
+            }
+        };
+        m_pointsInView = 0;
+        for (int i = i0; i < i1; ++i) {
+            const qint64 b = qint64(std::floor((m_ring.time(i) - origin) / width));
+            if (b != bucket) {
+                flush();
+                ++m_pointsInView;
+                bucket = b;
+            }
+            const float *row = m_ring.row(i);
+            for (int l = 0; l < lineCount; ++l) {
+                const float v = row[l];
+                if (!std::isnan(v)) {
+                    m_sum[size_t(l)] += double(v);
+                    ++m_count[size_t(l)];
+                }
+            }
+        }
+        flush();
+    }
+    if (m_totalGraph)
+        m_totalGraph->data()->set(out[0], true);
+    for (int l = 1; l < lineCount; ++l)
+        m_coreGraphs[l - 1]->data()->set(out[size_t(l)], true);
+}
+
+void CpuChart::reduceHeatmap(double lower, double upper, int columns)
+{
+    if (!m_colorMap)
+        return;
+    const double origin = timeOrigin();
+    const int cores = m_ring.cores();
+    const int size = m_ring.size();
+    // Cells at least one sample interval wide, so sparse data shows no empty stripes.
+    double interval = 0.1;
+    if (size >= 2) {
+        const int k = std::min(size - 1, 50);
+        interval = (m_ring.time(size - 1) - m_ring.time(size - 1 - k)) / k;
+    }
+    const double width = std::max((upper - lower) / columns, interval);
+    const qint64 b0 = qint64(std::floor(lower / width));
+    const qint64 b1 = qint64(std::floor(upper / width));
+    const int nb = int(std::clamp<qint64>(b1 - b0 + 1, 1, 100000));
+    DirectColorMapData *data = m_mapData;
+    if (data->keySize() != nb || data->valueSize() != cores)
+        data->setSize(nb, std::max(1, cores));
+    data->setRange(QCPRange((double(b0) + 0.5) * width, (double(b0 + nb - 1) + 0.5) * width),
+                   QCPRange(0, std::max(1, cores - 1)));
+    double *cells = data->cells();
+    std::fill(cells, cells + size_t(nb) * size_t(cores), qQNaN());
+    auto cell = [cells, nb](qint64 key, int core) -> double & { return cells[size_t(core) * size_t(nb) + size_t(key)]; };
+    const int i0 = std::max(0, m_ring.lowerBound(lower + origin) - 1);
+    const int i1 = std::min(size, m_ring.lowerBound(upper + origin) + 1);
+    m_sum.assign(size_t(cores), 0.0);
+    m_count.assign(size_t(cores), 0);
+    qint64 bucket = std::numeric_limits<qint64>::min();
+    qint64 lastWritten = std::numeric_limits<qint64>::min();
+    double lastTime = -1e300;
+    auto flush = [&] {
+        if (bucket == std::numeric_limits<qint64>::min())
+            return;
+        const qint64 k = bucket - b0;
+        if (k >= 0 && k < nb) {
+            for (int c = 0; c < cores; ++c) {
+                const int cnt = m_count[size_t(c)];
+                cell(k, c) = cnt ? m_sum[size_t(c)] / cnt : qQNaN();
+            }
+            lastWritten = bucket;
+        }
+        std::fill(m_sum.begin(), m_sum.end(), 0.0);
+        std::fill(m_count.begin(), m_count.end(), 0);
+    };
+    for (int i = i0; i < i1; ++i) {
+        const double t = m_ring.time(i) - origin;
+        const qint64 b = qint64(std::floor(t / width));
+        if (b != bucket) {
+            flush();
+            // Timer jitter can leave a cell without a sample: carry the previous column on.
+            if (lastWritten != std::numeric_limits<qint64>::min() && b > lastWritten + 1 &&
+                t - lastTime <= 2.5 * interval && lastWritten - b0 >= 0) {
+                for (qint64 k = lastWritten + 1 - b0; k < b - b0 && k < nb; ++k) {
+                    for (int c = 0; c < cores; ++c)
+                        cell(k, c) = cell(lastWritten - b0, c);
+                }
+            }
+            bucket = b;
+        }
+        lastTime = t;
+        const float *row = m_ring.row(i) + 1;
+        double *sum = m_sum.data();
+        int *count = m_count.data();
+        for (int c = 0; c < cores; ++c) {
+            const float v = row[c];
+            if (!std::isnan(v)) {
+                sum[c] += double(v);
+                ++count[c];
+            }
+        }
+    }
+    flush();
+    data->markModified();
+    m_colorMap->setDataRange(QCPRange(0, 100));
+}
+
+} // namespace lab

@@ -1,0 +1,39 @@
+#pragma once
+#include <qcustomplot.h>
+
+namespace lab {
+
+// A QCPGraph whose line, when wider than 1 px, is stroked in short overlapping pieces.
+// Qt strokes one long self-crossing polyline of a wide pen as one huge polygon (seconds per
+// frame for noisy data); short pieces keep the cost linear in the point count. Round joins and
+// caps hide the seams. 1 px pens and vector output (PDF/SVG) take QCustomPlot's usual path.
+class PiecewiseGraph : public QCPGraph {
+public:
+    PiecewiseGraph(QCPAxis *keyAxis, QCPAxis *valueAxis);
+    static constexpr int kPiecePoints = 8;
+
+protected:
+    void drawLinePlot(QCPPainter *painter, const QVector<QPointF> &lines) const override;
+};
+
+// Colour-map data whose cells the chart writes directly (setCell checks bounds and flags per
+// call, too slow for 128 x 1280 cells per frame). Layout: cell (key k, value v) at v*keySize+k.
+class DirectColorMapData : public QCPColorMapData {
+public:
+    DirectColorMapData() : QCPColorMapData(1, 1, QCPRange(0, 1), QCPRange(0, 1)) {}
+    double *cells() { return mData; }
+    // Call after writing cells: the map image is rebuilt on the next draw.
+    void markModified()
+    {
+        mDataModified = true;
+        mIsEmpty = false;
+    }
+};
+
+// Puts the plot's legend in its own row above the axis rects, laid out horizontally.
+void placeLegendOnTop(QCustomPlot *plot, int columns);
+
+// Okabe-Ito-friendly perceptual gradient (viridis stops) for heatmaps.
+QCPColorGradient heatGradient();
+
+} // namespace lab

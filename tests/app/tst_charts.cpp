@@ -1,0 +1,553 @@
+#include "charts/chartexport.h"
+#include "charts/chartstyle.h"
+#include "charts/comparisonchart.h"
+#include "charts/cpuchart.h"
+#include "charts/throughputchart.h"
+#include "charts/timelinechart.h"
+#include "util/sysinfo.h"
+
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+#include <qcustomplot.h>
+
+using namespace lab;
+
+namespace {
+
+CpuSample sample(double t, int cores, double level = 50)
+{
+    CpuSample s;
+    s.t = t;
+    s.perCore.assign(size_t(cores), level);
+    for (int c = 0; c < cores; ++c)
+        s.perCore[size_t(c)] = std::fmod(level + 37.0 * c + t * 10, 100.0);
+    s.total = level;
+    return s;
+}
+
+RunRecord run(const QString &model, int workers, double t0, double wall, int tasks)
+{
+    RunRecord r;
+    r.model = model;
+    r.workers = workers;
+    r.t0 = t0;
+    r.wall_s = wall;
+    r.cpu_s = wall * workers * 0.9;
+    for (int i = 0; i < tasks; ++i) {
+        TaskResult t;
+        t.id = i;
+        t.worker = i % workers;
+        const double per = wall / ((tasks + workers - 1) / workers);
+        t.start_s = (i / workers) * per;
+        t.end_s = t.start_s + per * 0.95;
+        t.cpu_start = t.worker;
+        t.cpu_end = t.worker;
+        t.ok = t.verified = true;
+        r.tasks.push_back(t);
+    }
+    r.finalize();
+    return r;
+}
+
+int countPlottables(QCustomPlot *plot, const char *className)
+{
+    int n = 0;
+    for (int i = 0; i < plot->plottableCount(); ++i)
+        n += plot->plottable(i)->inherits(className) ? 1 : 0;
+    return n;
+}
+
+} // namespace
+
+class TestCharts : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void styleColorsAndFonts();
+    void addSampleDoesNotReplotSynchronously();
+    void heatmapAboveSixteenCores();
+    void windowClamps();
+    void ringBufferMemoryStaysFlat();
+    void dataReducedToPixelColumns();
+    void runMarksAreSpans();
+    void exportFormats();
+    void exportWhiteBackgroundRestoresTheme();
+    void exportErrors();
+    void timeAxisLinkMovesBoth();
+    void comparisonOneBarPerRun();
+    void timelineBarsGilAndTooltip();
+    void timelineLiveEvents();
+    void throughputLines();
+};
+
+void TestCharts::styleColorsAndFonts()
+{
+    const QStringList models{"sequential", "threads", "gil-threads", "processes", "async",
+                             "python-sequential", "python-threads", "python-processes"};
+    QSet<QRgb> seen;
+    for (const QString &m : models) {
+        QVERIFY(modelColor(m).isValid());
+        seen.insert(modelColor(m).rgb());
+        QVERIFY(!modelLabel(m).isEmpty());
+    }
+    QCOMPARE(seen.size(), models.size());  // distinct
+    QCOMPARE(modelColor("some-new-model"), modelColor("some-new-model"));  // stable fallback
+    QCOMPARE(modelLabel("some-new-model"), QString("some-new-model"));
+    QVERIFY(coreColor(0) != coreColor(1));
+
+    QCustomPlot plot;
+    applyProjectorStyle(&plot, true);
+    QVERIFY(isDarkStyle(&plot));
+    QVERIFY(plot.xAxis->tickLabelFont().pointSizeF() >= 13);
+    QVERIFY(plot.xAxis->labelFont().pointSizeF() >= 15);
+    QVERIFY(plot.legend->font().pointSizeF() >= 13);
+    QVERIFY(qGray(plot.axisRect()->backgroundBrush().color().rgb()) < 80);
+    applyProjectorStyle(&plot, false);
+    QVERIFY(!isDarkStyle(&plot));
+    QCOMPARE(plot.axisRect()->backgroundBrush().color(), QColor(Qt::white));
+}
+
+void TestCharts::addSampleDoesNotReplotSynchronously()
+{
+    CpuChart chart;
+    chart.resize(800, 400);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QTest::qWait(100);
+    QSignalSpy replots(chart.plot(), &QCustomPlot::afterReplot);
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 200; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 4));
+    QCOMPARE(replots.count(), 0);  // nothing drawn inside addSample
+    QTRY_VERIFY_WITH_TIMEOUT(replots.count() >= 1, 2000);
+    // 200 samples in one burst: the timer coalesces them into very few redraws.
+    QTest::qWait(200);
+    QVERIFY2(replots.count() <= 3, qPrintable(QString::number(replots.count())));
+    QCOMPARE(chart.sampleCount(), 200);
+    QVERIFY(chart.lastReplotMs() > 0);
+    // Follows the newest sample.
+    QVERIFY(chart.isFollowingLive());
+    QVERIFY(std::abs(chart.timeUpper() - (t0 + 199 * 0.1 - chart.timeOrigin())) < 1e-6);
+    QVERIFY(std::abs(chart.timeUpper() - chart.timeLower() - 30) < 1e-6);
+}
+
+void TestCharts::heatmapAboveSixteenCores()
+{
+    CpuChart chart;
+    chart.resize(800, 400);
+    const double t0 = monotonicSeconds();
+    chart.addSample(sample(t0, 16));
+    QCOMPARE(chart.coreCount(), 16);
+    QVERIFY(!chart.isHeatmap());
+    QCOMPARE(countPlottables(chart.plot(), "QCPColorMap"), 0);
+    QCOMPARE(chart.plot()->graphCount(), 16 + 1 + 1);  // cores, total, legend entry for "each core"
+    chart.addSample(sample(t0 + 0.1, 17));
+    QCOMPARE(chart.coreCount(), 17);
+    QVERIFY(chart.isHeatmap());
+    QCOMPARE(countPlottables(chart.plot(), "QCPColorMap"), 1);
+    chart.addSample(sample(t0 + 0.2, 128));
+    QVERIFY(chart.isHeatmap());
+    for (int i = 0; i < 50; ++i)
+        chart.addSample(sample(t0 + 0.3 + i * 0.1, 128));
+    chart.renderNow();
+    auto *map = qobject_cast<QCPColorMap *>(chart.plot()->plottable(0));
+    QVERIFY(map);
+    QCOMPARE(map->data()->valueSize(), 128);
+    QVERIFY(map->data()->keySize() >= 1);
+    chart.addSample(sample(t0 + 10, 2));
+    QVERIFY(!chart.isHeatmap());
+    QCOMPARE(countPlottables(chart.plot(), "QCPColorMap"), 0);
+}
+
+void TestCharts::windowClamps()
+{
+    CpuChart chart;
+    QCOMPARE(chart.windowSeconds(), 30.0);
+    chart.setWindowSeconds(1);
+    QCOMPARE(chart.windowSeconds(), 10.0);
+    chart.setWindowSeconds(1e6);
+    QCOMPARE(chart.windowSeconds(), 600.0);
+    chart.setWindowSeconds(qQNaN());
+    QCOMPARE(chart.windowSeconds(), 600.0);
+    chart.setWindowSeconds(120);
+    chart.addSample(sample(monotonicSeconds(), 2));
+    chart.renderNow();
+    QVERIFY(std::abs(chart.timeUpper() - chart.timeLower() - 120) < 1e-6);
+}
+
+void TestCharts::ringBufferMemoryStaysFlat()
+{
+    CpuChart chart;
+    chart.resize(600, 300);
+    chart.setCapacity(1000);
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 1000; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 8));
+    const size_t bytesFull = chart.bufferBytes();
+    QVERIFY(bytesFull > 0);
+    for (int i = 1000; i < 20000; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 8));
+    QCOMPARE(chart.sampleCount(), 1000);
+    QCOMPARE(chart.bufferBytes(), bytesFull);
+    // The default capacity holds 10 min at 50 Hz; the buffer never grows past it.
+    CpuChart big;
+    big.addSample(sample(t0, 8));
+    const size_t bytes = big.bufferBytes();
+    for (int i = 1; i < 40000; ++i)
+        big.addSample(sample(t0 + i * 0.02, 8));
+    QCOMPARE(big.sampleCount(), CpuChart::kDefaultCapacity);
+    QCOMPARE(big.bufferBytes(), bytes);
+    // Out-of-order samples are dropped, not inserted.
+    big.addSample(sample(t0, 8));
+    QCOMPARE(big.sampleCount(), CpuChart::kDefaultCapacity);
+}
+
+void TestCharts::dataReducedToPixelColumns()
+{
+    CpuChart chart;
+    chart.resize(700, 350);
+    chart.show();
+    chart.setWindowSeconds(600);
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 6000; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 8));
+    chart.renderNow();
+    const int columns = chart.plot()->axisRect()->width();
+    QVERIFY(columns > 100);
+    for (int g = 0; g < chart.plot()->graphCount(); ++g)
+        QVERIFY2(chart.plot()->graph(g)->dataCount() <= columns + 2,
+                 qPrintable(QStringLiteral("%1 points for %2 px").arg(chart.plot()->graph(g)->dataCount()).arg(columns)));
+    // Mean per column: a constant total stays that constant.
+    const auto total = chart.plot()->graph(8);  // cores 0..7, then total
+    QCOMPARE(total->name(), QStringLiteral("total"));
+    QVERIFY(total->dataCount() > columns / 3);  // one point per 1-2 px
+    for (auto it = total->data()->constBegin(); it != total->data()->constEnd(); ++it)
+        QVERIFY(std::abs(it->value - 50) < 1e-3);
+    // Per-core pens of a dense chart are 1 px, not antialiased.
+    QCOMPARE(chart.plot()->graph(0)->pen().widthF(), 1.0);
+    QVERIFY(!chart.plot()->graph(0)->antialiased());
+}
+
+void TestCharts::runMarksAreSpans()
+{
+    CpuChart chart;
+    const double t0 = monotonicSeconds();
+    chart.addSample(sample(t0, 2));
+    const int before = chart.plot()->itemCount();
+    chart.markRunStarted(t0 + 1, "threads");
+    chart.markRunFinished(t0 + 3);
+    chart.markRunStarted(t0 + 4, "processes");
+    int rects = 0, texts = 0;
+    for (int i = 0; i < chart.plot()->itemCount(); ++i) {
+        rects += qobject_cast<QCPItemRect *>(chart.plot()->item(i)) ? 1 : 0;
+        if (auto *t = qobject_cast<QCPItemText *>(chart.plot()->item(i)))
+            texts += t->text() == modelLabel("threads") || t->text() == modelLabel("processes");
+    }
+    QCOMPARE(rects, 2);
+    QCOMPARE(texts, 2);
+    QCOMPARE(chart.plot()->itemCount(), before + 4);
+    chart.setDark(true);  // recolouring keeps the same items
+    QCOMPARE(chart.plot()->itemCount(), before + 4);
+    chart.clearRunMarks();
+    QCOMPARE(chart.plot()->itemCount(), before);
+}
+
+void TestCharts::exportFormats()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    CpuChart chart;
+    chart.resize(640, 360);
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 300; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 4));
+    chart.markRunStarted(t0 + 5, "threads");
+    chart.markRunFinished(t0 + 15);
+    QString error;
+    const QString png = dir.filePath("cpu.png");
+    QVERIFY2(exportPlot(chart.plot(), png, QSize(400, 300), 192, false, &error), qPrintable(error));
+    QImage image(png);
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.size(), QSize(800, 600));  // 400x300 at 192 dpi
+    QVERIFY(std::abs(image.dotsPerMeterX() - 192 / 0.0254) < 2);
+    // Not a blank image: the plot drew something dark on white.
+    int dark = 0;
+    for (int y = 0; y < image.height(); y += 4)
+        for (int x = 0; x < image.width(); x += 4)
+            dark += qGray(image.pixel(x, y)) < 100;
+    QVERIFY(dark > 50);
+
+    const QString svg = dir.filePath("cpu.svg");
+    QVERIFY2(exportPlot(chart.plot(), svg, QSize(400, 300), 96, false, &error), qPrintable(error));
+    QFile svgFile(svg);
+    QVERIFY(svgFile.open(QIODevice::ReadOnly));
+    const QByteArray svgData = svgFile.readAll();
+    QVERIFY(svgData.contains("<svg"));
+    QVERIFY(svgData.contains("CPU busy"));
+
+    const QString pdf = dir.filePath("cpu.PDF");
+    QVERIFY2(exportPlot(chart.plot(), pdf, QSize(400, 300), 96, false, &error), qPrintable(error));
+    QFile pdfFile(pdf);
+    QVERIFY(pdfFile.open(QIODevice::ReadOnly));
+    QVERIFY(pdfFile.read(5) == "%PDF-");
+    QVERIFY(pdfFile.size() > 1000);
+
+    const QString csv = dir.filePath("cpu.csv");
+    QVERIFY2(exportSeriesCsv(chart.plot(), csv, &error), qPrintable(error));
+    QFile csvFile(csv);
+    QVERIFY(csvFile.open(QIODevice::ReadOnly));
+    QVERIFY(csvFile.readLine().startsWith("series,x,y"));
+}
+
+void TestCharts::exportWhiteBackgroundRestoresTheme()
+{
+    QTemporaryDir dir;
+    ComparisonChart chart;
+    chart.resize(800, 600);
+    chart.setRuns({run("sequential", 1, 0, 2, 8), run("threads", 2, 3, 1, 8)});
+    chart.setDark(true);
+    QString error;
+    QVERIFY(exportPlot(chart.plot(), dir.filePath("dark.png"), QSize(400, 300), 96, false, &error));
+    QVERIFY(exportPlot(chart.plot(), dir.filePath("white.png"), QSize(400, 300), 96, true, &error));
+    QCOMPARE(QImage(dir.filePath("dark.png")).pixelColor(1, 1).lightness() < 80, true);
+    QCOMPARE(QImage(dir.filePath("white.png")).pixelColor(1, 1), QColor(Qt::white));
+    QVERIFY(chart.isDark());  // theme restored
+    QVERIFY(qGray(chart.plot()->axisRect()->backgroundBrush().color().rgb()) < 80);
+}
+
+void TestCharts::exportErrors()
+{
+    CpuChart chart;
+    QString error;
+    QVERIFY(!exportPlot(chart.plot(), "/nonexistent-dir-for-lab/x.png", QSize(200, 100), 96, false, &error));
+    QVERIFY(error.contains("does not exist"));
+    error.clear();
+    QVERIFY(!exportPlot(chart.plot(), "/nonexistent-dir-for-lab/x.svg", QSize(200, 100), 96, false, &error));
+    QVERIFY(!error.isEmpty());
+    error.clear();
+    QVERIFY(!exportPlot(chart.plot(), QDir::tempPath() + "/x.bmpx", QSize(200, 100), 96, false, &error));
+    QVERIFY(error.contains("format"));
+    error.clear();
+    QVERIFY(!exportPlot(chart.plot(), QDir::tempPath() + "/x.png", QSize(200, 100), 0, false, &error));
+    QVERIFY(!error.isEmpty());
+    // A path that exists as a directory cannot be written as a file.
+    QTemporaryDir dir;
+    QVERIFY(QDir(dir.path()).mkdir("taken.png"));
+    error.clear();
+    QVERIFY(!exportPlot(chart.plot(), dir.filePath("taken.png"), QSize(200, 100), 96, false, &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!exportSeriesCsv(chart.plot(), "/nonexistent-dir-for-lab/x.csv", &error));
+}
+
+void TestCharts::timeAxisLinkMovesBoth()
+{
+    CpuChart cpu;
+    TimelineChart timeline;
+    cpu.resize(800, 300);
+    timeline.resize(800, 300);
+    cpu.show();
+    timeline.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&cpu));
+    cpu.setTimeOrigin(1000);
+    TimeChart::linkTimeAxes(&cpu, &timeline);
+    QCOMPARE(timeline.timeOrigin(), 1000.0);
+    for (int i = 0; i < 100; ++i)
+        cpu.addSample(sample(1000 + i * 0.1, 2));
+    cpu.renderNow();
+    // Live: the timeline follows the CPU chart's window.
+    QVERIFY(timeline.isFollowingLive());
+    QCOMPARE(timeline.timeUpper(), cpu.timeUpper());
+
+    QSignalSpy cpuRange(&cpu, &TimeChart::timeRangeChanged);
+    QSignalSpy timelineRange(&timeline, &TimeChart::timeRangeChanged);
+    // A user zoom/pan on the CPU chart (QCustomPlot's drag/wheel set the axis range).
+    cpu.plot()->xAxis->setRange(2, 5);
+    QCOMPARE(cpuRange.count(), 1);
+    QCOMPARE(timelineRange.count(), 0);  // no echo
+    QCOMPARE(timeline.timeLower(), 2.0);
+    QCOMPARE(timeline.timeUpper(), 5.0);
+    QVERIFY(!cpu.isFollowingLive());
+    QVERIFY(!timeline.isFollowingLive());
+    // And the other way round.
+    timeline.plot()->xAxis->setRange(3, 4);
+    QCOMPARE(cpu.timeLower(), 3.0);
+    QCOMPARE(cpu.timeUpper(), 4.0);
+    QCOMPARE(cpuRange.count(), 1);
+    // New samples do not move a zoomed view.
+    cpu.addSample(sample(1000 + 20, 2));
+    cpu.renderNow();
+    QCOMPARE(cpu.timeLower(), 3.0);
+
+    // Hover cursor moves on both.
+    QSignalSpy cursor(&cpu, &TimeChart::cursorMoved);
+    const QRect r = cpu.plot()->axisRect()->rect();
+    QTest::mouseMove(cpu.plot(), r.center());
+    QTRY_VERIFY(cursor.count() >= 1);
+    const double t = cursor.last().at(0).toDouble();
+    QVERIFY(t > 3.0 && t < 4.0);
+    QCOMPARE(timeline.cursorTime(), t);
+    timeline.setCursorTime(qQNaN());
+    QVERIFY(std::isnan(timeline.cursorTime()));
+
+    // Double-click: both back to live follow.
+    QTest::mouseDClick(timeline.plot(), Qt::LeftButton, {}, timeline.plot()->axisRect()->rect().center());
+    QTRY_VERIFY(cpu.isFollowingLive());
+    QVERIFY(timeline.isFollowingLive());
+    cpu.renderNow();
+    QCOMPARE(cpu.timeUpper(), 20.0);
+    QCOMPARE(timeline.timeUpper(), 20.0);
+}
+
+void TestCharts::comparisonOneBarPerRun()
+{
+    ComparisonChart chart;
+    chart.resize(900, 600);
+    std::vector<RunRecord> runs{run("sequential", 1, 0, 2.0, 8), run("sequential", 1, 3, 2.1, 8),
+                                run("threads", 2, 6, 1.0, 8), run("processes", 2, 8, 1.1, 8),
+                                run("gil-threads", 2, 10, 2.0, 8)};
+    for (RunRecord &r : runs) {
+        r.speedup = 2.05 / r.wall_s;
+        r.efficiency = r.speedup / r.workers;
+    }
+    runs[4].speedup = -1;  // no baseline: no bar, "n/a"
+    runs[4].efficiency = -1;
+    chart.setRuns(runs);
+    QCOMPARE(chart.runCount(), 5);
+    QCOMPARE(chart.barCount(ComparisonChart::WallTime), 5);
+    QCOMPARE(chart.barCount(ComparisonChart::BusyCores), 5);
+    QCOMPARE(chart.barCount(ComparisonChart::Speedup), 4);
+    QCOMPARE(chart.barCount(ComparisonChart::Efficiency), 4);
+    // One QCPBars per model, in the model's colour.
+    int bars = 0;
+    for (int i = 0; i < chart.plot()->plottableCount(); ++i) {
+        if (auto *b = qobject_cast<QCPBars *>(chart.plot()->plottable(i))) {
+            if (b->keyAxis()->axisRect() == chart.panelRect(ComparisonChart::WallTime)) {
+                ++bars;
+                QVERIFY(b->brush().color() == modelColor("sequential") || b->brush().color() == modelColor("threads") ||
+                        b->brush().color() == modelColor("processes") || b->brush().color() == modelColor("gil-threads"));
+            }
+        }
+    }
+    QCOMPARE(bars, 4);
+    bool hasNa = false;
+    for (int i = 0; i < chart.plot()->itemCount(); ++i)
+        if (auto *t = qobject_cast<QCPItemText *>(chart.plot()->item(i)))
+            hasNa = hasNa || t->text() == "n/a";
+    QVERIFY(hasNa);
+    chart.clear();
+    QCOMPARE(chart.barCount(), 0);
+}
+
+void TestCharts::timelineBarsGilAndTooltip()
+{
+    TimelineChart chart;
+    chart.resize(900, 400);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.setTimeOrigin(500);
+    RunRecord r = run("gil-threads", 3, 510, 3.0, 12);
+    QJsonArray spans;
+    for (int i = 0; i < 300; ++i)
+        spans.append(QJsonArray{i % 3, i * 0.01, i * 0.01 + 0.01});
+    QJsonObject gil;
+    gil.insert("spans", spans);
+    r.extra.insert("gil", gil);
+    std::vector<TaskSpec> specs(12);
+    for (int i = 0; i < 12; ++i) {
+        specs[size_t(i)].id = i;
+        specs[size_t(i)].n = 5000000;
+        specs[size_t(i)].repeat = 2;
+    }
+    chart.setTaskSpecs(specs);
+    chart.setRun(r);
+    QCOMPARE(chart.barCount(), 12);
+    QCOMPARE(chart.gilSpanCount(), 300);
+    QCOMPARE(chart.laneCount(), 3);
+    // Same time base as the CPU chart: absolute t0 + start_s - origin.
+    chart.zoomToRun();
+    QVERIFY(chart.timeLower() < 10.0 && chart.timeLower() > 9.8);
+    QVERIFY(chart.timeUpper() > 13.0 && chart.timeUpper() < 13.2);
+    chart.plot()->replot();
+    // Tooltip over the first task of worker 0.
+    const TaskResult &t0 = r.tasks.front();
+    const double x = chart.plot()->xAxis->coordToPixel(510 + (t0.start_s + t0.end_s) / 2 - 500);
+    const double y = chart.plot()->yAxis->coordToPixel(0);
+    const QString tip = chart.toolTipAt(QPointF(x, y));
+    QVERIFY2(tip.contains("Task 0"), qPrintable(tip));
+    QVERIFY(tip.contains("5,000,000") || tip.contains("5000000"));
+    QVERIFY(tip.contains("core 0"));
+    QVERIFY(chart.toolTipAt(QPointF(2, 2)).isEmpty());
+    // Replacing the run keeps one set of bars.
+    chart.setRun(r);
+    QCOMPARE(chart.barCount(), 12);
+    chart.setRun(run("threads", 2, 520, 1.0, 4));
+    QCOMPARE(chart.barCount(), 16);
+    QCOMPARE(chart.models().size(), 2);
+    chart.clear();
+    QCOMPARE(chart.barCount(), 0);
+}
+
+void TestCharts::timelineLiveEvents()
+{
+    TimelineChart chart;
+    const double now = monotonicSeconds();
+    LiveEvent start;
+    start.type = LiveEvent::TaskStarted;
+    start.taskId = 7;
+    start.worker = 4;
+    start.t = now - 0.5;
+    start.cpu = 1;
+    chart.addLiveEvent(start, now - 1, "processes");
+    QCOMPARE(chart.barCount(), 1);
+    QCOMPARE(chart.laneCount(), 5);
+    QVERIFY(std::isnan(chart.bars().front().t1));  // running: grows with time
+    LiveEvent finish = start;
+    finish.type = LiveEvent::TaskFinished;
+    finish.t = now;
+    finish.ok = true;
+    finish.cpu = 0;
+    chart.addLiveEvent(finish, now - 1, "processes");
+    QCOMPARE(chart.bars().front().t1, now);
+    QCOMPARE(chart.bars().front().cpuEnd, 0);
+    // A finish without a start is ignored.
+    finish.taskId = 99;
+    chart.addLiveEvent(finish, now - 1, "processes");
+    QCOMPARE(chart.barCount(), 1);
+    // The finished record replaces the live bars of its run.
+    RunRecord r = run("processes", 2, now - 1, 1.0, 4);
+    chart.setRun(r);
+    QCOMPARE(chart.barCount(), 4);
+}
+
+void TestCharts::throughputLines()
+{
+    ThroughputChart chart;
+    chart.resize(800, 400);
+    chart.beginRun("sequential");
+    for (int i = 1; i <= 10; ++i)
+        chart.addPoint("sequential", i * 0.1, 10 + i, 0);
+    QCOMPARE(chart.pointCount("sequential"), 10);
+    chart.beginRun("sequential");
+    QCOMPARE(chart.pointCount("sequential"), 0);
+    RunRecord r = run("threads", 2, 0, 2.0, 40);
+    chart.setRunRecord(r);
+    QCOMPARE(chart.pointCount("threads"), int(r.throughput.size()) + 1);
+    chart.setReferenceRate(12.5);
+    QCOMPARE(chart.referenceRate(), 12.5);
+    QVERIFY(chart.plot()->yAxis->range().upper >= 12.5);
+    QVERIFY(chart.plot()->yAxis->label().contains("tasks/s"));
+    chart.setIoMode(true);
+    QVERIFY(chart.plot()->yAxis2->visible());
+    QVERIFY(chart.plot()->yAxis->label().contains("requests/s"));
+    QVERIFY(chart.plot()->yAxis2->label().contains("MB/s"));
+    QCOMPARE(chart.models(), QStringList({"sequential", "threads"}));
+    chart.clear();
+    QCOMPARE(chart.models().size(), 0);
+}
+
+QTEST_MAIN(TestCharts)
+#include "tst_charts.moc"
