@@ -34,6 +34,7 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::m
     m_ui->stopButton->setEnabled(false);
     m_ui->progressBar->setFormat(QStringLiteral("%p %"));
     m_ui->progressLabel->setWordWrap(true);
+    m_ui->urlsEdit->setLineWrapMode(QPlainTextEdit::NoWrap);
     buildModelList();
 
     connect(m_ui->presetCombo, &QComboBox::activated, this, [this](int index) {

@@ -3,6 +3,7 @@
 #include "mainwindow.h"
 
 #include <QApplication>
+#include <QIcon>
 #include <QTimer>
 #include <cstdio>
 
@@ -14,6 +15,7 @@ int main(int argc, char *argv[])
     QApplication::setApplicationDisplayName(QStringLiteral("Concurrency Lab"));
     QApplication::setApplicationVersion(QStringLiteral(LAB_VERSION));
     QApplication::setStyle(QStringLiteral("Fusion"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/concurrency-lab.svg")));
 
     lab::AppOptions options;
     QString message;

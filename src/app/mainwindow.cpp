@@ -107,9 +107,9 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->mainSplitter->setStretchFactor(0, 4);
     m_ui->mainSplitter->setStretchFactor(1, 3);
     m_ui->mainSplitter->setStretchFactor(2, 3);
-    m_ui->mainSplitter->setSizes({380, 280, 300});
+    m_ui->mainSplitter->setSizes({340, 250, 400});
     m_ui->topSplitter->setSizes({600, 400});
-    m_ui->bottomSplitter->setSizes({450, 550});
+    m_ui->bottomSplitter->setSizes({620, 380});
 
     m_panel->setPresets(presetNames());
     connect(m_panel, &ExperimentPanel::presetChosen, this, [this](const QString &key) { loadSpec(key); });
@@ -647,8 +647,25 @@ void MainWindow::startScript(const AppOptions &options)
     QTimer::singleShot(300, this, [this] { scriptStep(m_lastResult); });
 }
 
+void MainWindow::zoomTimeChartsTo(const ExperimentResult &result)
+{
+    if (result.runs.empty())
+        return;
+    double first = result.runs.front().t0, last = first;
+    for (const RunRecord &r : result.runs) {
+        first = std::min(first, r.t0);
+        last = std::max(last, r.t0 + r.wall_s);
+    }
+    const double margin = std::max(0.5, 0.05 * (last - first));
+    const double origin = m_cpu->timeOrigin();
+    m_cpu->setTimeRange(first - margin - origin, last + margin - origin);
+    m_timeline->setTimeRange(first - margin - origin, last + margin - origin);
+}
+
 void MainWindow::scriptStep(const ExperimentResult &result)
 {
+    // Figures for slides show the experiment, not the rolling live window.
+    zoomTimeChartsTo(result);
     // Give the live charts a few of their timer periods to show the final data.
     QTimer::singleShot(800, this, [this, result] {
         int code = (!result.runs.empty() && result.error.isEmpty() && !result.cancelled && result.allOk()) ? 0 : 1;

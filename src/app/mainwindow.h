@@ -95,6 +95,7 @@ private:
     void onSample(const CpuSample &sample);
     void keepResult(const RunRecord &record, const ExperimentSpec &spec);
     void scriptStep(const ExperimentResult &result);
+    void zoomTimeChartsTo(const ExperimentResult &result);
 
     std::unique_ptr<Ui::MainWindow> m_ui;
     bool m_useSettings = true;

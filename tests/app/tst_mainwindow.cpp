@@ -14,6 +14,7 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QSettings>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -301,6 +302,31 @@ private Q_SLOTS:
         // Still usable.
         QVERIFY(w.loadSpec(m_small));
         QVERIFY(w.lastError().isEmpty());
+    }
+
+    void settingsRoundTrip()
+    {
+        // XDG_CONFIG_HOME points into the temporary folder (initTestCase).
+        QCoreApplication::setOrganizationName(QStringLiteral("ConcurrencyLabTest"));
+        QCoreApplication::setApplicationName(QStringLiteral("tst_mainwindow"));
+        {
+            MainWindow w(true);
+            w.show();
+            QVERIFY(w.loadSpec(m_small));
+            w.setDarkTheme(true);
+            QVERIFY(w.close());
+        }
+        {
+            MainWindow w(true);
+            QVERIFY(w.isDarkTheme());
+            QCOMPARE(w.panel()->spec().name, QStringLiteral("small"));
+            QCOMPARE(w.panel()->source(), m_small);
+            w.setDarkTheme(false);
+            w.close();
+        }
+        MainWindow w(true);
+        QVERIFY(!w.isDarkTheme());
+        w.close();
     }
 
     void closeDuringRunCancelsCleanly()
