@@ -31,7 +31,10 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("light or dark."), QStringLiteral("THEME"));
     const QCommandLineOption noSettings(QStringLiteral("no-settings"),
                                         QStringLiteral("Do not read or write saved settings."));
-    p.addOptions({preset, run, exportDir, quit, shot, size, theme, noSettings});
+    const QCommandLineOption models(QStringLiteral("models"),
+                                    QStringLiteral("Models to run instead of the spec's (comma-separated ids)."),
+                                    QStringLiteral("a,b,c"));
+    p.addOptions({preset, run, exportDir, quit, shot, size, theme, noSettings, models});
 
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -58,6 +61,8 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     o.quitWhenDone = p.isSet(quit);
     o.screenshot = p.value(shot);
     o.noSettings = p.isSet(noSettings);
+    for (const QString &m : p.value(models).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        o.models << m.trimmed();
     if (p.isSet(size)) {
         static const QRegularExpression re(QStringLiteral("^(\\d{3,5})x(\\d{3,5})$"));
         const auto m = re.match(p.value(size));

@@ -6,7 +6,7 @@
 namespace lab {
 
 // The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--export-dir DIR]
-// [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark].
+// [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark] [--models a,b].
 struct AppOptions {
     QString preset;          // built-in preset name or spec file path
     bool run = false;
@@ -15,6 +15,7 @@ struct AppOptions {
     QString screenshot;      // PNG of the main window once the run is done
     QSize size;              // initial window size; invalid: saved geometry
     QString theme;           // empty: saved setting
+    QStringList models;      // overrides the spec's models (checked boxes) when not empty
     bool noSettings = false; // neither read nor write QSettings (tests, scripted figures)
 
     // Parses arguments (argv[0] first, Qt options already removed). On error returns false with

@@ -30,7 +30,6 @@ int main(int argc, char *argv[])
     lab::MainWindow window(!options.noSettings && !options.quitWhenDone);
     QObject::connect(&window, &lab::MainWindow::scriptFinished, &app, [](int code) { QApplication::exit(code); });
     window.show();
-    if (options.scripted() || !options.preset.isEmpty() || !options.theme.isEmpty() || options.size.isValid())
-        QTimer::singleShot(0, &window, [&window, options] { window.startScript(options); });
+    QTimer::singleShot(0, &window, [&window, options] { window.startScript(options); });
     return QApplication::exec();
 }

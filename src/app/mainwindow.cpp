@@ -638,13 +638,31 @@ void MainWindow::startScript(const AppOptions &options)
             QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
         return;
     }
+    if (!options.models.isEmpty()) {
+        const QStringList known = modelIds();
+        for (const QString &m : options.models) {
+            if (!known.contains(m)) {
+                showError(tr("Unknown model"), QStringLiteral("unknown model \"%1\" (known models: %2)")
+                                                   .arg(m, known.join(QStringLiteral(", "))));
+                m_scriptActive = options.quitWhenDone;
+                if (options.quitWhenDone)
+                    QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
+                return;
+            }
+        }
+        for (const QString &id : known)
+            m_panel->setModelChecked(id, options.models.contains(id));
+    }
     if (options.run) {
         runExperiment(false);
         if (!m_controller->isRunning() && options.quitWhenDone)
             QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
         return;
     }
-    QTimer::singleShot(300, this, [this] { scriptStep(m_lastResult); });
+    if (!options.exportDir.isEmpty() || !options.screenshot.isEmpty() || options.quitWhenDone)
+        QTimer::singleShot(300, this, [this] { scriptStep(m_lastResult); });
+    else
+        m_scriptActive = false;
 }
 
 void MainWindow::zoomTimeChartsTo(const ExperimentResult &result)
@@ -665,7 +683,8 @@ void MainWindow::zoomTimeChartsTo(const ExperimentResult &result)
 void MainWindow::scriptStep(const ExperimentResult &result)
 {
     // Figures for slides show the experiment, not the rolling live window.
-    zoomTimeChartsTo(result);
+    if (!m_script.exportDir.isEmpty() || !m_script.screenshot.isEmpty())
+        zoomTimeChartsTo(result);
     // Give the live charts a few of their timer periods to show the final data.
     QTimer::singleShot(800, this, [this, result] {
         int code = (!result.runs.empty() && result.error.isEmpty() && !result.cancelled && result.allOk()) ? 0 : 1;

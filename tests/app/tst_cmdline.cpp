@@ -137,6 +137,11 @@ private Q_SLOTS:
         o = runApp({QStringLiteral("--size"), QStringLiteral("big")}, 30000);
         QCOMPARE(o.exitCode, 2);
         QVERIFY2(o.err.contains(QLatin1String("--size")), qPrintable(o.err));
+        o = runApp({QStringLiteral("--preset"), m_spec, QStringLiteral("--models"), QStringLiteral("sequential,bogus"),
+                    QStringLiteral("--run"), QStringLiteral("--quit-when-done")},
+                   30000);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("unknown model \"bogus\"")), qPrintable(o.err));
         o = runApp({QStringLiteral("--help")}, 30000);
         QCOMPARE(o.exitCode, 0);
         QVERIFY(o.out.contains(QLatin1String("--export-dir")));
