@@ -61,6 +61,15 @@ private:
     std::vector<double> m_level, m_until;
 };
 
+// Foreign load matters on a shared 2-core box: printed with the figures.
+QString loadAverage()
+{
+    QFile f(QStringLiteral("/proc/loadavg"));
+    if (!f.open(QIODevice::ReadOnly))
+        return QStringLiteral("?");
+    return QString::fromLatin1(f.readAll()).section(QLatin1Char(' '), 0, 2);
+}
+
 long vmRssKb()
 {
     QFile f(QStringLiteral("/proc/self/status"));
@@ -328,8 +337,9 @@ int main(int argc, char **argv)
         std::printf("median %.2f ms\n", medianOf(times));
         return 0;
     }
-    std::printf("gui-bench: QCustomPlot %s, software raster, platform %s, %d cores\n", QCUSTOMPLOT_VERSION_STR,
-                qPrintable(QGuiApplication::platformName()), onlineCores());
+    std::printf("gui-bench: QCustomPlot %s, software raster, platform %s, %d cores, load average %s\n",
+                QCUSTOMPLOT_VERSION_STR, qPrintable(QGuiApplication::platformName()), onlineCores(),
+                qPrintable(loadAverage()));
 
     // 1. Replot cost at projector styling, 1280x480 widget, 10 min at 10 Hz of noisy data.
     for (int cores : {16, 128}) {
@@ -418,5 +428,6 @@ int main(int argc, char **argv)
         std::printf("memory %3d cores: VmRSS after 1 min %ld kB, after 1 h (36000 samples) %ld kB, diff %+ld kB; ring %zu kB, %d samples kept\n",
                     cores, rssMinute, rssHour, rssHour - rssMinute, chart.bufferBytes() / 1024, chart.sampleCount());
     }
+    std::printf("load average at the end: %s\n", qPrintable(loadAverage()));
     return 0;
 }
