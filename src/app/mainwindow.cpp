@@ -108,7 +108,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->mainSplitter->setStretchFactor(1, 3);
     m_ui->mainSplitter->setStretchFactor(2, 3);
     m_ui->mainSplitter->setSizes({340, 250, 400});
-    m_ui->topSplitter->setSizes({600, 400});
+    m_ui->topSplitter->setSizes({560, 440});
     m_ui->bottomSplitter->setSizes({620, 380});
 
     m_panel->setPresets(presetNames());
