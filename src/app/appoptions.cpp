@@ -40,7 +40,7 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
         *error = p.errorText();
         return false;
     }
-    if (p.isSet(help)) {
+    if (p.isSet(help) || p.isSet(QStringLiteral("help-all"))) {
         *error = p.helpText();
         *exitCode = 0;
         return false;
