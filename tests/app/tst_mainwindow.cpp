@@ -4,6 +4,7 @@
 #include "charts/timelinechart.h"
 #include "experimentpanel.h"
 #include "exportactions.h"
+#include "exportdialog.h"
 #include "mainwindow.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
@@ -14,6 +15,8 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
+#include <QLabel>
+#include <QLineEdit>
 #include <QSettings>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -274,6 +277,24 @@ private Q_SLOTS:
         QVERIFY(!exportCharts(w.namedPlots(), QStringLiteral("/proc/no/such/dir"), {QStringLiteral("png")}, settings,
                               &written, &error));
         QVERIFY(!error.isEmpty());
+    }
+
+    void exportDialogChecksTheFileName()
+    {
+        ExportDialog d(m_dir.filePath(QStringLiteral("chart.txt")));
+        d.show();
+        d.accept();
+        QCOMPARE(d.result(), int(QDialog::Rejected));
+        auto *error = d.findChild<QLabel *>(QStringLiteral("errorLabel"));
+        QVERIFY(error);
+        QVERIFY2(error->text().contains(QLatin1String(".png")), qPrintable(error->text()));
+        d.findChild<QLineEdit *>(QStringLiteral("fileEdit"))->setText(m_dir.filePath(QStringLiteral("chart.SVG")));
+        d.setPixelSize(QSize(1024, 640));
+        d.accept();
+        QCOMPARE(d.result(), int(QDialog::Accepted));
+        QCOMPARE(d.pixelSize(), QSize(1024, 640));
+        QVERIFY(d.whiteBackground());
+        QCOMPARE(d.dpi(), 96.0);
     }
 
     void badSpecFileShowsMessage()
