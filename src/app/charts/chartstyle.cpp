@@ -8,8 +8,37 @@
 
 namespace lab {
 
-QColor modelColor(const QString &model)
+namespace {
+const QHash<QString, QString> &labelTable()
 {
+    static const QHash<QString, QString> labels{
+        {QStringLiteral("sequential"), QStringLiteral("Sequential")},
+        {QStringLiteral("threads"), QStringLiteral("Threads (native)")},
+        {QStringLiteral("gil-threads"), QStringLiteral("Threads + GIL")},
+        {QStringLiteral("processes"), QStringLiteral("Processes")},
+        {QStringLiteral("async"), QStringLiteral("Async I/O")},
+        {QStringLiteral("python-sequential"), QStringLiteral("Python sequential")},
+        {QStringLiteral("python-threads"), QStringLiteral("Python threads")},
+        {QStringLiteral("python-processes"), QStringLiteral("Python processes")},
+    };
+    return labels;
+}
+} // namespace
+
+QString modelId(const QString &modelOrLabel)
+{
+    const auto &labels = labelTable();
+    if (labels.contains(modelOrLabel))
+        return modelOrLabel;
+    for (auto it = labels.cbegin(); it != labels.cend(); ++it)
+        if (it.value().compare(modelOrLabel, Qt::CaseInsensitive) == 0)
+            return it.key();
+    return modelOrLabel;
+}
+
+QColor modelColor(const QString &modelOrLabel)
+{
+    const QString model = modelId(modelOrLabel);
     // Okabe & Ito (2008). Pure yellow (#F0E442) is too faint on white for thin lines, so
     // python-threads uses a darker shade of the same hue.
     static const QHash<QString, QColor> known{
@@ -33,19 +62,10 @@ QColor modelColor(const QString &model)
     return fallback[qHash(model, 0x1abu) % fallback.size()];
 }
 
-QString modelLabel(const QString &model)
+QString modelLabel(const QString &modelOrLabel)
 {
-    static const QHash<QString, QString> labels{
-        {QStringLiteral("sequential"), QStringLiteral("Sequential")},
-        {QStringLiteral("threads"), QStringLiteral("Threads (native)")},
-        {QStringLiteral("gil-threads"), QStringLiteral("Threads + GIL")},
-        {QStringLiteral("processes"), QStringLiteral("Processes")},
-        {QStringLiteral("async"), QStringLiteral("Async I/O")},
-        {QStringLiteral("python-sequential"), QStringLiteral("Python sequential")},
-        {QStringLiteral("python-threads"), QStringLiteral("Python threads")},
-        {QStringLiteral("python-processes"), QStringLiteral("Python processes")},
-    };
-    return labels.value(model, model);
+    const QString model = modelId(modelOrLabel);
+    return labelTable().value(model, model);
 }
 
 QColor coreColor(int core)

@@ -8,9 +8,12 @@ namespace lab {
 
 // Stable colour per execution model, the same in every chart (Okabe-Ito, colour-blind safe).
 // Unknown models get a colour from a second safe palette chosen by a hash of the id.
+// These functions accept the model id or its label ("threads" or "Threads (native)").
 QColor modelColor(const QString &model);
 // Human-readable model name for legends and axis labels ("threads" -> "Threads (native)").
 QString modelLabel(const QString &model);
+// The model id for an id or a label; unknown names unchanged.
+QString modelId(const QString &modelOrLabel);
 // Distinct colours for per-core lines (cycles after 8).
 QColor coreColor(int core);
 

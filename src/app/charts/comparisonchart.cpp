@@ -105,10 +105,11 @@ void ComparisonChart::rebuild()
         y->setLabel(tr(titles[p]));
         auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
         for (int m = 0; m < int(models.size()); ++m) {
-            // Many groups: two-line labels instead of rotated ones (which get cut off).
+            // Two-line labels instead of rotated ones (which get cut off in narrow panels).
             QString label = modelLabel(models[m]);
-            if (models.size() > 3)
-                label.replace(label.indexOf(QLatin1Char(' ')), 1, QStringLiteral("\n"));
+            const auto space = label.indexOf(QLatin1Char(' '));
+            if (space > 0)
+                label.replace(space, 1, QStringLiteral("\n"));
             ticker->addTick(m, label);
         }
         x->setTicker(ticker);

@@ -420,6 +420,13 @@ void CpuChart::updateSpanItems()
     const double origin = timeOrigin();
     const double newest = m_ring.isEmpty() ? monotonicSeconds() : m_ring.time(m_ring.size() - 1);
     const double viewLower = timeLower();
+    QCPAxisRect *rect = spanRect();
+    QCPAxis *x = rect->axis(QCPAxis::atBottom);
+    const double rectHeight = std::max(1, rect->height());
+    // Labels of short spans would overlap: put each on the first of a few rows where it fits.
+    constexpr int kRows = 3;
+    double rowRight[kRows];
+    std::fill(std::begin(rowRight), std::end(rowRight), -1e300);
     for (Span &s : m_spans) {
         if (!s.rect)
             continue;
@@ -428,8 +435,19 @@ void CpuChart::updateSpanItems()
         s.rect->bottomRight->setCoords(t1 - origin, 1);
         // Keep the label visible while any part of the span is in view.
         const double labelX = std::clamp(viewLower, s.t0 - origin, std::max(s.t0 - origin, t1 - origin));
-        s.label->position->setCoords(labelX, 0.0);
-        s.label->setVisible(t1 - origin > viewLower);
+        const bool visible = t1 - origin > viewLower;
+        s.label->setVisible(visible);
+        if (!visible)
+            continue;
+        const QFontMetrics fm(s.label->font());
+        const double left = x->coordToPixel(labelX);
+        const double width = fm.horizontalAdvance(s.label->text()) + 12;
+        const double height = fm.height() + 6;
+        int row = 0;
+        while (row < kRows - 1 && left < rowRight[row] + 2)
+            ++row;
+        rowRight[row] = left + width;
+        s.label->position->setCoords(labelX, std::min(0.9, row * height / rectHeight));
     }
 }
 
@@ -476,6 +494,7 @@ void CpuChart::reduceForView()
 {
     if (!m_layoutBuilt)
         return;
+    updateSpanItems();  // label rows depend on the pixel layout (exports have their own)
     QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
     const double lower = x->range().lower, upper = x->range().upper;
     const int columns = std::max(1, m_mainRect->width());

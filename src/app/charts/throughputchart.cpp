@@ -33,8 +33,9 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
     m_refLabel->position->setTypeY(QCPItemPosition::ptPlotCoords);
     m_refLabel->position->setAxes(m_plot->xAxis, m_plot->yAxis);
     m_refLabel->position->setAxisRect(m_plot->axisRect());
-    m_refLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-    m_refLabel->setPadding(QMargins(4, 1, 4, 1));
+    // Right end, above the line: faster models finish sooner, so that corner is usually free.
+    m_refLabel->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+    m_refLabel->setPadding(QMargins(4, 1, 4, 6));
 
     initStyle();
     updateLabels();
@@ -168,7 +169,7 @@ void ThroughputChart::updateLabels()
     const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
     QString label = unit;
     if (m_smoothing > 0.1 + 1e-9)
-        label += tr(" (avg over ≤ %1 s)").arg(m_smoothing, 0, 'f', 1);
+        label += tr(" (≤%1 s avg)").arg(m_smoothing, 0, 'f', 1);
     m_plot->yAxis->setLabel(label);
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
 }
@@ -217,7 +218,7 @@ void ThroughputChart::updateAxes()
     if (ref) {
         m_refLine->point1->setCoords(0, m_reference);
         m_refLine->point2->setCoords(1, m_reference);
-        m_refLabel->position->setCoords(0.01, m_reference);
+        m_refLabel->position->setCoords(0.99, m_reference);
         m_refLabel->setText(tr("sequential %1 %2").arg(m_reference, 0, 'f', m_reference < 10 ? 2 : 1)
                                 .arg(m_io ? tr("req/s") : tr("tasks/s")));
     }
