@@ -109,7 +109,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->mainSplitter->setStretchFactor(2, 3);
     m_ui->mainSplitter->setSizes({340, 250, 400});
     m_ui->topSplitter->setSizes({560, 440});
-    m_ui->bottomSplitter->setSizes({620, 380});
+    m_ui->bottomSplitter->setSizes({660, 340});
 
     m_panel->setPresets(presetNames());
     connect(m_panel, &ExperimentPanel::presetChosen, this, [this](const QString &key) { loadSpec(key); });
@@ -461,7 +461,7 @@ void MainWindow::onRunStarted(int index, const QString &model, int workers, doub
 {
     Q_UNUSED(index);
     Q_UNUSED(workers);
-    m_cpu->markRunStarted(t0, modelLabel(model));
+    m_cpu->markRunStarted(t0, model);
     m_throughput->beginRun(model);
 }
 
