@@ -184,7 +184,8 @@ double CpuChart::renderNow()
 
 void CpuChart::onTick()
 {
-    if (m_paused || !m_dirty)
+    // Hidden (another tab, minimised): stay dirty and draw when shown. Exports draw anyway.
+    if (m_paused || !m_dirty || !isVisible())
         return;
     m_dirty = false;
     if (isFollowingLive())

@@ -22,6 +22,7 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
     m_refLine->setSelectable(false);
     m_refLine->setVisible(false);
     m_refLabel = new QCPItemText(m_plot);
+    m_refLabel->setLayer(QStringLiteral("axes"));  // above the lines, which are added later
     m_refLabel->setSelectable(false);
     m_refLabel->setVisible(false);
     m_refLabel->setProperty("labKeepColor", true);
@@ -176,10 +177,8 @@ void ThroughputChart::updateLabels()
 
 void ThroughputChart::updatePens()
 {
-    const bool dark = isDark();
     for (auto it = m_lines.cbegin(); it != m_lines.cend(); ++it) {
-        const QColor c = dark && it.key() == QStringLiteral("sequential") ? modelColor(it.key()).lighter(140)
-                                                                            : modelColor(it.key());
+        const QColor c = modelColor(it.key());
         const int points = it->rate->dataCount();
         // Few points (typical: 10 per second of run): thick and smooth; dense: plain 2 px.
         const bool few = points <= 400;
@@ -246,7 +245,7 @@ void ThroughputChart::changed()
 
 void ThroughputChart::onTick()
 {
-    if (!m_dirty)
+    if (!m_dirty || !isVisible())
         return;
     m_dirty = false;
     m_plot->replot(QCustomPlot::rpQueuedReplot);

@@ -445,7 +445,7 @@ void TimelineChart::timeOriginApplied()
 void TimelineChart::onTick()
 {
     // Running tasks grow, so keep redrawing while any is open.
-    if (!m_dirty && m_open.isEmpty())
+    if ((!m_dirty && m_open.isEmpty()) || !isVisible())
         return;
     m_dirty = false;
     if (isFollowingLive() && !m_linked)
