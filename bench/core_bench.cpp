@@ -11,6 +11,7 @@
 #include <QJsonObject>
 
 #include <cstdio>
+#include <map>
 #include <thread>
 
 using namespace lab;
@@ -27,6 +28,22 @@ QString loadAverage()
 {
     QFile f(QStringLiteral("/proc/loadavg"));
     return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().simplified()) : QStringLiteral("?");
+}
+
+// Busy and total jiffies of the whole machine (first line of /proc/stat).
+std::pair<double, double> machineJiffies()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return {0, 0};
+    const QList<QByteArray> v = f.readLine().simplified().split(' ');
+    double busy = 0, total = 0;
+    for (qsizetype i = 1; i < v.size() && i <= 8; ++i) {
+        total += v.at(i).toDouble();
+        if (i != 4 && i != 5)   // idle, iowait
+            busy += v.at(i).toDouble();
+    }
+    return {busy, total};
 }
 
 // Same measure as ThreadPoolModel: std::thread constructor called -> body running.
@@ -75,19 +92,32 @@ int main(int argc, char *argv[])
               .arg(cpuModel()));
     print(QStringLiteral("load average before: %1\n\n").arg(loadAverage()));
 
+    // CPU that other programs used during each run: a speedup measured on a shared box is
+    // only meaningful when this is near zero.
     Runner runner;
+    std::map<QString, double> others;
+    std::pair<double, double> jiffiesAtStart;
+    QObject::connect(&runner, &Runner::runStarted, &runner, [&] { jiffiesAtStart = machineJiffies(); });
+    QObject::connect(&runner, &Runner::runFinished, &runner, [&](quint64, const RunRecord &rec) {
+        const auto [busy, total] = machineJiffies();
+        const double machineBusy = total > jiffiesAtStart.second
+                                       ? (busy - jiffiesAtStart.first) / (total - jiffiesAtStart.second) * onlineCores()
+                                       : 0;
+        others[rec.model] = std::max(0.0, machineBusy - rec.busy_cores);
+    });
     const ExperimentResult r = runner.run(*spec);
     if (!r.error.isEmpty()) {
         std::fprintf(stderr, "core-bench: %s\n", qPrintable(r.error));
         return 1;
     }
     const std::map<QString, double> targets{{QStringLiteral("threads"), 1.85}, {QStringLiteral("processes"), 1.75}};
-    print(QStringLiteral("%1 %2 %3 %4 %5 %6 %7  %8\n")
+    print(QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8  %9\n")
               .arg(QStringLiteral("model"), -11)
               .arg(QStringLiteral("workers"), 7)
               .arg(QStringLiteral("wall s"), 8)
               .arg(QStringLiteral("CPU s"), 8)
               .arg(QStringLiteral("busy"), 6)
+              .arg(QStringLiteral("others"), 6)
               .arg(QStringLiteral("speedup"), 8)
               .arg(QStringLiteral("target"), 7)
               .arg(QStringLiteral("verdict")));
@@ -102,12 +132,15 @@ int main(int argc, char *argv[])
             verdict += run.speedup >= target->second ? QStringLiteral("PASS") : QStringLiteral("MISS");
         else
             verdict += QStringLiteral("baseline");
-        print(QStringLiteral("%1 %2 %3 %4 %5 %6 %7  %8\n")
+        if (others[run.model] > 0.15)
+            verdict += QStringLiteral(" (box busy: not a valid figure)");
+        print(QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8  %9\n")
                   .arg(run.model, -11)
                   .arg(run.workers, 7)
                   .arg(run.wall_s, 8, 'f', 3)
                   .arg(run.cpu_s, 8, 'f', 3)
                   .arg(run.busy_cores, 6, 'f', 2)
+                  .arg(others[run.model], 6, 'f', 2)
                   .arg(QStringLiteral("%1x").arg(run.speedup, 0, 'f', 2), 8)
                   .arg(target != targets.end() ? QStringLiteral(">=%1x").arg(target->second, 0, 'f', 2) : QString(), 7)
                   .arg(verdict));
