@@ -218,7 +218,8 @@ void CpuChart::timeOriginApplied()
 
 QCPAxisRect *CpuChart::spanRect() const
 {
-    return m_totalRect ? m_totalRect : m_mainRect;
+    // Heatmap mode too: the spans outline the run on the heatmap, labels have room there.
+    return m_mainRect;
 }
 
 void CpuChart::buildLayout(bool heatmap)
@@ -409,8 +410,16 @@ void CpuChart::styleSpanItems(Span &span)
     const QColor color = modelColor(span.model);
     QColor fill = color;
     fill.setAlpha(dark ? 70 : 45);
-    span.rect->setBrush(fill);
-    span.rect->setPen(QPen(color, 1));
+    if (m_heatmapLayout) {
+        // Over the heatmap: an outline only (a tint would shift the heat colours).
+        span.rect->setLayer(QStringLiteral("labels"));
+        span.rect->setBrush(Qt::NoBrush);
+        span.rect->setPen(QPen(color, 3));
+    } else {
+        span.rect->setLayer(QStringLiteral("spans"));
+        span.rect->setBrush(fill);
+        span.rect->setPen(QPen(color, 1));
+    }
     span.label->setBrush(chartPalette(dark).legendBackground);
     span.label->setColor(dark ? color.lighter(130) : color.darker(130));
     span.label->setPen(QPen(color, 1));

@@ -106,20 +106,25 @@ void TimeChart::registerTimeAxis(QCPAxis *axis)
     rect->setRangeZoomAxes(axis, nullptr);
     connect(axis, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, &TimeChart::onAxisRangeChanged);
 
-    auto *line = new QCPItemStraightLine(m_plot);
-    line->setLayer(QStringLiteral("overlay"));
-    line->setClipAxisRect(rect);
-    line->setSelectable(false);
-    for (QCPItemPosition *p : {line->point1, line->point2}) {
-        p->setTypeX(QCPItemPosition::ptPlotCoords);
-        p->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        p->setAxes(axis, rect->axis(QCPAxis::atLeft));
-        p->setAxisRect(rect);
+    // Two lines per rect: a wide halo in the background colour under a dashed line in the
+    // foreground colour, visible over any content (white areas, heatmaps, bars).
+    for (int i = 0; i < 2; ++i) {
+        auto *line = new QCPItemStraightLine(m_plot);
+        line->setLayer(QStringLiteral("overlay"));
+        line->setClipAxisRect(rect);
+        line->setSelectable(false);
+        for (QCPItemPosition *p : {line->point1, line->point2}) {
+            p->setTypeX(QCPItemPosition::ptPlotCoords);
+            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+            p->setAxes(axis, rect->axis(QCPAxis::atLeft));
+            p->setAxisRect(rect);
+        }
+        line->point1->setCoords(0, 0);
+        line->point2->setCoords(0, 1);
+        line->setVisible(false);
+        line->setProperty("labHalo", i == 0);
+        m_cursorLines.append(line);
     }
-    line->point1->setCoords(0, 0);
-    line->point2->setCoords(0, 1);
-    line->setVisible(false);
-    m_cursorLines.append(line);
     if (!m_cursorLabel) {
         m_cursorLabel = new QCPItemText(m_plot);
         m_cursorLabel->setLayer(QStringLiteral("overlay"));
@@ -129,7 +134,7 @@ void TimeChart::registerTimeAxis(QCPAxis *axis)
         m_cursorLabel->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
         m_cursorLabel->position->setAxes(axis, rect->axis(QCPAxis::atLeft));
         m_cursorLabel->position->setAxisRect(rect);
-        m_cursorLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+        m_cursorLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);  // span labels are at the top
         m_cursorLabel->setPadding(QMargins(4, 2, 4, 2));
         m_cursorLabel->setProperty("labKeepColor", true);
         QFont f = m_plot->font();
@@ -215,7 +220,7 @@ void TimeChart::placeCursor(double t)
     if (m_cursorLabel) {
         m_cursorLabel->setVisible(visible);
         if (visible) {
-            m_cursorLabel->position->setCoords(t, 0.0);
+            m_cursorLabel->position->setCoords(t, 1.0);
             m_cursorLabel->setText(QString::number(t, 'f', 2) + QStringLiteral(" s"));
         }
     }
@@ -226,8 +231,12 @@ void TimeChart::placeCursor(double t)
 void TimeChart::updateCursorColors(bool dark)
 {
     const ChartPalette p = chartPalette(dark);
-    for (QCPItemStraightLine *line : std::as_const(m_cursorLines))
-        line->setPen(QPen(p.cursor, 1.5, Qt::DashLine));
+    QColor halo = p.background;
+    halo.setAlpha(200);
+    for (QCPItemStraightLine *line : std::as_const(m_cursorLines)) {
+        line->setAntialiased(false);
+        line->setPen(line->property("labHalo").toBool() ? QPen(halo, 5) : QPen(p.foreground, 2, Qt::DashLine));
+    }
     if (m_cursorLabel) {
         m_cursorLabel->setColor(p.foreground);
         m_cursorLabel->setBrush(p.legendBackground);
