@@ -193,6 +193,31 @@ private Q_SLOTS:
         QVERIFY(done.wait(10000));
     }
 
+    void stopBeforeTheRunnerStartsIsHonoured()
+    {
+        // Stop right after start: the Runner resets its cancel flag when it begins, so the
+        // controller must cancel again once it sees the experiment start.
+        QString error;
+        const auto spec = ExperimentSpec::fromJson(
+            R"({"name":"s","workload":{"kind":"cpu","numbers":{"start":5000000,"count":100},"repeat":20},
+                "models":["sequential","threads"]})",
+            &error);
+        QVERIFY2(spec, qPrintable(error));
+        RunController controller;
+        QSignalSpy finished(&controller, &RunController::experimentFinished);
+        QElapsedTimer clock;
+        clock.start();
+        controller.start(*spec);
+        controller.stop();
+        QVERIFY(finished.wait(10000));
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+        const auto result = finished.constFirst().constFirst().value<ExperimentResult>();
+        QVERIFY(result.cancelled);
+        for (const RunRecord &r : result.runs)
+            QVERIFY(r.cancelled);
+        QVERIFY(!controller.isRunning());
+    }
+
     void uiThreadRunFreezesAndIsMeasured()
     {
         // ~0.5 s of work on the GUI thread: the lag meter must see the freeze.
