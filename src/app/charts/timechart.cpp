@@ -31,7 +31,7 @@ void TimeChart::setTimeOrigin(double monotonicSeconds)
     // Keep showing the same moment in time.
     applyTimeRange(timeLower() + shift, timeUpper() + shift);
     timeOriginApplied();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    scheduleRedraw();
     Q_EMIT timeOriginChanged(m_origin);
 }
 
@@ -70,7 +70,7 @@ void TimeChart::setTimeRange(double lower, double upper)
         return;
     setLiveFollow(false);
     applyTimeRange(lower, upper);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    scheduleRedraw();
 }
 
 void TimeChart::setCursorTime(double t)
@@ -93,6 +93,11 @@ void TimeChart::followRange(double lower, double upper)
     if (!m_follow || upper <= lower)
         return;
     applyTimeRange(lower, upper);
+    scheduleRedraw();
+}
+
+void TimeChart::scheduleRedraw()
+{
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 

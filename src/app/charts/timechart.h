@@ -60,6 +60,8 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
     void updateCursorColors(bool dark);
     virtual void timeOriginApplied() {}
+    // The view changed (range, origin): redraw soon. Default: a queued replot.
+    virtual void scheduleRedraw();
     // Live follow was switched on: the derived chart moves its range to the newest data.
     virtual void liveFollowResumed() {}
 

@@ -69,6 +69,7 @@ protected:
     void applyThemeColors(bool dark) override;
     void liveFollowResumed() override;
     void timeOriginApplied() override;
+    void scheduleRedraw() override { m_dirty = true; }  // the timer redraws (if visible)
 
 private:
     friend class TimelineBarsPlottable;
