@@ -4,7 +4,7 @@
 //  2. The emulated GIL's switch rate and median tenure with 2 CPU threads at 5 ms
 //     (CPython: ~195-200 switches/s, tenure 5.1 ms).
 //  3. The convoy: p50 round trip beside one CPU thread / alone, emulated and CPython.
-// Usage: gil-bench [--tasks N] [--round-trips N]
+// Usage: gil-bench [--tasks N] [--round-trips N] [--repetitions N]
 #include "experiment/runner.h"
 #include "gil/convoywork.h"
 #include "models/pythonmodel.h"
@@ -51,6 +51,16 @@ const RunRecord *runOf(const ExperimentResult &r, const QString &model)
     return nullptr;
 }
 
+// Median wall time of a model over the experiment's repetitions (-1: no good run).
+double medianWall(const ExperimentResult &r, const QString &model)
+{
+    std::vector<double> walls;
+    for (const RunRecord &run : r.runs)
+        if (run.model == model && run.error.isEmpty() && run.verified)
+            walls.push_back(run.wall_s);
+    return walls.empty() ? -1 : median(walls);
+}
+
 ExperimentResult runSpec(const QJsonObject &obj)
 {
     QString error;
@@ -87,12 +97,15 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     int taskCount = 8;
     int roundTrips = 1000;
+    int repetitions = 3;
     const QStringList args = app.arguments().mid(1);
     for (qsizetype i = 0; i + 1 < args.size(); i += 2) {
         if (args[i] == QLatin1String("--tasks"))
             taskCount = std::clamp(args[i + 1].toInt(), 2, 20);
         else if (args[i] == QLatin1String("--round-trips"))
             roundTrips = std::clamp(args[i + 1].toInt(), 10, 100000);
+        else if (args[i] == QLatin1String("--repetitions"))
+            repetitions = std::clamp(args[i + 1].toInt(), 1, 20);
     }
     const QString noPython = PythonModel::unavailableReason();
     const auto stat0 = readProcStat();
@@ -111,19 +124,24 @@ int main(int argc, char *argv[])
             {QStringLiteral("workload"), QJsonObject{{QStringLiteral("kind"), QStringLiteral("cpu")}, {QStringLiteral("numbers"), numbers}}},
             {QStringLiteral("models"), QJsonArray{QStringLiteral("python-sequential"), QStringLiteral("python-threads"),
                                                   QStringLiteral("python-processes")}},
-            {QStringLiteral("workers"), 2}});
+            {QStringLiteral("workers"), 2},
+            {QStringLiteral("repetitions"), repetitions}});
         const RunRecord *seq = runOf(py, QStringLiteral("python-sequential"));
         const RunRecord *thr = runOf(py, QStringLiteral("python-threads"));
         const RunRecord *pro = runOf(py, QStringLiteral("python-processes"));
         if (seq && thr && pro) {
-            pyRatio = thr->wall_s / seq->wall_s;
-            pySpeedup = seq->wall_s / pro->wall_s;
+            const double s = medianWall(py, QStringLiteral("python-sequential"));
+            const double t = medianWall(py, QStringLiteral("python-threads"));
+            const double p = medianWall(py, QStringLiteral("python-processes"));
+            pyRatio = t / s;
+            pySpeedup = s / p;
             pyTask = meanCompute(*seq);
-            print(QStringLiteral("CPython %1, %2 seed tasks: sequential %3 s, threads %4 s, processes %5 s "
-                                 "(%6 s per task; python startup %7 ms)\n")
+            print(QStringLiteral("CPython %1, %2 seed tasks, median of %3: sequential %4 s, threads %5 s, processes %6 s "
+                                 "(%7 s per task; python startup %8 ms)\n")
                       .arg(seq->extra.value(QStringLiteral("python")).toObject().value(QStringLiteral("version")).toString())
                       .arg(taskCount)
-                      .arg(f(seq->wall_s), f(thr->wall_s), f(pro->wall_s), f(pyTask))
+                      .arg(repetitions)
+                      .arg(f(s), f(t), f(p), f(pyTask))
                       .arg(seq->spawn_us_median / 1000, 0, 'f', 0));
         }
     }
@@ -136,32 +154,41 @@ int main(int argc, char *argv[])
         {QStringLiteral("models"), QJsonArray{QStringLiteral("sequential"), QStringLiteral("threads"),
                                               QStringLiteral("gil-threads"), QStringLiteral("processes")}},
         {QStringLiteral("workers"), 2},
+        {QStringLiteral("repetitions"), repetitions},
         {QStringLiteral("gil"), QJsonObject{{QStringLiteral("switch_interval_ms"), 5}}}});
     const RunRecord *seq = runOf(emu, QStringLiteral("sequential"));
     const RunRecord *thr = runOf(emu, QStringLiteral("threads"));
     const RunRecord *gil = runOf(emu, QStringLiteral("gil-threads"));
     const RunRecord *pro = runOf(emu, QStringLiteral("processes"));
     double emuRatio = -1, emuSpeedup = -1, switchesPerS = -1, tenureMs = -1;
+    const double seqWall = medianWall(emu, QStringLiteral("sequential"));
+    const double gilWall = medianWall(emu, QStringLiteral("gil-threads"));
     if (seq && gil) {
-        emuRatio = gil->wall_s / seq->wall_s;
-        const QJsonObject g = gil->extra.value(QStringLiteral("gil")).toObject();
-        switchesPerS = g.value(QStringLiteral("switches_per_s")).toDouble();
-        std::vector<double> tenures;
-        const QJsonArray spans = g.value(QStringLiteral("spans")).toArray();
-        for (qsizetype i = 1; i + 1 < spans.size(); ++i) {
-            const QJsonArray s = spans.at(i).toArray();
-            tenures.push_back((s.at(2).toDouble() - s.at(1).toDouble()) * 1e3);
+        emuRatio = gilWall / seqWall;
+        std::vector<double> rates, tenures;
+        for (const RunRecord &run : emu.runs) {
+            if (run.model != QLatin1String("gil-threads"))
+                continue;
+            const QJsonObject g = run.extra.value(QStringLiteral("gil")).toObject();
+            rates.push_back(g.value(QStringLiteral("switches_per_s")).toDouble());
+            const QJsonArray spans = g.value(QStringLiteral("spans")).toArray();
+            for (qsizetype i = 1; i + 1 < spans.size(); ++i) {
+                const QJsonArray s = spans.at(i).toArray();
+                tenures.push_back((s.at(2).toDouble() - s.at(1).toDouble()) * 1e3);
+            }
         }
+        switchesPerS = median(rates);
         tenureMs = tenures.empty() ? -1 : median(tenures);
-        print(QStringLiteral("Emulation, same %1 tasks x repeat %2: sequential %3 s, threads %4 s, gil-threads %5 s "
-                             "(busy cores %6), processes %7 s\n")
+        print(QStringLiteral("Emulation, same %1 tasks x repeat %2, median of %3: sequential %4 s, threads %5 s, "
+                             "gil-threads %6 s (busy cores %7), processes %8 s\n")
                   .arg(taskCount)
                   .arg(repeat)
-                  .arg(f(seq->wall_s), thr ? f(thr->wall_s) : QStringLiteral("-"), f(gil->wall_s),
-                       f(gil->busy_cores, 2), pro ? f(pro->wall_s) : QStringLiteral("-")));
+                  .arg(repetitions)
+                  .arg(f(seqWall), thr ? f(medianWall(emu, QStringLiteral("threads"))) : QStringLiteral("-"), f(gilWall),
+                       f(gil->busy_cores, 2), pro ? f(medianWall(emu, QStringLiteral("processes"))) : QStringLiteral("-")));
     }
     if (seq && pro)
-        emuSpeedup = seq->wall_s / pro->wall_s;
+        emuSpeedup = seqWall / medianWall(emu, QStringLiteral("processes"));
 
     // 3. The convoy, 5 ms interval.
     const QJsonObject convoyWorkload{{QStringLiteral("kind"), QStringLiteral("convoy")},
