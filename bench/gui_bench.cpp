@@ -221,6 +221,35 @@ int render(const QString &dir, bool dark)
         save(chart.plot(), QStringLiteral("timeline-gil"), QSize(1280, 480));
     }
     {
+        // I/O: requests/s and MB/s per model (64 workers for the async model).
+        std::vector<RunRecord> io;
+        io.push_back(syntheticRun(QStringLiteral("sequential"), 1, origin + 10, 0.05, 60, false, 5));
+        io.push_back(syntheticRun(QStringLiteral("threads"), 16, origin + 14, 0.05, 60, false, 6));
+        io.push_back(syntheticRun(QStringLiteral("async"), 64, origin + 16, 0.05, 60, false, 7));
+        for (RunRecord &r : io) {
+            for (TaskResult &t : r.tasks)
+                t.bytes = 2 * 1024 * 1024;
+            r.finalize();
+        }
+        ThroughputChart chart;
+        chart.resize(1280, 480);
+        chart.show();
+        chart.setDark(dark);
+        chart.setIoMode(true);
+        for (const RunRecord &r : io)
+            chart.setRunRecord(r);
+        chart.setReferenceRate(io[0].tasks_ok / io[0].wall_s);
+        save(chart.plot(), QStringLiteral("throughput-io"), QSize(1280, 480));
+        TimelineChart timeline;
+        timeline.resize(1280, 700);
+        timeline.show();
+        timeline.setTimeOrigin(origin);
+        timeline.setDark(dark);
+        timeline.setRun(io[2]);
+        timeline.zoomToRun();
+        save(timeline.plot(), QStringLiteral("timeline-64"), QSize(1280, 700));
+    }
+    {
         ComparisonChart chart;
         chart.resize(1280, 720);
         chart.show();

@@ -139,6 +139,8 @@ void TestCharts::heatmapAboveSixteenCores()
 {
     CpuChart chart;
     chart.resize(800, 400);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
     const double t0 = monotonicSeconds();
     chart.addSample(sample(t0, 16));
     QCOMPARE(chart.coreCount(), 16);
@@ -156,6 +158,8 @@ void TestCharts::heatmapAboveSixteenCores()
     chart.renderNow();
     auto *map = qobject_cast<QCPColorMap *>(chart.plot()->plottable(0));
     QVERIFY(map);
+    const QPointF onCore5(map->keyAxis()->coordToPixel(chart.timeUpper() - 0.5), map->valueAxis()->coordToPixel(5));
+    QVERIFY2(chart.toolTipAt(onCore5).contains("core 5:"), qPrintable(chart.toolTipAt(onCore5)));
     QCOMPARE(map->data()->valueSize(), 128);
     QVERIFY(map->data()->keySize() >= 1);
     chart.addSample(sample(t0 + 10, 2));
@@ -227,6 +231,11 @@ void TestCharts::dataReducedToPixelColumns()
     QVERIFY(total->dataCount() > columns / 3);  // one point per 1-2 px
     for (auto it = total->data()->constBegin(); it != total->data()->constEnd(); ++it)
         QVERIFY(std::abs(it->value - 50) < 1e-3);
+    // Hover values: the nearest sample.
+    const QPointF mid(chart.plot()->xAxis->coordToPixel(chart.timeUpper() - 1), chart.plot()->axisRect()->center().y());
+    const QString tip = chart.toolTipAt(mid);
+    QVERIFY2(tip.contains("total 50 %") && tip.contains("core 7:"), qPrintable(tip));
+    QVERIFY(chart.toolTipAt(QPointF(1, 1)).isEmpty());
     // Per-core pens of a dense chart are 1 px, not antialiased.
     QCOMPARE(chart.plot()->graph(0)->pen().widthF(), 1.0);
     QVERIFY(!chart.plot()->graph(0)->antialiased());

@@ -4,6 +4,8 @@
 #include "plotitems.h"
 #include "util/sysinfo.h"
 
+#include <QMouseEvent>
+#include <QToolTip>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
@@ -75,6 +77,7 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
         ++m_replotCount;
     });
 
+    connect(m_plot, &QCustomPlot::mouseMove, this, &CpuChart::onHover);
     m_timer.setInterval(33);
     connect(&m_timer, &QTimer::timeout, this, &CpuChart::onTick);
     m_timer.start();
@@ -193,6 +196,60 @@ void CpuChart::onTick()
     updateSpanItems();
     m_reducedColumns = -1;  // new data: reduce again even if the view did not move
     m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString CpuChart::toolTipAt(const QPointF &pos) const
+{
+    if (m_ring.isEmpty() || !m_layoutBuilt)
+        return {};
+    QCPAxisRect *rect = nullptr;
+    for (QCPAxisRect *r : {m_mainRect, m_totalRect})
+        if (r && r->rect().contains(pos.toPoint()))
+            rect = r;
+    if (!rect)
+        return {};
+    const double t = rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x()) + timeOrigin();
+    int i = m_ring.lowerBound(t);
+    if (i >= m_ring.size())
+        i = m_ring.size() - 1;
+    if (i > 0 && std::abs(m_ring.time(i - 1) - t) < std::abs(m_ring.time(i) - t))
+        --i;
+    // Only when a sample is near (within 1 s or 2 px).
+    const double tolerance = std::max(1.0, std::abs(rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x() + 2) -
+                                                    rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
+    if (std::abs(m_ring.time(i) - t) > tolerance)
+        return {};
+    const float *row = m_ring.row(i);
+    auto pct = [](float v) {
+        return std::isnan(v) ? QStringLiteral("offline") : QString::number(double(v), 'f', 0) + QStringLiteral(" %");
+    };
+    QStringList lines;
+    lines << tr("%1 s: total %2").arg(m_ring.time(i) - timeOrigin(), 0, 'f', 1).arg(pct(row[0]));
+    const int cores = m_ring.cores();
+    if (m_heatmapLayout && rect == m_mainRect) {
+        const int core = int(std::lround(rect->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
+        if (core >= 0 && core < cores)
+            lines << tr("core %1: %2").arg(core).arg(pct(row[1 + core]));
+    } else if (!m_heatmapLayout) {
+        QStringList line;
+        for (int c = 0; c < cores; ++c) {
+            line << tr("core %1: %2").arg(c).arg(pct(row[1 + c]));
+            if (line.size() == 4 || c == cores - 1) {
+                lines << line.join(QStringLiteral("   "));
+                line.clear();
+            }
+        }
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
+void CpuChart::onHover(QMouseEvent *event)
+{
+    const QString text = toolTipAt(event->position());
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(event->globalPosition().toPoint(), text, m_plot);
 }
 
 void CpuChart::followNewest()

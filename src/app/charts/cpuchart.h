@@ -77,6 +77,9 @@ public:
     // Reduces the data and replots synchronously; returns the time taken (ms). For benches,
     // tests and exports; the live chart never needs it.
     double renderNow();
+    // Values under a point in widget coordinates: the nearest sample's total and cores
+    // (lines) or the hovered core's cell (heatmap); empty outside the data.
+    QString toolTipAt(const QPointF &pos) const;
 
 public Q_SLOTS:
     // Appends to the ring buffer and marks the chart dirty; never replots.
@@ -102,6 +105,7 @@ private:
     };
 
     void onTick();
+    void onHover(QMouseEvent *event);
     void buildLayout(bool heatmap);
     void reduceForView();
     void reduceLines(double lower, double upper, int columns);
