@@ -116,10 +116,17 @@ private Q_SLOTS:
         QVERIFY2(w.loadSpec(m_small), qPrintable(w.lastError()));
         QSignalSpy done(&w, &MainWindow::experimentDone);
         QSignalSpy runs(w.controller(), &RunController::runFinished);
+        QSignalSpy liveEvents(w.controller(), &RunController::liveEventsArrived);
+        QSignalSpy progress(w.controller(), &RunController::progressChanged);
         w.runExperiment(false);
         QVERIFY(w.isRunning());
         QVERIFY(done.wait(60000));
         QVERIFY(!w.isRunning());
+        // Live path: task events reached the timeline before each run's final record.
+        QVERIFY(liveEvents.count() > 0);
+        QVERIFY(progress.count() > 0);
+        QCOMPARE(progress.last().at(0).toInt(), 3 * 8);
+        QCOMPARE(progress.last().at(1).toInt(), 3 * 8);
         const ExperimentResult result = w.lastResult();
         QVERIFY2(result.error.isEmpty(), qPrintable(result.error));
         QCOMPARE(int(result.runs.size()), 3);
