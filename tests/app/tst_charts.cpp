@@ -6,7 +6,9 @@
 #include "charts/timelinechart.h"
 #include "util/sysinfo.h"
 
+#include <QClipboard>
 #include <QFile>
+#include <QGuiApplication>
 #include <QImage>
 #include <QJsonArray>
 #include <QSignalSpy>
@@ -304,6 +306,11 @@ void TestCharts::exportFormats()
     QVERIFY(pdfFile.open(QIODevice::ReadOnly));
     QVERIFY(pdfFile.read(5) == "%PDF-");
     QVERIFY(pdfFile.size() > 1000);
+
+    copyPlotToClipboard(chart.plot());
+    const QImage copied = QGuiApplication::clipboard()->image();
+    QVERIFY(!copied.isNull());
+    QVERIFY(copied.width() >= 100);
 
     const QString csv = dir.filePath("cpu.csv");
     QVERIFY2(exportSeriesCsv(chart.plot(), csv, &error), qPrintable(error));

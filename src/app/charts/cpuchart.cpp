@@ -6,6 +6,7 @@
 
 #include <QMouseEvent>
 #include <QToolTip>
+#include <QThread>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
@@ -114,6 +115,7 @@ void CpuChart::setCoreCount(int cores)
 
 void CpuChart::addSample(const CpuSample &s)
 {
+    Q_ASSERT(QThread::currentThread() == thread());  // samples arrive as queued values
     if (!std::isfinite(s.t))
         return;
     if (int(s.perCore.size()) != m_ring.cores())

@@ -3,6 +3,7 @@
 #include "chartstyle.h"
 #include "plotitems.h"
 
+#include <QThread>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
@@ -108,6 +109,7 @@ void ThroughputChart::beginRun(const QString &model)
 
 void ThroughputChart::addPoint(const QString &model, double tRel, double tasksPerS, double mbPerS)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     if (!std::isfinite(tRel))
         return;
     Lines &l = linesFor(model);

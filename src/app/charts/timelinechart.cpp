@@ -8,6 +8,7 @@
 #include <QLocale>
 #include <QMouseEvent>
 #include <QToolTip>
+#include <QThread>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
@@ -299,6 +300,7 @@ void TimelineChart::setRun(const RunRecord &r)
 
 void TimelineChart::addLiveEvent(const LiveEvent &e, double runT0, const QString &model)
 {
+    Q_ASSERT(QThread::currentThread() == thread());
     const quint64 key = (quint64(quint32(e.run)) << 32) | quint32(e.taskId);
     if (e.type == LiveEvent::TaskStarted) {
         if (int(m_bars.size()) >= kMaxBars)
