@@ -5,6 +5,7 @@
 
 #include <QJsonDocument>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstring>
 #include <poll.h>
