@@ -1,7 +1,10 @@
 #include "experiment/runner.h"
 #include "export/resultwriter.h"
 #include "models/executionmodel.h"
+#include "sampling/procstat.h"
 #include "util/sysinfo.h"
+
+#include <QFile>
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -19,6 +22,15 @@ static ExperimentSpec smallSpec(QStringList models, int repeat = 1)
     spec->models = std::move(models);
     spec->cpu.repeat = repeat;
     return *spec;
+}
+
+// Cores kept busy by the whole machine between two /proc/stat reads.
+static ProcStatSnapshot readProcStat()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    f.open(QIODevice::ReadOnly);
+    const QByteArray text = f.readAll();
+    return *parseProcStat(std::string_view(text.constData(), size_t(text.size())));
 }
 
 class TestRunner : public QObject {
@@ -55,10 +67,16 @@ private Q_SLOTS:
         if (onlineCores() < 2)
             QSKIP("needs 2 cores");
         Runner runner;
-        ExperimentSpec spec = smallSpec({QStringLiteral("threads")}, 40);
+        ExperimentSpec spec = smallSpec({QStringLiteral("threads")}, 200);
         spec.workers = 2;
+        const ProcStatSnapshot before = readProcStat();
         const ExperimentResult r = runner.run(spec);
+        const double machineBusy = usageBetween(before, readProcStat()).total / 100.0 * onlineCores();
         QVERIFY(r.runs[0].verified);
+        // On a machine shared with other work the bound says nothing: skip only when it would
+        // fail *and* other processes demonstrably took the cores.
+        if (r.runs[0].busy_cores <= 1.3 && machineBusy - r.runs[0].busy_cores > 0.3)
+            QSKIP(qPrintable(QStringLiteral("other work kept %1 cores busy").arg(machineBusy - r.runs[0].busy_cores)));
         QVERIFY2(r.runs[0].busy_cores > 1.3, qPrintable(QString::number(r.runs[0].busy_cores)));
     }
 
