@@ -331,9 +331,12 @@ void CpuChart::buildLayout(bool heatmap)
         x->setTickLabels(true);
         x->setLabel(tr("time since start (s)"));
         y->setLabel(tr("CPU busy (%)"));
-        y->setRange(0, 100);
-        y->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
-        y->ticker()->setTickCount(5);
+        // A little headroom: a core at 100 % must not vanish into the axis rect's border.
+        y->setRange(-2, 108);
+        auto busyTicker = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
+        busyTicker->setTickStep(25);
+        busyTicker->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+        y->setTicker(busyTicker);
         y->setPadding(4);
         m_mainRect->setMarginGroup(QCP::msLeft | QCP::msRight, nullptr);
         for (int c = 0; c < cores; ++c) {
@@ -406,7 +409,7 @@ void CpuChart::buildLayout(bool heatmap)
         QCPAxis *ty = m_totalRect->axis(QCPAxis::atLeft);
         tx->setLabel(tr("time since start (s)"));
         ty->setLabel(tr("total (%)"));
-        ty->setRange(0, 100);
+        ty->setRange(-4, 112);
         auto yt = QSharedPointer<QCPAxisTickerFixed>(new QCPAxisTickerFixed);
         yt->setTickStep(50);
         yt->setScaleStrategy(QCPAxisTickerFixed::ssNone);

@@ -12,7 +12,7 @@ namespace lab {
 
 ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
 {
-    placeLegendOnTop(m_plot, 6);
+    placeLegendOnTop(m_plot, 2);  // long model names: two per row fit a half-width chart
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
