@@ -30,7 +30,6 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::m
     m_ui->setupUi(this);
     m_ui->workloadCombo->addItem(tr("CPU-bound (number crunching)"), int(WorkloadKind::Cpu));
     m_ui->workloadCombo->addItem(tr("I/O-bound (HTTP downloads)"), int(WorkloadKind::Io));
-    m_ui->workersSpin->setSpecialValueText(tr("auto (%1 cores)").arg(onlineCores()));
     m_ui->stopButton->setEnabled(false);
     m_ui->progressBar->setFormat(QStringLiteral("%p %"));
     m_ui->progressLabel->setWordWrap(true);
@@ -131,6 +130,10 @@ void ExperimentPanel::updateWorkloadWidgets()
 {
     const WorkloadKind kind = currentWorkload();
     m_ui->cpuGroup->setVisible(kind == WorkloadKind::Cpu);
+    // "auto" follows ExperimentSpec::effectiveWorkers(): one per core for CPU work, one per
+    // request for I/O (like the seed's one thread per URL).
+    m_ui->workersSpin->setSpecialValueText(kind == WorkloadKind::Cpu ? tr("auto (%1 cores)").arg(onlineCores())
+                                                                     : tr("auto (1 per request)"));
     m_ui->ioGroup->setVisible(kind == WorkloadKind::Io);
     bool gilChecked = false;
     for (const ModelInfo &m : modelRegistry()) {

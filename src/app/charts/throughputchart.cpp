@@ -169,10 +169,10 @@ void ThroughputChart::setIoMode(bool io)
 
 void ThroughputChart::updateLabels()
 {
-    const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
+    const QString unit = m_io ? tr("req/s") : tr("tasks/s");
     QString label = unit;
     if (m_smoothing > 0.1 + 1e-9)
-        label += tr(" (≤%1 s avg)").arg(m_smoothing, 0, 'f', 1);
+        label += tr(" (%1 s avg)").arg(m_smoothing, 0, 'f', 1);
     m_plot->yAxis->setLabel(label);
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
 }
