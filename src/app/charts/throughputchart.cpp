@@ -169,7 +169,7 @@ void ThroughputChart::setIoMode(bool io)
 
 void ThroughputChart::updateLabels()
 {
-    const QString unit = m_io ? tr("req/s") : tr("tasks/s");
+    const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
     QString label = unit;
     if (m_smoothing > 0.1 + 1e-9)
         label += tr(" (%1 s avg)").arg(m_smoothing, 0, 'f', 1);
@@ -221,7 +221,7 @@ void ThroughputChart::updateAxes()
         m_refLine->point2->setCoords(1, m_reference);
         m_refLabel->position->setCoords(0.99, m_reference);
         m_refLabel->setText(tr("sequential %1 %2").arg(m_reference, 0, 'f', m_reference < 10 ? 2 : 1)
-                                .arg(m_io ? tr("req/s") : tr("tasks/s")));
+                                .arg(m_io ? tr("requests/s") : tr("tasks/s")));
     }
 }
 
