@@ -18,6 +18,7 @@
 #include <QJsonObject>
 
 #include <cstdio>
+#include <sys/resource.h>
 #include <map>
 
 using namespace lab;
@@ -41,6 +42,16 @@ std::optional<ProcStatSnapshot> readProcStat()
     QFile f(QStringLiteral("/proc/stat"));
     const QByteArray text = f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+}
+
+// CPU seconds of this process and of its reaped descendants (python3, pool workers, workers).
+double ownCpuSeconds()
+{
+    rusage ru{};
+    ::getrusage(RUSAGE_CHILDREN, &ru);
+    const double children = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+                            + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+    return processCpuSeconds() + children;
 }
 
 const RunRecord *runOf(const ExperimentResult &r, const QString &model)
@@ -109,7 +120,7 @@ int main(int argc, char *argv[])
     }
     const QString noPython = PythonModel::unavailableReason();
     const auto stat0 = readProcStat();
-    const double t0 = monotonicSeconds(), cpu0 = processCpuSeconds();
+    const double t0 = monotonicSeconds(), cpu0 = ownCpuSeconds();
     print(QStringLiteral("gil-bench on %1 cores (%2), load %3\n").arg(onlineCores()).arg(cpuModel(), loadAverage()));
     if (!noPython.isEmpty())
         print(QStringLiteral("CPython figures skipped: %1\n").arg(noPython));
@@ -223,7 +234,7 @@ int main(int argc, char *argv[])
     double others = -1;
     if (stat0 && stat1)
         others = std::max(0.0, usageBetween(*stat0, *stat1).total / 100.0 * onlineCores()
-                                   - (processCpuSeconds() - cpu0) / wall);
+                                   - (ownCpuSeconds() - cpu0) / wall);
 
     auto v = [](double x, int d = 3) { return x < 0 ? QStringLiteral("n/a") : QString::number(x, 'f', d); };
     print(QStringLiteral("\n== figures ==\n"));
@@ -239,8 +250,8 @@ int main(int argc, char *argv[])
                          "(CPython reference: 5.1 ms / 30 us)\n")
               .arg(v(multiplier(QStringLiteral("gil-threads")), 1), v(multiplier(QStringLiteral("python-threads")), 1),
                    v(multiplier(QStringLiteral("threads")), 1)));
-    print(QStringLiteral("other load during the bench: %1 cores busy outside this process (figures are only "
-                         "meaningful near 0), %2 s total\n")
+    print(QStringLiteral("other load during the bench: %1 cores busy outside this process and its children "
+                         "(figures are only meaningful near 0), %2 s total\n")
               .arg(v(others, 2), v(wall, 1)));
     return 0;
 }
