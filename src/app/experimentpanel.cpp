@@ -30,6 +30,7 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::m
     m_ui->setupUi(this);
     m_ui->workloadCombo->addItem(tr("CPU-bound (number crunching)"), int(WorkloadKind::Cpu));
     m_ui->workloadCombo->addItem(tr("I/O-bound (HTTP downloads)"), int(WorkloadKind::Io));
+    m_ui->workloadCombo->addItem(tr("GIL convoy (I/O beside CPU)"), int(WorkloadKind::Convoy));
     m_ui->stopButton->setEnabled(false);
     m_ui->progressBar->setFormat(QStringLiteral("%p %"));
     m_ui->progressLabel->setWordWrap(true);
@@ -132,8 +133,8 @@ void ExperimentPanel::updateWorkloadWidgets()
     m_ui->cpuGroup->setVisible(kind == WorkloadKind::Cpu);
     // "auto" follows ExperimentSpec::effectiveWorkers(): one per core for CPU work, one per
     // request for I/O (like the seed's one thread per URL).
-    m_ui->workersSpin->setSpecialValueText(kind == WorkloadKind::Cpu ? tr("auto (%1 cores)").arg(onlineCores())
-                                                                     : tr("auto (1 per request)"));
+    m_ui->workersSpin->setSpecialValueText(kind == WorkloadKind::Io ? tr("auto (1 per request)")
+                                                                    : tr("auto (%1 cores)").arg(onlineCores()));
     m_ui->ioGroup->setVisible(kind == WorkloadKind::Io);
     bool gilChecked = false;
     for (const ModelInfo &m : modelRegistry()) {
@@ -180,7 +181,7 @@ ExperimentSpec ExperimentPanel::spec(bool allModels) const
                 s.cpu.numbers.push_back(start + quint64(i));
         }
         s.cpu.repeat = m_ui->repeatSpin->value();
-    } else {
+    } else if (s.workload == WorkloadKind::Io) {
         s.io.urls.clear();
         const QStringList lines = m_ui->urlsEdit->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
         for (const QString &l : lines)

@@ -504,6 +504,8 @@ void MainWindow::keepResult(const RunRecord &record, const ExperimentSpec &spec)
         }
     }
     m_resultsModel->setRuns(m_keptRuns);
+    // CPU runs have no latency: keep the narrow table for figures that exist.
+    m_ui->resultsTable->setColumnHidden(ResultsTableModel::Latency, !m_resultsModel->hasLatency());
     m_comparison->setRuns(m_keptRuns);
 }
 

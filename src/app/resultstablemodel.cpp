@@ -3,6 +3,8 @@
 #include "charts/chartstyle.h"
 
 #include <QColor>
+#include <algorithm>
+#include <QJsonObject>
 
 namespace lab {
 
@@ -30,6 +32,25 @@ static double throughputOf(const RunRecord &r)
     return r.wall_s > 0 ? r.tasks_ok / r.wall_s : 0;
 }
 
+// The latency users compare across models: per request for I/O runs, per blocking round trip
+// beside the CPU thread(s) for the convoy experiment. p50 and p99 in ms; {-1,-1} if none.
+static std::pair<double, double> latencyOf(const RunRecord &r)
+{
+    const QJsonObject io = r.extra.value(QStringLiteral("io")).toObject();
+    if (io.contains(QStringLiteral("latency_p50_ms")))
+        return {io.value(QStringLiteral("latency_p50_ms")).toDouble(), io.value(QStringLiteral("latency_p99_ms")).toDouble()};
+    const QJsonObject convoy = r.extra.value(QStringLiteral("convoy")).toObject();
+    if (convoy.contains(QStringLiteral("beside_p50_us")))
+        return {convoy.value(QStringLiteral("beside_p50_us")).toDouble() / 1000.0,
+                convoy.value(QStringLiteral("beside_p99_us")).toDouble() / 1000.0};
+    return {-1, -1};
+}
+
+bool ResultsTableModel::hasLatency() const
+{
+    return std::any_of(m_runs.begin(), m_runs.end(), [](const RunRecord &r) { return latencyOf(r).first >= 0; });
+}
+
 QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
 {
     if (!index.isValid() || index.row() >= int(m_runs.size()))
@@ -43,6 +64,7 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         case Wall: return r.wall_s;
         case Speedup: return r.speedup;
         case Efficiency: return r.efficiency;
+        case Latency: return latencyOf(r).first;
         case BusyCores: return r.busy_cores;
         case Cpu: return r.cpu_s;
         case Throughput: return throughputOf(r);
@@ -63,6 +85,10 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         case Wall: return num(r.wall_s, 3);
         case Speedup: return r.speedup < 0 ? QStringLiteral("–") : QStringLiteral("%1×").arg(r.speedup, 0, 'f', 2);
         case Efficiency: return r.efficiency < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(r.efficiency * 100, 0, 'f', 0);
+        case Latency: {
+            const auto [p50, p99] = latencyOf(r);
+            return p50 < 0 ? QStringLiteral("–") : QStringLiteral("%1 / %2").arg(num(p50, 2), num(p99, 2));
+        }
         case BusyCores: return num(r.busy_cores, 2);
         case Cpu: return num(r.cpu_s, 3);
         case Throughput: return num(throughputOf(r), 1);
@@ -97,6 +123,7 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation,
         case Wall: return tr("Wall (s)");
         case Speedup: return tr("Speedup");
         case Efficiency: return tr("Efficiency");
+        case Latency: return tr("Latency p50 / p99 (ms)");
         case BusyCores: return tr("Busy cores");
         case Cpu: return tr("CPU (s)");
         case Throughput: return tr("Tasks/s");
@@ -112,6 +139,7 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation,
         switch (section) {
         case Speedup: return tr("Sequential wall time / this model's wall time");
         case Efficiency: return tr("Speedup / workers");
+        case Latency: return tr("I/O: per request. GIL convoy: per blocking round trip beside the CPU thread");
         case BusyCores: return tr("CPU time / wall time: how many cores were busy on average");
         case Spawn: return tr("Median time from asking for a thread/process to it running (µs)");
         case UiLag: return tr("99th percentile of the GUI event-loop lag during the run");

@@ -12,13 +12,14 @@ class ResultsTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column {
-        Model, Workers, Wall, Speedup, Efficiency, BusyCores, Cpu, Throughput, Tasks, Verified,
+        Model, Workers, Wall, Latency, Speedup, Efficiency, BusyCores, Cpu, Throughput, Tasks, Verified,
         Spawn, PeakRss, UiLag, Error, ColumnCount
     };
     explicit ResultsTableModel(QObject *parent = nullptr);
 
     void setRuns(const std::vector<RunRecord> &runs);
     const std::vector<RunRecord> &runs() const { return m_runs; }
+    bool hasLatency() const;  // some run measured request/round-trip latency
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;
