@@ -13,6 +13,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QSocketNotifier>
 #include <QThread>
 #include <QTimer>
@@ -180,6 +181,18 @@ QString table(const ExperimentResult &r)
                  .arg(verified);
         if (!run.error.isEmpty())
             s += QStringLiteral("    error: %1\n").arg(run.error);
+        const QJsonObject io = run.extra.value(QStringLiteral("io")).toObject();
+        if (io.contains(QStringLiteral("latency_p50_ms")))
+            s += QStringLiteral("    request latency p50 %1 ms, p99 %2 ms\n")
+                     .arg(io.value(QStringLiteral("latency_p50_ms")).toDouble(), 0, 'f', 2)
+                     .arg(io.value(QStringLiteral("latency_p99_ms")).toDouble(), 0, 'f', 2);
+        const QJsonObject convoy = run.extra.value(QStringLiteral("convoy")).toObject();
+        if (convoy.contains(QStringLiteral("beside_p50_us")))
+            s += QStringLiteral("    round trip p50/p99: alone %1/%2 us, beside the CPU thread %3/%4 us\n")
+                     .arg(convoy.value(QStringLiteral("alone_p50_us")).toDouble(), 0, 'f', 1)
+                     .arg(convoy.value(QStringLiteral("alone_p99_us")).toDouble(), 0, 'f', 1)
+                     .arg(convoy.value(QStringLiteral("beside_p50_us")).toDouble(), 0, 'f', 1)
+                     .arg(convoy.value(QStringLiteral("beside_p99_us")).toDouble(), 0, 'f', 1);
         for (const TaskResult &t : run.tasks)
             if (!t.ok && !t.error.isEmpty())
                 s += QStringLiteral("    task %1 failed: %2\n").arg(t.id).arg(t.error);

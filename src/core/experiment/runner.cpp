@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include "gil/convoywork.h"
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
 #include "workloads/iowork.h"
@@ -98,6 +99,13 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
                 rec.extra.insert(QStringLiteral("server_cpu_s"), serverCpu);
             if (spec.workload == WorkloadKind::Io)
                 insertIoMeasurements(rec.extra, rec.tasks, rec.wall_s, rec.cpu_s, serverCpu);
+            // Every model of the convoy experiment reports the same latency summary, so native
+            // threads stand beside the GIL models (models may have filled it already).
+            if (spec.workload == WorkloadKind::Convoy && !rec.extra.contains(QStringLiteral("convoy"))) {
+                const QJsonObject convoy = convoySummary(rec.tasks);
+                if (!convoy.isEmpty())
+                    rec.extra.insert(QStringLiteral("convoy"), convoy);
+            }
             rec.finalize();
             if (rec.tasks_total < int(tasks.size()) && !rec.cancelled && rec.error.isEmpty())
                 rec.error = QStringLiteral("%1 of %2 tasks produced no result")
