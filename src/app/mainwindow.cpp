@@ -490,19 +490,8 @@ void MainWindow::keepResult(const RunRecord &record, const ExperimentSpec &spec)
     std::stable_sort(m_keptRuns.begin(), m_keptRuns.end(), [&](const RunRecord &a, const RunRecord &b) {
         return order.indexOf(a.model) < order.indexOf(b.model);
     });
-    // Speedups against the kept sequential run: results of separate clicks stay comparable.
-    const auto seq = std::find_if(m_keptRuns.begin(), m_keptRuns.end(), [](const RunRecord &r) {
-        return r.model == QLatin1String("sequential") && r.error.isEmpty() && r.tasks_failed == 0;
-    });
-    if (seq != m_keptRuns.end() && seq->wall_s > 0) {
-        const double base = seq->wall_s;
-        for (RunRecord &r : m_keptRuns) {
-            if (r.wall_s > 0 && r.error.isEmpty()) {
-                r.speedup = base / r.wall_s;
-                r.efficiency = r.speedup / std::max(1, r.workers);
-            }
-        }
-    }
+    // Speedups against the kept baseline runs: results of separate clicks stay comparable.
+    applySpeedups(m_keptRuns);
     m_resultsModel->setRuns(m_keptRuns);
     // CPU runs have no latency: keep the narrow table for figures that exist.
     m_ui->resultsTable->setColumnHidden(ResultsTableModel::Latency, !m_resultsModel->hasLatency());

@@ -132,6 +132,32 @@ private Q_SLOTS:
         QCOMPARE(tasksToCsv(r.runs).count('\n'), 13);
     }
 
+    // CPython runs compare with CPython's sequential run, native runs with the native one;
+    // failed or cancelled baselines give no speedup rather than a wrong one.
+    void speedupsUseTheirOwnBaseline()
+    {
+        auto run = [](const char *model, double wall, int workers = 2) {
+            RunRecord r;
+            r.model = QLatin1String(model);
+            r.wall_s = wall;
+            r.workers = workers;
+            r.tasks_ok = 4;
+            return r;
+        };
+        std::vector<RunRecord> runs{run("sequential", 2.0, 1), run("threads", 1.0), run("python-sequential", 8.0, 1),
+                                    run("python-threads", 8.0), run("python-processes", 4.0)};
+        applySpeedups(runs);
+        QCOMPARE(runs[1].speedup, 2.0);
+        QCOMPARE(runs[1].efficiency, 1.0);
+        QCOMPARE(runs[3].speedup, 1.0);
+        QCOMPARE(runs[4].speedup, 2.0);
+        QCOMPARE(baselineModel(QStringLiteral("gil-threads")), QStringLiteral("sequential"));
+        runs[0].error = QStringLiteral("broken");
+        applySpeedups(runs);
+        QCOMPARE(runs[1].speedup, -1.0);
+        QCOMPARE(runs[4].speedup, 2.0);
+    }
+
     void liveLogSeesEveryTask()
     {
         Runner runner;

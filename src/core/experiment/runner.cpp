@@ -50,9 +50,10 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
         Q_EMIT experimentFinished(gen, result);
         return result;
     }
-    // Sequential first: it is the baseline every other run's speedup refers to.
-    if (models.removeAll(QStringLiteral("sequential")) > 0)
-        models.prepend(QStringLiteral("sequential"));
+    // Baselines first: every later run gets its speedup at once (see baselineModel()).
+    for (const QString &base : {QStringLiteral("python-sequential"), QStringLiteral("sequential")})
+        if (models.removeAll(base) > 0)
+            models.prepend(base);
 
     LocalServer server;
     QString hostPort;
@@ -68,7 +69,6 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
     const int runCount = int(models.size()) * spec.repetitions;
     Q_EMIT experimentStarted(gen, runCount, int(tasks.size()));
 
-    double sequentialWall = -1;
     int index = 0;
     for (int rep = 0; rep < spec.repetitions && !m_cancel.load(); ++rep) {
         for (const QString &id : std::as_const(models)) {
@@ -114,19 +114,13 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             rec.tasks_total = std::max(rec.tasks_total, int(tasks.size()));
             rec.tasks_failed = rec.tasks_total - rec.tasks_ok;
             rec.verified = rec.verified && rec.tasks_failed == 0;
-            if (id == QLatin1String("sequential") && !rec.cancelled && rec.error.isEmpty() && sequentialWall < 0)
-                sequentialWall = rec.wall_s;
-            if (sequentialWall > 0 && !rec.cancelled && rec.wall_s > 0) {
-                rec.speedup = sequentialWall / rec.wall_s;
-                rec.efficiency = rec.speedup / std::max(1, rec.workers);
-            }
             result.runs.push_back(rec);
-            Q_EMIT runFinished(gen, rec);
+            applySpeedups(result.runs);
+            Q_EMIT runFinished(gen, result.runs.back());
             ++index;
         }
     }
     result.cancelled = m_cancel.load();
-    result.computeSpeedups();
     Q_EMIT experimentFinished(gen, result);
     return result;
 }

@@ -2,6 +2,7 @@
 
 #include "util/sysinfo.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <cmath>
 
@@ -119,18 +120,22 @@ QJsonObject MachineInfo::toJson() const
     return {{QStringLiteral("cores"), cores}, {QStringLiteral("cpu_model"), cpuModel}};
 }
 
-void ExperimentResult::computeSpeedups()
+QString baselineModel(const QString &model)
 {
-    std::vector<double> seq;
+    return model.startsWith(QLatin1String("python-")) ? QStringLiteral("python-sequential") : QStringLiteral("sequential");
+}
+
+void applySpeedups(std::vector<RunRecord> &runs)
+{
+    QHash<QString, std::vector<double>> walls;
     for (const RunRecord &r : runs)
-        if (r.model == QLatin1String("sequential") && !r.cancelled && r.wall_s > 0)
-            seq.push_back(r.wall_s);
-    const double base = median(seq);
+        if (!r.cancelled && r.error.isEmpty() && r.wall_s > 0 && r.tasks_ok > 0)
+            walls[r.model].push_back(r.wall_s);
     for (RunRecord &r : runs) {
-        if (base > 0 && r.wall_s > 0 && !r.cancelled) {
-            r.speedup = base / r.wall_s;
-            r.efficiency = r.speedup / std::max(1, r.workers);
-        }
+        const double base = median(walls.value(baselineModel(r.model)));
+        const bool usable = base > 0 && r.wall_s > 0 && !r.cancelled && r.error.isEmpty();
+        r.speedup = usable ? base / r.wall_s : -1;
+        r.efficiency = usable ? r.speedup / std::max(1, r.workers) : -1;
     }
 }
 

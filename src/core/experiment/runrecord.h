@@ -53,6 +53,13 @@ struct MachineInfo {
     QJsonObject toJson() const;
 };
 
+// The run a model's speedup refers to: real CPython models compare with CPython's own
+// sequential run, every native model with the native sequential one.
+QString baselineModel(const QString &model);
+// Sets speedup/efficiency of every run against the median wall time of the good runs
+// (not cancelled, no error, something done) of its baseline model; -1 where none exists.
+void applySpeedups(std::vector<RunRecord> &runs);
+
 struct ExperimentResult {
     ExperimentSpec spec;
     MachineInfo machine;
@@ -60,8 +67,7 @@ struct ExperimentResult {
     bool cancelled = false;
     QString error;
 
-    // speedup/efficiency of every run vs the median sequential wall time.
-    void computeSpeedups();
+    void computeSpeedups() { applySpeedups(runs); }
     bool allOk() const;
     QJsonObject toJson() const;
 };
