@@ -346,7 +346,7 @@ int presetsCommand()
     for (const QString &name : presetNames()) {
         QString error;
         const auto spec = loadPreset(name, &error);
-        out(QStringLiteral("%1  %2\n").arg(name, -16).arg(spec ? spec->title : QStringLiteral("(broken: %1)").arg(error)));
+        out(QStringLiteral("%1  %2\n").arg(name, -20).arg(spec ? spec->title : QStringLiteral("(broken: %1)").arg(error)));
     }
     return Ok;
 }
