@@ -1,13 +1,14 @@
 // core-bench: the seed's CPU-bound example (preset cpu-seed) on sequential, threads and
 // processes in one run, speedups against their targets, and creation costs (median of 50).
 // Usage: core-bench [PRESET|SPEC.json] [--samples N]
+#include "benchutil.h"
 #include "experiment/presets.h"
 #include "experiment/runner.h"
 #include "models/processpoolmodel.h"
+#include "sampling/procstat.h"
 #include "util/sysinfo.h"
 
 #include <QCoreApplication>
-#include <QFile>
 #include <QJsonObject>
 
 #include <cstdio>
@@ -15,36 +16,9 @@
 #include <thread>
 
 using namespace lab;
+using namespace lab::bench;
 
 namespace {
-
-void print(const QString &s)
-{
-    std::fputs(qPrintable(s), stdout);
-    std::fflush(stdout);
-}
-
-QString loadAverage()
-{
-    QFile f(QStringLiteral("/proc/loadavg"));
-    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().simplified()) : QStringLiteral("?");
-}
-
-// Busy and total jiffies of the whole machine (first line of /proc/stat).
-std::pair<double, double> machineJiffies()
-{
-    QFile f(QStringLiteral("/proc/stat"));
-    if (!f.open(QIODevice::ReadOnly))
-        return {0, 0};
-    const QList<QByteArray> v = f.readLine().simplified().split(' ');
-    double busy = 0, total = 0;
-    for (qsizetype i = 1; i < v.size() && i <= 8; ++i) {
-        total += v.at(i).toDouble();
-        if (i != 4 && i != 5)   // idle, iowait
-            busy += v.at(i).toDouble();
-    }
-    return {busy, total};
-}
 
 // Same measure as ThreadPoolModel: std::thread constructor called -> body running.
 double threadStartMicros()
@@ -96,14 +70,10 @@ int main(int argc, char *argv[])
     // only meaningful when this is near zero.
     Runner runner;
     std::map<QString, double> others;
-    std::pair<double, double> jiffiesAtStart;
-    QObject::connect(&runner, &Runner::runStarted, &runner, [&] { jiffiesAtStart = machineJiffies(); });
+    std::optional<ProcStatSnapshot> statAtStart;
+    QObject::connect(&runner, &Runner::runStarted, &runner, [&] { statAtStart = readProcStat(); });
     QObject::connect(&runner, &Runner::runFinished, &runner, [&](quint64, const RunRecord &rec) {
-        const auto [busy, total] = machineJiffies();
-        const double machineBusy = total > jiffiesAtStart.second
-                                       ? (busy - jiffiesAtStart.first) / (total - jiffiesAtStart.second) * onlineCores()
-                                       : 0;
-        others[rec.model] = std::max(0.0, machineBusy - rec.busy_cores);
+        others[rec.model] = std::max(0.0, machineBusyCores(statAtStart, readProcStat()) - rec.busy_cores);
     });
     const ExperimentResult r = runner.run(*spec);
     if (!r.error.isEmpty()) {

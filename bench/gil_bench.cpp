@@ -5,6 +5,7 @@
 //     (CPython: ~195-200 switches/s, tenure 5.1 ms).
 //  3. The convoy: p50 round trip beside one CPU thread / alone, emulated and CPython.
 // Usage: gil-bench [--tasks N] [--round-trips N] [--repetitions N]
+#include "benchutil.h"
 #include "experiment/runner.h"
 #include "gil/convoywork.h"
 #include "models/pythonmodel.h"
@@ -13,36 +14,16 @@
 #include "workloads/cpuwork.h"
 
 #include <QCoreApplication>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 
-#include <cstdio>
 #include <sys/resource.h>
 #include <map>
 
 using namespace lab;
+using namespace lab::bench;
 
 namespace {
-
-void print(const QString &s)
-{
-    std::fputs(qPrintable(s), stdout);
-    std::fflush(stdout);
-}
-
-QString loadAverage()
-{
-    QFile f(QStringLiteral("/proc/loadavg"));
-    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().simplified()) : QStringLiteral("?");
-}
-
-std::optional<ProcStatSnapshot> readProcStat()
-{
-    QFile f(QStringLiteral("/proc/stat"));
-    const QByteArray text = f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-    return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
-}
 
 // CPU seconds of this process and of its reaped descendants (python3, pool workers, workers).
 double ownCpuSeconds()
@@ -233,8 +214,7 @@ int main(int argc, char *argv[])
     const double wall = monotonicSeconds() - t0;
     double others = -1;
     if (stat0 && stat1)
-        others = std::max(0.0, usageBetween(*stat0, *stat1).total / 100.0 * onlineCores()
-                                   - (ownCpuSeconds() - cpu0) / wall);
+        others = std::max(0.0, machineBusyCores(stat0, stat1) - (ownCpuSeconds() - cpu0) / wall);
 
     auto v = [](double x, int d = 3) { return x < 0 ? QStringLiteral("n/a") : QString::number(x, 'f', d); };
     print(QStringLiteral("\n== figures ==\n"));

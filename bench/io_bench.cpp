@@ -5,33 +5,22 @@
 //   io-throughput  requests/s and CPU per request: threads vs async vs processes
 //   cancel         how long after a cancel each model's run returns (target <= 200 ms)
 // Usage: io-bench
+#include "benchutil.h"
 #include "experiment/presets.h"
 #include "experiment/runner.h"
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
 
 #include <QCoreApplication>
-#include <QFile>
 #include <QJsonObject>
 
 #include <cstdio>
 #include <thread>
 
 using namespace lab;
+using namespace lab::bench;
 
 namespace {
-
-void print(const QString &s)
-{
-    std::fputs(qPrintable(s), stdout);
-    std::fflush(stdout);
-}
-
-QString loadAverage()
-{
-    QFile f(QStringLiteral("/proc/loadavg"));
-    return f.open(QIODevice::ReadOnly) ? QString::fromLatin1(f.readAll().simplified()) : QStringLiteral("?");
-}
 
 bool registered(const QString &model)
 {

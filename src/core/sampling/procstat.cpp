@@ -1,5 +1,9 @@
 #include "procstat.h"
 
+#include "util/sysinfo.h"
+
+#include <QFile>
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -91,6 +95,20 @@ CpuUsage usageBetween(const ProcStatSnapshot &previous, const ProcStatSnapshot &
     // reads is the honest total. Fall back to the aggregate line when no per-core lines exist.
     u.total = online > 0 ? sum / online : busyPercent(previous.total, current.total);
     return u;
+}
+
+std::optional<ProcStatSnapshot> readProcStat()
+{
+    QFile f(QStringLiteral("/proc/stat"));
+    if (!f.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QByteArray text = f.readAll();
+    return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+}
+
+double machineBusyCores(const std::optional<ProcStatSnapshot> &previous, const std::optional<ProcStatSnapshot> &current)
+{
+    return previous && current ? usageBetween(*previous, *current).total / 100.0 * onlineCores() : 0.0;
 }
 
 } // namespace lab

@@ -31,4 +31,11 @@ struct CpuUsage {
 // progress for that core instead of producing a negative or huge value.
 CpuUsage usageBetween(const ProcStatSnapshot &previous, const ProcStatSnapshot &current);
 
+// Reads and parses this machine's /proc/stat; nullopt when it cannot be read or parsed.
+std::optional<ProcStatSnapshot> readProcStat();
+
+// Cores the whole machine kept busy between two reads (usage share x online cores); 0 when
+// either read is missing.
+double machineBusyCores(const std::optional<ProcStatSnapshot> &previous, const std::optional<ProcStatSnapshot> &current);
+
 } // namespace lab
