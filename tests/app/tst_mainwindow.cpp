@@ -52,27 +52,13 @@ QString writeSpec(const QTemporaryDir &dir, const QString &name, int count, int 
     return path;
 }
 
+// Worker children of this test process still running (zombies excluded).
 QList<qint64> childWorkers()
 {
-    // Direct children of this test process named like the worker program.
     QList<qint64> pids;
-    const QString self = QString::number(QCoreApplication::applicationPid());
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const qint64 pid = e.toLongLong(&ok);
-        if (!ok)
-            continue;
-        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-        if (!status.open(QIODevice::ReadOnly))
-            continue;
-        const QString text = QString::fromUtf8(status.readAll());
-        if (!text.contains(QStringLiteral("\nPPid:\t%1\n").arg(self)))
-            continue;
-        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));  // "Name:" is cut at 15 characters
-        if (cmd.open(QIODevice::ReadOnly) && cmd.readAll().contains("worker"))
-            pids << pid;
-    }
+    for (const ChildProcess &p : childProcesses(QCoreApplication::applicationPid()))
+        if (p.state != 'Z' && p.argv0.contains("worker"))
+            pids << p.pid;
     return pids;
 }
 

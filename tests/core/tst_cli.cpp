@@ -1,8 +1,8 @@
 // concurrency-lab-cli end to end: every bad input exits 2 with one line, a real run writes the
 // documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
+#include "testutil.h"
 #include "util/sysinfo.h"
 
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 using namespace lab;
+using namespace lab::test;
 
 namespace {
 
@@ -65,30 +66,6 @@ QString writeFile(const QTemporaryDir &dir, const QString &name, const QByteArra
     return path;
 }
 
-// Workers among the children of `parent`, by pid (state 'Z' excluded).
-std::vector<qint64> workersOf(qint64 parent)
-{
-    std::vector<qint64> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const qint64 pid = e.toLongLong(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray s = f.readAll();
-        const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
-        if (fields.size() < 2 || fields.at(1).toLongLong() != parent || fields.at(0) == "Z")
-            continue;
-        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
-        if (cmd.open(QIODevice::ReadOnly) && cmd.readAll().split('\0').value(0).endsWith("concurrency-lab-worker"))
-            out.push_back(pid);
-    }
-    return out;
-}
-
 // Still running as a worker (whatever its parent now is)?
 bool workerAlive(qint64 pid)
 {
@@ -116,6 +93,19 @@ double cpuSecondsOf(const std::vector<qint64> &pids)
             sum += double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / double(::sysconf(_SC_CLK_TCK));
     }
     return sum;
+}
+
+// Polls until `cli` runs two workers, for at most 15 s; the pids found (fewer on timeout).
+std::vector<qint64> waitForTwoWorkers(const QProcess &cli)
+{
+    std::vector<qint64> workers;
+    QElapsedTimer t;
+    t.start();
+    while (workers.size() < 2 && t.elapsed() < 15000) {
+        QTest::qWait(20);
+        workers = liveWorkers(cli.processId());
+    }
+    return workers;
 }
 
 // A processes-only run long enough to be interrupted (about 10 s of CPU).
@@ -275,13 +265,9 @@ private Q_SLOTS:
         QProcess cli;
         cli.start(cliPath(), {QStringLiteral("run"), spec, QStringLiteral("--json"), json});
         QVERIFY(cli.waitForStarted(5000));
-        std::vector<qint64> workers;
         QElapsedTimer t;
         t.start();
-        while (workers.size() < 2 && t.elapsed() < 15000) {
-            QTest::qWait(20);
-            workers = workersOf(cli.processId());
-        }
+        const std::vector<qint64> workers = waitForTwoWorkers(cli);
         QCOMPARE(workers.size(), size_t(2));
         // Let some tasks (about 0.1 s of CPU each) finish, however loaded the machine is.
         while (cpuSecondsOf(workers) < 0.4 && t.elapsed() < 30000)
@@ -315,13 +301,9 @@ private Q_SLOTS:
         QProcess cli;
         cli.start(cliPath(), {QStringLiteral("run"), spec, QStringLiteral("--quiet")});
         QVERIFY(cli.waitForStarted(5000));
-        std::vector<qint64> workers;
         QElapsedTimer t;
         t.start();
-        while (workers.size() < 2 && t.elapsed() < 15000) {
-            QTest::qWait(20);
-            workers = workersOf(cli.processId());
-        }
+        const std::vector<qint64> workers = waitForTwoWorkers(cli);
         QCOMPARE(workers.size(), size_t(2));
         QCOMPARE(::kill(pid_t(cli.processId()), SIGKILL), 0);
         t.restart();

@@ -3,9 +3,8 @@
 #include "gil/emulatedgil.h"
 #include "models/executionmodel.h"
 #include "sampling/procstat.h"
+#include "testutil.h"
 #include "util/sysinfo.h"
-
-#include <QFile>
 
 #include <QJsonArray>
 #include <QTest>
@@ -13,6 +12,7 @@
 #include <thread>
 
 using namespace lab;
+using namespace lab::test;
 
 namespace {
 
@@ -57,34 +57,19 @@ std::vector<EmulatedGil::Span> sortedSpans(const EmulatedGil &gil)
     return s;
 }
 
-ExperimentSpec spec(const QByteArray &json)
-{
-    QString error;
-    const auto s = ExperimentSpec::fromJson(json, &error);
-    if (!s)
-        qFatal("bad test spec: %s", qPrintable(error));
-    return *s;
-}
-
 // Cores kept busy by other processes while fn() ran (this machine is shared with builds).
 // Timing bounds are only asserted when this is small; otherwise the test is skipped.
 template<typename Fn>
 double othersBusyCores(Fn fn)
 {
-    auto read = [] {
-        QFile f(QStringLiteral("/proc/stat"));
-        const QByteArray text = f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-        return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
-    };
-    const auto before = read();
+    const auto before = readProcStat();
     const double cpu0 = processCpuSeconds(), t0 = monotonicSeconds();
     fn();
-    const auto after = read();
+    const auto after = readProcStat();
     const double wall = monotonicSeconds() - t0;
     if (!before || !after || wall <= 0)
         return 0;
-    const double machine = usageBetween(*before, *after).total / 100.0 * onlineCores();
-    return std::max(0.0, machine - (processCpuSeconds() - cpu0) / wall);
+    return std::max(0.0, machineBusyCores(before, after) - (processCpuSeconds() - cpu0) / wall);
 }
 
 constexpr double kQuietLimit = 0.3;
@@ -281,18 +266,11 @@ private Q_SLOTS:
     void cancelStopsTheGilModel()
     {
         Runner runner;
-        ExperimentSpec s = spec(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":1000000,"count":8},
+        ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":1000000,"count":8},
                                    "repeat":100000},"models":["gil-threads"],"workers":4})");
-        std::thread canceller([&] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(200));
-            runner.requestCancel();
-        });
-        const double t = monotonicSeconds();
-        const ExperimentResult r = runner.run(s);
-        const double elapsed = monotonicSeconds() - t;
-        canceller.join();
-        QVERIFY(r.cancelled);
-        QVERIFY2(elapsed < 0.2 + 0.3, qPrintable(QString::number(elapsed)));
+        const CancelledRun c = runCancelledAfter(runner, s, 200);
+        QVERIFY(c.result.cancelled);
+        QVERIFY2(c.elapsed_s < 0.2 + 0.3, qPrintable(QString::number(c.elapsed_s)));
     }
 
     // The seed's claim: GIL threads take about the sequential time on one busy core; native
@@ -309,7 +287,7 @@ private Q_SLOTS:
             Runner runner;
             others = othersBusyCores([&] {
                 r = runner.run(
-                    spec(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":5000000,"count":8},"repeat":6},
+                    specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":5000000,"count":8},"repeat":6},
                             "models":["sequential","threads","gil-threads"],"workers":2})"));
             });
             QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
@@ -384,7 +362,7 @@ private Q_SLOTS:
         ExperimentResult r;
         const double others = othersBusyCores([&] {
             Runner runner;
-            r = runner.run(spec(R"({"name":"t","workload":{"kind":"convoy","round_trips":200,"cpu_threads":1},
+            r = runner.run(specFromJson(R"({"name":"t","workload":{"kind":"convoy","round_trips":200,"cpu_threads":1},
                                     "models":["threads","gil-threads"],"gil":{"switch_interval_ms":5}})"));
         });
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));

@@ -2,6 +2,7 @@
 // category, redirects, limits, cancel, the GIL hooks, the CLI's io-custom.
 #include "experiment/runner.h"
 #include "models/executionmodel.h"
+#include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/httpbody.h"
 #include "workloads/httpclient.h"
@@ -21,6 +22,7 @@
 #include <thread>
 
 using namespace lab;
+using namespace lab::test;
 
 namespace {
 
@@ -382,15 +384,9 @@ private Q_SLOTS:
             ExperimentSpec spec = ioSpec(urls, {model}, 4);
             spec.io.repeatUrls = 4;
             Runner runner;
-            std::atomic<double> cancelledAt{0};
-            std::thread canceller([&] {
-                std::this_thread::sleep_for(std::chrono::milliseconds(model == QLatin1String("processes") ? 1500 : 500));
-                cancelledAt = monotonicSeconds();
-                runner.requestCancel();
-            });
-            const ExperimentResult res = runner.run(spec);
-            const double late = monotonicSeconds() - cancelledAt.load();
-            canceller.join();
+            const CancelledRun c = runCancelledAfter(runner, spec, model == QLatin1String("processes") ? 1500 : 500);
+            const ExperimentResult &res = c.result;
+            const double late = c.late_s;
             qInfo("%s: run() returned %.0f ms after cancel", qPrintable(model), late * 1e3);
             QVERIFY2(res.cancelled, qPrintable(model));
             QVERIFY2(late < 1.0, qPrintable(model + QStringLiteral(": returned %1 s after cancel").arg(late)));

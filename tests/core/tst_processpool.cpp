@@ -2,10 +2,11 @@
 // thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
 #include "experiment/runner.h"
 #include "models/processpoolmodel.h"
+#include "sampling/procstat.h"
+#include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/cpuwork.h"
 
-#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonObject>
@@ -18,50 +19,9 @@
 #include <unistd.h>
 
 using namespace lab;
+using namespace lab::test;
 
 namespace {
-
-struct ProcInfo {
-    qint64 pid = 0;
-    char state = '?';
-    QByteArray argv0;
-};
-
-// Children of `parent` from /proc/*/stat (zombies included: they are children too).
-std::vector<ProcInfo> childrenOf(qint64 parent)
-{
-    std::vector<ProcInfo> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const qint64 pid = e.toLongLong(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray s = f.readAll();
-        const qsizetype close = s.lastIndexOf(')');
-        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-        if (close < 0 || fields.size() < 2 || fields.at(1).toLongLong() != parent)
-            continue;
-        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
-        QByteArray argv0;
-        if (cmd.open(QIODevice::ReadOnly))
-            argv0 = cmd.readAll().split('\0').value(0);
-        out.push_back({pid, fields.at(0).isEmpty() ? '?' : fields.at(0).at(0), argv0});
-    }
-    return out;
-}
-
-std::vector<qint64> liveWorkers()
-{
-    std::vector<qint64> pids;
-    for (const ProcInfo &p : childrenOf(::getpid()))
-        if (p.state != 'Z' && p.argv0.endsWith("concurrency-lab-worker"))
-            pids.push_back(p.pid);
-    return pids;
-}
 
 std::vector<TaskSpec> cpuTasks(int count, quint64 n, int repeat)
 {
@@ -131,23 +91,6 @@ private:
     size_t m_cursor = 0;
 };
 
-// Busy jiffies and total jiffies of the whole machine (first line of /proc/stat).
-std::pair<double, double> machineJiffies()
-{
-    QFile f(QStringLiteral("/proc/stat"));
-    if (!f.open(QIODevice::ReadOnly))
-        return {0, 0};
-    const QList<QByteArray> v = f.readLine().simplified().split(' ');
-    double busy = 0, total = 0;
-    for (qsizetype i = 1; i < v.size() && i <= 8; ++i) {
-        const double x = v.at(i).toDouble();
-        total += x;
-        if (i != 4 && i != 5)   // idle, iowait
-            busy += x;
-    }
-    return {busy, total};
-}
-
 // A fake worker: a valid hello for protocol `version`, then `then` (shell).
 QString fakeWorker(const QTemporaryDir &dir, const QString &name, int version, const QString &then)
 {
@@ -178,7 +121,7 @@ private Q_SLOTS:
     void cleanup()
     {
         // Whatever happened in a test, no child (running or zombie) may be left behind.
-        const auto kids = childrenOf(::getpid());
+        const auto kids = childProcesses(::getpid());
         QVERIFY2(kids.empty(), qPrintable(QStringLiteral("%1 child process(es) left, first pid %2 state %3")
                                               .arg(kids.size())
                                               .arg(kids.empty() ? 0 : kids[0].pid)
@@ -247,15 +190,14 @@ private Q_SLOTS:
     {
         if (onlineCores() < 2)
             QSKIP("needs 2 cores");
-        const auto [busy0, total0] = machineJiffies();
+        const auto stat0 = readProcStat();
         AsyncRun run;
         run.start(cpuTasks(8, 5'000'000, 40), 2);
         run.join();
-        const auto [busy1, total1] = machineJiffies();
+        const auto stat1 = readProcStat();
         QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
         QVERIFY(run.record.verified);
-        const double machineBusyCores = total1 > total0 ? (busy1 - busy0) / (total1 - total0) * onlineCores() : 0;
-        const double others = machineBusyCores - run.record.busy_cores;
+        const double others = machineBusyCores(stat0, stat1) - run.record.busy_cores;
         if (others > 0.3 && run.record.busy_cores <= 1.3)
             QSKIP(qPrintable(QStringLiteral("other work kept %1 cores busy; busy_cores %2 is not meaningful")
                                  .arg(others, 0, 'f', 2)
@@ -269,13 +211,13 @@ private Q_SLOTS:
         run.start(cpuTasks(60, 5'000'000, 30), 2);
         int finished = 0;
         QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskFinished && ++finished >= 3; }));
-        QVERIFY(!liveWorkers().empty());
+        QVERIFY(!liveWorkers(::getpid()).empty());
         QElapsedTimer sinceCancel;
         sinceCancel.start();
         run.cancel.store(true);
         run.join();
         QVERIFY2(sinceCancel.elapsed() < 1500, qPrintable(QString::number(sinceCancel.elapsed())));
-        QVERIFY(childrenOf(::getpid()).empty());
+        QVERIFY(childProcesses(::getpid()).empty());
         QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
         QVERIFY(run.record.tasks.size() >= 3);
         QVERIFY(run.record.tasks.size() < 60);
@@ -291,15 +233,15 @@ private Q_SLOTS:
         AsyncRun run(stubborn);
         run.start(cpuTasks(4, 1000, 1), 1);
         QTest::qSleep(300);
-        QCOMPARE(liveWorkers().size(), size_t(0));  // its argv0 is the script's interpreter
-        QCOMPARE(childrenOf(::getpid()).size(), size_t(1));
+        QCOMPARE(liveWorkers(::getpid()).size(), size_t(0));  // its argv0 is the script's interpreter
+        QCOMPARE(childProcesses(::getpid()).size(), size_t(1));
         QElapsedTimer sinceCancel;
         sinceCancel.start();
         run.cancel.store(true);
         run.join();
         const qint64 ms = sinceCancel.elapsed();
         QVERIFY2(ms >= 1000 && ms < 2500, qPrintable(QString::number(ms)));
-        QVERIFY(childrenOf(::getpid()).empty());
+        QVERIFY(childProcesses(::getpid()).empty());
     }
 
     void workerKilledMidTaskIsReplacedAndItsTaskRerun()
@@ -308,7 +250,7 @@ private Q_SLOTS:
         run.start(cpuTasks(10, 5'000'000, 40), 2);
         int started = 0;
         QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && ++started >= 3; }));
-        const std::vector<qint64> workers = liveWorkers();
+        const std::vector<qint64> workers = liveWorkers(::getpid());
         QCOMPARE(workers.size(), size_t(2));
         QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
         run.join();
@@ -327,7 +269,7 @@ private Q_SLOTS:
         run.start(cpuTasks(4, 5'000'000, 40), 1);
         for (int kill = 0; kill < 2; ++kill) {
             QVERIFY(run.waitForEvent([](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && e.taskId == 1; }));
-            const std::vector<qint64> workers = liveWorkers();
+            const std::vector<qint64> workers = liveWorkers(::getpid());
             QCOMPARE(workers.size(), size_t(1));
             QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
         }

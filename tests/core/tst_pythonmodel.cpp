@@ -2,6 +2,7 @@
 #include "gil/convoywork.h"
 #include "models/executionmodel.h"
 #include "models/pythonmodel.h"
+#include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/cpuwork.h"
 
@@ -14,17 +15,9 @@
 #include <thread>
 
 using namespace lab;
+using namespace lab::test;
 
 namespace {
-
-ExperimentSpec spec(const QByteArray &json)
-{
-    QString error;
-    const auto s = ExperimentSpec::fromJson(json, &error);
-    if (!s)
-        qFatal("bad test spec: %s", qPrintable(error));
-    return *s;
-}
 
 // Sets LAB_PYTHON for the scope of one test.
 class PythonOverride {
@@ -67,7 +60,7 @@ private Q_SLOTS:
     {
         Runner runner;
         const ExperimentResult r = runner.run(
-            spec(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":200000,"count":6},"repeat":50},
+            specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":200000,"count":6},"repeat":50},
                     "models":["python-sequential","python-threads","python-processes"],"workers":2})"));
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QCOMPARE(r.runs.size(), size_t(3));
@@ -97,7 +90,7 @@ private Q_SLOTS:
     void tinyNumbers()
     {
         Runner runner;
-        const ExperimentResult r = runner.run(spec(
+        const ExperimentResult r = runner.run(specFromJson(
             R"({"name":"t","workload":{"kind":"cpu","numbers":[0,1,2]},"models":["python-sequential"]})"));
         QVERIFY(r.allOk());
         QCOMPARE(r.runs[0].tasks[0].value, QStringLiteral("0"));
@@ -119,7 +112,7 @@ private Q_SLOTS:
         QVERIFY(f.setPermissions(f.permissions() | QFile::ExeOwner));
         PythonOverride liar(fake.toUtf8());
         Runner runner;
-        const ExperimentResult r = runner.run(spec(
+        const ExperimentResult r = runner.run(specFromJson(
             R"({"name":"t","workload":{"kind":"cpu","numbers":[10]},"models":["python-sequential"]})"));
         QCOMPARE(r.runs.size(), size_t(1));
         QCOMPARE(r.runs[0].tasks.size(), size_t(1));
@@ -133,7 +126,7 @@ private Q_SLOTS:
     void convoyUnderTheRealGil()
     {
         Runner runner;
-        const ExperimentResult r = runner.run(spec(
+        const ExperimentResult r = runner.run(specFromJson(
             R"({"name":"t","workload":{"kind":"convoy","round_trips":100,"cpu_threads":1},"models":["python-threads"]})"));
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QVERIFY2(r.allOk(), qPrintable(r.runs[0].error));
@@ -151,18 +144,12 @@ private Q_SLOTS:
     void cancelKillsThePythonProcessGroup()
     {
         Runner runner;
-        const ExperimentSpec s = spec(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":100000000,"count":4}},
+        const ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":100000000,"count":4}},
                                          "models":["python-processes"],"workers":2})");
-        std::thread canceller([&] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(600));
-            runner.requestCancel();
-        });
-        const double t0 = monotonicSeconds();
-        const ExperimentResult r = runner.run(s);
-        const double elapsed = monotonicSeconds() - t0;
-        canceller.join();
+        const CancelledRun c = runCancelledAfter(runner, s, 600);
+        const ExperimentResult &r = c.result;
         QVERIFY(r.cancelled);
-        QVERIFY2(elapsed < 0.6 + 1.0, qPrintable(QString::number(elapsed)));
+        QVERIFY2(c.elapsed_s < 0.6 + 1.0, qPrintable(QString::number(c.elapsed_s)));
         QCOMPARE(r.runs.size(), size_t(1));
         QVERIFY(r.runs[0].tasks.empty());
         // The interpreter and its pool workers are gone (the group is empty).
@@ -177,7 +164,7 @@ private Q_SLOTS:
         QVERIFY(!reason.contains(QLatin1Char('\n')));
         // A spec without a model list skips unavailable models; naming one gives its reason.
         QString error;
-        ExperimentSpec s = spec(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]}})");
+        ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]}})");
         QVERIFY(!resolveModels(s, &error).contains(QStringLiteral("python-threads")));
         s.models = QStringList{QStringLiteral("python-threads")};
         Runner runner;
@@ -203,7 +190,7 @@ private Q_SLOTS:
             QSKIP("program not present");
         PythonOverride notPython(program);
         Runner runner;
-        ExperimentSpec s = spec(R"({"name":"t","workload":{"kind":"cpu","numbers":[10,20]}})");
+        ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":[10,20]}})");
         s.models = QStringList{QStringLiteral("python-sequential")};
         const ExperimentResult r = runner.run(s);
         QCOMPARE(r.runs.size(), size_t(1));

@@ -4,8 +4,6 @@
 #include "sampling/procstat.h"
 #include "util/sysinfo.h"
 
-#include <QFile>
-
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,15 +20,6 @@ static ExperimentSpec smallSpec(QStringList models, int repeat = 1)
     spec->models = std::move(models);
     spec->cpu.repeat = repeat;
     return *spec;
-}
-
-// Cores kept busy by the whole machine between two /proc/stat reads.
-static ProcStatSnapshot readProcStat()
-{
-    QFile f(QStringLiteral("/proc/stat"));
-    f.open(QIODevice::ReadOnly);
-    const QByteArray text = f.readAll();
-    return *parseProcStat(std::string_view(text.constData(), size_t(text.size())));
 }
 
 class TestRunner : public QObject {
@@ -69,9 +58,9 @@ private Q_SLOTS:
         Runner runner;
         ExperimentSpec spec = smallSpec({QStringLiteral("threads")}, 200);
         spec.workers = 2;
-        const ProcStatSnapshot before = readProcStat();
+        const auto before = readProcStat();
         const ExperimentResult r = runner.run(spec);
-        const double machineBusy = usageBetween(before, readProcStat()).total / 100.0 * onlineCores();
+        const double machineBusy = machineBusyCores(before, readProcStat());
         QVERIFY(r.runs[0].verified);
         // On a machine shared with other work the bound says nothing: skip only when it would
         // fail *and* other processes demonstrably took the cores.

@@ -1,4 +1,5 @@
 #pragma once
+#include <QByteArray>
 #include <QString>
 #include <QStringList>
 #include <chrono>
@@ -23,6 +24,16 @@ QString cpuModel();
 
 // A program shipped beside the running executable (worker, HTTP server), or in the build tree.
 QString siblingExecutable(const QString &name);
+
+// A direct child of some process, from /proc/<pid>/stat and /proc/<pid>/cmdline.
+struct ChildProcess {
+    qint64 pid = 0;
+    char state = '?';   // 'R', 'S', 'Z' (zombie: exited, not yet reaped), ...
+    QByteArray argv0;   // empty when the cmdline cannot be read (zombies have none)
+};
+
+// Every child of `parentPid`, zombies included: an unreaped child is a leak too.
+std::vector<ChildProcess> childProcesses(qint64 parentPid);
 
 double median(std::vector<double> values);
 double percentile(std::vector<double> values, double p); // p in 0..100, nearest-rank
