@@ -12,17 +12,13 @@ Standard library only.
 """
 import json
 import os
-import resource
 import socket
-import sys
 import threading
 import time
 
+from labcommon import emit, emit_done, emit_hello, read_job
+
 PAYLOAD = 64
-
-
-def emit(obj):
-    os.write(1, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
 
 
 def echo_forever(sock, service_s):
@@ -65,13 +61,12 @@ def phase(values_us, cpu_threads):
 
 
 def main():
-    job = json.load(sys.stdin)
-    sys.setswitchinterval(float(job.get("switch_interval_s", 0.005)))
+    job = read_job()
     round_trips = int(job.get("round_trips", 1000))
     cpu_threads = int(job.get("cpu_threads", 1))
     chunk_n = int(job.get("chunk_n", 100000))
     echo_us = int(job.get("echo_us", 25))
-    emit({"event": "hello", "python": sys.version.split()[0], "pid": os.getpid(), "t": time.monotonic()})
+    emit_hello()
 
     mine, peer = socket.socketpair()
     child = os.fork()
@@ -133,11 +128,7 @@ def main():
           "bytes": (len(beside) + len(alone)) * PAYLOAD * 2, "verified": True})
     mine.close()
     os.waitpid(child, 0)
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    emit({"event": "done", "t": time.monotonic(),
-          "cpu_s": own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime,
-          "maxrss_kb": own.ru_maxrss + kids.ru_maxrss})
+    emit_done()
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include "workloads/httpbody.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -39,6 +40,22 @@ QString scriptFor(WorkloadKind kind)
         return QStringLiteral("gil_convoy.py");
     }
     return {};
+}
+
+// Copies every embedded script into `dir`: the scripts import their shared module (labcommon.py)
+// from their own folder.
+bool extractScripts(const QTemporaryDir &dir)
+{
+    if (!dir.isValid())
+        return false;
+    const QDir embedded(QStringLiteral(":/python"));
+    const QStringList names = embedded.entryList(QDir::Files);
+    if (names.isEmpty())
+        return false;
+    for (const QString &name : names)
+        if (!QFile::copy(embedded.filePath(name), dir.filePath(name)))
+            return false;
+    return true;
 }
 
 QString modeName(PythonModel::Mode mode)
@@ -215,7 +232,7 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
     const QString script = scriptFor(ctx.spec.workload);
     QTemporaryDir dir;
     const QString scriptPath = dir.filePath(script);
-    if (!dir.isValid() || !QFile::copy(QStringLiteral(":/python/") + script, scriptPath)) {
+    if (!extractScripts(dir) || !QFileInfo::exists(scriptPath)) {
         record.error = QStringLiteral("cannot extract the Python script %1 to a temporary folder").arg(script);
         return;
     }
