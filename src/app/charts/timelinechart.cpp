@@ -20,17 +20,28 @@ constexpr double kBarHalfHeight = 0.38;   // of a lane
 constexpr double kGilTop = 0.14;          // GIL strip: lower part of the bar band
 }
 
-// Draws every task bar in one pass: culled to the view, at least 1 px wide, a 1 px gap
-// between neighbouring bars when they are wide enough to tell apart.
-class TimelineBarsPlottable : public QCPAbstractPlottable {
+// What both layers of the timeline share: drawn from the chart's own data, never selectable,
+// no legend icon (the legend shows model swatches instead).
+class TimelinePlottable : public QCPAbstractPlottable {
 public:
-    TimelineBarsPlottable(TimelineChart *chart, QCPAxis *x, QCPAxis *y)
-        : QCPAbstractPlottable(x, y), m_chart(chart)
+    TimelinePlottable(TimelineChart *chart, QCPAxis *x, QCPAxis *y) : QCPAbstractPlottable(x, y), m_chart(chart)
     {
         setAntialiased(false);
         setSelectable(QCP::stNone);
     }
     double selectTest(const QPointF &, bool, QVariant *) const override { return -1; }
+
+protected:
+    void drawLegendIcon(QCPPainter *, const QRectF &) const override {}
+
+    TimelineChart *m_chart;
+};
+
+// Draws every task bar in one pass: culled to the view, at least 1 px wide, a 1 px gap
+// between neighbouring bars when they are wide enough to tell apart.
+class TimelineBarsPlottable : public TimelinePlottable {
+public:
+    using TimelinePlottable::TimelinePlottable;
     QCPRange getKeyRange(bool &found, QCP::SignDomain) const override
     {
         found = !m_chart->m_bars.empty();
@@ -93,23 +104,13 @@ protected:
             }
         }
     }
-    void drawLegendIcon(QCPPainter *, const QRectF &) const override {}
-
-private:
-    TimelineChart *m_chart;
 };
 
 // GIL-held spans as a dark strip in the lower part of each lane; spans closer than a pixel
 // are merged, so thousands of 5 ms tenures cost a few hundred rectangles.
-class GilSpansPlottable : public QCPAbstractPlottable {
+class GilSpansPlottable : public TimelinePlottable {
 public:
-    GilSpansPlottable(TimelineChart *chart, QCPAxis *x, QCPAxis *y)
-        : QCPAbstractPlottable(x, y), m_chart(chart)
-    {
-        setAntialiased(false);
-        setSelectable(QCP::stNone);
-    }
-    double selectTest(const QPointF &, bool, QVariant *) const override { return -1; }
+    using TimelinePlottable::TimelinePlottable;
     QCPRange getKeyRange(bool &found, QCP::SignDomain) const override
     {
         found = false;
@@ -185,10 +186,6 @@ protected:
             }
         }
     }
-    void drawLegendIcon(QCPPainter *, const QRectF &) const override {}
-
-private:
-    TimelineChart *m_chart;
 };
 
 // ---------------------------------------------------------------------------------------------
