@@ -6,9 +6,11 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh release
 app=build/release/bin/concurrency-lab
+# Without arguments: the built-in default experiment, whatever the last session left open.
+[ $# -eq 0 ] && set -- --preset cpu-seed
 if [ ! -x "$app" ]; then
-  echo "run: the GUI is not built yet; running the CLI on the default preset" >&2
-  exec build/release/bin/concurrency-lab-cli run cpu-seed "$@"
+  echo "run: the GUI was not built" >&2
+  exit 1
 fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "run: no display found; starting the app under xvfb-run (export DISPLAY to see the window)" >&2
