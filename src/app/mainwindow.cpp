@@ -482,10 +482,19 @@ void MainWindow::keepResult(const RunRecord &record, const ExperimentSpec &spec)
     const QString fp = workloadFingerprint(spec);
     if (fp != m_keptFingerprint) {
         m_keptRuns.clear();
+        m_repetitionRuns.clear();
         m_keptFingerprint = fp;
     }
+    // With repetitions the comparison shows each model's median run (by wall time), not
+    // whichever repetition happened to finish last.
+    std::vector<RunRecord> &reps = m_repetitionRuns[record.model];
+    if (record.repetition == 0)
+        reps.clear();
+    reps.push_back(record);
+    std::vector<RunRecord> byWall = reps;
+    std::sort(byWall.begin(), byWall.end(), [](const RunRecord &a, const RunRecord &b) { return a.wall_s < b.wall_s; });
     std::erase_if(m_keptRuns, [&](const RunRecord &r) { return r.model == record.model; });
-    m_keptRuns.push_back(record);
+    m_keptRuns.push_back(byWall[(byWall.size() - 1) / 2]);
     const QStringList order = modelIds();
     std::stable_sort(m_keptRuns.begin(), m_keptRuns.end(), [&](const RunRecord &a, const RunRecord &b) {
         return order.indexOf(a.model) < order.indexOf(b.model);

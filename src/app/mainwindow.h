@@ -4,6 +4,7 @@
 #include "exportactions.h"
 #include "sampling/cpusampler.h"
 
+#include <QHash>
 #include <QMainWindow>
 #include <deque>
 #include <map>
@@ -127,6 +128,7 @@ private:
     bool m_haveResult = false;
     std::vector<RunRecord> m_keptRuns;   // last run of each model, registry order
     QString m_keptFingerprint;           // workload those runs measured
+    QHash<QString, std::vector<RunRecord>> m_repetitionRuns;  // this experiment's runs per model
     std::deque<CpuSample> m_samples;     // last ~11 minutes, for the Chrome trace's counters
 
     AppOptions m_script;

@@ -32,7 +32,7 @@ namespace {
 
 // A CPU spec small enough for a test: `count` tasks of n near `start`, `repeat` times each.
 QString writeSpec(const QTemporaryDir &dir, const QString &name, int count, int start, int repeat,
-                  const QStringList &models)
+                  const QStringList &models, int repetitions = 1)
 {
     const QJsonObject spec{
         {QStringLiteral("name"), name},
@@ -43,7 +43,7 @@ QString writeSpec(const QTemporaryDir &dir, const QString &name, int count, int 
                      {QStringLiteral("repeat"), repeat}}},
         {QStringLiteral("models"), QJsonArray::fromStringList(models)},
         {QStringLiteral("workers"), 2},
-        {QStringLiteral("repetitions"), 1}};
+        {QStringLiteral("repetitions"), repetitions}};
     const QString path = dir.filePath(name + QStringLiteral(".json"));
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly))
@@ -148,6 +148,26 @@ private Q_SLOTS:
         QCOMPARE(w.comparisonChart()->runCount(), 3);
         for (const RunRecord &r : w.keptRuns())
             QVERIFY(r.speedup > 0);
+    }
+
+    // With repetitions the comparison keeps each model's median run, not the last one.
+    void repetitionsKeepTheMedianRun()
+    {
+        QTemporaryDir dir;
+        const QString path = writeSpec(dir, QStringLiteral("reps"), 4, 200000, 2, {QStringLiteral("threads")}, 3);
+        MainWindow w(false);
+        QVERIFY2(w.loadSpec(path), qPrintable(w.lastError()));
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+        const ExperimentResult result = w.lastResult();
+        QCOMPARE(int(result.runs.size()), 3);
+        std::vector<double> walls;
+        for (const RunRecord &r : result.runs)
+            walls.push_back(r.wall_s);
+        std::sort(walls.begin(), walls.end());
+        QCOMPARE(w.keptRuns().size(), size_t(1));
+        QCOMPARE(w.keptRuns().front().wall_s, walls[1]);
     }
 
     void stopMidRunKeepsFinishedRuns()
