@@ -3,11 +3,30 @@
 #include "chartstyle.h"
 #include "util/sysinfo.h"
 
+#include <QHash>
 #include <algorithm>
 #include <cmath>
 #include <qcustomplot.h>
 
 namespace lab {
+
+namespace {
+
+QString shortLabel(const QString &model)
+{
+    static const QHash<QString, QString> names{
+        {QStringLiteral("sequential"), QStringLiteral("Seq")},
+        {QStringLiteral("threads"), QStringLiteral("Threads")},
+        {QStringLiteral("gil-threads"), QStringLiteral("GIL thr")},
+        {QStringLiteral("processes"), QStringLiteral("Procs")},
+        {QStringLiteral("async"), QStringLiteral("Async")},
+        {QStringLiteral("python-sequential"), QStringLiteral("Py seq")},
+        {QStringLiteral("python-threads"), QStringLiteral("Py thr")},
+        {QStringLiteral("python-processes"), QStringLiteral("Py proc")}};
+    return names.value(model, modelLabel(model));
+}
+
+} // namespace
 
 ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent), m_machineCores(onlineCores())
 {
@@ -105,8 +124,9 @@ void ComparisonChart::rebuild()
         y->setLabel(tr(titles[p]));
         auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
         for (int m = 0; m < int(models.size()); ++m) {
-            // Two-line labels instead of rotated ones (which get cut off in narrow panels).
-            QString label = modelLabel(models[m]);
+            // Two-line labels instead of rotated ones (which get cut off in narrow panels);
+            // short names once more than four bars share a panel.
+            QString label = models.size() > 4 ? shortLabel(models[m]) : modelLabel(models[m]);
             const auto space = label.indexOf(QLatin1Char(' '));
             if (space > 0)
                 label.replace(space, 1, QStringLiteral("\n"));

@@ -61,7 +61,8 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
 {
     m_mainRect = m_plot->axisRect();
     m_plot->addLayer(QStringLiteral("spans"), m_plot->layer(QStringLiteral("background")), QCustomPlot::limAbove);
-    m_plot->addLayer(QStringLiteral("labels"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    // Span labels sit below the data: a core at 100 % stays visible through a label.
+    m_plot->addLayer(QStringLiteral("labels"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limBelow);
     placeLegendOnTop(m_plot, 10);
 
     m_ring.reset(0, m_capacity);
