@@ -2,6 +2,7 @@
 // documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
 #include "testutil.h"
 #include "util/sysinfo.h"
+#include "workloads/cpuwork.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -119,11 +120,19 @@ QByteArray longProcessesSpec()
 
 class TestCli : public QObject {
     Q_OBJECT
+    double m_secondsPerLongTask = 0.1;
+
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY2(!cliPath().isEmpty(), "concurrency-lab-cli not built");
         QVERIFY2(!siblingExecutable(QStringLiteral("concurrency-lab-worker")).isEmpty(), "concurrency-lab-worker not built");
+        // CPU time of one task of longProcessesSpec() in this build (the worker is built alike).
+        const double cpu0 = threadCpuSeconds();
+        std::atomic<bool> cancel{false};
+        ExecHooks hooks;
+        QVERIFY(computeSumSquares(5000000, 30, cancel, hooks).verified);
+        m_secondsPerLongTask = threadCpuSeconds() - cpu0;
     }
 
     void badInputExitsTwoWithOneLine_data()
@@ -269,8 +278,9 @@ private Q_SLOTS:
         t.start();
         const std::vector<qint64> workers = waitForTwoWorkers(cli);
         QCOMPARE(workers.size(), size_t(2));
-        // Let some tasks (about 0.1 s of CPU each) finish, however loaded the machine is.
-        while (cpuSecondsOf(workers) < 0.4 && t.elapsed() < 30000)
+        // Let some tasks finish, however loaded the machine and slow the build (sanitizers):
+        // 3 tasks' worth of worker CPU means at least one worker completed a task.
+        while (cpuSecondsOf(workers) < 3 * m_secondsPerLongTask && t.elapsed() < 60000)
             QTest::qWait(20);
         QCOMPARE(::kill(pid_t(cli.processId()), SIGINT), 0);
         QVERIFY(cli.waitForFinished(10000));
