@@ -51,7 +51,6 @@ void RunController::start(const ExperimentSpec &spec, bool sequentialOnUiThread)
     m_runOffset = 0;
     m_tasksDoneInFinishedRuns = 0;
     m_currentRun = -1;
-    m_baselineWall = -1;
     m_tasksPerRun = int(spec.makeTasks(QStringLiteral("127.0.0.1:1")).size());
     QString why;
     QStringList models = resolveModels(spec, &why);
@@ -135,11 +134,6 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     rec.cpu_s = threadCpuSeconds() - cpu0;
     rec.peak_rss_kb = peakRssKb();
     rec.finalize();
-    if (rec.error.isEmpty() && rec.tasks_failed == 0) {
-        m_baselineWall = rec.wall_s;
-        rec.speedup = 1.0;
-        rec.efficiency = 1.0;
-    }
     server.stop();
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
@@ -151,7 +145,8 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
         m_tasksDoneInFinishedRuns += int(rec.tasks.size());
         m_currentRun = -1;
         m_result.runs.push_back(rec);
-        Q_EMIT runFinished(rec);
+        applySpeedups(m_result.runs);
+        Q_EMIT runFinished(m_result.runs.back());
         if (!rest.models.isEmpty() && !m_stopRequested)
             startOnRunner(rest);
         else
@@ -222,27 +217,18 @@ void RunController::onRunStarted(quint64 gen, int index, const QString &model, i
     poll();
 }
 
-void RunController::applyBaseline(RunRecord &record) const
-{
-    if (record.speedup < 0 && m_baselineWall > 0 && record.wall_s > 0 && !record.cancelled) {
-        record.speedup = m_baselineWall / record.wall_s;
-        record.efficiency = record.speedup / std::max(1, record.workers);
-    }
-}
-
 void RunController::onRunFinished(quint64 gen, RunRecord record)
 {
     if (gen != m_generation || !m_running)
         return;
     poll();
     record.ui_lag_p99_ms = m_lag->endRecording();
-    if (record.model == kSequential && m_baselineWall < 0 && !record.cancelled && record.tasks_failed == 0)
-        m_baselineWall = record.wall_s;
-    applyBaseline(record);
     m_tasksDoneInFinishedRuns += m_tasksPerRun;
     m_currentRun = -1;
+    // The baseline may have run on the UI thread, outside the Runner: one rule for all runs.
     m_result.runs.push_back(record);
-    Q_EMIT runFinished(record);
+    applySpeedups(m_result.runs);
+    Q_EMIT runFinished(m_result.runs.back());
 }
 
 void RunController::onExperimentFinished(quint64 gen, ExperimentResult result)

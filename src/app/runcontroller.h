@@ -57,7 +57,6 @@ private:
     void startOnRunner(const ExperimentSpec &spec);
     void runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec rest);
     void finishLocally();
-    void applyBaseline(RunRecord &record) const;
 
     QThread m_thread;
     Runner *m_runner = nullptr;           // lives on m_thread; deleted after the thread is joined
@@ -79,7 +78,6 @@ private:
     int m_tasksPerRun = 0;
     int m_tasksDoneInFinishedRuns = 0;
     int m_currentRun = -1;                // global index of the run in progress, -1: none
-    double m_baselineWall = -1;           // sequential wall time of this experiment
     size_t m_cursor = 0;
     std::vector<LiveEvent> m_pending;     // events whose runStarted has not arrived yet
     QHash<int, RunInfo> m_runs;           // Runner index -> model, t0
