@@ -106,14 +106,10 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
                 if (!convoy.isEmpty())
                     rec.extra.insert(QStringLiteral("convoy"), convoy);
             }
-            rec.finalize();
-            if (rec.tasks_total < int(tasks.size()) && !rec.cancelled && rec.error.isEmpty())
-                rec.error = QStringLiteral("%1 of %2 tasks produced no result")
-                                .arg(int(tasks.size()) - rec.tasks_total)
-                                .arg(tasks.size());
-            rec.tasks_total = std::max(rec.tasks_total, int(tasks.size()));
-            rec.tasks_failed = rec.tasks_total - rec.tasks_ok;
-            rec.verified = rec.verified && rec.tasks_failed == 0;
+            const int missing = int(tasks.size()) - int(rec.tasks.size());
+            if (missing > 0 && !rec.cancelled && rec.error.isEmpty())
+                rec.error = QStringLiteral("%1 of %2 tasks produced no result").arg(missing).arg(tasks.size());
+            rec.finalize(int(tasks.size()));
             result.runs.push_back(rec);
             applySpeedups(result.runs);
             Q_EMIT runFinished(gen, result.runs.back());

@@ -16,20 +16,18 @@ static QJsonValue number(double v, int decimals = 6)
     return std::round(v * scale) / scale;
 }
 
-void RunRecord::finalize()
+void RunRecord::finalize(int expectedTasks)
 {
-    tasks_total = int(tasks.size());
+    tasks_total = std::max(int(tasks.size()), expectedTasks);
     tasks_ok = 0;
     bool allVerified = !tasks.empty();
-    qint64 totalBytes = 0;
     for (const TaskResult &t : tasks) {
         if (t.ok)
             ++tasks_ok;
         allVerified = allVerified && t.ok && t.verified;
-        totalBytes += t.bytes;
     }
-    tasks_failed = tasks_total - tasks_ok;
-    verified = allVerified && !cancelled;
+    tasks_failed = tasks_total - tasks_ok;  // tasks without a result count as failed
+    verified = allVerified && !cancelled && tasks_failed == 0;
     busy_cores = wall_s > 0 ? cpu_s / wall_s : 0;
 
     // Throughput in 100 ms bins from task end times (10 points per second).
@@ -46,7 +44,6 @@ void RunRecord::finalize()
     }
     for (int b = 0; b < bins; ++b)
         throughput.push_back({(b + 1) * bin, done[size_t(b)] / bin, bytes[size_t(b)] / bin / 1e6});
-    Q_UNUSED(totalBytes);
 }
 
 QJsonObject RunRecord::toJson() const

@@ -41,8 +41,9 @@ struct RunRecord {
     std::vector<ThroughputPoint> throughput;
     QJsonObject extra;          // model-specific sections (gil, ipc, io, ...)
 
-    // Derive tasks_ok/failed, verified, busy_cores, throughput from tasks/wall/cpu.
-    void finalize();
+    // Derive tasks_ok/failed, verified, busy_cores, throughput from tasks/wall/cpu; with
+    // expectedTasks, tasks that produced no result count as failed.
+    void finalize(int expectedTasks = 0);
     QJsonObject toJson() const;
 };
 
