@@ -49,6 +49,8 @@ void RunRecord::finalize(int expectedTasks)
 QJsonObject RunRecord::toJson() const
 {
     QJsonObject o = extra;
+    if (workloadSummary)
+        workloadSummary->writeJson(o);
     o.insert(QStringLiteral("model"), model);
     o.insert(QStringLiteral("repetition"), repetition);
     o.insert(QStringLiteral("workers"), workers);

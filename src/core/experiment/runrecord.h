@@ -1,5 +1,6 @@
 #pragma once
 #include "experimentspec.h"
+#include "summary.h"
 #include "workloads/task.h"
 
 #include <QJsonObject>
@@ -39,7 +40,8 @@ struct RunRecord {
     QString error;              // run-level failure (model could not start, ...)
     std::vector<TaskResult> tasks;
     std::vector<ThroughputPoint> throughput;
-    QJsonObject extra;          // model-specific sections (gil, ipc, io, ...)
+    QJsonObject extra;          // model-specific sections (gil, ipc, ...)
+    RunSummaryPtr workloadSummary;  // the workload's typed summary (io, convoy, ...); may be null
 
     // Derive tasks_ok/failed, verified, busy_cores, throughput from tasks/wall/cpu; with
     // expectedTasks, tasks that produced no result count as failed.
