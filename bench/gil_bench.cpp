@@ -7,11 +7,11 @@
 // Usage: gil-bench [--tasks N] [--round-trips N] [--repetitions N]
 #include "benchutil.h"
 #include "experiment/runner.h"
-#include "gil/convoywork.h"
+#include "workloads/convoy/convoyworkload.h"
 #include "models/pythonmodel.h"
 #include "sampling/procstat.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -193,22 +193,20 @@ int main(int argc, char *argv[])
                                                         {QStringLiteral("workload"), convoyWorkload},
                                                         {QStringLiteral("models"), convoyModels},
                                                         {QStringLiteral("gil"), QJsonObject{{QStringLiteral("switch_interval_ms"), 5}}}});
-    std::map<QString, QJsonObject> c;
+    std::map<QString, std::shared_ptr<const ConvoySummary>> c;
     for (const RunRecord &run : convoy.runs) {
-        QJsonObject s = run.extra.value(QStringLiteral("convoy")).toObject();
-        if (s.isEmpty())
-            s = convoySummary(run.tasks);
+        const auto s = std::dynamic_pointer_cast<const ConvoySummary>(run.workloadSummary);
         c[run.model] = s;
-        if (!s.isEmpty())
+        if (s)
             print(QStringLiteral("Convoy %1: %2 round trips, p50/p99 alone %3/%4 us, beside a CPU thread %5/%6 us\n")
                       .arg(run.model, -14)
-                      .arg(s.value(QStringLiteral("round_trips")).toInt())
-                      .arg(s.value(QStringLiteral("alone_p50_us")).toDouble())
-                      .arg(s.value(QStringLiteral("alone_p99_us")).toDouble())
-                      .arg(s.value(QStringLiteral("beside_p50_us")).toDouble())
-                      .arg(s.value(QStringLiteral("beside_p99_us")).toDouble()));
+                      .arg(s->roundTrips)
+                      .arg(s->aloneP50Us.value_or(-1))
+                      .arg(s->aloneP99Us.value_or(-1))
+                      .arg(s->besideP50Us.value_or(-1))
+                      .arg(s->besideP99Us.value_or(-1)));
     }
-    auto multiplier = [&](const QString &m) { return c[m].value(QStringLiteral("multiplier_p50")).toDouble(-1); };
+    auto multiplier = [&](const QString &m) { return c[m] && c[m]->multiplierP50 ? *c[m]->multiplierP50 : -1.0; };
 
     const auto stat1 = readProcStat();
     const double wall = monotonicSeconds() - t0;

@@ -5,6 +5,8 @@
 //   io-throughput  requests/s and CPU per request: threads vs async vs processes
 //   cancel         how long after a cancel each model's run returns (target <= 200 ms)
 // Usage: io-bench
+#include "workloads/io/ioworkload.h"
+#include <QJsonArray>
 #include "benchutil.h"
 #include "experiment/presets.h"
 #include "experiment/runner.h"
@@ -25,7 +27,7 @@ namespace {
 bool registered(const QString &model)
 {
     const ModelInfo *m = findModel(model);
-    return m && m->supports(WorkloadKind::Io) && m->whyUnavailable().isEmpty();
+    return m && m->supports(QStringLiteral("io")) && m->whyUnavailable().isEmpty();
 }
 
 // One model on a preset with a given worker count; with repetitions > 1 the run of median
@@ -64,14 +66,14 @@ QString verdict(double value, double target)
 
 void line(const RunRecord &r, double baseWall)
 {
-    const QJsonObject io = r.extra.value(QStringLiteral("io")).toObject();
+    const auto io = std::dynamic_pointer_cast<const IoSummary>(r.workloadSummary);
     print(QStringLiteral("  %1 %2 %3 %4 %5 %6 %7\n")
               .arg(r.model, -12)
               .arg(r.workers, 7)
               .arg(r.wall_s, 9, 'f', 3)
               .arg(baseWall > 0 ? QString::number(baseWall / r.wall_s, 'f', 2) + QLatin1Char('x') : QStringLiteral("-"), 9)
-              .arg(io.value(QStringLiteral("requests_per_s")).toDouble(), 10, 'f', 1)
-              .arg(io.value(QStringLiteral("latency_p50_ms")).toDouble(), 9, 'f', 1)
+              .arg(io && io->requestsPerS ? *io->requestsPerS : 0.0, 10, 'f', 1)
+              .arg(io && io->latencyP50Ms ? *io->latencyP50Ms : 0.0, 9, 'f', 1)
               .arg(QStringLiteral("%1/%2").arg(r.tasks_ok).arg(r.tasks_total), 9));
 }
 
@@ -92,10 +94,10 @@ double cancelLatencyMs(const QString &model)
 {
     ExperimentSpec spec;
     spec.name = QStringLiteral("cancel");
-    spec.workload = WorkloadKind::Io;
-    spec.io.urls = {QStringLiteral("http://{server}/data?size=10&latency_ms=10000"),
-                    QStringLiteral("http://{server}/data?size=1000000&rate=100000")};
-    spec.io.repeatUrls = 4;
+    spec.workload = QStringLiteral("io");
+    spec.params = QJsonObject{{QStringLiteral("urls"), QJsonArray{QStringLiteral("http://{server}/data?size=10&latency_ms=10000"),
+                                                                 QStringLiteral("http://{server}/data?size=1000000&rate=100000")}},
+                              {QStringLiteral("repeat"), 4}};
     spec.models = {model};
     spec.workers = 8;
     Runner runner;

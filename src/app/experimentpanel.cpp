@@ -5,7 +5,14 @@
 #include "ui_experimentpanel.h"
 
 #include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <climits>
 
 namespace lab {
 
@@ -13,6 +20,53 @@ namespace {
 bool isGilModel(const QString &id)
 {
     return id.contains(QLatin1String("gil"));
+}
+
+// An IntList as people type it: "5000000..5000019" for a run of consecutive numbers, else
+// "10, 20, 30" (ranges and single numbers may mix).
+QString intListText(const QJsonArray &a)
+{
+    QStringList parts;
+    for (qsizetype i = 0; i < a.size();) {
+        qsizetype j = i;
+        while (j + 1 < a.size() && a.at(j + 1).toDouble() == a.at(j).toDouble() + 1)
+            ++j;
+        if (j - i >= 2)
+            parts << QStringLiteral("%1..%2").arg(qint64(a.at(i).toDouble())).arg(qint64(a.at(j).toDouble()));
+        else
+            for (qsizetype k = i; k <= j; ++k)
+                parts << QString::number(qint64(a.at(k).toDouble()));
+        i = j + 1;
+    }
+    return parts.join(QStringLiteral(", "));
+}
+
+// The inverse; a piece that is not a number stays a string, so validation names it.
+QJsonArray parseIntListText(const QString &text)
+{
+    QJsonArray out;
+    for (const QString &raw : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString part = raw.trimmed();
+        const qsizetype dots = part.indexOf(QLatin1String(".."));
+        bool ok1 = false, ok2 = false;
+        if (dots > 0) {
+            const qint64 a = part.left(dots).trimmed().toLongLong(&ok1);
+            const qint64 b = part.mid(dots + 2).trimmed().toLongLong(&ok2);
+            if (ok1 && ok2 && b >= a && b - a < qint64(ParamInfo::kMaxListItems)) {
+                for (qint64 x = a; x <= b; ++x)
+                    out.append(double(x));
+                continue;
+            }
+        } else {
+            const qint64 v = part.toLongLong(&ok1);
+            if (ok1) {
+                out.append(double(v));
+                continue;
+            }
+        }
+        out.append(part);
+    }
+    return out;
 }
 
 QString seconds(double s)
@@ -28,13 +82,13 @@ QString seconds(double s)
 ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::make_unique<Ui::ExperimentPanel>())
 {
     m_ui->setupUi(this);
-    m_ui->workloadCombo->addItem(tr("CPU-bound (number crunching)"), int(WorkloadKind::Cpu));
-    m_ui->workloadCombo->addItem(tr("I/O-bound (HTTP downloads)"), int(WorkloadKind::Io));
-    m_ui->workloadCombo->addItem(tr("GIL convoy (I/O beside CPU)"), int(WorkloadKind::Convoy));
+    for (const auto &w : workloadRegistry()) {
+        m_ui->workloadCombo->addItem(w->label(), w->id());
+        m_ui->workloadCombo->setItemData(m_ui->workloadCombo->count() - 1, w->description(), Qt::ToolTipRole);
+    }
     m_ui->stopButton->setEnabled(false);
     m_ui->progressBar->setFormat(QStringLiteral("%p %"));
     m_ui->progressLabel->setWordWrap(true);
-    m_ui->urlsEdit->setLineWrapMode(QPlainTextEdit::NoWrap);
     buildModelList();
 
     connect(m_ui->presetCombo, &QComboBox::activated, this, [this](int index) {
@@ -47,15 +101,13 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::m
     connect(m_ui->runAllButton, &QPushButton::clicked, this, &ExperimentPanel::runAllRequested);
     connect(m_ui->stopButton, &QPushButton::clicked, this, &ExperimentPanel::stopRequested);
     connect(m_ui->workloadCombo, &QComboBox::currentIndexChanged, this, [this] {
-        if (!m_updating)
-            updateWorkloadWidgets();
+        if (m_updating)
+            return;
+        const QString w = currentWorkload();
+        // Back to the loaded spec's workload: its parameters; another one: that one's defaults.
+        buildParamForm(w, w == m_spec.workload ? m_spec.params : QJsonObject());
+        updateWorkloadWidgets();
     });
-    auto numbersEdited = [this] {
-        if (!m_updating)
-            m_numbersEdited = true;
-    };
-    connect(m_ui->taskCountSpin, &QSpinBox::valueChanged, this, numbersEdited);
-    connect(m_ui->nStartSpin, &QSpinBox::valueChanged, this, numbersEdited);
 }
 
 ExperimentPanel::~ExperimentPanel() = default;
@@ -79,6 +131,122 @@ void ExperimentPanel::buildModelList()
                 updateWorkloadWidgets();
         });
     }
+    // Models that cannot run the chosen workload stay listed, disabled, with the reason here.
+    m_unsupportedLabel = new QLabel(m_ui->modelsGroup);
+    m_unsupportedLabel->setObjectName(QStringLiteral("unsupportedModelsLabel"));
+    m_unsupportedLabel->setWordWrap(true);
+    m_unsupportedLabel->setEnabled(false);
+    m_ui->modelsLayout->addWidget(m_unsupportedLabel);
+}
+
+void ExperimentPanel::buildParamForm(const QString &workload, const QJsonObject &given)
+{
+    const Workload *w = findWorkload(workload);
+    while (m_ui->paramsForm->rowCount() > 0)
+        m_ui->paramsForm->removeRow(0);
+    m_paramEditors.clear();
+    m_formWorkload = workload;
+    if (!w)
+        return;
+    m_ui->paramsGroup->setTitle(w->label());
+    m_ui->paramsGroup->setToolTip(w->description());
+    // Missing values (another workload's spec, defaults) come from the workload's own parser.
+    QJsonObject json = given;
+    json.insert(QStringLiteral("kind"), workload);
+    QString ignored;
+    const QJsonObject params = given.isEmpty() ? parseWorkloadParams(*w, json, &ignored).value_or(QJsonObject()) : given;
+    for (const ParamInfo &p : w->params()) {
+        const QJsonValue v = params.value(p.key).isUndefined() ? p.defaultValue : params.value(p.key);
+        const QString suffix = p.unit.isEmpty() ? QString() : QLatin1Char(' ') + p.unit;
+        QWidget *editor = nullptr;
+        switch (p.type) {
+        case ParamInfo::Type::Int:
+            if (p.max <= INT_MAX && p.min >= INT_MIN) {
+                auto *spin = new QSpinBox;
+                spin->setRange(int(p.min), int(p.max));
+                spin->setValue(v.toInt());
+                spin->setSuffix(suffix);
+                spin->setGroupSeparatorShown(p.max >= 100000);
+                editor = spin;
+            } else {
+                auto *spin = new QDoubleSpinBox;  // beyond int: a whole-number double spin box
+                spin->setDecimals(0);
+                spin->setRange(p.min, p.max);
+                spin->setValue(v.toDouble());
+                spin->setSuffix(suffix);
+                spin->setGroupSeparatorShown(true);
+                editor = spin;
+            }
+            break;
+        case ParamInfo::Type::Number: {
+            auto *spin = new QDoubleSpinBox;
+            spin->setDecimals(p.max <= 10 ? 3 : 1);
+            spin->setRange(p.min, p.max);
+            spin->setValue(v.toDouble());
+            spin->setSuffix(suffix);
+            editor = spin;
+            break;
+        }
+        case ParamInfo::Type::Bool: {
+            auto *box = new QCheckBox;
+            box->setChecked(v.toBool());
+            editor = box;
+            break;
+        }
+        case ParamInfo::Type::String:
+            editor = new QLineEdit(v.toString());
+            break;
+        case ParamInfo::Type::StringList: {
+            auto *edit = new QPlainTextEdit;
+            QStringList lines;
+            for (const QJsonValue &x : v.toArray())
+                lines << x.toString();
+            edit->setPlainText(lines.join(QLatin1Char('\n')));
+            edit->setLineWrapMode(QPlainTextEdit::NoWrap);
+            edit->setMaximumHeight(90);
+            editor = edit;
+            break;
+        }
+        case ParamInfo::Type::IntList:
+            editor = new QLineEdit(intListText(v.toArray()));
+            break;
+        }
+        editor->setObjectName(QStringLiteral("param_") + p.key);
+        editor->setToolTip(p.tooltip);
+        auto *label = new QLabel(p.label);
+        label->setToolTip(p.tooltip);
+        label->setBuddy(editor);
+        m_ui->paramsForm->addRow(label, editor);
+        m_paramEditors.insert(p.key, editor);
+    }
+}
+
+QJsonObject ExperimentPanel::formParams() const
+{
+    QJsonObject out;
+    const Workload *w = findWorkload(m_formWorkload);
+    if (!w)
+        return out;
+    for (const ParamInfo &p : w->params()) {
+        QWidget *editor = m_paramEditors.value(p.key);
+        if (auto *spin = qobject_cast<QSpinBox *>(editor))
+            out.insert(p.key, spin->value());
+        else if (auto *dspin = qobject_cast<QDoubleSpinBox *>(editor))
+            out.insert(p.key, dspin->value());
+        else if (auto *box = qobject_cast<QCheckBox *>(editor))
+            out.insert(p.key, box->isChecked());
+        else if (auto *text = qobject_cast<QPlainTextEdit *>(editor)) {
+            QJsonArray lines;
+            for (const QString &l : text->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+                if (!l.trimmed().isEmpty())
+                    lines.append(l.trimmed());
+            out.insert(p.key, lines);
+        } else if (auto *line = qobject_cast<QLineEdit *>(editor)) {
+            out.insert(p.key, p.type == ParamInfo::Type::IntList ? QJsonValue(parseIntListText(line->text()))
+                                                                 : QJsonValue(line->text()));
+        }
+    }
+    return out;
 }
 
 void ExperimentPanel::setPresets(const QStringList &names)
@@ -90,9 +258,9 @@ void ExperimentPanel::setPresets(const QStringList &names)
     m_updating = false;
 }
 
-WorkloadKind ExperimentPanel::currentWorkload() const
+QString ExperimentPanel::currentWorkload() const
 {
-    return WorkloadKind(m_ui->workloadCombo->currentData().toInt());
+    return m_ui->workloadCombo->currentData().toString();
 }
 
 void ExperimentPanel::setSpec(const ExperimentSpec &spec, const QString &source)
@@ -109,12 +277,8 @@ void ExperimentPanel::setSpec(const ExperimentSpec &spec, const QString &source)
     m_ui->presetCombo->setCurrentIndex(idx);
     m_ui->descriptionLabel->setText(spec.title.isEmpty() ? spec.description : spec.title);
     m_ui->descriptionLabel->setToolTip(spec.description);
-    m_ui->workloadCombo->setCurrentIndex(m_ui->workloadCombo->findData(int(spec.workload)));
-    m_ui->taskCountSpin->setValue(int(spec.cpu.numbers.size()));
-    m_ui->nStartSpin->setValue(spec.cpu.numbers.empty() ? 5000000 : int(std::min<quint64>(spec.cpu.numbers.front(), 2000000000)));
-    m_ui->repeatSpin->setValue(spec.cpu.repeat);
-    m_ui->urlsEdit->setPlainText(spec.io.urls.join(QLatin1Char('\n')));
-    m_ui->repeatUrlsSpin->setValue(spec.io.repeatUrls);
+    m_ui->workloadCombo->setCurrentIndex(m_ui->workloadCombo->findData(spec.workload));
+    buildParamForm(spec.workload, spec.params);
     m_ui->workersSpin->setValue(spec.workers);
     m_ui->switchSpin->setValue(spec.gil.switchIntervalMs);
     m_ui->repetitionsSpin->setValue(spec.repetitions);
@@ -122,28 +286,34 @@ void ExperimentPanel::setSpec(const ExperimentSpec &spec, const QString &source)
     const QStringList chosen = resolveModels(spec, &why);
     for (auto it = m_modelChecks.cbegin(); it != m_modelChecks.cend(); ++it)
         it.value()->setChecked(chosen.contains(it.key()));
-    m_numbersEdited = false;
     m_updating = false;
     updateWorkloadWidgets();
 }
 
 void ExperimentPanel::updateWorkloadWidgets()
 {
-    const WorkloadKind kind = currentWorkload();
-    m_ui->cpuGroup->setVisible(kind == WorkloadKind::Cpu);
-    // "auto" follows ExperimentSpec::effectiveWorkers(): one per core for CPU work, one per
-    // request for I/O (like the seed's one thread per URL).
-    m_ui->workersSpin->setSpecialValueText(kind == WorkloadKind::Io ? tr("auto (1 per request)")
-                                                                    : tr("auto (%1 cores)").arg(onlineCores()));
-    m_ui->ioGroup->setVisible(kind == WorkloadKind::Io);
+    const QString kind = currentWorkload();
+    // "auto" follows ExperimentSpec::effectiveWorkers(): the workload's own default (one per
+    // request for I/O, like the seed's one thread per URL), else one per core.
+    const Workload *w = findWorkload(kind);
+    const QString autoText = w ? w->autoWorkersText() : QString();
+    m_ui->workersSpin->setSpecialValueText(autoText.isEmpty() ? tr("auto (%1 cores)").arg(onlineCores()) : autoText);
     bool gilChecked = false;
+    QStringList unsupported;
     for (const ModelInfo &m : modelRegistry()) {
         QCheckBox *box = m_modelChecks.value(m.id);
         if (!box)
             continue;
-        box->setVisible(m.supports(kind));
-        gilChecked = gilChecked || (isGilModel(m.id) && box->isChecked() && m.supports(kind));
+        const QString unavailable = m.whyUnavailable();
+        const QString why = unavailable.isEmpty() ? m.whyNot(kind) : unavailable;
+        box->setEnabled(why.isEmpty() && !m_running);
+        box->setToolTip(why.isEmpty() ? m.description : tr("Not available: %1").arg(why));
+        if (!why.isEmpty() && unavailable.isEmpty())
+            unsupported << tr("%1: %2").arg(m.label, why);
+        gilChecked = gilChecked || (isGilModel(m.id) && box->isChecked() && why.isEmpty());
     }
+    m_unsupportedLabel->setText(unsupported.isEmpty() ? QString() : tr("Not for this workload — %1.").arg(unsupported.join(QStringLiteral("; "))));
+    m_unsupportedLabel->setVisible(!unsupported.isEmpty());
     m_ui->switchSpin->setEnabled(gilChecked);
     m_ui->switchLabel->setEnabled(gilChecked);
     const bool sequentialChecked = m_modelChecks.value(QStringLiteral("sequential"))
@@ -154,10 +324,10 @@ void ExperimentPanel::updateWorkloadWidgets()
 QStringList ExperimentPanel::checkedModels() const
 {
     QStringList out;
-    const WorkloadKind kind = currentWorkload();
+    const QString kind = currentWorkload();
     for (const ModelInfo &m : modelRegistry()) {
         const QCheckBox *box = m_modelChecks.value(m.id);
-        if (box && box->isChecked() && box->isEnabled() && m.supports(kind))
+        if (box && box->isChecked() && m.whyUnavailable().isEmpty() && m.supports(kind))
             out << m.id;
     }
     return out;
@@ -173,22 +343,7 @@ ExperimentSpec ExperimentPanel::spec(bool allModels) const
 {
     ExperimentSpec s = m_spec;
     s.workload = currentWorkload();
-    if (s.workload == WorkloadKind::Cpu) {
-        if (m_numbersEdited || s.cpu.numbers.empty()) {
-            s.cpu.numbers.clear();
-            const quint64 start = quint64(m_ui->nStartSpin->value());
-            for (int i = 0; i < m_ui->taskCountSpin->value(); ++i)
-                s.cpu.numbers.push_back(start + quint64(i));
-        }
-        s.cpu.repeat = m_ui->repeatSpin->value();
-    } else if (s.workload == WorkloadKind::Io) {
-        s.io.urls.clear();
-        const QStringList lines = m_ui->urlsEdit->toPlainText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        for (const QString &l : lines)
-            if (!l.trimmed().isEmpty())
-                s.io.urls << l.trimmed();
-        s.io.repeatUrls = m_ui->repeatUrlsSpin->value();
-    }
+    s.params = formParams();
     s.workers = m_ui->workersSpin->value();
     s.gil.switchIntervalMs = m_ui->switchSpin->value();
     s.repetitions = m_ui->repetitionsSpin->value();
@@ -215,8 +370,7 @@ void ExperimentPanel::setRunning(bool running)
     m_ui->runAllButton->setEnabled(!running);
     m_ui->stopButton->setEnabled(running);
     m_ui->experimentGroup->setEnabled(!running);
-    m_ui->cpuGroup->setEnabled(!running);
-    m_ui->ioGroup->setEnabled(!running);
+    m_ui->paramsGroup->setEnabled(!running);
     m_ui->modelsGroup->setEnabled(!running);
     m_ui->workersSpin->setEnabled(!running);
     m_ui->repetitionsSpin->setEnabled(!running);

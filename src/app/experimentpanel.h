@@ -6,6 +6,7 @@
 #include <memory>
 
 class QCheckBox;
+class QLabel;
 namespace Ui {
 class ExperimentPanel;
 }
@@ -45,13 +46,19 @@ Q_SIGNALS:
 private:
     void buildModelList();
     void updateWorkloadWidgets();
-    WorkloadKind currentWorkload() const;
+    // Rebuilds the parameter form for the chosen workload from its ParamInfo list, filled
+    // from `params` (the spec's, or the workload's defaults).
+    void buildParamForm(const QString &workload, const QJsonObject &params);
+    QJsonObject formParams() const;
+    QString currentWorkload() const;
 
     std::unique_ptr<Ui::ExperimentPanel> m_ui;
     ExperimentSpec m_spec;
     QString m_source;
     QHash<QString, QCheckBox *> m_modelChecks;
-    bool m_numbersEdited = false;   // the task count / n start fields differ from the spec's numbers
+    QLabel *m_unsupportedLabel = nullptr;
+    QString m_formWorkload;          // the workload the parameter form was built for
+    QHash<QString, QWidget *> m_paramEditors;   // ParamInfo::key -> its editor
     bool m_updating = false;
     bool m_running = false;
 };

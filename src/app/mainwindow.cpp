@@ -446,9 +446,9 @@ void MainWindow::onExperimentStarted(const ExperimentSpec &spec, int runCount, i
     m_runAllAction->setEnabled(false);
     m_stopAction->setEnabled(true);
     m_timeline->clear();
-    m_timeline->setTaskSpecs(spec.makeTasks(QStringLiteral("{server}")));
+    m_timeline->setTaskSpecs(spec.makeTasks());
     m_throughput->clear();
-    m_throughput->setIoMode(spec.workload == WorkloadKind::Io);
+    m_throughput->setIoMode(spec.workload == QLatin1String("io"));
     if (workloadFingerprint(spec) == m_keptFingerprint) {
         for (const RunRecord &r : m_keptRuns)
             if (r.model == QLatin1String("sequential") && r.wall_s > 0)

@@ -36,14 +36,16 @@ static double throughputOf(const RunRecord &r)
 // beside the CPU thread(s) for the convoy experiment. p50 and p99 in ms; {-1,-1} if none.
 static std::pair<double, double> latencyOf(const RunRecord &r)
 {
-    const QJsonObject io = r.extra.value(QStringLiteral("io")).toObject();
-    if (io.contains(QStringLiteral("latency_p50_ms")))
-        return {io.value(QStringLiteral("latency_p50_ms")).toDouble(), io.value(QStringLiteral("latency_p99_ms")).toDouble()};
-    const QJsonObject convoy = r.extra.value(QStringLiteral("convoy")).toObject();
-    if (convoy.contains(QStringLiteral("beside_p50_us")))
-        return {convoy.value(QStringLiteral("beside_p50_us")).toDouble() / 1000.0,
-                convoy.value(QStringLiteral("beside_p99_us")).toDouble() / 1000.0};
-    return {-1, -1};
+    std::pair<double, double> out{-1, -1};
+    if (!r.workloadSummary)
+        return out;
+    for (const Figure &f : r.workloadSummary->figures()) {
+        if (f.key == QLatin1String("latency_p50_ms") && f.value)
+            out.first = *f.value;
+        else if (f.key == QLatin1String("latency_p99_ms") && f.value)
+            out.second = *f.value;
+    }
+    return out;
 }
 
 bool ResultsTableModel::hasLatency() const

@@ -4,7 +4,7 @@
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
 #include "workloads/exechooks.h"
-#include "workloads/localserver.h"
+#include "workloads/workload.h"
 #include "workloads/taskexec.h"
 
 #include <QDeadlineTimer>
@@ -51,7 +51,7 @@ void RunController::start(const ExperimentSpec &spec, bool sequentialOnUiThread)
     m_runOffset = 0;
     m_tasksDoneInFinishedRuns = 0;
     m_currentRun = -1;
-    m_tasksPerRun = int(spec.makeTasks(QStringLiteral("127.0.0.1:1")).size());
+    m_tasksPerRun = int(spec.makeTasks().size());
     QString why;
     QStringList models = resolveModels(spec, &why);
     m_runCount = int(models.size()) * spec.repetitions;
@@ -98,18 +98,14 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
         finishLocally();
         return;
     }
-    LocalServer server;
-    QString hostPort;
-    if (spec.workload == WorkloadKind::Io && spec.io.usesLocalServer()) {
-        QString error;
-        if (!server.start(&error)) {
-            m_result.error = QStringLiteral("cannot start the local HTTP server: %1").arg(error);
-            finishLocally();
-            return;
-        }
-        hostPort = server.hostPort();
+    QString error;
+    std::unique_ptr<WorkloadState> state = spec.workloadImpl()->setUp(spec.params, &error);
+    if (!error.isEmpty()) {
+        m_result.error = error;
+        finishLocally();
+        return;
     }
-    const std::vector<TaskSpec> tasks = spec.makeTasks(hostPort);
+    const std::vector<TaskSpec> tasks = spec.makeTasks(state.get());
     RunRecord rec;
     rec.model = kSequential;
     rec.workers = 1;
@@ -124,7 +120,7 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     ExecHooks hooks;
     const double cpu0 = threadCpuSeconds();
     for (const TaskSpec &task : tasks) {
-        TaskResult r = executeTask(task, noCancel, hooks);
+        TaskResult r = executeTask(task, noCancel, hooks, state.get());
         r.worker = 0;
         r.start_s -= rec.t0;
         r.end_s -= rec.t0;
@@ -134,7 +130,8 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     rec.cpu_s = threadCpuSeconds() - cpu0;
     rec.peak_rss_kb = peakRssKb();
     rec.finalize();
-    server.stop();
+    rec.workloadSummary = spec.workloadImpl()->summarize(rec, state.get());
+    state.reset();
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
     // to the event loop: close the recording a few timer periods later.

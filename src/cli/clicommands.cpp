@@ -181,18 +181,16 @@ QString table(const ExperimentResult &r)
                  .arg(verified);
         if (!run.error.isEmpty())
             s += QStringLiteral("    error: %1\n").arg(run.error);
-        const QJsonObject io = run.extra.value(QStringLiteral("io")).toObject();
-        if (io.contains(QStringLiteral("latency_p50_ms")))
-            s += QStringLiteral("    request latency p50 %1 ms, p99 %2 ms\n")
-                     .arg(io.value(QStringLiteral("latency_p50_ms")).toDouble(), 0, 'f', 2)
-                     .arg(io.value(QStringLiteral("latency_p99_ms")).toDouble(), 0, 'f', 2);
-        const QJsonObject convoy = run.extra.value(QStringLiteral("convoy")).toObject();
-        if (convoy.contains(QStringLiteral("beside_p50_us")))
-            s += QStringLiteral("    round trip p50/p99: alone %1/%2 us, beside the CPU thread %3/%4 us\n")
-                     .arg(convoy.value(QStringLiteral("alone_p50_us")).toDouble(), 0, 'f', 1)
-                     .arg(convoy.value(QStringLiteral("alone_p99_us")).toDouble(), 0, 'f', 1)
-                     .arg(convoy.value(QStringLiteral("beside_p50_us")).toDouble(), 0, 'f', 1)
-                     .arg(convoy.value(QStringLiteral("beside_p99_us")).toDouble(), 0, 'f', 1);
+        // The workload's own figures (request latency, convoy round trips, ...), where they apply.
+        if (run.workloadSummary) {
+            QStringList parts;
+            for (const Figure &f : run.workloadSummary->figures())
+                if (f.value)
+                    parts << QStringLiteral("%1 %2%3").arg(f.label, QString::number(*f.value, 'f', f.decimals),
+                                                          f.unit.isEmpty() ? QString() : QLatin1Char(' ') + f.unit);
+            if (!parts.isEmpty())
+                s += QStringLiteral("    %1\n").arg(parts.join(QStringLiteral(", ")));
+        }
         for (const TaskResult &t : run.tasks)
             if (!t.ok && !t.error.isEmpty())
                 s += QStringLiteral("    task %1 failed: %2\n").arg(t.id).arg(t.error);
@@ -248,12 +246,12 @@ int runCommand(const QStringList &args)
         spec->gil.switchIntervalMs = ms;
     }
     if (o.values.contains(QStringLiteral("url"))) {
-        if (spec->workload != WorkloadKind::Io)
+        if (!spec->params.contains(QStringLiteral("urls")))
             return usage(QStringLiteral("--url only applies to I/O experiments"));
         QStringList urls = o.values.values(QStringLiteral("url"));
         std::reverse(urls.begin(), urls.end());  // QMultiHash returns the latest first
-        spec->io.urls = urls;
-        spec->io.repeatUrls = 1;
+        spec->params.insert(QStringLiteral("urls"), QJsonArray::fromStringList(urls));
+        spec->params.insert(QStringLiteral("repeat"), 1);
     }
     const QString problem = spec->validate();
     if (!problem.isEmpty())

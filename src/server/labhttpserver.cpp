@@ -1,6 +1,6 @@
 #include "labhttpserver.h"
 
-#include "workloads/httpbody.h"
+#include "workloads/io/httpbody.h"
 
 #include <httplib.h>
 

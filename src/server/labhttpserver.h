@@ -15,7 +15,7 @@ struct ServerOptions {
 
 // Routes (GET):
 //   /data?size=N&seed=S&latency_ms=L&rate=BYTES_PER_S&chunked=1&status=C&cut_at=M
-//       deterministic body (see workloads/httpbody.h), X-Lab-Size / X-Lab-Seed headers;
+//       deterministic body (see workloads/io/httpbody.h), X-Lab-Size / X-Lab-Seed headers;
 //       latency before the first byte, paced bandwidth, chunked transfer, any status,
 //       connection closed after cut_at bytes of the announced body
 //   /status/C?...      same as /data with status C

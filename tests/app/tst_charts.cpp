@@ -1,3 +1,4 @@
+#include "workloads/cpu/cpuworkload.h"
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
@@ -472,12 +473,9 @@ void TestCharts::timelineBarsGilAndTooltip()
     QJsonObject gil;
     gil.insert("spans", spans);
     r.extra.insert("gil", gil);
-    std::vector<TaskSpec> specs(12);
-    for (int i = 0; i < 12; ++i) {
-        specs[size_t(i)].id = i;
-        specs[size_t(i)].n = 5000000;
-        specs[size_t(i)].repeat = 2;
-    }
+    std::vector<TaskSpec> specs;
+    for (int i = 0; i < 12; ++i)
+        specs.push_back(CpuWorkload::task(i, 5000000, 2));
     chart.setTaskSpecs(specs);
     chart.setRun(r);
     QCOMPARE(chart.barCount(), 12);

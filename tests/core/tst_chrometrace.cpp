@@ -1,3 +1,4 @@
+#include <QJsonArray>
 #include "export/chrometrace.h"
 
 #include <QJsonArray>
@@ -14,7 +15,7 @@ class TestChromeTrace : public QObject {
     {
         ExperimentResult res;
         res.spec.name = QStringLiteral("t");
-        res.spec.cpu.numbers = {10, 20, 30};
+        res.spec.params = QJsonObject{{QStringLiteral("numbers"), QJsonArray{10, 20, 30}}};
         res.machine.cores = 2;
         RunRecord seq;
         seq.model = QStringLiteral("sequential");

@@ -2,7 +2,7 @@
 // documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
 #include "testutil.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QElapsedTimer>
 #include <QFile>

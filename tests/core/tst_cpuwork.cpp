@@ -1,4 +1,5 @@
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuworkload.h"
+#include "workloads/cpu/cpuwork.h"
 #include "workloads/taskexec.h"
 
 #include <QElapsedTimer>
@@ -92,9 +93,7 @@ private Q_SLOTS:
 
     void executeTaskFillsResult()
     {
-        TaskSpec spec;
-        spec.id = 7;
-        spec.n = 5000000;
+        const TaskSpec spec = CpuWorkload::task(7, 5000000);
         std::atomic<bool> cancel{false};
         ExecHooks hooks;
         const TaskResult r = executeTask(spec, cancel, hooks);
@@ -109,8 +108,7 @@ private Q_SLOTS:
 
     void executeTaskCancelledIsNotOk()
     {
-        TaskSpec spec;
-        spec.n = 1000000;
+        const TaskSpec spec = CpuWorkload::task(0, 1000000);
         std::atomic<bool> cancel{true};
         ExecHooks hooks;
         const TaskResult r = executeTask(spec, cancel, hooks);

@@ -1,8 +1,9 @@
 // The built-in HTTP server as a real child process: start/stop/reap, port line, CPU reading,
 // no orphans when the parent dies, and 256 slow requests served at once.
+#include <QJsonArray>
 #include "experiment/runner.h"
 #include "util/sysinfo.h"
-#include "workloads/localserver.h"
+#include "workloads/io/localserver.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -42,9 +43,10 @@ ExperimentSpec slowSpec(const QString &model, int requests, int latencyMs)
 {
     ExperimentSpec s;
     s.name = QStringLiteral("server-load");
-    s.workload = WorkloadKind::Io;
-    s.io.urls = {QStringLiteral("http://{server}/data?size=2000&seed=3&latency_ms=%1").arg(latencyMs)};
-    s.io.repeatUrls = requests;
+    s.workload = QStringLiteral("io");
+    s.params = QJsonObject{
+        {QStringLiteral("urls"), QJsonArray{QStringLiteral("http://{server}/data?size=2000&seed=3&latency_ms=%1").arg(latencyMs)}},
+        {QStringLiteral("repeat"), requests}};
     s.models = {model};
     s.workers = requests;
     return s;
@@ -149,7 +151,7 @@ private Q_SLOTS:
         QVERIFY2(run.wall_s >= 1.0, qPrintable(QString::number(run.wall_s)));
         QVERIFY2(run.wall_s < 3.0, qPrintable(QStringLiteral("256 x 1 s requests took %1 s").arg(run.wall_s)));
         // The server waited with sleeping threads: far less CPU than wall time.
-        const double serverCpu = run.extra.value(QStringLiteral("server_cpu_s")).toDouble(-1);
+        const double serverCpu = run.toJson().value(QStringLiteral("server_cpu_s")).toDouble(-1);
         QVERIFY(serverCpu >= 0);
         QVERIFY2(serverCpu < 1.0, qPrintable(QString::number(serverCpu)));
     }

@@ -1,13 +1,14 @@
 // The I/O workload against the built-in server: byte-exact bodies in every model, every error
 // category, redirects, limits, cancel, the GIL hooks, the CLI's io-custom.
+#include <QJsonArray>
 #include "experiment/runner.h"
 #include "models/executionmodel.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
-#include "workloads/httpbody.h"
-#include "workloads/httpclient.h"
-#include "workloads/iowork.h"
-#include "workloads/localserver.h"
+#include "workloads/io/httpbody.h"
+#include "workloads/io/httpclient.h"
+#include "workloads/io/iowork.h"
+#include "workloads/io/localserver.h"
 #include "workloads/taskexec.h"
 
 #include <QDir>
@@ -53,7 +54,7 @@ QStringList ioModels()
     for (const QString &m : {QStringLiteral("sequential"), QStringLiteral("threads"), QStringLiteral("gil-threads"),
                              QStringLiteral("processes"), QStringLiteral("async")}) {
         const ModelInfo *info = findModel(m);
-        if (info && info->supports(WorkloadKind::Io) && info->whyUnavailable().isEmpty())
+        if (info && info->supports(QStringLiteral("io")) && info->whyUnavailable().isEmpty())
             out << m;
     }
     return out;
@@ -63,8 +64,8 @@ ExperimentSpec ioSpec(const QStringList &urls, const QStringList &models, int wo
 {
     ExperimentSpec s;
     s.name = QStringLiteral("io-test");
-    s.workload = WorkloadKind::Io;
-    s.io.urls = urls;
+    s.workload = QStringLiteral("io");
+    s.params.insert(QStringLiteral("urls"), QJsonArray::fromStringList(urls));
     s.models = models;
     s.workers = workers;
     return s;
@@ -82,14 +83,13 @@ class TestIoWork : public QObject {
 
     TaskResult fetch(const QString &u, qint64 maxBody = 64ll << 20, int timeoutMs = 10000)
     {
-        TaskSpec t;
-        t.kind = WorkloadKind::Io;
+        HttpRequest t;
         t.url = u;
         t.maxBodyBytes = maxBody;
         t.timeoutMs = timeoutMs;
         std::atomic<bool> cancel{false};
         ExecHooks hooks;
-        return executeTask(t, cancel, hooks);
+        return executeTask(t.toTask(), cancel, hooks);
     }
 
 private Q_SLOTS:
@@ -179,18 +179,17 @@ private Q_SLOTS:
     // The checker can fail: a wrong expectation is caught.
     void wrongExpectationsFail()
     {
-        TaskSpec t;
-        t.kind = WorkloadKind::Io;
+        HttpRequest t;
         t.url = url(QStringLiteral("/data?size=100&seed=1"));
         t.expectedChecksum = QStringLiteral("0123456789abcdef");
         std::atomic<bool> cancel{false};
         ExecHooks hooks;
-        TaskResult r = executeTask(t, cancel, hooks);
+        TaskResult r = executeTask(t.toTask(), cancel, hooks);
         QVERIFY(!r.ok);
         QCOMPARE(r.errorCategory, QString::fromLatin1(ioerror::kCorrupt));
         t.expectedChecksum.clear();
         t.expectedBytes = 101;
-        r = executeTask(t, cancel, hooks);
+        r = executeTask(t.toTask(), cancel, hooks);
         QVERIFY(!r.ok);
         QCOMPARE(r.errorCategory, QString::fromLatin1(ioerror::kTruncated));
     }
@@ -272,13 +271,12 @@ private Q_SLOTS:
     // The GIL brackets: blocking while waiting, re-taken for every body chunk, held at exit.
     void gilHooksBracketTheWaits()
     {
-        TaskSpec t;
-        t.kind = WorkloadKind::Io;
+        HttpRequest t;
         t.url = url(QStringLiteral("/data?size=500000&seed=9&rate=2000000"));
         std::atomic<bool> cancel{false};
         CountingHooks hooks;
         TaskResult r;
-        runIoTask(t, cancel, hooks, r);
+        runIoTask(t.toTask(), cancel, hooks, r);
         QVERIFY2(r.ok && r.verified, qPrintable(r.error));
         QVERIFY(!hooks.nested);
         QVERIFY(!hooks.blocking);
@@ -288,9 +286,9 @@ private Q_SLOTS:
 
     void cancelSingleTransfer()
     {
-        TaskSpec t;
-        t.kind = WorkloadKind::Io;
-        t.url = url(QStringLiteral("/data?size=1000000&seed=1&rate=100000"));  // 10 s
+        HttpRequest req;
+        req.url = url(QStringLiteral("/data?size=1000000&seed=1&rate=100000"));  // 10 s
+        const TaskSpec t = req.toTask();
         std::atomic<bool> cancel{false};
         std::atomic<double> cancelledAt{0};
         std::thread canceller([&] {
@@ -318,7 +316,7 @@ private Q_SLOTS:
                                   QStringLiteral("http://{server}/redirect/2?size=4097&seed=4"),
                                   QStringLiteral("http://{server}/data?size=30000&seed=5&rate=300000")};
         ExperimentSpec spec = ioSpec(urls, models, 3);
-        spec.io.repeatUrls = 2;
+        spec.params.insert(QStringLiteral("repeat"), 2);
         Runner runner;
         const ExperimentResult res = runner.run(spec);
         QVERIFY2(res.error.isEmpty(), qPrintable(res.error));
@@ -335,12 +333,12 @@ private Q_SLOTS:
                 QCOMPARE(t.checksum, QString::fromStdString(httpbody::checksumOf(quint64(k + 1), quint64(sizes[k]))));
                 QVERIFY(t.start_s >= 0 && t.end_s >= t.start_s && t.end_s <= run.wall_s + 0.01);
             }
-            const QJsonObject io = run.extra.value(QStringLiteral("io")).toObject();
+            const QJsonObject io = run.toJson().value(QStringLiteral("io")).toObject();
             QCOMPARE(io.value(QStringLiteral("requests_ok")).toInt(), 10);
             QCOMPARE(qint64(io.value(QStringLiteral("bytes_verified")).toDouble()), 2 * (0 + 65537 + 250000 + 4097 + 30000));
             QVERIFY(io.contains(QStringLiteral("server_cpu_s")));
             QVERIFY(io.value(QStringLiteral("latency_p99_ms")).toDouble() >= io.value(QStringLiteral("latency_p50_ms")).toDouble());
-            QCOMPARE(run.extra.value(QStringLiteral("requests")).toArray().size(), 10);
+            QCOMPARE(run.toJson().value(QStringLiteral("requests")).toArray().size(), 10);
         }
     }
 
@@ -359,14 +357,14 @@ private Q_SLOTS:
             QCOMPARE(run.tasks_total, 5);
             QCOMPARE(run.tasks_ok, 1);
             QCOMPARE(run.tasks_failed, 4);
-            const QJsonObject io = run.extra.value(QStringLiteral("io")).toObject();
+            const QJsonObject io = run.toJson().value(QStringLiteral("io")).toObject();
             const QJsonObject cats = io.value(QStringLiteral("failures_by_category")).toObject();
             QCOMPARE(cats.value(QStringLiteral("unsupported-scheme")).toInt(), 1);
             QCOMPARE(cats.value(QStringLiteral("http")).toInt(), 1);
             QCOMPARE(cats.value(QStringLiteral("dns")).toInt(), 1);
             QCOMPARE(cats.value(QStringLiteral("truncated")).toInt(), 1);
             QCOMPARE(io.value(QStringLiteral("failed")).toArray().size(), 4);
-            const QJsonArray reqs = run.extra.value(QStringLiteral("requests")).toArray();
+            const QJsonArray reqs = run.toJson().value(QStringLiteral("requests")).toArray();
             QCOMPARE(reqs.size(), 5);
             QVERIFY(reqs.at(0).toObject().value(QStringLiteral("ok")).toBool());
             QVERIFY(!reqs.at(1).toObject().value(QStringLiteral("error")).toString().isEmpty());
@@ -382,7 +380,7 @@ private Q_SLOTS:
             const QStringList urls = {QStringLiteral("http://{server}/data?size=10&latency_ms=10000"),
                                       QStringLiteral("http://{server}/data?size=1000000&rate=100000")};
             ExperimentSpec spec = ioSpec(urls, {model}, 4);
-            spec.io.repeatUrls = 4;
+            spec.params.insert(QStringLiteral("repeat"), 4);
             Runner runner;
             const CancelledRun c = runCancelledAfter(runner, spec, model == QLatin1String("processes") ? 1500 : 500);
             const ExperimentResult &res = c.result;

@@ -1,11 +1,13 @@
 // The `processes` model with real concurrency-lab-worker children: identical results to the
 // thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
+#include "workloads/cpu/cpuworkload.h"
 #include "experiment/runner.h"
 #include "models/processpoolmodel.h"
+#include "ipc/protocol.h"
 #include "sampling/procstat.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -27,11 +29,7 @@ std::vector<TaskSpec> cpuTasks(int count, quint64 n, int repeat)
 {
     std::vector<TaskSpec> tasks;
     for (int i = 0; i < count; ++i) {
-        TaskSpec t;
-        t.id = i;
-        t.n = n + quint64(i);
-        t.repeat = repeat;
-        tasks.push_back(t);
+        tasks.push_back(CpuWorkload::task(i, n + quint64(i), repeat));
     }
     return tasks;
 }
@@ -229,7 +227,7 @@ private Q_SLOTS:
     void cancelEscalatesToSigkill()
     {
         QTemporaryDir dir;
-        const QString stubborn = fakeWorker(dir, QStringLiteral("stubborn"), 1, QStringLiteral("trap '' TERM\nexec sleep 30"));
+        const QString stubborn = fakeWorker(dir, QStringLiteral("stubborn"), ipc::kProtocolVersion, QStringLiteral("trap '' TERM\nexec sleep 30"));
         AsyncRun run(stubborn);
         run.start(cpuTasks(4, 1000, 1), 1);
         QTest::qSleep(300);

@@ -1,8 +1,10 @@
 // The worker wire protocol: framing (split, batched, garbage, oversize), message round trips,
 // and the real concurrency-lab-worker speaking it as a child process.
+#include "workloads/cpu/cpuworkload.h"
+#include "workloads/io/httpclient.h"
 #include "ipc/protocol.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QElapsedTimer>
 #include <QProcess>
@@ -189,36 +191,46 @@ private Q_SLOTS:
 
     void taskRoundTrip()
     {
-        TaskSpec cpu;
-        cpu.id = 17;
-        cpu.kind = WorkloadKind::Cpu;
-        cpu.n = kCpuMaxN;
-        cpu.repeat = 128;
+        const TaskSpec cpu = CpuWorkload::task(17, kCpuMaxN, 128);
         TaskSpec back;
         QString error;
         QVERIFY2(decodeTask(encodeTask(cpu), &back, &error), qPrintable(error));
         QCOMPARE(back.id, 17);
-        QCOMPARE(back.kind, WorkloadKind::Cpu);
-        QCOMPARE(back.n, kCpuMaxN);
-        QCOMPARE(back.repeat, 128);
+        QCOMPARE(back.workload, QStringLiteral("cpu"));
+        QCOMPARE(quint64(back.integer(QLatin1String("n"))), kCpuMaxN);
+        QCOMPARE(back.integer(QLatin1String("repeat")), 128);
+        QCOMPARE(back.params, cpu.params);
 
-        TaskSpec io;
+        HttpRequest io;
         io.id = 3;
-        io.kind = WorkloadKind::Io;
         io.url = QStringLiteral("http://127.0.0.1:8080/bytes/1000?é");
         io.expectedBytes = 1000;
         io.expectedChecksum = QStringLiteral("abc123");
         io.connectTimeoutMs = 1234;
         io.timeoutMs = 5678;
         io.maxBodyBytes = 99;
-        QVERIFY2(decodeTask(encodeTask(io), &back, &error), qPrintable(error));
-        QCOMPARE(back.kind, WorkloadKind::Io);
-        QCOMPARE(back.url, io.url);
-        QCOMPARE(back.expectedBytes, qint64(1000));
-        QCOMPARE(back.expectedChecksum, io.expectedChecksum);
-        QCOMPARE(back.connectTimeoutMs, 1234);
-        QCOMPARE(back.timeoutMs, 5678);
-        QCOMPARE(back.maxBodyBytes, qint64(99));
+        QVERIFY2(decodeTask(encodeTask(io.toTask()), &back, &error), qPrintable(error));
+        QCOMPARE(back.workload, QStringLiteral("io"));
+        const HttpRequest got = HttpRequest::fromTask(back);
+        QCOMPARE(got.id, 3);
+        QCOMPARE(got.url, io.url);
+        QCOMPARE(got.expectedBytes, qint64(1000));
+        QCOMPARE(got.expectedChecksum, io.expectedChecksum);
+        QCOMPARE(got.connectTimeoutMs, 1234);
+        QCOMPARE(got.timeoutMs, 5678);
+        QCOMPARE(got.maxBodyBytes, qint64(99));
+
+        // Every registered workload's tasks survive the wire unchanged.
+        for (const auto &w : workloadRegistry()) {
+            QJsonObject json{{QStringLiteral("kind"), w->id()}};
+            const auto params = parseWorkloadParams(*w, json, &error);
+            QVERIFY2(params, qPrintable(w->id() + QStringLiteral(": ") + error));
+            for (const TaskSpec &t : w->makeTasks(*params, nullptr)) {
+                QVERIFY2(decodeTask(encodeTask(t), &back, &error), qPrintable(w->id() + QStringLiteral(": ") + error));
+                QCOMPARE(back.workload, t.workload);
+                QCOMPARE(back.params, t.params);
+            }
+        }
     }
 
     void resultRoundTripKeeps128BitSums()
@@ -283,14 +295,22 @@ private Q_SLOTS:
         QVERIFY(!decodeTask(noId, &t, &error));
         QVERIFY2(error.contains(QLatin1String("\"id\"")), qPrintable(error));
 
-        QCborMap badKind = encodeTask(TaskSpec{});
-        badKind.insert(QStringLiteral("kind"), QStringLiteral("quantum"));
+        QCborMap badKind = encodeTask(CpuWorkload::task(0, 10));
+        badKind.insert(QStringLiteral("workload"), QStringLiteral("quantum"));
         QVERIFY(!decodeTask(badKind, &t, &error));
         QVERIFY2(error.contains(QLatin1String("quantum")), qPrintable(error));
 
-        QCborMap badN = encodeTask(TaskSpec{});
-        badN.insert(QStringLiteral("n"), QStringLiteral("lots"));
-        QVERIFY(!decodeTask(badN, &t, &error));
+        QCborMap noParams = encodeTask(CpuWorkload::task(0, 10));
+        noParams.insert(QStringLiteral("params"), 5);
+        QVERIFY(!decodeTask(noParams, &t, &error));
+        QVERIFY2(error.contains(QLatin1String("params")), qPrintable(error));
+
+        TaskSpec lots = CpuWorkload::task(4, 10);
+        lots.params.insert(QStringLiteral("n"), QStringLiteral("lots"));
+        QVERIFY(!decodeTask(encodeTask(lots), &t, &error));
+        QVERIFY2(error.contains(QLatin1String("task 4")) && error.contains(QLatin1String("n must be")), qPrintable(error));
+        lots.params.insert(QStringLiteral("n"), -1);
+        QVERIFY(!decodeTask(encodeTask(lots), &t, &error));
 
         ResultMessage rm;
         QCborMap noCpu = encodeResult(rm);
@@ -321,10 +341,7 @@ private Q_SLOTS:
         QCOMPARE(h.version, kProtocolVersion);
         QCOMPARE(h.pid, w.proc().processId());
 
-        TaskSpec t;
-        t.id = 9;
-        t.n = 5'000'000;
-        t.repeat = 2;
+        TaskSpec t = CpuWorkload::task(9, 5'000'000, 2);
         const double sent = monotonicSeconds();
         w.send(encodeTask(t));
         auto started = w.receive();
@@ -346,8 +363,7 @@ private Q_SLOTS:
         QVERIFY(rm.workerPeakRssKb > 0);
 
         // A long task, cancelled: the answer is a cancelled result, at once.
-        t.id = 10;
-        t.repeat = 1'000'000;
+        t = CpuWorkload::task(10, 5'000'000, 1'000'000);
         w.send(encodeTask(t));
         QVERIFY(w.receive());  // started
         QElapsedTimer timer;

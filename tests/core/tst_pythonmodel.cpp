@@ -1,10 +1,9 @@
 #include "experiment/runner.h"
-#include "gil/convoywork.h"
 #include "models/executionmodel.h"
 #include "models/pythonmodel.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QFile>
 #include <QJsonObject>
@@ -131,7 +130,7 @@ private Q_SLOTS:
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QVERIFY2(r.allOk(), qPrintable(r.runs[0].error));
         QCOMPARE(r.runs[0].tasks.size(), size_t(2));
-        const QJsonObject c = r.runs[0].extra.value(QStringLiteral("convoy")).toObject();
+        const QJsonObject c = r.runs[0].toJson().value(QStringLiteral("convoy")).toObject();
         QCOMPARE(c.value(QStringLiteral("round_trips")).toInt(), 100);
         QCOMPARE(c.value(QStringLiteral("cpu_threads")).toInt(), 1);
         QVERIFY(c.value(QStringLiteral("alone_p50_us")).toDouble() > 0);

@@ -18,7 +18,7 @@ static ExperimentSpec smallSpec(QStringList models, int repeat = 1)
     auto spec = ExperimentSpec::fromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":300000,"count":12}}})",
                                          &error);
     spec->models = std::move(models);
-    spec->cpu.repeat = repeat;
+    spec->params.insert(QStringLiteral("repeat"), repeat);
     return *spec;
 }
 

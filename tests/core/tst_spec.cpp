@@ -1,3 +1,4 @@
+#include "workloads/cpu/cpuworkload.h"
 #include "experiment/presets.h"
 #include "models/executionmodel.h"
 
@@ -29,13 +30,15 @@ private Q_SLOTS:
         QString error;
         const auto spec = loadPreset(QStringLiteral("cpu-seed"), &error);
         QVERIFY(spec);
-        QCOMPARE(spec->cpu.numbers.size(), size_t(20));
-        QCOMPARE(spec->cpu.numbers.front(), quint64(5000000));
-        QCOMPARE(spec->cpu.numbers.back(), quint64(5000019));
+        const std::vector<quint64> numbers = CpuWorkload::numbers(spec->params);
+        QCOMPARE(numbers.size(), size_t(20));
+        QCOMPARE(numbers.front(), quint64(5000000));
+        QCOMPARE(numbers.back(), quint64(5000019));
         const auto tasks = spec->makeTasks();
         QCOMPARE(tasks.size(), size_t(20));
         QCOMPARE(tasks[3].id, 3);
-        QCOMPARE(tasks[3].n, quint64(5000003));
+        QCOMPARE(tasks[3].workload, QStringLiteral("cpu"));
+        QCOMPARE(tasks[3].integer(QLatin1String("n")), qint64(5000003));
     }
 
     void roundTrip()
@@ -46,8 +49,8 @@ private Q_SLOTS:
         const QByteArray json = QJsonDocument(spec->toJson()).toJson();
         const auto again = ExperimentSpec::fromJson(json, &error);
         QVERIFY2(again, qPrintable(error));
-        QCOMPARE(again->cpu.numbers, spec->cpu.numbers);
-        QCOMPARE(again->cpu.repeat, spec->cpu.repeat);
+        QCOMPARE(again->workload, spec->workload);
+        QCOMPARE(again->params, spec->params);
         QCOMPARE(again->models, spec->models);
     }
 

@@ -486,10 +486,18 @@ QString TimelineChart::describe(const Bar &b) const
     const auto spec = m_specs.constFind(b.taskId);
     if (!b.url.isEmpty())
         lines << b.url;
-    else if (spec != m_specs.constEnd() && spec->kind == WorkloadKind::Io)
-        lines << spec->url;
-    else if (spec != m_specs.constEnd())
-        lines << tr("n = %1 × %2").arg(locale.toString(spec->n)).arg(spec->repeat);
+    else if (spec != m_specs.constEnd() && spec->params.contains(QStringLiteral("url")))
+        lines << spec->string(QLatin1String("url"));
+    else if (spec != m_specs.constEnd()) {
+        // The task's parameters as its workload made them ("n = 5,000,000 · repeat = 128").
+        QStringList kv;
+        for (auto it = spec->params.cbegin(); it != spec->params.cend(); ++it)
+            if (it.value().isInteger() || it.value().isDouble())
+                kv << QStringLiteral("%1 = %2").arg(it.key().toString(),
+                                                    it.value().isInteger() ? locale.toString(it.value().toInteger())
+                                                                           : locale.toString(it.value().toDouble()));
+        lines << kv.join(QStringLiteral(" · "));
+    }
     const bool live = std::isnan(b.t1);
     const double t1 = live ? monotonicSeconds() : b.t1;
     lines << tr("duration %1 ms%2").arg((t1 - b.t0) * 1000, 0, 'f', 1).arg(live ? tr(" (running)") : QString());

@@ -1,7 +1,6 @@
 #include "experimentspec.h"
 
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,35 +10,6 @@
 namespace lab {
 
 namespace {
-
-constexpr double kMaxSequentialSeconds = 3600.0;
-
-// The one place that turns a JSON value into an unsigned integer with a readable error.
-bool readUInt(const QJsonValue &v, const QString &what, quint64 *out, QString *error)
-{
-    if (!v.isDouble()) {
-        *error = QStringLiteral("%1 must be a number").arg(what);
-        return false;
-    }
-    const double d = v.toDouble();
-    if (d < 0) {
-        *error = QStringLiteral("%1 must not be negative (got %2)").arg(what).arg(d, 0, 'g', 17);
-        return false;
-    }
-    if (d != std::floor(d)) {
-        *error = QStringLiteral("%1 must be a whole number (got %2)").arg(what).arg(d, 0, 'g', 17);
-        return false;
-    }
-    if (d > double(kCpuMaxN)) {
-        *error = QStringLiteral("%1 = %2 is too large (at most 2^40 = %3)")
-                     .arg(what)
-                     .arg(d, 0, 'f', 0)
-                     .arg(kCpuMaxN);
-        return false;
-    }
-    *out = quint64(d);
-    return true;
-}
 
 bool readInt(const QJsonObject &obj, const QString &key, int lo, int hi, int *out, QString *error,
              const QString &where = {})
@@ -61,96 +31,7 @@ bool readInt(const QJsonObject &obj, const QString &key, int lo, int hi, int *ou
     return true;
 }
 
-bool parseCpu(const QJsonObject &w, CpuParams *cpu, QString *error)
-{
-    const QJsonValue numbers = w.value(QStringLiteral("numbers"));
-    cpu->numbers.clear();
-    if (numbers.isArray()) {
-        const QJsonArray arr = numbers.toArray();
-        for (qsizetype i = 0; i < arr.size(); ++i) {
-            quint64 n = 0;
-            if (!readUInt(arr.at(i), QStringLiteral("workload.numbers[%1]").arg(i), &n, error))
-                return false;
-            cpu->numbers.push_back(n);
-        }
-    } else if (numbers.isObject()) {
-        // {"start": 5000000, "count": 20}: the seed's [5_000_000 + x for x in range(20)]
-        const QJsonObject r = numbers.toObject();
-        quint64 start = 0, count = 0;
-        if (!readUInt(r.value(QStringLiteral("start")), QStringLiteral("workload.numbers.start"), &start, error)
-            || !readUInt(r.value(QStringLiteral("count")), QStringLiteral("workload.numbers.count"), &count,
-                         error))
-            return false;
-        if (count > 100000) {
-            *error = QStringLiteral("workload.numbers.count = %1 is too many tasks (at most 100000)").arg(count);
-            return false;
-        }
-        for (quint64 x = 0; x < count; ++x)
-            cpu->numbers.push_back(start + x);
-    } else {
-        *error = QStringLiteral("workload.numbers must be a list of integers or {\"start\": N, \"count\": K}");
-        return false;
-    }
-    if (cpu->numbers.empty()) {
-        *error = QStringLiteral("workload.numbers is empty: nothing to compute");
-        return false;
-    }
-    return readInt(w, QStringLiteral("repeat"), 1, 1000000, &cpu->repeat, error, QStringLiteral("workload"));
-}
-
-bool parseIo(const QJsonObject &w, IoParams *io, QString *error)
-{
-    const QJsonValue urls = w.value(QStringLiteral("urls"));
-    if (!urls.isArray() || urls.toArray().isEmpty()) {
-        *error = QStringLiteral("workload.urls must be a non-empty list of URLs");
-        return false;
-    }
-    io->urls.clear();
-    for (const QJsonValue &u : urls.toArray()) {
-        if (!u.isString()) {
-            *error = QStringLiteral("workload.urls must contain strings");
-            return false;
-        }
-        io->urls << u.toString();
-    }
-    const QString w_ = QStringLiteral("workload");
-    if (!readInt(w, QStringLiteral("repeat"), 1, 10000, &io->repeatUrls, error, w_)
-        || !readInt(w, QStringLiteral("connect_timeout_ms"), 1, 600000, &io->connectTimeoutMs, error, w_)
-        || !readInt(w, QStringLiteral("timeout_ms"), 1, 3600000, &io->timeoutMs, error, w_))
-        return false;
-    if (w.contains(QStringLiteral("max_body_bytes"))) {
-        const double d = w.value(QStringLiteral("max_body_bytes")).toDouble(-1);
-        if (d < 1 || d > 4.0 * 1024 * 1024 * 1024) {
-            *error = QStringLiteral("workload.max_body_bytes must be between 1 and 4 GiB");
-            return false;
-        }
-        io->maxBodyBytes = qint64(d);
-    }
-    return true;
-}
-
-bool parseConvoy(const QJsonObject &w, ConvoyParams *c, QString *error)
-{
-    const QString w_ = QStringLiteral("workload");
-    if (!readInt(w, QStringLiteral("round_trips"), 1, 1000000, &c->roundTrips, error, w_)
-        || !readInt(w, QStringLiteral("cpu_threads"), 0, 64, &c->cpuThreads, error, w_)
-        || !readInt(w, QStringLiteral("echo_us"), 0, 1000000, &c->echoUs, error, w_))
-        return false;
-    if (w.contains(QStringLiteral("chunk_n"))
-        && !readUInt(w.value(QStringLiteral("chunk_n")), QStringLiteral("workload.chunk_n"), &c->chunkN, error))
-        return false;
-    return true;
-}
-
 } // namespace
-
-bool IoParams::usesLocalServer() const
-{
-    for (const QString &u : urls)
-        if (u.contains(QLatin1String("{server}")))
-            return true;
-    return false;
-}
 
 QString lineColumnOf(const QByteArray &text, int offset)
 {
@@ -189,28 +70,23 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
     s.description = obj.value(QStringLiteral("description")).toString();
 
     const QJsonValue wv = obj.value(QStringLiteral("workload"));
+    const QString kinds = workloadIds().join(QStringLiteral("\", \""));
     if (!wv.isObject()) {
-        *error = QStringLiteral("missing \"workload\" object (with \"kind\": \"cpu\" or \"io\")");
+        *error = QStringLiteral("missing \"workload\" object (with \"kind\": \"%1\")").arg(kinds);
         return std::nullopt;
     }
     const QJsonObject w = wv.toObject();
     const QString kind = w.value(QStringLiteral("kind")).toString();
-    if (kind == QLatin1String("cpu")) {
-        s.workload = WorkloadKind::Cpu;
-        if (!parseCpu(w, &s.cpu, error))
-            return std::nullopt;
-    } else if (kind == QLatin1String("io")) {
-        s.workload = WorkloadKind::Io;
-        if (!parseIo(w, &s.io, error))
-            return std::nullopt;
-    } else if (kind == QLatin1String("convoy")) {
-        s.workload = WorkloadKind::Convoy;
-        if (!parseConvoy(w, &s.convoy, error))
-            return std::nullopt;
-    } else {
-        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"cpu\", \"io\" or \"convoy\")").arg(kind);
+    const Workload *workload = findWorkload(kind);
+    if (!workload) {
+        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"%2\")").arg(kind, kinds);
         return std::nullopt;
     }
+    s.workload = kind;
+    const std::optional<QJsonObject> params = parseWorkloadParams(*workload, w, error);
+    if (!params)
+        return std::nullopt;
+    s.params = *params;
 
     const QJsonValue models = obj.value(QStringLiteral("models"));
     if (!models.isUndefined()) {
@@ -255,28 +131,15 @@ QString ExperimentSpec::validate() const
         return QStringLiteral("workers = %1 is out of range (1..%2)").arg(workers).arg(kMaxWorkers);
     if (repetitions < 1 || repetitions > kMaxRepetitions)
         return QStringLiteral("repetitions = %1 is out of range (1..%2)").arg(repetitions).arg(kMaxRepetitions);
-    if (workload == WorkloadKind::Cpu) {
-        if (cpu.numbers.empty())
-            return QStringLiteral("workload.numbers is empty: nothing to compute");
-        for (quint64 n : cpu.numbers)
-            if (n > kCpuMaxN)
-                return QStringLiteral("n = %1 is too large (at most 2^40)").arg(n);
-        const double est = estimatedSequentialSeconds();
-        if (est > kMaxSequentialSeconds)
-            return QStringLiteral("this workload would take about %1 hours sequentially; the limit is 1 hour "
-                                  "(lower n, the number of tasks or repeat)")
-                .arg(est / 3600.0, 0, 'f', 1);
-    } else if (workload == WorkloadKind::Convoy) {
-        if (convoy.roundTrips < 1 || convoy.cpuThreads < 0 || convoy.chunkN < 1 || convoy.chunkN > kCpuMaxN)
-            return QStringLiteral("workload: round_trips must be >= 1, cpu_threads >= 0, chunk_n in 1..2^40");
-    } else {
-        if (io.urls.isEmpty())
-            return QStringLiteral("workload.urls is empty: nothing to download");
-        for (const QString &u : io.urls) {
-            if (u.trimmed().isEmpty())
-                return QStringLiteral("workload.urls contains an empty URL");
-        }
-    }
+    const Workload *w = workloadImpl();
+    if (!w)
+        return QStringLiteral("unknown workload \"%1\"").arg(workload);
+    // Specs built in code (the panel) go through the same checks as parsed ones.
+    QJsonObject json = params;
+    json.insert(QStringLiteral("kind"), workload);
+    QString error;
+    if (!parseWorkloadParams(*w, json, &error))
+        return error;
     return {};
 }
 
@@ -284,61 +147,26 @@ int ExperimentSpec::effectiveWorkers() const
 {
     if (workers > 0)
         return workers;
-    if (workload == WorkloadKind::Io)
-        return std::clamp(int(io.urls.size()) * io.repeatUrls, 1, kMaxWorkers);
-    if (workload == WorkloadKind::Convoy)
-        return 1 + convoy.cpuThreads;
-    return onlineCores();
+    const Workload *w = workloadImpl();
+    const int byWorkload = w ? w->defaultWorkers(params) : 0;
+    return byWorkload > 0 ? std::min(byWorkload, int(kMaxWorkers)) : onlineCores();
 }
 
-std::vector<TaskSpec> ExperimentSpec::makeTasks(const QString &serverHostPort) const
+const Workload *ExperimentSpec::workloadImpl() const
 {
-    std::vector<TaskSpec> tasks;
-    if (workload == WorkloadKind::Cpu) {
-        for (quint64 n : cpu.numbers) {
-            TaskSpec t;
-            t.id = int(tasks.size());
-            t.kind = WorkloadKind::Cpu;
-            t.n = n;
-            t.repeat = cpu.repeat;
-            tasks.push_back(t);
-        }
-    } else if (workload == WorkloadKind::Convoy) {
-        for (int i = 0; i <= convoy.cpuThreads; ++i) {
-            TaskSpec t;
-            t.id = i;
-            t.kind = WorkloadKind::Convoy;
-            t.roundTrips = i == 0 ? convoy.roundTrips : 0;
-            t.convoyCpuThreads = convoy.cpuThreads;
-            t.echoUs = convoy.echoUs;
-            t.n = convoy.chunkN;
-            tasks.push_back(t);
-        }
-    } else {
-        for (int r = 0; r < io.repeatUrls; ++r) {
-            for (const QString &u : io.urls) {
-                TaskSpec t;
-                t.id = int(tasks.size());
-                t.kind = WorkloadKind::Io;
-                t.url = QString(u).replace(QLatin1String("{server}"), serverHostPort);
-                t.connectTimeoutMs = io.connectTimeoutMs;
-                t.timeoutMs = io.timeoutMs;
-                t.maxBodyBytes = io.maxBodyBytes;
-                tasks.push_back(t);
-            }
-        }
-    }
-    return tasks;
+    return findWorkload(workload);
+}
+
+std::vector<TaskSpec> ExperimentSpec::makeTasks(WorkloadState *state) const
+{
+    const Workload *w = workloadImpl();
+    return w ? w->makeTasks(params, state) : std::vector<TaskSpec>{};
 }
 
 double ExperimentSpec::estimatedSequentialSeconds() const
 {
-    if (workload != WorkloadKind::Cpu)
-        return 0;
-    double iterations = 0;
-    for (quint64 n : cpu.numbers)
-        iterations += double(n) * cpu.repeat;
-    return iterations * cpuSecondsPerIteration();
+    const Workload *w = workloadImpl();
+    return w ? w->estimatedSequentialSeconds(params) : 0;
 }
 
 QJsonObject ExperimentSpec::toJson() const
@@ -348,26 +176,8 @@ QJsonObject ExperimentSpec::toJson() const
     o.insert(QStringLiteral("title"), title);
     if (!description.isEmpty())
         o.insert(QStringLiteral("description"), description);
-    QJsonObject w;
-    w.insert(QStringLiteral("kind"), workloadKindName(workload));
-    if (workload == WorkloadKind::Cpu) {
-        QJsonArray nums;
-        for (quint64 n : cpu.numbers)
-            nums.append(double(n));
-        w.insert(QStringLiteral("numbers"), nums);
-        w.insert(QStringLiteral("repeat"), cpu.repeat);
-    } else if (workload == WorkloadKind::Convoy) {
-        w.insert(QStringLiteral("round_trips"), convoy.roundTrips);
-        w.insert(QStringLiteral("cpu_threads"), convoy.cpuThreads);
-        w.insert(QStringLiteral("chunk_n"), double(convoy.chunkN));
-        w.insert(QStringLiteral("echo_us"), convoy.echoUs);
-    } else {
-        w.insert(QStringLiteral("urls"), QJsonArray::fromStringList(io.urls));
-        w.insert(QStringLiteral("repeat"), io.repeatUrls);
-        w.insert(QStringLiteral("connect_timeout_ms"), io.connectTimeoutMs);
-        w.insert(QStringLiteral("timeout_ms"), io.timeoutMs);
-        w.insert(QStringLiteral("max_body_bytes"), double(io.maxBodyBytes));
-    }
+    QJsonObject w = params;
+    w.insert(QStringLiteral("kind"), workload);
     o.insert(QStringLiteral("workload"), w);
     o.insert(QStringLiteral("models"), QJsonArray::fromStringList(models));
     o.insert(QStringLiteral("workers"), workers);

@@ -1,5 +1,6 @@
 #pragma once
 #include "workloads/task.h"
+#include "workloads/workload.h"
 
 #include <QJsonObject>
 #include <QString>
@@ -8,30 +9,6 @@
 #include <vector>
 
 namespace lab {
-
-struct CpuParams {
-    std::vector<quint64> numbers;  // one task per number
-    int repeat = 1;                // each task computes its sum `repeat` times
-};
-
-struct IoParams {
-    // URLs; "{server}" is replaced by host:port of the built-in local HTTP server.
-    QStringList urls;
-    int repeatUrls = 1;            // the seed's `sites * 3`
-    int connectTimeoutMs = 5000;
-    int timeoutMs = 30000;
-    qint64 maxBodyBytes = 64ll * 1024 * 1024;
-    bool usesLocalServer() const;
-};
-
-// The GIL convoy experiment: one I/O thread doing roundTrips socketpair round trips (beside
-// cpuThreads CPU threads, then alone); the CPU threads sum squares in chunks of chunkN.
-struct ConvoyParams {
-    int roundTrips = 1000;
-    int cpuThreads = 1;
-    quint64 chunkN = 100000;
-    int echoUs = 25;               // the peer's service time per message (a Python peer: ~20-30 us)
-};
 
 struct GilParams {
     double switchIntervalMs = 5.0;  // like sys.setswitchinterval, 0.1 .. 100 ms
@@ -43,10 +20,8 @@ struct ExperimentSpec {
     QString name;
     QString title;
     QString description;
-    WorkloadKind workload = WorkloadKind::Cpu;
-    CpuParams cpu;
-    IoParams io;
-    ConvoyParams convoy;
+    QString workload = QStringLiteral("cpu");  // a workload id (workloads/registry.cpp)
+    QJsonObject params;            // the workload's parameters, checked, defaults filled in
     GilParams gil;
     QStringList models;            // empty: every model that supports the workload
     int workers = 0;               // 0: default (online cores for CPU, one per request for I/O)
@@ -65,8 +40,12 @@ struct ExperimentSpec {
     // Empty when the spec can run; otherwise the first problem, in one line.
     QString validate() const;
     int effectiveWorkers() const;
-    std::vector<TaskSpec> makeTasks(const QString &serverHostPort = {}) const;
-    double estimatedSequentialSeconds() const;  // CPU workloads; 0 for I/O
+    // The workload of a validated spec (never null then); null for an unknown id.
+    const Workload *workloadImpl() const;
+    // The run's tasks; `state` is the run's workload state (null: "{server}" and the like stay
+    // unresolved, good for counting).
+    std::vector<TaskSpec> makeTasks(WorkloadState *state = nullptr) const;
+    double estimatedSequentialSeconds() const;  // 0 when unknown (I/O, waits)
 };
 
 // Line and column (1-based) of a byte offset in a text.

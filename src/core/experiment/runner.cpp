@@ -1,10 +1,8 @@
 #include "runner.h"
 
-#include "gil/convoywork.h"
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
-#include "workloads/iowork.h"
-#include "workloads/localserver.h"
+#include "workloads/workload.h"
 
 namespace lab {
 
@@ -44,7 +42,10 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
     QString error;
     QStringList models = resolveModels(spec, &error);
     if (models.isEmpty() && error.isEmpty())
-        error = QStringLiteral("no model can run the %1 workload").arg(workloadKindName(spec.workload));
+        error = QStringLiteral("no model can run the %1 workload").arg(spec.workload);
+    const Workload *workload = spec.workloadImpl();
+    if (!workload && error.isEmpty())
+        error = QStringLiteral("unknown workload \"%1\"").arg(spec.workload);
     if (!error.isEmpty()) {
         result.error = error;
         Q_EMIT experimentFinished(gen, result);
@@ -55,19 +56,9 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
         if (models.removeAll(base) > 0)
             models.prepend(base);
 
-    LocalServer server;
-    QString hostPort;
-    if (spec.workload == WorkloadKind::Io && spec.io.usesLocalServer()) {
-        if (!server.start(&error)) {
-            result.error = QStringLiteral("cannot start the local HTTP server: %1").arg(error);
-            Q_EMIT experimentFinished(gen, result);
-            return result;
-        }
-        hostPort = server.hostPort();
-    }
-    const std::vector<TaskSpec> tasks = spec.makeTasks(hostPort);
+    const int tasksPerRun = int(spec.makeTasks().size());
     const int runCount = int(models.size()) * spec.repetitions;
-    Q_EMIT experimentStarted(gen, runCount, int(tasks.size()));
+    Q_EMIT experimentStarted(gen, runCount, tasksPerRun);
 
     int index = 0;
     for (int rep = 0; rep < spec.repetitions && !m_cancel.load(); ++rep) {
@@ -81,35 +72,33 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
             const QString unavailable = info->whyUnavailable();
             m_live.setCurrentRun(index);
+            // The workload's shared state is set up before the run's clock starts and torn down
+            // after it stops; the tasks are made against it (e.g. the local server's port).
+            QString setupError;
+            std::unique_ptr<WorkloadState> state =
+                unavailable.isEmpty() ? workload->setUp(spec.params, &setupError) : nullptr;
+            const std::vector<TaskSpec> tasks = spec.makeTasks(state.get());
             rec.t0 = monotonicSeconds();
             Q_EMIT runStarted(gen, index, id, rec.workers, rec.t0);
-            const double serverCpu0 = server.isRunning() ? server.cpuSeconds() : 0;
             if (!unavailable.isEmpty()) {
                 rec.error = unavailable;
+            } else if (!setupError.isEmpty()) {
+                rec.error = setupError;
             } else {
-                RunContext ctx{spec, rec.workers, m_cancel, m_live, rec.t0};
+                RunContext ctx{spec, rec.workers, m_cancel, m_live, rec.t0, state.get()};
                 std::unique_ptr<ExecutionModel> model = info->create();
                 model->run(tasks, ctx, rec);
             }
             rec.wall_s = monotonicSeconds() - rec.t0;
             rec.cancelled = m_cancel.load();
             rec.peak_rss_kb += peakRssKb();
-            const double serverCpu = server.isRunning() ? server.cpuSeconds() - serverCpu0 : -1;
-            if (serverCpu >= 0)
-                rec.extra.insert(QStringLiteral("server_cpu_s"), serverCpu);
-            if (spec.workload == WorkloadKind::Io)
-                insertIoMeasurements(rec.extra, rec.tasks, rec.wall_s, rec.cpu_s, serverCpu);
-            // Every model of the convoy experiment reports the same latency summary, so native
-            // threads stand beside the GIL models (models may have filled it already).
-            if (spec.workload == WorkloadKind::Convoy && !rec.extra.contains(QStringLiteral("convoy"))) {
-                const QJsonObject convoy = convoySummary(rec.tasks);
-                if (!convoy.isEmpty())
-                    rec.extra.insert(QStringLiteral("convoy"), convoy);
-            }
             const int missing = int(tasks.size()) - int(rec.tasks.size());
             if (missing > 0 && !rec.cancelled && rec.error.isEmpty())
                 rec.error = QStringLiteral("%1 of %2 tasks produced no result").arg(missing).arg(tasks.size());
             rec.finalize(int(tasks.size()));
+            if (rec.error.isEmpty() || !rec.tasks.empty())
+                rec.workloadSummary = workload->summarize(rec, state.get());
+            state.reset();
             result.runs.push_back(rec);
             applySpeedups(result.runs);
             Q_EMIT runFinished(gen, result.runs.back());

@@ -1,5 +1,7 @@
 #pragma once
 #include <QJsonObject>
+#include <QJsonValue>
+#include <cmath>
 #include <QString>
 #include <memory>
 #include <optional>
@@ -29,6 +31,21 @@ public:
     virtual void writeJson(QJsonObject &run) const = 0;
     virtual std::vector<Figure> figures() const = 0;
 };
+
+// A figure for JSON: rounded to `decimals`, null when not finite.
+inline QJsonValue roundedJson(double v, int decimals)
+{
+    if (!std::isfinite(v))
+        return QJsonValue();
+    const double scale = std::pow(10.0, decimals);
+    return std::round(v * scale) / scale;
+}
+
+// Reads a figure written by roundedJson (null or missing: nullopt).
+inline std::optional<double> optionalDouble(const QJsonValue &v)
+{
+    return v.isDouble() ? std::optional<double>(v.toDouble()) : std::nullopt;
+}
 
 using RunSummaryPtr = std::shared_ptr<const RunSummary>;
 

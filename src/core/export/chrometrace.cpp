@@ -54,6 +54,7 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
     double base = 0;
     double end = 0;
     bool haveBase = false;
+    const std::vector<TaskSpec> taskSpecs = result.spec.makeTasks();
     for (const RunRecord &r : result.runs) {
         if (!haveBase || r.t0 < base)
             base = r.t0;
@@ -100,9 +101,11 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
                              {QStringLiteral("cpu_start"), t.cpu_start},
                              {QStringLiteral("cpu_end"), t.cpu_end},
                              {QStringLiteral("compute_ms"), t.compute_s * 1e3}};
-            if (result.spec.workload == WorkloadKind::Cpu && t.id >= 0
-                && size_t(t.id) < result.spec.cpu.numbers.size())
-                args.insert(QStringLiteral("n"), double(result.spec.cpu.numbers[size_t(t.id)]));
+            // The task's own parameters (n and repeat of a CPU task, ...), as the workload made them.
+            if (t.id >= 0 && size_t(t.id) < taskSpecs.size())
+                for (auto it = taskSpecs[size_t(t.id)].params.cbegin(); it != taskSpecs[size_t(t.id)].params.cend(); ++it)
+                    if (!it.value().isMap() && !it.value().isArray() && !args.contains(it.key().toString()))
+                        args.insert(it.key().toString(), it.value().toJsonValue());
             if (!t.url.isEmpty()) {
                 args.insert(QStringLiteral("url"), t.url);
                 args.insert(QStringLiteral("bytes"), double(t.bytes));
@@ -160,7 +163,7 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
 
     QJsonObject other{{QStringLiteral("generator"), QStringLiteral("concurrency-lab")},
                       {QStringLiteral("experiment"), result.spec.name},
-                      {QStringLiteral("workload"), workloadKindName(result.spec.workload)},
+                      {QStringLiteral("workload"), result.spec.workload},
                       {QStringLiteral("cores"), cores},
                       {QStringLiteral("cpu_model"), result.machine.cpuModel},
                       {QStringLiteral("cancelled"), result.cancelled}};

@@ -2,6 +2,8 @@
 
 #include <QCborValue>
 
+#include "workloads/workload.h"
+
 namespace lab::ipc {
 
 namespace {
@@ -133,20 +135,8 @@ QCborMap encodeTask(const TaskSpec &t)
 {
     QCborMap m = message(MessageType::Task);
     m.insert(key("id"), t.id);
-    m.insert(key("kind"), workloadKindName(t.kind));
-    m.insert(key("n"), qint64(t.n));
-    m.insert(key("repeat"), t.repeat);
-    if (!t.url.isEmpty())
-        m.insert(key("url"), t.url);
-    if (t.expectedBytes >= 0)
-        m.insert(key("expected_bytes"), t.expectedBytes);
-    if (!t.expectedChecksum.isEmpty())
-        m.insert(key("expected_checksum"), t.expectedChecksum);
-    if (t.kind == WorkloadKind::Io) {
-        m.insert(key("connect_timeout_ms"), t.connectTimeoutMs);
-        m.insert(key("timeout_ms"), t.timeoutMs);
-        m.insert(key("max_body_bytes"), t.maxBodyBytes);
-    }
+    m.insert(key("workload"), t.workload);
+    m.insert(key("params"), t.params);
     return m;
 }
 
@@ -155,30 +145,26 @@ bool decodeTask(const QCborMap &m, TaskSpec *out, QString *error)
     Reader r(m, MessageType::Task, error);
     TaskSpec t;
     t.id = int(r.integer("id"));
-    const QString kind = r.string("kind", true);
-    const qint64 n = r.integer("n", false, 0);
-    t.repeat = int(r.integer("repeat", false, 1));
-    t.url = r.string("url");
-    t.expectedBytes = r.integer("expected_bytes", false, -1);
-    t.expectedChecksum = r.string("expected_checksum");
-    t.connectTimeoutMs = int(r.integer("connect_timeout_ms", false, t.connectTimeoutMs));
-    t.timeoutMs = int(r.integer("timeout_ms", false, t.timeoutMs));
-    t.maxBodyBytes = r.integer("max_body_bytes", false, t.maxBodyBytes);
+    t.workload = r.string("workload", true);
     if (!r.ok())
         return false;
-    if (kind == workloadKindName(WorkloadKind::Cpu)) {
-        t.kind = WorkloadKind::Cpu;
-    } else if (kind == workloadKindName(WorkloadKind::Io)) {
-        t.kind = WorkloadKind::Io;
-    } else {
-        *error = QStringLiteral("unknown task kind \"%1\"").arg(kind);
+    const QCborValue params = m.value(key("params"));
+    if (!params.isMap()) {
+        *error = QStringLiteral("field \"params\" must be a map");
         return false;
     }
-    if (n < 0 || t.repeat < 1) {
-        *error = QStringLiteral("task %1 has n = %2, repeat = %3").arg(t.id).arg(n).arg(t.repeat);
+    t.params = params.toMap();
+    const Workload *w = findWorkload(t.workload);
+    if (!w) {
+        *error = QStringLiteral("unknown workload \"%1\" (this worker knows: %2)")
+                     .arg(t.workload, workloadIds().join(QStringLiteral(", ")));
         return false;
     }
-    t.n = quint64(n);
+    const QString problem = w->checkTask(t);
+    if (!problem.isEmpty()) {
+        *error = QStringLiteral("task %1: %2").arg(t.id).arg(problem);
+        return false;
+    }
     *out = t;
     return true;
 }

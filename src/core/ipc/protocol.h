@@ -12,7 +12,7 @@
 namespace lab::ipc {
 
 // Bump on any incompatible change; the parent refuses a worker speaking another version.
-inline constexpr int kProtocolVersion = 1;
+inline constexpr int kProtocolVersion = 2;  // 2: tasks carry a workload id and a parameter map
 
 enum class MessageType { Hello, Task, Started, Result, Cancel, Bye, Unknown };
 

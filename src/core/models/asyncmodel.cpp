@@ -1,7 +1,7 @@
 #include "asyncmodel.h"
 
 #include "util/sysinfo.h"
-#include "workloads/httpclient.h"
+#include "workloads/io/httpclient.h"
 
 #include <deque>
 #include <memory>
@@ -73,7 +73,7 @@ void AsyncModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRec
                 slot.easy = curl_easy_init();
             else
                 curl_easy_reset(slot.easy);
-            slot.transfer = std::make_unique<HttpTransfer>(*slot.task, nullptr);
+            slot.transfer = std::make_unique<HttpTransfer>(HttpRequest::fromTask(*slot.task), nullptr);
             if (!slot.easy || !slot.transfer->setup(slot.easy)) {
                 TaskResult r = slot.transfer->result();
                 if (!slot.easy) {

@@ -15,6 +15,7 @@ struct RunContext {
     const std::atomic<bool> &cancel;
     LiveLog &live;
     double t0 = 0;              // monotonic seconds at run start; task times are relative to it
+    WorkloadState *state = nullptr;  // the run's shared workload state, for in-process tasks
 };
 
 // An execution model runs a list of tasks and measures how. run() blocks the calling thread
@@ -29,16 +30,27 @@ public:
     virtual void run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRecord &record) = 0;
 };
 
+// What kind of executor a model is: workloads decide from it whether they fit
+// (Workload::whyNotOn), e.g. a process-shared counter means nothing to the one-thread async model.
+enum class ModelFamily {
+    InProcess,       // threads of this process (sequential, threads, gil-threads)
+    ChildProcesses,  // concurrency-lab-worker children fed over pipes
+    Async,           // one thread multiplexing non-blocking transfers
+    CPython,         // a real python3 running the workload's Python twin
+};
+
 struct ModelInfo {
     QString id;
     QString label;              // short, for legends
     QString description;        // one sentence, for the UI
-    std::vector<WorkloadKind> workloads;
+    ModelFamily family = ModelFamily::InProcess;
     bool fixedSingleWorker = false;  // sequential: always 1 worker
     std::function<std::unique_ptr<ExecutionModel>()> create;
     std::function<QString()> unavailableReason;  // empty string: available (null function: always)
 
-    bool supports(WorkloadKind k) const;
+    // Empty when this model can run `workload`, else why not (for the panel and errors).
+    QString whyNot(const QString &workload) const;
+    bool supports(const QString &workload) const { return whyNot(workload).isEmpty(); }
     QString whyUnavailable() const { return unavailableReason ? unavailableReason() : QString(); }
 };
 

@@ -1,6 +1,5 @@
 #include "gilthreadsmodel.h"
 
-#include "gil/convoywork.h"
 #include "gil/emulatedgil.h"
 #include "util/sysinfo.h"
 
@@ -64,9 +63,6 @@ std::unique_ptr<ExecHooks> GilThreadsModel::makeHooks(int index, RunContext &)
 void GilThreadsModel::afterRun(RunRecord &record)
 {
     record.extra.insert(QStringLiteral("gil"), gilReportJson(*m_gil, monotonicSeconds() - m_t0));
-    const QJsonObject convoy = convoySummary(record.tasks);
-    if (!convoy.isEmpty())
-        record.extra.insert(QStringLiteral("convoy"), convoy);
 }
 
 QJsonObject GilThreadsModel::gilReportJson(const EmulatedGil &gil, double wall_s)

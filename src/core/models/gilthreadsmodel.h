@@ -11,7 +11,7 @@ class EmulatedGil;
 // W native threads that must hold one emulated CPython GIL (gil/emulatedgil.h) to run a tick of
 // work: attach/detach take and drop it, every CpuWork checkpoint is an eval-breaker check, and
 // blocking sections release it like Py_BEGIN/END_ALLOW_THREADS. Interval: spec.gil.
-// Adds RunRecord.extra["gil"] (see gilReportJson) and, for convoy runs, extra["convoy"].
+// Adds RunRecord.extra["gil"] (see gilReportJson).
 class GilThreadsModel : public ThreadPoolModel {
 public:
     GilThreadsModel();

@@ -5,34 +5,34 @@
 #include "processpoolmodel.h"
 #include "threadpoolmodel.h"
 #include "util/sysinfo.h"
+#include "workloads/workload.h"
 
 #include <algorithm>
 
 namespace lab {
 
-bool ModelInfo::supports(WorkloadKind k) const
+QString ModelInfo::whyNot(const QString &workload) const
 {
-    return std::find(workloads.begin(), workloads.end(), k) != workloads.end();
+    const Workload *w = findWorkload(workload);
+    return w ? w->whyNotOn(*this) : QStringLiteral("unknown workload \"%1\"").arg(workload);
 }
 
 const std::vector<ModelInfo> &modelRegistry()
 {
     static const std::vector<ModelInfo> registry = [] {
-        const std::vector<WorkloadKind> both{WorkloadKind::Cpu, WorkloadKind::Io};
-        // In-process thread models can also run the GIL convoy (threads meeting in one process).
-        const std::vector<WorkloadKind> inProcess{WorkloadKind::Cpu, WorkloadKind::Io, WorkloadKind::Convoy};
+        using F = ModelFamily;
         std::vector<ModelInfo> r;
         r.push_back({QStringLiteral("sequential"), QStringLiteral("Sequential"),
-                     QStringLiteral("One worker thread runs every task in turn: the baseline."), inProcess, true,
+                     QStringLiteral("One worker thread runs every task in turn: the baseline."), F::InProcess, true,
                      [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("sequential"), true); }, {}});
         r.push_back({QStringLiteral("threads"), QStringLiteral("Threads"),
                      QStringLiteral("A pool of native threads sharing one task queue (ThreadPoolExecutor); "
                                     "what a free-threaded Python (PEP 703, python3.13t) promises."),
-                     inProcess, false, [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("threads")); }, {}});
+                     F::InProcess, false, [] { return std::make_unique<ThreadPoolModel>(QStringLiteral("threads")); }, {}});
         r.push_back({QStringLiteral("processes"), QStringLiteral("Processes"),
                      QStringLiteral("A pool of concurrency-lab-worker child processes fed over pipes "
                                     "(multiprocessing.Pool.map)."),
-                     both, false, [] { return std::make_unique<ProcessPoolModel>(); }, [] {
+                     F::ChildProcesses, false, [] { return std::make_unique<ProcessPoolModel>(); }, [] {
                          return siblingExecutable(ProcessPoolModel::workerName()).isEmpty()
                                     ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
                                     : QString();
@@ -41,26 +41,23 @@ const std::vector<ModelInfo> &modelRegistry()
                      QStringLiteral("Native threads that must hold an emulated CPython GIL (3.11/3.12 algorithm: "
                                     "switch interval, drop request, forced switching) to compute; blocking waits "
                                     "release it."),
-                     inProcess, false, [] { return std::make_unique<GilThreadsModel>(); }, {}});
-        const auto addPython = [&r](PythonModel::Mode mode, const QString &label, const QString &what,
-                                    std::vector<WorkloadKind> kinds) {
+                     F::InProcess, false, [] { return std::make_unique<GilThreadsModel>(); }, {}});
+        const auto addPython = [&r](PythonModel::Mode mode, const QString &label, const QString &what) {
             r.push_back({PythonModel::idFor(mode), label,
-                         what + QStringLiteral("; ") + PythonModel::note() + QStringLiteral("."), std::move(kinds),
+                         what + QStringLiteral("; ") + PythonModel::note() + QStringLiteral("."), F::CPython,
                          mode == PythonModel::Mode::Sequential, [mode] { return std::make_unique<PythonModel>(mode); },
                          [] { return PythonModel::unavailableReason(); }});
         };
         addPython(PythonModel::Mode::Sequential, QStringLiteral("CPython sequential"),
-                  QStringLiteral("The seed's Python script run by a real python3, one task after another"), both);
+                  QStringLiteral("The seed's Python script run by a real python3, one task after another"));
         addPython(PythonModel::Mode::Threads, QStringLiteral("CPython threads"),
-                  QStringLiteral("The seed's Python script on a ThreadPoolExecutor in a real python3, under its real GIL"),
-                  inProcess);
+                  QStringLiteral("The seed's Python script on a ThreadPoolExecutor in a real python3, under its real GIL"));
         addPython(PythonModel::Mode::Processes, QStringLiteral("CPython processes"),
-                  QStringLiteral("The seed's Python script on a multiprocessing.Pool in a real python3"), both);
+                  QStringLiteral("The seed's Python script on a multiprocessing.Pool in a real python3"));
         r.push_back({QStringLiteral("async"), QStringLiteral("Async"),
                      QStringLiteral("One thread drives up to W transfers at once with curl_multi: what asyncio "
                                     "and aiohttp give Python."),
-                     {WorkloadKind::Io}, false, [] { return std::make_unique<AsyncModel>(); }, {}});
-        // Further models register here (processes, gil-threads, async, python-*).
+                     F::Async, false, [] { return std::make_unique<AsyncModel>(); }, {}});
         return r;
     }();
     return registry;
@@ -97,8 +94,9 @@ QStringList resolveModels(const ExperimentSpec &spec, QString *error)
             *error = QStringLiteral("unknown model \"%1\" (known models: %2)").arg(id, modelIds().join(QStringLiteral(", ")));
             return {};
         }
-        if (!m->supports(spec.workload)) {
-            *error = QStringLiteral("model \"%1\" cannot run the %2 workload").arg(id, workloadKindName(spec.workload));
+        const QString why = m->whyNot(spec.workload);
+        if (!why.isEmpty()) {
+            *error = QStringLiteral("model \"%1\" cannot run the %2 workload: %3").arg(id, spec.workload, why);
             return {};
         }
         if (!out.contains(id))

@@ -1,11 +1,8 @@
 #include "pythonmodel.h"
 
-#include "gil/convoywork.h"
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
-#include "workloads/httpbody.h"
+#include "workloads/workload.h"
 
-#include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -28,19 +25,6 @@ constexpr int kPollMs = 20;          // cancel is seen within this
 constexpr int kTermGraceMs = 300;    // SIGTERM -> SIGKILL
 constexpr int kStartTimeoutMs = 10000;
 constexpr qsizetype kMaxStderr = 16 * 1024;
-
-QString scriptFor(WorkloadKind kind)
-{
-    switch (kind) {
-    case WorkloadKind::Cpu:
-        return QStringLiteral("number_cruncher.py");
-    case WorkloadKind::Io:
-        return QStringLiteral("web_scraper.py");
-    case WorkloadKind::Convoy:
-        return QStringLiteral("gil_convoy.py");
-    }
-    return {};
-}
 
 // Copies every embedded script into `dir`: the scripts import their shared module (labcommon.py)
 // from their own folder.
@@ -71,92 +55,16 @@ QString modeName(PythonModel::Mode mode)
     return {};
 }
 
-// The job the script reads on stdin: the same tasks the native models get.
-QJsonObject makeJob(const std::vector<TaskSpec> &tasks, const ExperimentSpec &spec, const QString &mode, int workers)
+// The job the script reads on stdin: the same tasks the native models get, in the form the
+// workload's Python twin reads, plus how to run them.
+QJsonObject makeJob(const Workload &workload, const std::vector<TaskSpec> &tasks, const ExperimentSpec &spec,
+                    const QString &mode, int workers)
 {
-    QJsonObject job{{QStringLiteral("mode"), mode},
-                    {QStringLiteral("workers"), workers},
-                    {QStringLiteral("switch_interval_s"), spec.gil.switchIntervalMs / 1000.0}};
-    if (spec.workload == WorkloadKind::Convoy) {
-        for (const TaskSpec &t : tasks) {
-            if (t.roundTrips > 0) {
-                job.insert(QStringLiteral("round_trips"), t.roundTrips);
-                job.insert(QStringLiteral("cpu_threads"), t.convoyCpuThreads);
-                job.insert(QStringLiteral("chunk_n"), double(t.n));
-                job.insert(QStringLiteral("echo_us"), t.echoUs);
-            }
-        }
-        return job;
-    }
-    QJsonArray list;
-    for (const TaskSpec &t : tasks) {
-        if (t.kind == WorkloadKind::Cpu)
-            list.append(QJsonObject{{QStringLiteral("id"), t.id}, {QStringLiteral("n"), double(t.n)}});
-        else
-            list.append(QJsonObject{{QStringLiteral("id"), t.id},
-                                    {QStringLiteral("url"), t.url},
-                                    {QStringLiteral("timeout_s"), t.timeoutMs / 1000.0}});
-    }
-    job.insert(QStringLiteral("tasks"), list);
+    QJsonObject job = workload.pythonJob(tasks, spec.params);
+    job.insert(QStringLiteral("mode"), mode);
+    job.insert(QStringLiteral("workers"), workers);
+    job.insert(QStringLiteral("switch_interval_s"), spec.gil.switchIntervalMs / 1000.0);
     return job;
-}
-
-// SHA-256 of the lab server's deterministic body for (seed, size).
-QString labBodySha256(quint64 seed, quint64 size)
-{
-    QCryptographicHash h(QCryptographicHash::Sha256);
-    char buf[65536];
-    for (quint64 off = 0; off < size;) {
-        const size_t n = size_t(std::min<quint64>(sizeof buf, size - off));
-        httpbody::fill(seed, off, buf, n);
-        h.addData(QByteArrayView(buf, qsizetype(n)));
-        off += n;
-    }
-    return QString::fromLatin1(h.result().toHex());
-}
-
-void judgeCpu(const TaskSpec &task, TaskResult &r)
-{
-    const QString expected = toDecimal(sumSquaresClosedForm(task.n));
-    r.verified = r.value == expected;
-    r.ok = r.verified;
-    if (!r.ok)
-        r.error = QStringLiteral("CPython says sum of squares for n=%1 is %2, closed form says %3")
-                      .arg(task.n)
-                      .arg(r.value, expected);
-}
-
-void judgeIo(const QJsonObject &e, TaskResult &r)
-{
-    r.url = e.value(QStringLiteral("url")).toString();
-    r.httpStatus = e.value(QStringLiteral("status")).toInt();
-    r.bytes = qint64(e.value(QStringLiteral("bytes")).toDouble());
-    r.ttfb_s = e.value(QStringLiteral("ttfb_s")).toDouble();
-    const QString sha = e.value(QStringLiteral("sha256")).toString();
-    r.checksum = QStringLiteral("sha256:") + sha;
-    const QString error = e.value(QStringLiteral("error")).toString();
-    if (!error.isEmpty() || r.httpStatus >= 400 || r.httpStatus == 0) {
-        r.error = error.isEmpty() ? QStringLiteral("HTTP %1").arg(r.httpStatus) : error;
-        r.errorCategory = r.httpStatus >= 400 ? QStringLiteral("http") : QStringLiteral("network");
-        return;
-    }
-    r.ok = true;
-    bool sizeOk = false, seedOk = false;
-    const qint64 size = e.value(QStringLiteral("lab_size")).toString().toLongLong(&sizeOk);
-    const quint64 seed = e.value(QStringLiteral("lab_seed")).toString().toULongLong(&seedOk);
-    if (sizeOk && seedOk) {
-        if (r.bytes != size) {
-            r.ok = false;
-            r.errorCategory = QStringLiteral("truncated");
-            r.error = QStringLiteral("body has %1 bytes, the server announced %2").arg(r.bytes).arg(size);
-        } else if (labBodySha256(seed, quint64(size)) != sha) {
-            r.ok = false;
-            r.errorCategory = QStringLiteral("corrupt");
-            r.error = QStringLiteral("body differs from the server's deterministic body");
-        } else {
-            r.verified = true;
-        }
-    }
 }
 
 // Kills the interpreter and everything it forked (a multiprocessing pool, the echo peer).
@@ -229,7 +137,12 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         record.error = unavailableReason();
         return;
     }
-    const QString script = scriptFor(ctx.spec.workload);
+    const Workload *workload = ctx.spec.workloadImpl();
+    const QString script = workload ? workload->pythonScript() : QString();
+    if (script.isEmpty()) {
+        record.error = QStringLiteral("the %1 workload has no CPython twin").arg(ctx.spec.workload);
+        return;
+    }
     QTemporaryDir dir;
     const QString scriptPath = dir.filePath(script);
     if (!extractScripts(dir) || !QFileInfo::exists(scriptPath)) {
@@ -263,7 +176,7 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         record.error = QStringLiteral("cannot start %1: %2").arg(python, proc.errorString());
         return;
     }
-    proc.write(QJsonDocument(makeJob(tasks, ctx.spec, modeName(m_mode), workers)).toJson(QJsonDocument::Compact));
+    proc.write(QJsonDocument(makeJob(*workload, tasks, ctx.spec, modeName(m_mode), workers)).toJson(QJsonDocument::Compact));
     proc.closeWriteChannel();
 
     QByteArray errText;
@@ -293,18 +206,7 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
             r.compute_s = t - e.value(QStringLiteral("t0")).toDouble(t);
             r.cpuTime_s = e.value(QStringLiteral("cpu_s")).toDouble();
             r.value = e.value(QStringLiteral("value")).toString();
-            const TaskSpec &spec = *byId[id];
-            if (spec.kind == WorkloadKind::Cpu) {
-                judgeCpu(spec, r);
-            } else if (spec.kind == WorkloadKind::Io) {
-                judgeIo(e, r);
-            } else {
-                r.verified = e.value(QStringLiteral("verified")).toBool();
-                r.ok = r.verified;
-                r.bytes = qint64(e.value(QStringLiteral("bytes")).toDouble());
-                if (!r.ok)
-                    r.error = QStringLiteral("a CPython convoy task could not verify its work");
-            }
+            workload->judgePython(*byId[id], e, r);
             ctx.live.push({LiveEvent::TaskFinished, id, worker, t, r.ok, r.bytes, -1});
             finished.push_back(std::move(r));
         } else if (event == QLatin1String("done")) {
@@ -346,11 +248,6 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
     }
     record.spawn_us_median = spawnUs.empty() ? 0 : median(spawnUs);
     record.extra.insert(QStringLiteral("python"), python_);
-    if (ctx.spec.workload == WorkloadKind::Convoy) {
-        const QJsonObject convoy = convoySummary(record.tasks);
-        if (!convoy.isEmpty())
-            record.extra.insert(QStringLiteral("convoy"), convoy);
-    }
     if (cancelled)
         return;
     if (proc.exitStatus() == QProcess::CrashExit || proc.exitCode() != 0) {

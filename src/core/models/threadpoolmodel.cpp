@@ -45,7 +45,7 @@ void ThreadPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, R
                 break;
             const TaskSpec &task = tasks[i];
             ctx.live.push({LiveEvent::TaskStarted, task.id, w, monotonicSeconds(), false, 0, currentCpu()});
-            TaskResult r = executeTask(task, ctx.cancel, h);
+            TaskResult r = executeTask(task, ctx.cancel, h, ctx.state);
             r.worker = w;
             r.start_s -= ctx.t0;
             r.end_s -= ctx.t0;

@@ -1,34 +1,27 @@
 #pragma once
+#include <QCborMap>
+#include <QCborValue>
 #include <QMetaType>
 #include <QString>
 #include <QtGlobal>
 
 namespace lab {
 
-enum class WorkloadKind { Cpu, Io, Convoy };
-
-QString workloadKindName(WorkloadKind kind);
-
-// One unit of work, as handed to any model (and over the wire to a worker process).
+// One unit of work, as handed to any model and over the wire to a worker process: the id of
+// the workload that runs it (workloads/registry.cpp) and that workload's parameters for this
+// task. Only the workload reads `params`; everything between spec and task body carries it.
 struct TaskSpec {
     int id = 0;
-    WorkloadKind kind = WorkloadKind::Cpu;
-    // CPU: sum(i*i for i in range(n)), computed `repeat` times.
-    quint64 n = 0;
-    int repeat = 1;
-    // I/O: one HTTP(S) GET.
-    QString url;
-    qint64 expectedBytes = -1;   // -1: unknown
-    QString expectedChecksum;    // empty: unknown
-    // Convoy (gil/convoywork.h): roundTrips > 0 is the I/O thread, 0 a CPU thread summing
-    // squares in chunks of n; convoyCpuThreads is how many CPU threads the I/O thread expects.
-    int roundTrips = 0;
-    int convoyCpuThreads = 0;
-    int echoUs = 0;              // the echo peer's service time per message
-    // I/O limits (from IoParams); the defaults apply where a sender does not carry them.
-    int connectTimeoutMs = 5000;
-    int timeoutMs = 30000;
-    qint64 maxBodyBytes = 64ll * 1024 * 1024;
+    QString workload;
+    QCborMap params;
+
+    qint64 integer(QLatin1String key, qint64 fallback = 0) const
+    {
+        const QCborValue v = params.value(key);
+        return v.isInteger() ? v.toInteger() : fallback;
+    }
+    double real(QLatin1String key, double fallback = 0) const { return params.value(key).toDouble(fallback); }
+    QString string(QLatin1String key) const { return params.value(key).toString(); }
 };
 
 // What became of one task. Times are seconds relative to the run's start (RunRecord::t0).

@@ -1,6 +1,6 @@
 #pragma once
-#include "exechooks.h"
-#include "task.h"
+#include "workloads/exechooks.h"
+#include "workloads/task.h"
 
 #include <QString>
 #include <curl/curl.h>
@@ -41,6 +41,20 @@ struct UrlCheck {
 // http and https (file, ftp, gopher, ...). No I/O happens.
 UrlCheck checkUrl(const QString &url);
 
+// What one I/O task asks for (the io workload's task parameters, typed).
+struct HttpRequest {
+    int id = 0;
+    QString url;
+    qint64 expectedBytes = -1;   // -1: unknown
+    QString expectedChecksum;    // empty: unknown
+    int connectTimeoutMs = 5000;
+    int timeoutMs = 30000;
+    qint64 maxBodyBytes = 64ll * 1024 * 1024;
+
+    static HttpRequest fromTask(const TaskSpec &task);
+    TaskSpec toTask() const;
+};
+
 // One HTTP GET: configures an easy handle safely, receives the body (checksum, byte-exact
 // check of deterministic bodies, size limit), and classifies the outcome. Driven either by
 // runIoTask (one transfer per thread) or by the async model (many on one curl_multi).
@@ -50,7 +64,7 @@ public:
     // hooks may be null (no GIL emulation). If given, the driver calls the transfer's
     // write callback inside a BlockingSection and the callback re-takes the GIL while it
     // handles the bytes, as Python code reading a socket would.
-    HttpTransfer(const TaskSpec &task, ExecHooks *hooks);
+    HttpTransfer(const HttpRequest &request, ExecHooks *hooks);
     ~HttpTransfer();
     HttpTransfer(const HttpTransfer &) = delete;
     HttpTransfer &operator=(const HttpTransfer &) = delete;

@@ -1,7 +1,7 @@
 #include "convoywork.h"
 
 #include "util/sysinfo.h"
-#include "workloads/cpuwork.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QJsonDocument>
 #include <cerrno>
@@ -22,16 +22,6 @@ constexpr double kCpuGraceS = 0.3;      // a CPU role with no I/O partner stops 
 constexpr double kMeetTimeoutS = 0.3;   // the I/O role waits this long for its CPU partners
 constexpr double kStopTimeoutS = 2.0;   // ... and this long for them to stop
 
-struct Board {
-    std::atomic<int> ioBeside{0};   // I/O roles in their "beside" phase
-    std::atomic<int> cpuActive{0};  // CPU roles running
-};
-
-Board &board()
-{
-    static Board b;
-    return b;
-}
 
 struct Counter {
     explicit Counter(std::atomic<int> &c) : m_c(c) { m_c.fetch_add(1); }
@@ -117,12 +107,11 @@ QJsonObject phaseJson(std::vector<double> us, int cpuThreads)
     return o;
 }
 
-void runCpuRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &r)
+void runCpuRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHooks &hooks, ConvoyBoard &b, TaskResult &r)
 {
-    Board &b = board();
     Counter active(b.cpuActive);
     const double start = monotonicSeconds();
-    const quint64 chunk = std::max<quint64>(task.n, 4096);
+    const quint64 chunk = std::max<quint64>(task.chunkN, 4096);
     bool seenIo = false;
     bool allVerified = true;
     qint64 chunks = 0;
@@ -158,9 +147,8 @@ void fail(TaskResult &r, const QString &category, const QString &message)
     r.error = message;
 }
 
-void runIoRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &r)
+void runIoRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHooks &hooks, ConvoyBoard &b, TaskResult &r)
 {
-    Board &b = board();
     Counter beside(b.ioBeside);
     int fds[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
@@ -207,7 +195,7 @@ void runIoRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks 
         }
     };
 
-    const int expected = std::max(0, task.convoyCpuThreads);
+    const int expected = std::max(0, task.cpuThreads);
     waitFor([&] { return b.cpuActive.load() >= expected; }, kMeetTimeoutS, cancel, hooks);
     const int cpuAtStart = b.cpuActive.load();
     std::vector<double> besideUs, aloneUs;
@@ -246,38 +234,13 @@ void runIoRole(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks 
 
 } // namespace
 
-void runConvoyTask(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &result)
+void runConvoyTask(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHooks &hooks, ConvoyBoard &board,
+                   TaskResult &result)
 {
     if (task.roundTrips > 0)
-        runIoRole(task, cancel, hooks, result);
+        runIoRole(task, cancel, hooks, board, result);
     else
-        runCpuRole(task, cancel, hooks, result);
-}
-
-QJsonObject convoySummary(const std::vector<TaskResult> &tasks)
-{
-    for (const TaskResult &t : tasks) {
-        if (!t.ok || !t.value.startsWith(QLatin1Char('{')))
-            continue;
-        const QJsonObject v = QJsonDocument::fromJson(t.value.toUtf8()).object();
-        if (!v.contains(QStringLiteral("beside")))
-            continue;
-        const QJsonObject beside = v.value(QStringLiteral("beside")).toObject();
-        const QJsonObject alone = v.value(QStringLiteral("alone")).toObject();
-        QJsonObject o;
-        o.insert(QStringLiteral("round_trips"), beside.value(QStringLiteral("n")));
-        o.insert(QStringLiteral("cpu_threads"), beside.value(QStringLiteral("cpu_threads")));
-        o.insert(QStringLiteral("beside_p50_us"), beside.value(QStringLiteral("p50_us")));
-        o.insert(QStringLiteral("beside_p99_us"), beside.value(QStringLiteral("p99_us")));
-        o.insert(QStringLiteral("alone_p50_us"), alone.value(QStringLiteral("p50_us")));
-        o.insert(QStringLiteral("alone_p99_us"), alone.value(QStringLiteral("p99_us")));
-        const double a = alone.value(QStringLiteral("p50_us")).toDouble();
-        const double bp = beside.value(QStringLiteral("p50_us")).toDouble();
-        if (a > 0)
-            o.insert(QStringLiteral("multiplier_p50"), std::round(bp / a * 100) / 100);
-        return o;
-    }
-    return {};
+        runCpuRole(task, cancel, hooks, board, result);
 }
 
 } // namespace lab

@@ -138,7 +138,36 @@ struct HttpTransfer::State {
     }
 };
 
-HttpTransfer::HttpTransfer(const TaskSpec &task, ExecHooks *hooks) : d(std::make_unique<State>())
+HttpRequest HttpRequest::fromTask(const TaskSpec &task)
+{
+    HttpRequest r;
+    r.id = task.id;
+    r.url = task.string(QLatin1String("url"));
+    r.expectedBytes = task.integer(QLatin1String("expected_bytes"), -1);
+    r.expectedChecksum = task.string(QLatin1String("expected_checksum"));
+    r.connectTimeoutMs = int(task.integer(QLatin1String("connect_timeout_ms"), r.connectTimeoutMs));
+    r.timeoutMs = int(task.integer(QLatin1String("timeout_ms"), r.timeoutMs));
+    r.maxBodyBytes = task.integer(QLatin1String("max_body_bytes"), r.maxBodyBytes);
+    return r;
+}
+
+TaskSpec HttpRequest::toTask() const
+{
+    TaskSpec t;
+    t.id = id;
+    t.workload = QStringLiteral("io");
+    t.params.insert(QStringLiteral("url"), url);
+    if (expectedBytes >= 0)
+        t.params.insert(QStringLiteral("expected_bytes"), expectedBytes);
+    if (!expectedChecksum.isEmpty())
+        t.params.insert(QStringLiteral("expected_checksum"), expectedChecksum);
+    t.params.insert(QStringLiteral("connect_timeout_ms"), connectTimeoutMs);
+    t.params.insert(QStringLiteral("timeout_ms"), timeoutMs);
+    t.params.insert(QStringLiteral("max_body_bytes"), maxBodyBytes);
+    return t;
+}
+
+HttpTransfer::HttpTransfer(const HttpRequest &task, ExecHooks *hooks) : d(std::make_unique<State>())
 {
     m_result.id = task.id;
     m_result.url = task.url;

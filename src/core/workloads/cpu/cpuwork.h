@@ -1,5 +1,5 @@
 #pragma once
-#include "exechooks.h"
+#include "workloads/exechooks.h"
 
 #include <QString>
 #include <QtGlobal>

@@ -1,8 +1,7 @@
 #pragma once
-#include "exechooks.h"
-#include "task.h"
+#include "workloads/exechooks.h"
+#include "workloads/task.h"
 
-#include <QJsonObject>
 #include <atomic>
 #include <vector>
 
@@ -14,11 +13,5 @@ namespace lab {
 // A cancel stops the transfer within ~50 ms. Each calling thread keeps one libcurl handle and
 // connection cache (reused across its requests, freed when the thread ends).
 void runIoTask(const TaskSpec &task, const std::atomic<bool> &cancel, ExecHooks &hooks, TaskResult &result);
-
-// The I/O measurements of one run, added to RunRecord::extra: "io" (requests/s, MB/s, latency
-// percentiles, bytes verified, client vs server CPU, failures by category) and "requests"
-// (url, status, bytes, ok, error, start_s, end_s per request). serverCpuSeconds < 0: no local server.
-void insertIoMeasurements(QJsonObject &extra, const std::vector<TaskResult> &tasks, double wallSeconds,
-                          double clientCpuSeconds, double serverCpuSeconds);
 
 } // namespace lab

@@ -1,0 +1,24 @@
+#include "workload.h"
+
+#include "convoy/convoyworkload.h"
+#include "cpu/cpuworkload.h"
+#include "io/ioworkload.h"
+#include "sleep/sleepworkload.h"
+
+namespace lab {
+
+// Every workload, in the order the panel lists them. A new workload: its folder, one line here.
+const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
+{
+    static const std::vector<std::unique_ptr<Workload>> registry = [] {
+        std::vector<std::unique_ptr<Workload>> r;
+        r.push_back(std::make_unique<CpuWorkload>());
+        r.push_back(std::make_unique<IoWorkload>());
+        r.push_back(std::make_unique<ConvoyWorkload>());
+        r.push_back(std::make_unique<SleepWorkload>());
+        return r;
+    }();
+    return registry;
+}
+
+} // namespace lab
