@@ -3,7 +3,7 @@
 
 namespace lab {
 
-// Real CPython beside the emulation: runs resources/python/ scripts (the seed's number cruncher,
+// Real CPython beside the emulation: runs each workload's Python twin (workloads/<name>/*.py) (the seed's number cruncher,
 // its web scraper, the GIL convoy) with a python3 child process in sequential, threads or
 // processes form, with the spec's numbers, task list, worker count and switch interval, and
 // turns the script's JSON event lines into TaskResults verified like the native models'.

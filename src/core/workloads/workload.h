@@ -97,7 +97,7 @@ public:
     virtual RunSummaryPtr summarize(const RunRecord &run, WorkloadState *state) const;
     virtual RunSummaryPtr summaryFromJson(const QJsonObject &run) const;
 
-    // The CPython twin: a script in resources/python/ that reads pythonJob() on stdin and
+    // The CPython twin: a script in this workload's folder (embedded as :/python/NAME) that reads pythonJob() on stdin and
     // prints JSON event lines (labcommon.py); empty: no twin.
     virtual QString pythonScript() const { return {}; }
     virtual QJsonObject pythonJob(const std::vector<TaskSpec> &tasks, const QJsonObject &params) const;
