@@ -288,7 +288,7 @@ int ExperimentSpec::effectiveWorkers() const
         return std::clamp(int(io.urls.size()) * io.repeatUrls, 1, kMaxWorkers);
     if (workload == WorkloadKind::Convoy)
         return 1 + convoy.cpuThreads;
-    return onlineCores();
+    return usableCores();
 }
 
 std::vector<TaskSpec> ExperimentSpec::makeTasks(const QString &serverHostPort) const

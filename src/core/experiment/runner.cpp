@@ -6,6 +6,8 @@
 #include "workloads/iowork.h"
 #include "workloads/localserver.h"
 
+#include <QDateTime>
+
 namespace lab {
 
 void registerMetaTypes()
@@ -38,6 +40,9 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
     m_live.clear();
 
     ExperimentResult result;
+    result.experimentId = ExperimentResult::newExperimentId();
+    result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    result.t0 = monotonicSeconds();
     result.spec = spec;
     result.machine = MachineInfo::current();
 
@@ -76,11 +81,17 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
                 break;
             const ModelInfo *info = findModel(id);
             RunRecord rec;
+            rec.runId = ExperimentResult::runIdFor(result.experimentId, index);
             rec.model = id;
             rec.repetition = rep;
             rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
             const QString unavailable = info->whyUnavailable();
             m_live.setCurrentRun(index);
+            // Peak RSS per run: in-process models run in this process, so its high-water mark is
+            // reset here and read after the run (includes the app's own footprint, as the
+            // threads share it); where the kernel refuses the reset, the RSS at the end stands
+            // in. Process models report their workers' peaks instead: the app is not counted.
+            const bool peakReset = resetPeakRss();
             rec.t0 = monotonicSeconds();
             Q_EMIT runStarted(gen, index, id, rec.workers, rec.t0);
             const double serverCpu0 = server.isRunning() ? server.cpuSeconds() : 0;
@@ -93,7 +104,12 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             }
             rec.wall_s = monotonicSeconds() - rec.t0;
             rec.cancelled = m_cancel.load();
-            rec.peak_rss_kb += peakRssKb();
+            if (!unavailable.isEmpty())
+                rec.peak_rss_kb = -1;
+            else if (rec.peak_rss_kb <= 0)
+                rec.peak_rss_kb = peakReset ? peakRssKb() : currentRssKb();
+            if (rec.python && !rec.python->version.isEmpty())
+                result.machine.pythonVersion = rec.python->version;
             const double serverCpu = server.isRunning() ? server.cpuSeconds() - serverCpu0 : -1;
             if (serverCpu >= 0)
                 rec.extra.insert(QStringLiteral("server_cpu_s"), serverCpu);
