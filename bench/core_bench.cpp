@@ -116,12 +116,12 @@ int main(int argc, char *argv[])
                   .arg(target != targets.end() ? QStringLiteral(">=%1x").arg(target->second, 0, 'f', 2) : QString(), 7)
                   .arg(verdict));
         if (run.model == QLatin1String("processes")) {
-            const QJsonObject ipc = run.extra.value(QStringLiteral("ipc")).toObject();
+            const IpcSplit ipc = run.ipc.value_or(IpcSplit{});
             print(QStringLiteral("            per task: compute %1 ms, dispatch/IPC %2 ms (median), IPC share %3 %, "
                                  "restarts %4\n")
-                      .arg(ipc.value(QStringLiteral("compute_s_median")).toDouble() * 1e3, 0, 'f', 2)
-                      .arg(ipc.value(QStringLiteral("dispatch_s_median")).toDouble() * 1e3, 0, 'f', 3)
-                      .arg(ipc.value(QStringLiteral("dispatch_share")).toDouble() * 100, 0, 'f', 3)
+                      .arg(ipc.computeMedian_s * 1e3, 0, 'f', 2)
+                      .arg(ipc.dispatchMedian_s * 1e3, 0, 'f', 3)
+                      .arg(ipc.dispatchShare * 100, 0, 'f', 3)
                       .arg(run.worker_restarts));
         }
     }
@@ -140,7 +140,7 @@ int main(int argc, char *argv[])
             print(QStringLiteral("  %1 %2 ms").arg(run.model).arg(run.wall_s * 1e3, 0, 'f', 1));
             if (run.model == QLatin1String("processes"))
                 print(QStringLiteral(" (IPC share %1 %, %2x vs sequential)")
-                          .arg(run.extra.value(QStringLiteral("ipc")).toObject().value(QStringLiteral("dispatch_share")).toDouble() * 100,
+                          .arg((run.ipc ? run.ipc->dispatchShare : 0.0) * 100,
                                0, 'f', 1)
                           .arg(run.speedup, 0, 'f', 2));
         }

@@ -130,7 +130,7 @@ int main(int argc, char *argv[])
             pyTask = meanCompute(*seq);
             print(QStringLiteral("CPython %1, %2 seed tasks, median of %3: sequential %4 s, threads %5 s, processes %6 s "
                                  "(%7 s per task; python startup %8 ms)\n")
-                      .arg(seq->extra.value(QStringLiteral("python")).toObject().value(QStringLiteral("version")).toString())
+                      .arg(seq->python ? seq->python->version : QStringLiteral("?"))
                       .arg(taskCount)
                       .arg(repetitions)
                       .arg(f(s), f(t), f(p), f(pyTask))
@@ -161,13 +161,12 @@ int main(int argc, char *argv[])
         for (const RunRecord &run : emu.runs) {
             if (run.model != QLatin1String("gil-threads"))
                 continue;
-            const QJsonObject g = run.extra.value(QStringLiteral("gil")).toObject();
-            rates.push_back(g.value(QStringLiteral("switches_per_s")).toDouble());
-            const QJsonArray spans = g.value(QStringLiteral("spans")).toArray();
-            for (qsizetype i = 1; i + 1 < spans.size(); ++i) {
-                const QJsonArray s = spans.at(i).toArray();
-                tenures.push_back((s.at(2).toDouble() - s.at(1).toDouble()) * 1e3);
-            }
+            if (!run.gil)
+                continue;
+            rates.push_back(run.gil->switchesPerS);
+            const std::vector<GilStats::Span> &spans = run.gil->spans;
+            for (size_t i = 1; i + 1 < spans.size(); ++i)
+                tenures.push_back((spans[i].end_s - spans[i].start_s) * 1e3);
         }
         switchesPerS = median(rates);
         tenureMs = tenures.empty() ? -1 : median(tenures);

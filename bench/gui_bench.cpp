@@ -100,7 +100,6 @@ RunRecord syntheticRun(const QString &model, int workers, double t0, double task
     r.workers = workers;
     r.t0 = t0;
     std::vector<double> free(size_t(workers), 0.002);
-    QJsonArray spans;
     for (int i = 0; i < tasks; ++i) {
         const auto w = size_t(std::min_element(free.begin(), free.end()) - free.begin());
         TaskResult t;
@@ -119,13 +118,12 @@ RunRecord syntheticRun(const QString &model, int workers, double t0, double task
     if (gil) {
         // 5 ms tenures alternating between the workers.
         int holder = 0;
+        GilStats g;
         for (double t = 0.002; t < r.wall_s; t += 0.005) {
-            spans.append(QJsonArray{holder, t, std::min(r.wall_s, t + 0.005)});
+            g.spans.push_back({holder, t, std::min(r.wall_s, t + 0.005)});
             holder = (holder + 1) % workers;
         }
-        QJsonObject g;
-        g.insert(QStringLiteral("spans"), spans);
-        r.extra.insert(QStringLiteral("gil"), g);
+        r.gil = g;
     }
     const double parallel = gil ? 1.0 : std::min(workers, 2);
     r.cpu_s = r.wall_s * parallel * 0.97;

@@ -110,7 +110,7 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     rec.model = kSequential;
     rec.workers = 1;
     rec.t0 = monotonicSeconds();
-    rec.extra.insert(QStringLiteral("ran_on_ui_thread"), true);
+    rec.ranOnUiThread = true;
     m_currentRun = 0;
     Q_EMIT runStarted(0, rec.model, 1, rec.t0);
     m_lag->beginRecording();

@@ -8,9 +8,11 @@
 #include "util/sysinfo.h"
 #include "labconfig.h"
 
+#include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -21,6 +23,8 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -80,6 +84,7 @@ int usage(const QString &problem = {})
         "usage:\n"
         "  concurrency-lab-cli run SPEC.json|PRESET [--models a,b,c] [--workers N] [--repetitions N]\n"
         "                      [--switch-interval MS] [--url URL]... [--json FILE] [--csv FILE] [--quiet]\n"
+        "  concurrency-lab-cli show RESULTS.json  print the results table of a saved run\n"
         "  concurrency-lab-cli presets            list the built-in experiments\n"
         "  concurrency-lab-cli models             list the execution models\n"
         "  concurrency-lab-cli monitor [--seconds S] [--hz H] [--json FILE]\n"
@@ -87,61 +92,51 @@ int usage(const QString &problem = {})
     return BadInput;
 }
 
-// Minimal option reader: "--name value" and "--name=value"; flags without values.
+// Options of one command, read with QCommandLineParser ("--name value", "--name=value").
 struct Options {
-    QStringList positional;
-    QMultiHash<QString, QString> values;
-    QSet<QString> flags;
+    std::unique_ptr<QCommandLineParser> parser = std::make_unique<QCommandLineParser>();
     QString error;
+
+    bool isSet(const QString &name) const { return parser->isSet(name); }
+    QString value(const QString &name) const { return parser->value(name); }
+    QStringList values(const QString &name) const { return parser->values(name); }
+    QStringList positional() const { return parser->positionalArguments(); }
 };
 
-Options parseOptions(const QStringList &args, const QSet<QString> &withValue, const QSet<QString> &flagNames)
+Options parseOptions(const QStringList &args, const QStringList &withValue, const QStringList &flagNames)
 {
     Options o;
-    for (qsizetype i = 0; i < args.size(); ++i) {
-        const QString &a = args.at(i);
-        if (!a.startsWith(QLatin1String("--"))) {
-            o.positional << a;
-            continue;
-        }
-        QString name = a.mid(2), value;
-        const qsizetype eq = name.indexOf(QLatin1Char('='));
-        const bool inlineValue = eq >= 0;
-        if (inlineValue) {
-            value = name.mid(eq + 1);
-            name = name.left(eq);
-        }
-        if (flagNames.contains(name)) {
-            o.flags.insert(name);
-        } else if (withValue.contains(name)) {
-            if (!inlineValue) {
-                if (i + 1 >= args.size()) {
-                    o.error = QStringLiteral("option --%1 needs a value").arg(name);
-                    return o;
-                }
-                value = args.at(++i);
-            }
-            o.values.insert(name, value);
-        } else {
-            o.error = QStringLiteral("unknown option --%1").arg(name);
-            return o;
-        }
+    QCommandLineParser &p = *o.parser;
+    p.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    for (const QString &name : withValue)
+        p.addOption(QCommandLineOption(name, QString(), QStringLiteral("value")));
+    for (const QString &name : flagNames)
+        p.addOption(QCommandLineOption(name));
+    // Qt's wording differs from the messages scripts already match ("needs a value",
+    // "unknown option --x"): a value option can only lack its value as the last argument.
+    if (!args.isEmpty() && args.last().startsWith(QLatin1String("--")) && withValue.contains(args.last().mid(2))) {
+        o.error = QStringLiteral("option %1 needs a value").arg(args.last());
+        return o;
+    }
+    if (!p.parse(QStringList{QCoreApplication::applicationName()} + args)) {
+        const QStringList unknown = p.unknownOptionNames();
+        o.error = unknown.isEmpty() ? p.errorText() : QStringLiteral("unknown option --%1").arg(unknown.first());
     }
     return o;
 }
 
 bool intOption(const Options &o, const QString &name, int lo, int hi, int *out, QString *error)
 {
-    if (!o.values.contains(name))
+    if (!o.isSet(name))
         return true;
     bool ok = false;
-    const int v = o.values.value(name).toInt(&ok);
+    const int v = o.value(name).toInt(&ok);
     if (!ok || v < lo || v > hi) {
         *error = QStringLiteral("--%1 must be a whole number from %2 to %3 (got \"%4\")")
                      .arg(name)
                      .arg(lo)
                      .arg(hi)
-                     .arg(o.values.value(name));
+                     .arg(o.value(name));
         return false;
     }
     *out = v;
@@ -155,7 +150,7 @@ QString fmt(double v, int prec)
 
 QString table(const ExperimentResult &r)
 {
-    QString s = QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8\n")
+    QString s = QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8  %9\n")
                     .arg(QStringLiteral("model"), -18)
                     .arg(QStringLiteral("workers"), 7)
                     .arg(QStringLiteral("wall s"), 9)
@@ -163,14 +158,24 @@ QString table(const ExperimentResult &r)
                     .arg(QStringLiteral("busy cores"), 10)
                     .arg(QStringLiteral("speedup"), 7)
                     .arg(QStringLiteral("effic."), 6)
+                    .arg(QStringLiteral("spawn ms"), 9)
                     .arg(QStringLiteral("verified"));
+    // What the spawn column measures, per model: "thread start to running: sequential, threads".
+    QStringList spawnKinds;
+    QHash<QString, QStringList> spawnModels;
     for (const RunRecord &run : r.runs) {
+        const QString what = run.spawn_us_median < 0 || run.spawnWhat.isEmpty() ? QStringLiteral("not applicable")
+                                                                                 : run.spawnWhat;
+        if (!spawnKinds.contains(what))
+            spawnKinds << what;
+        if (!spawnModels[what].contains(run.model))
+            spawnModels[what] << run.model;
         QString verified = run.verified ? QStringLiteral("yes") : QStringLiteral("NO");
         if (run.cancelled)
             verified = QStringLiteral("cancelled");
         if (run.tasks_failed > 0)
             verified += QStringLiteral(" (%1/%2 failed)").arg(run.tasks_failed).arg(run.tasks_total);
-        s += QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8\n")
+        s += QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8  %9\n")
                  .arg(run.model, -18)
                  .arg(run.workers, 7)
                  .arg(fmt(run.wall_s, 3), 9)
@@ -178,6 +183,7 @@ QString table(const ExperimentResult &r)
                  .arg(fmt(run.busy_cores, 2), 10)
                  .arg(fmt(run.speedup, 2), 7)
                  .arg(fmt(run.efficiency, 2), 6)
+                 .arg(fmt(run.spawn_us_median < 0 ? -1 : run.spawn_us_median / 1000, 3), 9)
                  .arg(verified);
         if (!run.error.isEmpty())
             s += QStringLiteral("    error: %1\n").arg(run.error);
@@ -195,6 +201,11 @@ QString table(const ExperimentResult &r)
             if (!t.ok && !t.error.isEmpty())
                 s += QStringLiteral("    task %1 failed: %2\n").arg(t.id).arg(t.error);
     }
+    QStringList legend;
+    for (const QString &what : std::as_const(spawnKinds))
+        legend << QStringLiteral("%1: %2").arg(what, spawnModels.value(what).join(QStringLiteral(", ")));
+    if (!legend.isEmpty())
+        s += QStringLiteral("spawn ms = %1\n").arg(legend.join(QStringLiteral("; ")));
     return s;
 }
 
@@ -202,10 +213,10 @@ bool writeOutputs(const ExperimentResult &result, const Options &o)
 {
     QString error;
     bool ok = true;
-    if (o.values.contains(QStringLiteral("json")))
-        ok &= writeFileAtomically(o.values.value(QStringLiteral("json")), resultToJson(result), &error);
-    if (o.values.contains(QStringLiteral("csv"))) {
-        const QString path = o.values.value(QStringLiteral("csv"));
+    if (o.isSet(QStringLiteral("json")))
+        ok &= writeFileAtomically(o.value(QStringLiteral("json")), resultToJson(result), &error);
+    if (o.isSet(QStringLiteral("csv"))) {
+        const QString path = o.value(QStringLiteral("csv"));
         const QFileInfo fi(path);
         const QString tasksPath = fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
         ok &= writeFileAtomically(path, runsToCsv(result.runs), &error);
@@ -225,32 +236,31 @@ int runCommand(const QStringList &args)
         {QStringLiteral("quiet")});
     if (!o.error.isEmpty())
         return usage(o.error);
-    if (o.positional.size() != 1)
-        return usage(o.positional.isEmpty() ? QStringLiteral("run needs a spec file or preset name")
-                                            : QStringLiteral("run takes one spec, got %1").arg(o.positional.size()));
+    const QStringList positional = o.positional();
+    if (positional.size() != 1)
+        return usage(positional.isEmpty() ? QStringLiteral("run needs a spec file or preset name")
+                                          : QStringLiteral("run takes one spec, got %1").arg(positional.size()));
     QString error;
-    auto spec = loadSpec(o.positional.first(), &error);
+    auto spec = loadSpec(positional.first(), &error);
     if (!spec)
         return usage(error);
-    if (o.values.contains(QStringLiteral("models")))
-        spec->models = o.values.value(QStringLiteral("models")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (o.isSet(QStringLiteral("models")))
+        spec->models = o.value(QStringLiteral("models")).split(QLatin1Char(','), Qt::SkipEmptyParts);
     if (!intOption(o, QStringLiteral("workers"), 1, ExperimentSpec::kMaxWorkers, &spec->workers, &error)
         || !intOption(o, QStringLiteral("repetitions"), 1, ExperimentSpec::kMaxRepetitions, &spec->repetitions,
                       &error))
         return usage(error);
-    if (o.values.contains(QStringLiteral("switch-interval"))) {
+    if (o.isSet(QStringLiteral("switch-interval"))) {
         bool okNum = false;
-        const double ms = o.values.value(QStringLiteral("switch-interval")).toDouble(&okNum);
+        const double ms = o.value(QStringLiteral("switch-interval")).toDouble(&okNum);
         if (!okNum || ms < 0.1 || ms > 100)
             return usage(QStringLiteral("--switch-interval must be between 0.1 and 100 ms"));
         spec->gil.switchIntervalMs = ms;
     }
-    if (o.values.contains(QStringLiteral("url"))) {
+    if (o.isSet(QStringLiteral("url"))) {
         if (!spec->params.contains(QStringLiteral("urls")))
             return usage(QStringLiteral("--url only applies to I/O experiments"));
-        QStringList urls = o.values.values(QStringLiteral("url"));
-        std::reverse(urls.begin(), urls.end());  // QMultiHash returns the latest first
-        spec->params.insert(QStringLiteral("urls"), QJsonArray::fromStringList(urls));
+        spec->params.insert(QStringLiteral("urls"), QJsonArray::fromStringList(o.values(QStringLiteral("url"))));
         spec->params.insert(QStringLiteral("repeat"), 1);
     }
     const QString problem = spec->validate();
@@ -265,14 +275,16 @@ int runCommand(const QStringList &args)
             err(QStringLiteral("note: model %1 is unavailable: %2\n").arg(m, why));
     }
 
-    const bool quiet = o.flags.contains(QStringLiteral("quiet"));
+    const bool quiet = o.isSet(QStringLiteral("quiet"));
     const bool tty = ::isatty(STDERR_FILENO);
-    out(QStringLiteral("%1: %2 tasks x %3 model(s), %4 worker(s), %5 core(s)\n")
+    const int usable = usableCores();
+    out(QStringLiteral("%1: %2 tasks x %3 model(s), %4 worker(s), %5 core(s)%6\n")
             .arg(spec->name)
             .arg(spec->makeTasks().size())
             .arg(models.size())
             .arg(spec->effectiveWorkers())
-            .arg(onlineCores()));
+            .arg(usable)
+            .arg(usable != onlineCores() ? QStringLiteral(" usable of %1").arg(onlineCores()) : QString()));
 
     QThread thread;
     thread.setObjectName(QStringLiteral("runner"));
@@ -316,12 +328,22 @@ int runCommand(const QStringList &args)
         interrupted = true;
         runner.requestCancel();
     });
+    // Per-core CPU during the experiment, into the result. The sampler lives on this (main)
+    // thread, which only waits while the Runner works on its own.
+    CpuSampler sampler;
+    sampler.setRateHz(10);
+    std::vector<CpuSample> samples;
+    QObject::connect(&sampler, &CpuSampler::sampleTaken, [&](const CpuSample &s) { samples.push_back(s); });
     QObject::connect(&thread, &QThread::finished, qApp, &QCoreApplication::quit);
+    sampler.start();
     thread.start();
     progress.start();
     QMetaObject::invokeMethod(&runner, [&] { runner.run(*spec); }, Qt::QueuedConnection);
     QCoreApplication::exec();
     thread.wait();
+    sampler.sampleNow();
+    sampler.stop();
+    result.cpu = CpuSeries{sampler.rateHz(), std::move(samples)};
     if (tty && !quiet)
         err(QStringLiteral("\r\033[K"));
 
@@ -330,13 +352,42 @@ int runCommand(const QStringList &args)
         writeOutputs(result, o);
         return TaskFailed;
     }
-    out(table(result));
+    // The table shows the figures as they are saved (rounded as in the JSON), so `show` of the
+    // saved file prints exactly this table.
+    QString reloadError;
+    const std::optional<ExperimentResult> saved = ExperimentResult::fromJson(resultToJson(result), &reloadError);
+    out(table(saved ? *saved : result));
     const bool written = writeOutputs(result, o);
     if (result.cancelled || interrupted)
         return Cancelled;
     if (!written)
         return TaskFailed;
     return result.allOk() ? Ok : TaskFailed;
+}
+
+int showCommand(const QStringList &args)
+{
+    const Options o = parseOptions(args, {}, {});
+    if (!o.error.isEmpty())
+        return usage(o.error);
+    const QStringList positional = o.positional();
+    if (positional.size() != 1)
+        return usage(positional.isEmpty() ? QStringLiteral("show needs a results file")
+                                          : QStringLiteral("show takes one results file, got %1").arg(positional.size()));
+    QString error;
+    const auto result = loadResultFile(positional.first(), &error);
+    if (!result)
+        return usage(error);
+    out(QStringLiteral("%1: %2 run(s), %3 core(s)%4%5\n")
+            .arg(result->spec.name)
+            .arg(result->runs.size())
+            .arg(result->machine.cores)
+            .arg(result->startedAt.isEmpty() ? QString() : QStringLiteral(", started %1").arg(result->startedAt),
+                 result->cancelled ? QStringLiteral(", cancelled") : QString()));
+    if (!result->error.isEmpty())
+        out(QStringLiteral("error: %1\n").arg(result->error));
+    out(table(*result));
+    return Ok;
 }
 
 int presetsCommand()
@@ -365,13 +416,13 @@ int monitorCommand(const QStringList &args)
     const Options o = parseOptions(args, {QStringLiteral("seconds"), QStringLiteral("hz"), QStringLiteral("json")}, {});
     if (!o.error.isEmpty())
         return usage(o.error);
-    if (!o.positional.isEmpty())
+    if (!o.positional().isEmpty())
         return usage(QStringLiteral("monitor takes no positional arguments"));
     bool ok = true;
-    const double seconds = o.values.value(QStringLiteral("seconds"), QStringLiteral("5")).toDouble(&ok);
+    const double seconds = (o.isSet(QStringLiteral("seconds")) ? o.value(QStringLiteral("seconds")) : QStringLiteral("5")).toDouble(&ok);
     if (!ok || seconds <= 0 || seconds > 86400)
         return usage(QStringLiteral("--seconds must be a number from 0 to 86400"));
-    const double hz = o.values.value(QStringLiteral("hz"), QStringLiteral("10")).toDouble(&ok);
+    const double hz = (o.isSet(QStringLiteral("hz")) ? o.value(QStringLiteral("hz")) : QStringLiteral("10")).toDouble(&ok);
     if (!ok || hz < 1 || hz > 50)
         return usage(QStringLiteral("--hz must be a number from 1 to 50"));
 
@@ -417,18 +468,13 @@ int monitorCommand(const QStringList &args)
     QJsonArray arr;
     for (const CpuSample &s : samples) {
         total += s.total;
-        QJsonArray per;
-        for (size_t i = 0; i < s.perCore.size(); ++i) {
-            const bool on = !std::isnan(s.perCore[i]);
-            per.append(on ? QJsonValue(std::round(s.perCore[i] * 100) / 100) : QJsonValue());
-            if (on && i < cores) {
+        for (size_t i = 0; i < s.perCore.size() && i < cores; ++i) {
+            if (!std::isnan(s.perCore[i])) {
                 sum[i] += s.perCore[i];
                 ++count[i];
             }
         }
-        arr.append(QJsonObject{{QStringLiteral("t"), std::round((s.t - t0) * 1000) / 1000},
-                               {QStringLiteral("total"), std::round(s.total * 100) / 100},
-                               {QStringLiteral("per_core"), per}});
+        arr.append(CpuSeries::sampleToJson(s, t0));  // the shape results carry under "cpu"
     }
     QJsonArray meanPer;
     QString meanLine = QStringLiteral("mean  total %1%").arg(samples.empty() ? 0.0 : total / double(samples.size()), 5, 'f', 1);
@@ -438,7 +484,7 @@ int monitorCommand(const QStringList &args)
         meanLine += QStringLiteral("  cpu%1 %2%").arg(i).arg(m, 5, 'f', 1);
     }
     out(meanLine + QLatin1Char('\n'));
-    if (o.values.contains(QStringLiteral("json"))) {
+    if (o.isSet(QStringLiteral("json"))) {
         const QJsonObject doc{{QStringLiteral("hz"), sampler.rateHz()},
                               {QStringLiteral("cores"), int(cores)},
                               {QStringLiteral("samples"), arr},
@@ -446,7 +492,7 @@ int monitorCommand(const QStringList &args)
                                samples.empty() ? 0.0 : std::round(total / double(samples.size()) * 100) / 100},
                               {QStringLiteral("mean_per_core"), meanPer}};
         QString error;
-        if (!writeFileAtomically(o.values.value(QStringLiteral("json")), QJsonDocument(doc).toJson(), &error)) {
+        if (!writeFileAtomically(o.value(QStringLiteral("json")), QJsonDocument(doc).toJson(), &error)) {
             err(QStringLiteral("concurrency-lab-cli: %1\n").arg(error));
             return TaskFailed;
         }
@@ -464,6 +510,8 @@ int main(const QStringList &args)
     const QStringList rest = args.mid(2);
     if (cmd == QLatin1String("run"))
         return runCommand(rest);
+    if (cmd == QLatin1String("show"))
+        return showCommand(rest);
     if (cmd == QLatin1String("presets"))
         return presetsCommand();
     if (cmd == QLatin1String("models"))

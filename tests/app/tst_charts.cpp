@@ -467,12 +467,10 @@ void TestCharts::timelineBarsGilAndTooltip()
     QVERIFY(QTest::qWaitForWindowExposed(&chart));
     chart.setTimeOrigin(500);
     RunRecord r = run("gil-threads", 3, 510, 3.0, 12);
-    QJsonArray spans;
+    GilStats gil;
     for (int i = 0; i < 300; ++i)
-        spans.append(QJsonArray{i % 3, i * 0.01, i * 0.01 + 0.01});
-    QJsonObject gil;
-    gil.insert("spans", spans);
-    r.extra.insert("gil", gil);
+        gil.spans.push_back({i % 3, i * 0.01, i * 0.01 + 0.01});
+    r.gil = gil;
     std::vector<TaskSpec> specs;
     for (int i = 0; i < 12; ++i)
         specs.push_back(CpuWorkload::task(i, 5000000, 2));

@@ -248,7 +248,7 @@ private Q_SLOTS:
         const ExperimentResult r = w.lastResult();
         QCOMPARE(int(r.runs.size()), 1);
         QVERIFY(r.runs.front().verified);
-        QVERIFY(r.runs.front().extra.value(QStringLiteral("ran_on_ui_thread")).toBool());
+        QVERIFY(r.runs.front().ranOnUiThread);
         qInfo("UI-thread run: wall %.3f s, ui lag p99 %.1f ms", r.runs.front().wall_s, r.runs.front().ui_lag_p99_ms);
         QVERIFY(r.runs.front().ui_lag_p99_ms > 0.3 * r.runs.front().wall_s * 1000);
     }

@@ -36,9 +36,9 @@ class TestChromeTrace : public QObject {
         gil.t0 = 101.0;
         gil.workers = 2;
         gil.tasks[1].worker = 1;
-        gil.extra.insert(QStringLiteral("gil"),
-                         QJsonObject{{QStringLiteral("spans"),
-                                      QJsonArray{QJsonArray{0, 0.0, 0.005}, QJsonArray{1, 0.005, 0.010}}}});
+        GilStats stats;
+        stats.spans = {{0, 0.0, 0.005}, {1, 0.005, 0.010}};
+        gil.gil = stats;
         res.runs = {seq, gil};
         return res;
     }

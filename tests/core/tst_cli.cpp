@@ -15,6 +15,7 @@
 
 #include <csignal>
 #include <grp.h>
+#include <sched.h>
 #include <unistd.h>
 
 using namespace lab;
@@ -164,6 +165,16 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--frobnicate")}
                                         << QStringLiteral("unknown option --frobnicate");
         QTest::newRow("two specs") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("cpu-seed")} << QStringLiteral("one spec");
+        const QString show = QStringLiteral("show");
+        QTest::newRow("show nothing") << QStringList{show} << QStringLiteral("show needs a results file");
+        QTest::newRow("show missing file") << QStringList{show, QStringLiteral("/nonexistent/r.json")} << QStringLiteral("no such file");
+        QTest::newRow("show damaged") << QStringList{show, QStringLiteral("@malformed.json")} << QStringLiteral("line 3, column");
+        QTest::newRow("show array") << QStringList{show, QStringLiteral("@array.json")} << QStringLiteral("not a Concurrency Lab result");
+        QTest::newRow("show a spec") << QStringList{show, QStringLiteral("@negative.json")} << QStringLiteral("not a Concurrency Lab result");
+        QTest::newRow("show newer schema") << QStringList{show, QStringLiteral("@newer.json")}
+                                           << QStringLiteral("schema 3 is newer than this program understands (2)");
+        QTest::newRow("show unknown option") << QStringList{show, QStringLiteral("@newer.json"), QStringLiteral("--fast")}
+                                             << QStringLiteral("unknown option --fast");
         QTest::newRow("monitor bad hz") << QStringList{QStringLiteral("monitor"), QStringLiteral("--hz"), QStringLiteral("500")}
                                         << QStringLiteral("--hz");
     }
@@ -180,6 +191,7 @@ private Q_SLOTS:
             {QStringLiteral("toolarge.json"), R"({"workload":{"kind":"cpu","numbers":[1e15]}})"},
             {QStringLiteral("days.json"), R"({"workload":{"kind":"cpu","numbers":[1099511627776],"repeat":1000000}})"},
             {QStringLiteral("workers300.json"), R"({"workload":{"kind":"cpu","numbers":[10]},"workers":300})"},
+            {QStringLiteral("newer.json"), R"({"schema":3,"generator":"concurrency-lab","runs":[]})"},
         };
         for (QString &a : args)
             if (a.startsWith(QLatin1Char('@')))
@@ -239,6 +251,18 @@ private Q_SLOTS:
         const QJsonObject doc = QJsonDocument::fromJson(f.readAll(), &pe).object();
         QCOMPARE(pe.error, QJsonParseError::NoError);
         QVERIFY(doc.value(QStringLiteral("spec")).isObject());
+        QCOMPARE(doc.value(QStringLiteral("schema")).toInt(), 2);
+        const QString experimentId = doc.value(QStringLiteral("experiment_id")).toString();
+        QVERIFY(!experimentId.isEmpty());
+        // Per-core CPU sampled at 10 Hz over the whole experiment, shaped like monitor --json.
+        const QJsonObject cpu = doc.value(QStringLiteral("cpu")).toObject();
+        QCOMPARE(cpu.value(QStringLiteral("hz")).toDouble(), 10.0);
+        QCOMPARE(cpu.value(QStringLiteral("cores")).toInt(), onlineCores());
+        const QJsonArray samples = cpu.value(QStringLiteral("samples")).toArray();
+        QVERIFY2(samples.size() >= 5, qPrintable(QString::number(samples.size())));
+        const QJsonObject s0 = samples.at(0).toObject();
+        QVERIFY(s0.value(QStringLiteral("t")).isDouble() && s0.value(QStringLiteral("total")).isDouble());
+        QCOMPARE(s0.value(QStringLiteral("per_core")).toArray().size(), onlineCores());
         const QJsonObject machine = doc.value(QStringLiteral("machine")).toObject();
         QCOMPARE(machine.value(QStringLiteral("cores")).toInt(), onlineCores());
         QVERIFY(!machine.value(QStringLiteral("cpu_model")).toString().isEmpty());
@@ -257,6 +281,9 @@ private Q_SLOTS:
             QVERIFY(run.value(QStringLiteral("speedup")).toDouble() > 0);
             const QJsonArray tasks = run.value(QStringLiteral("tasks")).toArray();
             QCOMPARE(tasks.size(), 20);
+            QCOMPARE(run.value(QStringLiteral("run_id")).toString(), QStringLiteral("%1/%2").arg(experimentId).arg(models.size() - 1));
+            QVERIFY(run.value(QStringLiteral("peak_rss_kb")).toDouble() > 1000);
+            QVERIFY(!run.value(QStringLiteral("spawn_what")).toString().isEmpty());
             for (const QJsonValue &t : tasks)
                 for (const char *k : {"id", "worker", "start_s", "end_s", "cpu_start", "cpu_end", "ok"})
                     QVERIFY2(t.toObject().contains(QLatin1String(k)), k);
@@ -272,6 +299,85 @@ private Q_SLOTS:
         QCOMPARE(rows.size(), 4);  // header + 3 runs
         QVERIFY2(rows[0].contains("model") && rows[0].contains("wall_s"), rows[0].constData());
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("out.tasks.csv"))));
+
+        // show prints the very table run printed (everything below run's first line).
+        const CliRun shown = runCli({QStringLiteral("show"), json});
+        QVERIFY2(shown.exitCode == 0, qPrintable(shown.err));
+        QVERIFY(shown.err.isEmpty());
+        QVERIFY2(shown.out.startsWith(QLatin1String("cpu-quick: 3 run(s)")), qPrintable(shown.out));
+        QCOMPARE(shown.out.section(QLatin1Char('\n'), 1), r.out.section(QLatin1Char('\n'), 1));
+    }
+
+    void showPrintsSavedResults_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QStringList>("expected");
+        QTest::newRow("schema 1 io") << QStringLiteral(LAB_TEST_DATA_DIR "/result-v1-io-seed.json")
+                                     << QStringList{QStringLiteral("io-seed: 5 run(s)"), QStringLiteral("async  "),
+                                                    QStringLiteral("p50 latency 303.25 ms, p99 latency 401.21 ms"),
+                                                    QStringLiteral("not applicable: async")};
+        QTest::newRow("schema 1 cpu") << QStringLiteral(LAB_TEST_DATA_DIR "/result-v1-cpu-quick.json")
+                                      << QStringList{QStringLiteral("python-threads            2     13.595"),
+                                                     QStringLiteral("28.676  yes"),
+                                                     QStringLiteral("process start to handshake: processes")};
+        QTest::newRow("schema 2 cpu") << QStringLiteral(LAB_TEST_DATA_DIR "/result-v2-cpu-quick.json")
+                                      << QStringList{QStringLiteral("cpu-quick: 5 run(s), 2 core(s), started 20"),
+                                                     QStringLiteral("gil-threads  "),
+                                                     QStringLiteral("interpreter start-up")};
+    }
+
+    void showPrintsSavedResults()
+    {
+        QFETCH(QString, file);
+        QFETCH(QStringList, expected);
+        const CliRun r = runCli({QStringLiteral("show"), file});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY(r.out.contains(QLatin1String("model               workers     wall s")));
+        for (const QString &e : expected)
+            QVERIFY2(r.out.contains(e), qPrintable(e + QStringLiteral(" not in:\n") + r.out));
+    }
+
+    // The default worker count honours the affinity mask, as under `taskset -c 0`.
+    void affinityMaskOfOneCoreGivesOneWorker()
+    {
+        QTemporaryDir dir;
+        const QString spec = writeFile(dir, QStringLiteral("small.json"),
+                                       R"({"workload":{"kind":"cpu","numbers":[1000,2000,3000]},"models":["threads"]})");
+        const QString json = dir.filePath(QStringLiteral("one.json"));
+        const CliRun r = runCli({QStringLiteral("run"), spec, QStringLiteral("--json"), json, QStringLiteral("--quiet")}, [] {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(0, &set);
+            if (::sched_setaffinity(0, sizeof set, &set) != 0)
+                ::_exit(98);
+        });
+        QVERIFY2(r.exitCode == 0, qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        QVERIFY2(r.out.contains(QLatin1String("1 worker(s), 1 core(s)")), qPrintable(r.out));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        QCOMPARE(doc.value(QStringLiteral("machine")).toObject().value(QStringLiteral("usable_cores")).toInt(), 1);
+        QCOMPARE(doc.value(QStringLiteral("machine")).toObject().value(QStringLiteral("cores")).toInt(), onlineCores());
+        QCOMPARE(doc.value(QStringLiteral("runs")).toArray().at(0).toObject().value(QStringLiteral("workers")).toInt(), 1);
+    }
+
+    void optionsInAnyOrderAndRepeatedUrlsKeepTheirOrder()
+    {
+        QTemporaryDir dir;
+        const QString json = dir.filePath(QStringLiteral("urls.json"));
+        // Unreachable URLs fail fast (connection refused on a closed local port): exit 1.
+        const CliRun r = runCli({QStringLiteral("run"), QStringLiteral("--json=") + json, QStringLiteral("io-custom"),
+                                 QStringLiteral("--url"), QStringLiteral("http://127.0.0.1:9/a"), QStringLiteral("--url"),
+                                 QStringLiteral("http://127.0.0.1:9/b"), QStringLiteral("--models"), QStringLiteral("sequential"),
+                                 QStringLiteral("--quiet")});
+        QVERIFY2(r.exitCode == 1, qPrintable(QStringLiteral("exit %1: %2").arg(r.exitCode).arg(r.err)));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonArray tasks = doc.value(QStringLiteral("runs")).toArray().at(0).toObject().value(QStringLiteral("tasks")).toArray();
+        QCOMPARE(tasks.size(), 2);
+        QCOMPARE(tasks.at(0).toObject().value(QStringLiteral("url")).toString(), QStringLiteral("http://127.0.0.1:9/a"));
+        QCOMPARE(tasks.at(1).toObject().value(QStringLiteral("url")).toString(), QStringLiteral("http://127.0.0.1:9/b"));
     }
 
     void sigintCancelsWithPartialJsonAndNoWorkerLeft()

@@ -313,8 +313,8 @@ private Q_SLOTS:
             QSKIP(qPrintable(problem + QStringLiteral(" with %1 cores busy elsewhere: not meaningful").arg(others)));
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
-        // The "gil" section, exactly as the GUI reads it.
-        const QJsonObject g = gil->extra.value(QStringLiteral("gil")).toObject();
+        // The "gil" section, exactly as saved results carry it.
+        const QJsonObject g = gil->toJson().value(QStringLiteral("gil")).toObject();
         QCOMPARE(g.value(QStringLiteral("switch_interval_ms")).toDouble(), 5.0);
         QVERIFY(g.value(QStringLiteral("switches")).toDouble() > 10);
         QVERIFY(g.value(QStringLiteral("switches_per_s")).toDouble() > 10);

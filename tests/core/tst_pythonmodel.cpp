@@ -40,7 +40,7 @@ private:
 
 bool groupGone(const RunRecord &run)
 {
-    const qint64 pid = qint64(run.extra.value(QStringLiteral("python")).toObject().value(QStringLiteral("pid")).toDouble());
+    const qint64 pid = run.python && run.python->pid ? *run.python->pid : 0;
     return pid > 0 && ::kill(-pid_t(pid), 0) == -1 && errno == ESRCH;
 }
 
@@ -76,9 +76,8 @@ private Q_SLOTS:
             }
             QVERIFY(run.cpu_s > 0);
             QVERIFY(run.spawn_us_median > 0);
-            QVERIFY(run.extra.value(QStringLiteral("note")).toString().contains(QStringLiteral("repeat")));
-            const QJsonObject py = run.extra.value(QStringLiteral("python")).toObject();
-            QVERIFY(py.value(QStringLiteral("version")).toString().startsWith(QLatin1Char('3')));
+            QVERIFY(run.note.contains(QStringLiteral("repeat")));
+            QVERIFY(run.python && run.python->version.startsWith(QLatin1Char('3')));
             QVERIFY(groupGone(run));
         }
         QCOMPARE(r.runs[0].workers, 1);

@@ -270,17 +270,15 @@ void TimelineChart::setRun(const RunRecord &r)
         b.error = t.error;
         m_bars.push_back(b);
     }
-    const QJsonArray spans = r.extra.value(QStringLiteral("gil")).toObject().value(QStringLiteral("spans")).toArray();
-    for (const QJsonValue &v : spans) {
-        const QJsonArray a = v.toArray();
-        if (a.size() < 3)
-            continue;
-        GilSpan s;
-        s.lane = std::max(0, a.at(0).toInt());
-        s.t0 = r.t0 + a.at(1).toDouble();
-        s.t1 = r.t0 + std::max(a.at(1).toDouble(), a.at(2).toDouble());
-        s.runT0 = r.t0;
-        m_gil.push_back(s);
+    if (r.gil) {
+        for (const GilStats::Span &g : r.gil->spans) {
+            GilSpan s;
+            s.lane = std::max(0, g.worker);
+            s.t0 = r.t0 + g.start_s;
+            s.t1 = r.t0 + std::max(g.start_s, g.end_s);
+            s.runT0 = r.t0;
+            m_gil.push_back(s);
+        }
     }
     if (int(m_bars.size()) > kMaxBars)
         m_bars.erase(m_bars.begin(), m_bars.begin() + (int(m_bars.size()) - kMaxBars));

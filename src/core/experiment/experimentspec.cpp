@@ -149,7 +149,7 @@ int ExperimentSpec::effectiveWorkers() const
         return workers;
     const Workload *w = workloadImpl();
     const int byWorkload = w ? w->defaultWorkers(params) : 0;
-    return byWorkload > 0 ? std::min(byWorkload, int(kMaxWorkers)) : onlineCores();
+    return byWorkload > 0 ? std::min(byWorkload, int(kMaxWorkers)) : usableCores();
 }
 
 const Workload *ExperimentSpec::workloadImpl() const

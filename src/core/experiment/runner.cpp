@@ -4,6 +4,8 @@
 #include "util/sysinfo.h"
 #include "workloads/workload.h"
 
+#include <QDateTime>
+
 namespace lab {
 
 void registerMetaTypes()
@@ -36,6 +38,9 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
     m_live.clear();
 
     ExperimentResult result;
+    result.experimentId = ExperimentResult::newExperimentId();
+    result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    result.t0 = monotonicSeconds();
     result.spec = spec;
     result.machine = MachineInfo::current();
 
@@ -67,6 +72,7 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
                 break;
             const ModelInfo *info = findModel(id);
             RunRecord rec;
+            rec.runId = ExperimentResult::runIdFor(result.experimentId, index);
             rec.model = id;
             rec.repetition = rep;
             rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
@@ -78,6 +84,11 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             std::unique_ptr<WorkloadState> state =
                 unavailable.isEmpty() ? workload->setUp(spec.params, &setupError) : nullptr;
             const std::vector<TaskSpec> tasks = spec.makeTasks(state.get());
+            // Peak RSS per run: in-process models run in this process, so its high-water mark is
+            // reset here and read after the run (includes the app's own footprint, as the
+            // threads share it); where the kernel refuses the reset, the RSS at the end stands
+            // in. Process models report their workers' peaks instead: the app is not counted.
+            const bool peakReset = resetPeakRss();
             rec.t0 = monotonicSeconds();
             Q_EMIT runStarted(gen, index, id, rec.workers, rec.t0);
             if (!unavailable.isEmpty()) {
@@ -91,7 +102,12 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             }
             rec.wall_s = monotonicSeconds() - rec.t0;
             rec.cancelled = m_cancel.load();
-            rec.peak_rss_kb += peakRssKb();
+            if (!unavailable.isEmpty())
+                rec.peak_rss_kb = -1;
+            else if (rec.peak_rss_kb <= 0)
+                rec.peak_rss_kb = peakReset ? peakRssKb() : currentRssKb();
+            if (rec.python && !rec.python->version.isEmpty())
+                result.machine.pythonVersion = rec.python->version;
             const int missing = int(tasks.size()) - int(rec.tasks.size());
             if (missing > 0 && !rec.cancelled && rec.error.isEmpty())
                 rec.error = QStringLiteral("%1 of %2 tasks produced no result").arg(missing).arg(tasks.size());

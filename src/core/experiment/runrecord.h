@@ -1,12 +1,15 @@
 #pragma once
 #include "experimentspec.h"
+#include "sampling/cpusampler.h"
 #include "summary.h"
 #include "workloads/task.h"
 
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace lab {
@@ -17,8 +20,79 @@ struct ThroughputPoint {
     double mbPerS = 0;     // I/O workloads
 };
 
-// Everything measured about one model running one experiment once.
+QJsonObject taskResultToJson(const TaskResult &t);
+TaskResult taskResultFromJson(const QJsonObject &o);
+
+// The emulated GIL's statistics of one gil-threads run (JSON key "gil"). Span times are
+// seconds relative to the run's t0.
+struct GilStats {
+    struct Thread {
+        int worker = 0;
+        double held_s = 0;
+        double wait_s = 0;
+        qint64 acquisitions = 0;
+        qint64 dropRequests = 0;
+        qint64 forcedSwitches = 0;
+    };
+    struct Span {
+        int worker = 0;
+        double start_s = 0;
+        double end_s = 0;
+    };
+    double switchIntervalMs = 0;
+    qint64 switches = 0;           // tenure changes; the first acquisition is not a switch
+    double switchesPerS = 0;
+    std::vector<Thread> threads;
+    std::vector<Span> spans;       // bounded; spansDropped counts the rest
+    qint64 spansDropped = 0;
+
+    QJsonObject toJson() const;
+    static GilStats fromJson(const QJsonObject &o);
+};
+
+// How a process pool's task round trips split into IPC and computing (key "ipc"), and the
+// worker start-up median in ms (top-level "spawn_ms_median", kept for older readers).
+struct IpcSplit {
+    double dispatchMedian_s = 0;
+    double computeMedian_s = 0;
+    double dispatchShare = 0;      // sum of dispatch / sum of (dispatch + compute), 0..1
+    int protocolVersion = 0;
+    double spawnMedian_ms = -1;    // negative: no worker started
+
+    void writeJson(QJsonObject &run) const;
+    static std::optional<IpcSplit> fromJson(const QJsonObject &run);
+};
+
+// The real interpreter a python-* run used (key "python"); version and pid come from the
+// script's hello line and are missing when it never said hello.
+struct PythonInfo {
+    QString interpreter;
+    QString script;
+    QString mode;
+    QString version;
+    std::optional<qint64> pid;
+
+    QJsonObject toJson() const;
+    static PythonInfo fromJson(const QJsonObject &o);
+};
+
+// Per-core CPU usage sampled during an experiment (key "cpu"), shaped like `monitor --json`:
+// {"hz", "cores", "samples": [{"t", "total", "per_core"}]}, t in seconds from `t0`, percent
+// 0..100, null for an offline core.
+struct CpuSeries {
+    double hz = 0;
+    std::vector<CpuSample> samples;
+
+    int cores() const;
+    static QJsonObject sampleToJson(const CpuSample &s, double t0);
+    QJsonObject toJson(double t0) const;
+    static CpuSeries fromJson(const QJsonObject &o);
+};
+
+// Everything measured about one model running one experiment once. Scalars that do not apply
+// are negative here and null in JSON ("–" on screen).
 struct RunRecord {
+    QString runId;              // "<experiment id>/<index>": stable across save and load
     QString model;
     int repetition = 0;
     int workers = 0;
@@ -34,26 +108,45 @@ struct RunRecord {
     bool verified = false;      // every task ok and verified
     bool cancelled = false;
     int worker_restarts = 0;
-    double spawn_us_median = 0; // thread start-to-running, or process start-to-handshake (µs)
-    long peak_rss_kb = 0;       // app + workers
+    double spawn_us_median = -1; // median worker start cost (µs), what it is: spawnWhat; -1: none
+    QString spawnWhat;          // "thread start to running", "process start to handshake", ...
+    // Peak resident memory of what ran this run's tasks, in kB (see Runner::run): the app
+    // process's high-water mark during the run for in-process models, the sum of the
+    // workers' peaks for process models. -1: not measured.
+    long peak_rss_kb = 0;
     double ui_lag_p99_ms = -1;  // filled by the GUI
+    bool ranOnUiThread = false; // the app's deliberate freeze demo
+    QString note;               // a caveat about how this model ran the spec (python-*)
     QString error;              // run-level failure (model could not start, ...)
     std::vector<TaskResult> tasks;
     std::vector<ThroughputPoint> throughput;
-    QJsonObject extra;          // model-specific sections (gil, ipc, ...)
+    std::optional<GilStats> gil;
+    std::optional<IpcSplit> ipc;
+    std::optional<PythonInfo> python;
     RunSummaryPtr workloadSummary;  // the workload's typed summary (io, convoy, ...); may be null
+    QJsonObject extra;          // keys no typed field knows (workload sections until read by a
+                                // summary reader, newer files); written back verbatim
 
     // Derive tasks_ok/failed, verified, busy_cores, throughput from tasks/wall/cpu; with
     // expectedTasks, tasks that produced no result count as failed.
     void finalize(int expectedTasks = 0);
-    QJsonObject toJson() const;
+    // Run times (t0) are written relative to timeBase.
+    QJsonObject toJson(double timeBase = 0) const;
+    // Reads what toJson writes (and schema 1 runs); keys it does not know go to extra.
+    static std::optional<RunRecord> fromJson(const QJsonObject &o, QString *error);
 };
 
 struct MachineInfo {
-    int cores = 0;
+    int cores = 0;              // online
+    int usableCores = 0;        // in this process's CPU affinity mask; 0: unknown
     QString cpuModel;
+    QString kernel;             // "linux 6.1.0-28-amd64"
+    QString qtVersion;          // at run time
+    QString pythonVersion;      // known after a python-* run; empty: unknown (null in JSON)
+    QJsonObject extra;
     static MachineInfo current();
     QJsonObject toJson() const;
+    static MachineInfo fromJson(const QJsonObject &o);
 };
 
 // The run a model's speedup refers to: real CPython models compare with CPython's own
@@ -63,16 +156,33 @@ QString baselineModel(const QString &model);
 // (not cancelled, no error, something done) of its baseline model; -1 where none exists.
 void applySpeedups(std::vector<RunRecord> &runs);
 
+// A whole experiment as saved and loaded (docs/results-format.md).
 struct ExperimentResult {
+    static constexpr int kSchema = 2;
+
+    QString experimentId;       // unique per experiment ("20261201T215801Z-3fa9c2")
+    QString startedAt;          // ISO 8601 UTC
+    double t0 = 0;              // time base of the JSON's relative times (monotonic seconds;
+                                // 0 for a loaded result, whose times are already relative)
     ExperimentSpec spec;
     MachineInfo machine;
     std::vector<RunRecord> runs;
+    std::optional<CpuSeries> cpu;
     bool cancelled = false;
     QString error;
+    QJsonObject extra;          // unknown top-level keys
 
     void computeSpeedups() { applySpeedups(runs); }
     bool allOk() const;
     QJsonObject toJson() const;
+
+    static QString newExperimentId();
+    static QString runIdFor(const QString &experimentId, int index);
+
+    // Loads a file written by the app or the CLI, schema 1 or 2. On failure nullopt and one
+    // line in *error: malformed JSON (with line and column), not a result, a newer schema.
+    static std::optional<ExperimentResult> fromJson(const QByteArray &json, QString *error);
+    static std::optional<ExperimentResult> fromJsonObject(const QJsonObject &o, QString *error);
 };
 
 // Live task events: workers push, the UI/CLI polls. One short lock per event.

@@ -118,16 +118,12 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
                                    micros(t.end_s - t.start_s), args));
         }
 
-        const QJsonArray spans =
-            r.extra.value(QStringLiteral("gil")).toObject().value(QStringLiteral("spans")).toArray();
+        const std::vector<GilStats::Span> noSpans;
         QList<int> gilLanes;
-        for (const QJsonValue &v : spans) {
-            const QJsonArray s = v.toArray();
-            if (s.size() < 3)
-                continue;
-            const int w = s.at(0).toInt();
-            const double a = s.at(1).toDouble();
-            const double b = s.at(2).toDouble();
+        for (const GilStats::Span &s : r.gil ? r.gil->spans : noSpans) {
+            const int w = s.worker;
+            const double a = s.start_s;
+            const double b = s.end_s;
             if (!gilLanes.contains(w)) {
                 gilLanes << w;
                 events.append(metadata(QStringLiteral("thread_name"), pid, kGilTidOffset + w,
@@ -138,8 +134,10 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
         }
     }
 
-    // CPU counters: one "C" event per sample, one series per core plus the total.
-    for (const CpuSample &s : samples) {
+    // CPU counters: one "C" event per sample, one series per core plus the total; without
+    // samples of its own the trace uses the result's (same time base as its runs).
+    const std::vector<CpuSample> &cpu = samples.empty() && result.cpu ? result.cpu->samples : samples;
+    for (const CpuSample &s : cpu) {
         if (!haveBase || s.t < base - 1.0 || s.t > end + 1.0)
             continue;
         QJsonObject args;

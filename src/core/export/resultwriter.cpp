@@ -1,5 +1,7 @@
 #include "resultwriter.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
 
@@ -60,6 +62,29 @@ QByteArray tasksToCsv(const std::vector<RunRecord> &runs)
         }
     }
     return out;
+}
+
+std::optional<ExperimentResult> loadResultFile(const QString &path, QString *error)
+{
+    constexpr qint64 kMaxBytes = 512ll * 1024 * 1024;
+    QFile f(path);
+    if (!QFileInfo(path).isFile()) {
+        *error = QStringLiteral("%1: no such file").arg(path);
+        return std::nullopt;
+    }
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("%1: cannot read: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    if (f.size() > kMaxBytes) {
+        *error = QStringLiteral("%1: too large for a result file (%2 MB)").arg(path).arg(f.size() >> 20);
+        return std::nullopt;
+    }
+    QString why;
+    auto result = ExperimentResult::fromJson(f.readAll(), &why);
+    if (!result)
+        *error = QStringLiteral("%1: %2").arg(path, why);
+    return result;
 }
 
 bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error)

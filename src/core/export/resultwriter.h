@@ -9,6 +9,8 @@ namespace lab {
 QByteArray resultToJson(const ExperimentResult &result);
 QByteArray runsToCsv(const std::vector<RunRecord> &runs);    // one row per run
 QByteArray tasksToCsv(const std::vector<RunRecord> &runs);   // one row per task
+// Reads a result file (ExperimentResult::fromJson); nullopt and one line "PATH: problem".
+std::optional<ExperimentResult> loadResultFile(const QString &path, QString *error);
 // Writes atomically (temp file + rename); false and *error on failure.
 bool writeFileAtomically(const QString &path, const QByteArray &data, QString *error);
 

@@ -124,7 +124,7 @@ void AsyncModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRec
     std::sort(results.begin(), results.end(), [](const TaskResult &a, const TaskResult &b) { return a.id < b.id; });
     record.tasks = std::move(results);
     record.cpu_s = threadCpuSeconds() - cpu0;
-    record.spawn_us_median = 0;
+    record.spawn_us_median = -1;  // one thread, nothing is started per worker: no spawn cost
 }
 
 } // namespace lab

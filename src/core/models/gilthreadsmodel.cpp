@@ -3,7 +3,6 @@
 #include "gil/emulatedgil.h"
 #include "util/sysinfo.h"
 
-#include <QJsonArray>
 
 #include <cmath>
 
@@ -38,12 +37,6 @@ private:
     bool m_holding = false;  // false after a take() refused by cancel: the task is about to stop
 };
 
-double rounded(double v, int digits = 6)
-{
-    const double f = std::pow(10.0, digits);
-    return std::round(v * f) / f;
-}
-
 } // namespace
 
 GilThreadsModel::GilThreadsModel() : ThreadPoolModel(QStringLiteral("gil-threads")) {}
@@ -62,36 +55,27 @@ std::unique_ptr<ExecHooks> GilThreadsModel::makeHooks(int index, RunContext &)
 
 void GilThreadsModel::afterRun(RunRecord &record)
 {
-    record.extra.insert(QStringLiteral("gil"), gilReportJson(*m_gil, monotonicSeconds() - m_t0));
+    record.gil = gilStats(*m_gil, monotonicSeconds() - m_t0);
 }
 
-QJsonObject GilThreadsModel::gilReportJson(const EmulatedGil &gil, double wall_s)
+GilStats GilThreadsModel::gilStats(const EmulatedGil &gil, double wall_s)
 {
     // switch_number also counts the very first acquisition (from "nobody"): not a switch.
     const std::uint64_t sn = gil.switchNumber();
-    const double switches = sn > 0 ? double(sn - 1) : 0.0;
-    QJsonObject o;
-    o.insert(QStringLiteral("switch_interval_ms"), gil.intervalMs());
-    o.insert(QStringLiteral("switches"), switches);
-    o.insert(QStringLiteral("switches_per_s"), wall_s > 0 ? rounded(switches / wall_s, 2) : 0.0);
-    QJsonArray threads;
+    GilStats g;
+    g.switchIntervalMs = gil.intervalMs();
+    g.switches = sn > 0 ? qint64(sn - 1) : 0;
+    g.switchesPerS = wall_s > 0 ? double(g.switches) / wall_s : 0.0;
     const std::vector<EmulatedGil::ThreadStats> stats = gil.stats();
     for (size_t i = 0; i < stats.size(); ++i) {
         const EmulatedGil::ThreadStats &s = stats[i];
-        threads.append(QJsonObject{{QStringLiteral("worker"), int(i)},
-                                   {QStringLiteral("held_s"), rounded(s.held_s)},
-                                   {QStringLiteral("wait_s"), rounded(s.wait_s)},
-                                   {QStringLiteral("acquisitions"), double(s.acquisitions)},
-                                   {QStringLiteral("drop_requests"), double(s.drop_requests)},
-                                   {QStringLiteral("forced_switches"), double(s.forced_switches)}});
+        g.threads.push_back({int(i), s.held_s, s.wait_s, qint64(s.acquisitions), qint64(s.drop_requests),
+                             qint64(s.forced_switches)});
     }
-    o.insert(QStringLiteral("threads"), threads);
-    QJsonArray spans;
     for (const EmulatedGil::Span &s : gil.spans())
-        spans.append(QJsonArray{s.worker, rounded(s.start_s), rounded(s.end_s)});
-    o.insert(QStringLiteral("spans"), spans);
-    o.insert(QStringLiteral("spans_dropped"), double(gil.spansDropped()));
-    return o;
+        g.spans.push_back({s.worker, s.start_s, s.end_s});
+    g.spansDropped = qint64(gil.spansDropped());
+    return g;
 }
 
 } // namespace lab

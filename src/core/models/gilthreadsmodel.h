@@ -11,16 +11,15 @@ class EmulatedGil;
 // W native threads that must hold one emulated CPython GIL (gil/emulatedgil.h) to run a tick of
 // work: attach/detach take and drop it, every CpuWork checkpoint is an eval-breaker check, and
 // blocking sections release it like Py_BEGIN/END_ALLOW_THREADS. Interval: spec.gil.
-// Adds RunRecord.extra["gil"] (see gilReportJson).
+// Fills RunRecord::gil.
 class GilThreadsModel : public ThreadPoolModel {
 public:
     GilThreadsModel();
     ~GilThreadsModel() override;
 
-    // {"switch_interval_ms", "switches", "switches_per_s", "threads": [{"worker", "held_s",
-    //  "wait_s", "acquisitions", "drop_requests", "forced_switches"}], "spans": [[worker,
-    //  start_s, end_s], ...], "spans_dropped"}; span times relative to the GIL's t0.
-    static QJsonObject gilReportJson(const EmulatedGil &gil, double wall_s);
+    // The GIL's counters and tenure spans once its threads have stopped; span times relative
+    // to the GIL's t0 (the run's).
+    static GilStats gilStats(const EmulatedGil &gil, double wall_s);
 
 protected:
     std::unique_ptr<ExecHooks> makeHooks(int index, RunContext &ctx) override;

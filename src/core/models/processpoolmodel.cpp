@@ -166,19 +166,20 @@ void Pool::run(int workers)
     std::sort(m_results.begin(), m_results.end(), [](const TaskResult &a, const TaskResult &b) { return a.id < b.id; });
     m_record.tasks = std::move(m_results);
 
-    m_record.spawn_us_median = median(m_spawnS) * 1e6;
-    m_record.extra.insert(QStringLiteral("spawn_ms_median"), std::round(median(m_spawnS) * 1e6) / 1e3);
+    m_record.spawnWhat = QStringLiteral("process start to handshake");
+    m_record.spawn_us_median = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e6;
     double dispatchSum = 0, computeSum = 0;
     for (double d : m_dispatchS)
         dispatchSum += d;
     for (double c : m_computeS)
         computeSum += c;
-    const double share = dispatchSum + computeSum > 0 ? dispatchSum / (dispatchSum + computeSum) : 0;
-    m_record.extra.insert(QStringLiteral("ipc"),
-                          QJsonObject{{QStringLiteral("dispatch_s_median"), std::round(median(m_dispatchS) * 1e7) / 1e7},
-                                      {QStringLiteral("compute_s_median"), std::round(median(m_computeS) * 1e7) / 1e7},
-                                      {QStringLiteral("dispatch_share"), std::round(share * 1e6) / 1e6},
-                                      {QStringLiteral("protocol_version"), ipc::kProtocolVersion}});
+    IpcSplit ipc;
+    ipc.dispatchMedian_s = median(m_dispatchS);
+    ipc.computeMedian_s = median(m_computeS);
+    ipc.dispatchShare = dispatchSum + computeSum > 0 ? dispatchSum / (dispatchSum + computeSum) : 0;
+    ipc.protocolVersion = ipc::kProtocolVersion;
+    ipc.spawnMedian_ms = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e3;
+    m_record.ipc = ipc;
 }
 
 void Pool::startWorker(Slot &s)

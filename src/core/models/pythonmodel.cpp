@@ -149,11 +149,8 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         record.error = QStringLiteral("cannot extract the Python script %1 to a temporary folder").arg(script);
         return;
     }
-    QJsonObject python_;
-    python_.insert(QStringLiteral("interpreter"), python);
-    python_.insert(QStringLiteral("script"), script);
-    python_.insert(QStringLiteral("mode"), modeName(m_mode));
-    record.extra.insert(QStringLiteral("note"), note());
+    PythonInfo python_{python, script, modeName(m_mode), {}, {}};
+    record.note = note();
 
     std::map<int, const TaskSpec *> byId;
     for (const TaskSpec &t : tasks)
@@ -188,8 +185,9 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         const double t = e.value(QStringLiteral("t")).toDouble();
         if (event == QLatin1String("hello")) {
             spawnUs.push_back((t - startedAt) * 1e6);
-            python_.insert(QStringLiteral("version"), e.value(QStringLiteral("python")));
-            python_.insert(QStringLiteral("pid"), e.value(QStringLiteral("pid")));
+            python_.version = e.value(QStringLiteral("python")).toString();
+            if (e.value(QStringLiteral("pid")).isDouble())
+                python_.pid = qint64(e.value(QStringLiteral("pid")).toDouble());
         } else if (event == QLatin1String("start") && byId.count(id)) {
             TaskResult &r = started[id];
             r.id = id;
@@ -246,8 +244,9 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         for (const TaskResult &r : record.tasks)
             record.cpu_s += r.cpuTime_s;
     }
-    record.spawn_us_median = spawnUs.empty() ? 0 : median(spawnUs);
-    record.extra.insert(QStringLiteral("python"), python_);
+    record.spawn_us_median = spawnUs.empty() ? -1 : median(spawnUs);
+    record.spawnWhat = QStringLiteral("interpreter start-up (process start to the script's first line)");
+    record.python = python_;
     if (cancelled)
         return;
     if (proc.exitStatus() == QProcess::CrashExit || proc.exitCode() != 0) {

@@ -71,7 +71,8 @@ void ThreadPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, R
     record.cpu_s = 0;
     for (double c : cpuSeconds)
         record.cpu_s += c;
-    record.spawn_us_median = median(startLatencyUs);
+    record.spawn_us_median = startLatencyUs.empty() ? -1 : median(startLatencyUs);
+    record.spawnWhat = QStringLiteral("thread start to running");
     afterRun(record);
 }
 

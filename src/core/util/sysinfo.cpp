@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -35,15 +36,15 @@ double processCpuSeconds()
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-static long vmHwmFromStatus(const QString &path)
+static long statusFieldKb(const QString &path, const QByteArray &field)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
         return 0;
     const QList<QByteArray> lines = f.readAll().split('\n');
     for (const QByteArray &line : lines) {
-        if (line.startsWith("VmHWM:")) {
-            const QByteArray v = line.mid(6).trimmed();
+        if (line.startsWith(field)) {
+            const QByteArray v = line.mid(field.size()).trimmed();
             return v.left(v.indexOf(' ')).toLong();
         }
     }
@@ -52,12 +53,38 @@ static long vmHwmFromStatus(const QString &path)
 
 long peakRssKb()
 {
-    return vmHwmFromStatus(QStringLiteral("/proc/self/status"));
+    return statusFieldKb(QStringLiteral("/proc/self/status"), "VmHWM:");
 }
 
 long peakRssKbOf(qint64 pid)
 {
-    return vmHwmFromStatus(QStringLiteral("/proc/%1/status").arg(pid));
+    return statusFieldKb(QStringLiteral("/proc/%1/status").arg(pid), "VmHWM:");
+}
+
+long currentRssKb()
+{
+    return statusFieldKb(QStringLiteral("/proc/self/status"), "VmRSS:");
+}
+
+bool resetPeakRss()
+{
+    // "5" resets VmHWM to the current RSS (Linux >= 4.0, CONFIG_PROC_PAGE_MONITOR).
+    const int fd = ::open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const bool ok = ::write(fd, "5", 1) == 1;
+    ::close(fd);
+    return ok;
+}
+
+int usableCores()
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return onlineCores();
+    const int n = CPU_COUNT(&set);
+    return n > 0 ? std::min(n, onlineCores()) : onlineCores();
 }
 
 int onlineCores()

@@ -19,7 +19,10 @@ double threadCpuSeconds();      // user+sys of the calling thread
 double processCpuSeconds();     // user+sys of this process (all threads)
 long peakRssKb();               // VmHWM of this process
 long peakRssKbOf(qint64 pid);   // VmHWM of another process, 0 if gone
-int onlineCores();
+long currentRssKb();            // VmRSS of this process
+bool resetPeakRss();            // VmHWM := VmRSS (/proc/self/clear_refs "5"); false if refused
+int onlineCores();              // every online core of the machine
+int usableCores();              // cores in this process's affinity mask (`taskset -c 0`: 1)
 QString cpuModel();
 
 // A program shipped beside the running executable (worker, HTTP server), or in the build tree.
