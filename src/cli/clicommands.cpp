@@ -6,6 +6,7 @@
 #include "models/executionmodel.h"
 #include "sampling/cpusampler.h"
 #include "util/sysinfo.h"
+#include "workloads/workload.h"
 #include "labconfig.h"
 
 #include <QCommandLineParser>
@@ -83,10 +84,12 @@ int usage(const QString &problem = {})
     err(QStringLiteral(
         "usage:\n"
         "  concurrency-lab-cli run SPEC.json|PRESET [--models a,b,c] [--workers N] [--repetitions N]\n"
-        "                      [--switch-interval MS] [--url URL]... [--json FILE] [--csv FILE] [--quiet]\n"
+        "                      [--switch-interval MS] [--url URL]... [--param KEY=VALUE]...\n"
+        "                      [--json FILE] [--csv FILE] [--quiet]\n"
         "  concurrency-lab-cli show RESULTS.json  print the results table of a saved run\n"
         "  concurrency-lab-cli presets            list the built-in experiments\n"
         "  concurrency-lab-cli models             list the execution models\n"
+        "  concurrency-lab-cli workloads          list the workloads and the parameters each takes\n"
         "  concurrency-lab-cli monitor [--seconds S] [--hz H] [--json FILE]\n"
         "exit codes: 0 ok, 1 a task failed, 2 bad usage or input, 130 cancelled\n"));
     return BadInput;
@@ -232,7 +235,7 @@ int runCommand(const QStringList &args)
     const Options o = parseOptions(
         args,
         {QStringLiteral("models"), QStringLiteral("workers"), QStringLiteral("repetitions"), QStringLiteral("json"),
-         QStringLiteral("csv"), QStringLiteral("switch-interval"), QStringLiteral("url")},
+         QStringLiteral("csv"), QStringLiteral("switch-interval"), QStringLiteral("url"), QStringLiteral("param")},
         {QStringLiteral("quiet")});
     if (!o.error.isEmpty())
         return usage(o.error);
@@ -262,6 +265,18 @@ int runCommand(const QStringList &args)
             return usage(QStringLiteral("--url only applies to I/O experiments"));
         spec->params.insert(QStringLiteral("urls"), QJsonArray::fromStringList(o.values(QStringLiteral("url"))));
         spec->params.insert(QStringLiteral("repeat"), 1);
+    }
+    // --param KEY=VALUE sets any parameter of the spec's workload (VALUE as JSON when it reads
+    // as JSON: 5, 2.5, true, [1,2]; else as text); the workload's own checks judge it below.
+    for (const QString &kv : o.values(QStringLiteral("param"))) {
+        const qsizetype eq = kv.indexOf(QLatin1Char('='));
+        const QString key = kv.left(eq).trimmed();
+        if (eq <= 0 || key.isEmpty())
+            return usage(QStringLiteral("--param needs KEY=VALUE (got \"%1\")").arg(kv));
+        const QString text = kv.mid(eq + 1);
+        const QJsonDocument doc = QJsonDocument::fromJson(("[" + text + "]").toUtf8());
+        const QJsonValue value = doc.isArray() && doc.array().size() == 1 ? doc.array().at(0) : QJsonValue(text);
+        spec->params.insert(key, value);
     }
     const QString problem = spec->validate();
     if (!problem.isEmpty())
@@ -411,6 +426,49 @@ int modelsCommand()
     return Ok;
 }
 
+QString typeName(ParamInfo::Type t)
+{
+    switch (t) {
+    case ParamInfo::Type::Int:
+        return QStringLiteral("integer");
+    case ParamInfo::Type::Number:
+        return QStringLiteral("number");
+    case ParamInfo::Type::Bool:
+        return QStringLiteral("true/false");
+    case ParamInfo::Type::String:
+        return QStringLiteral("text");
+    case ParamInfo::Type::StringList:
+        return QStringLiteral("list of text");
+    case ParamInfo::Type::IntList:
+        return QStringLiteral("list of integers or {start, count}");
+    }
+    return {};
+}
+
+// Every workload, its parameters (as the spec parser checks them) and the models that cannot run it.
+int workloadsCommand()
+{
+    for (const auto &w : workloadRegistry()) {
+        out(QStringLiteral("%1  %2\n").arg(w->id(), -8).arg(w->description()));
+        for (const ParamInfo &p : w->params()) {
+            QString range;
+            if (p.type == ParamInfo::Type::Int || p.type == ParamInfo::Type::Number || p.type == ParamInfo::Type::IntList)
+                range = QStringLiteral(" %1..%2").arg(p.min, 0, 'g', 15).arg(p.max, 0, 'g', 15);
+            const QString def = QString::fromUtf8(QJsonDocument(QJsonArray{p.defaultValue}).toJson(QJsonDocument::Compact));
+            out(QStringLiteral("    %1  %2%3%4, default %5: %6\n")
+                    .arg(p.key, -20)
+                    .arg(typeName(p.type), range, p.unit.isEmpty() ? QString() : QLatin1Char(' ') + p.unit,
+                         def.mid(1, def.size() - 2), p.tooltip));
+        }
+        for (const ModelInfo &m : modelRegistry()) {
+            const QString why = m.whyNot(w->id());
+            if (!why.isEmpty())
+                out(QStringLiteral("    not on %1: %2\n").arg(m.id, why));
+        }
+    }
+    return Ok;
+}
+
 int monitorCommand(const QStringList &args)
 {
     const Options o = parseOptions(args, {QStringLiteral("seconds"), QStringLiteral("hz"), QStringLiteral("json")}, {});
@@ -516,6 +574,8 @@ int main(const QStringList &args)
         return presetsCommand();
     if (cmd == QLatin1String("models"))
         return modelsCommand();
+    if (cmd == QLatin1String("workloads"))
+        return workloadsCommand();
     if (cmd == QLatin1String("monitor"))
         return monitorCommand(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {

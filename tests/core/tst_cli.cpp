@@ -1,5 +1,6 @@
 // concurrency-lab-cli end to end: every bad input exits 2 with one line, a real run writes the
 // documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
+#include "workloads/workload.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/cpu/cpuwork.h"
@@ -165,6 +166,12 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--frobnicate")}
                                         << QStringLiteral("unknown option --frobnicate");
         QTest::newRow("two specs") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("cpu-seed")} << QStringLiteral("one spec");
+        QTest::newRow("param without =") << QStringList{run, QStringLiteral("sleep-overlap"), QStringLiteral("--param"), QStringLiteral("ms")}
+                                         << QStringLiteral("--param needs KEY=VALUE");
+        QTest::newRow("param wrong type") << QStringList{run, QStringLiteral("sleep-overlap"), QStringLiteral("--param=ms=abc")}
+                                          << QStringLiteral("workload.ms must be a number");
+        QTest::newRow("param unknown key") << QStringList{run, QStringLiteral("sleep-overlap"), QStringLiteral("--param"), QStringLiteral("msec=3")}
+                                           << QStringLiteral("unknown key workload.msec (the sleep workload takes: tasks, ms)");
         const QString show = QStringLiteral("show");
         QTest::newRow("show nothing") << QStringList{show} << QStringLiteral("show needs a results file");
         QTest::newRow("show missing file") << QStringList{show, QStringLiteral("/nonexistent/r.json")} << QStringLiteral("no such file");
@@ -177,6 +184,39 @@ private Q_SLOTS:
                                              << QStringLiteral("unknown option --fast");
         QTest::newRow("monitor bad hz") << QStringList{QStringLiteral("monitor"), QStringLiteral("--hz"), QStringLiteral("500")}
                                         << QStringLiteral("--hz");
+    }
+
+    // `workloads` lists every workload with its parameters and the models that cannot run it;
+    // --param sets one of them for a run, checked by the workload like a spec file's value.
+    void workloadsAndParam()
+    {
+        const CliRun list = runCli({QStringLiteral("workloads")});
+        QCOMPARE(list.exitCode, 0);
+        for (const auto &w : workloadRegistry()) {
+            QVERIFY2(list.out.contains(QLatin1Char('\n') + w->id() + QLatin1Char(' ')) || list.out.startsWith(w->id()),
+                     qPrintable(w->id()));
+            for (const ParamInfo &p : w->params())
+                QVERIFY2(list.out.contains(QStringLiteral("    ") + p.key + QLatin1Char(' ')), qPrintable(p.key));
+        }
+        QVERIFY(list.out.contains(QStringLiteral("not on processes: the convoy's threads must meet in one process")));
+
+        QTemporaryDir dir;
+        const QString json = dir.filePath(QStringLiteral("sleep.json"));
+        const CliRun r = runCli({QStringLiteral("run"), QStringLiteral("sleep-overlap"), QStringLiteral("--models"),
+                                 QStringLiteral("sequential,threads"), QStringLiteral("--param"), QStringLiteral("ms=30"),
+                                 QStringLiteral("--param=tasks=4"), QStringLiteral("--json"), json, QStringLiteral("--quiet")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonObject w = doc.value(QStringLiteral("spec")).toObject().value(QStringLiteral("workload")).toObject();
+        QCOMPARE(w.value(QStringLiteral("ms")).toDouble(), 30.0);
+        QCOMPARE(w.value(QStringLiteral("tasks")).toInt(), 4);
+        const QJsonArray runs = doc.value(QStringLiteral("runs")).toArray();
+        QCOMPARE(runs.size(), 2);
+        const double seq = runs.at(0).toObject().value(QStringLiteral("wall_s")).toDouble();
+        QVERIFY2(seq >= 0.119, qPrintable(QString::number(seq)));  // 4 x 30 ms, one after another
+        QCOMPARE(runs.at(1).toObject().value(QStringLiteral("tasks_ok")).toInt(), 4);
     }
 
     void badInputExitsTwoWithOneLine()
