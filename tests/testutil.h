@@ -120,7 +120,7 @@ struct TimingVerdict {
 //   is belong there): Aborted, already reported.
 // Use it through LAB_VERIFY_TIMING, which turns the verdict into a pass, a failure or a skip.
 template<typename Attempt>
-TimingVerdict measureTiming(Attempt &&attempt, int tries = 3)
+TimingVerdict measureTiming(Attempt &&attempt, int tries = 3, double quietLimit = kQuietLimit)
 {
     QStringList seen;
     for (int i = 1; i <= tries; ++i) {
@@ -132,11 +132,11 @@ TimingVerdict measureTiming(Attempt &&attempt, int tries = 3)
             return {TimingVerdict::Held, seen.join(QStringLiteral("; "))};
         seen.append(QStringLiteral("try %1/%2: %3 (%4 cores busy elsewhere)").arg(i).arg(tries).arg(t.problem()).arg(others, 0, 'f', 2));
         qInfo("%s", qPrintable(seen.last()));
-        if (others <= kQuietLimit)
+        if (others <= quietLimit)
             return {TimingVerdict::Failed, seen.join(QStringLiteral("; "))};
     }
     return {TimingVerdict::Disturbed,
-            QStringLiteral("foreign load above %1 cores on every try: ").arg(kQuietLimit) + seen.join(QStringLiteral("; "))};
+            QStringLiteral("foreign load above %1 cores on every try: ").arg(quietLimit) + seen.join(QStringLiteral("; "))};
 }
 
 } // namespace lab::test
