@@ -123,9 +123,8 @@ private Q_SLOTS:
 
     // CPython: median tenure = interval + 0-0.3 ms, about 1/interval switches per second. The
     // lower tenure bound is sharp (a waiter must wait a whole interval before it may ask); the
-    // upper ones are wide, and are only asserted on a quiet machine: when other processes keep
-    // the cores busy, a waiter's timer wake-up is late by up to a scheduler tick. Exact
-    // figures: gil-bench.
+    // upper ones are wide, and a miss is re-measured while other processes keep the cores busy
+    // (a waiter's timer wake-up is then late by up to a scheduler tick). Exact figures: gil-bench.
     void twoCpuThreadsSwitchAboutEveryInterval()
     {
         const double intervalMs = 5;
