@@ -209,12 +209,12 @@ int main(int argc, char *argv[])
                 continue;
             std::sort(runs.begin(), runs.end(), [](auto *a, auto *b) { return a->wall_s < b->wall_s; });
             const RunRecord *r = runs[runs.size() / 2];
-            const QJsonObject io = r->extra.value(QStringLiteral("io")).toObject();
+            const auto io = std::dynamic_pointer_cast<const IoSummary>(r->workloadSummary);
             print(QStringLiteral("  %1 %2 %3 %4 %5 %6\n")
                       .arg(m, -12)
-                      .arg(io.value(QStringLiteral("requests_per_s")).toDouble(), 10, 'f', 0)
+                      .arg(io && io->requestsPerS ? *io->requestsPerS : 0.0, 10, 'f', 0)
                       .arg(r->cpu_s, 13, 'f', 3)
-                      .arg(io.value(QStringLiteral("server_cpu_s")).toDouble(), 13, 'f', 3)
+                      .arg(io && io->serverCpuS ? *io->serverCpuS : 0.0, 13, 'f', 3)
                       .arg(r->cpu_s / std::max(1, r->tasks_ok) * 1e6, 14, 'f', 1)
                       .arg(QStringLiteral("%1/%2").arg(r->tasks_ok).arg(r->tasks_total), 9));
         }

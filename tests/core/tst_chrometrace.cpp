@@ -6,6 +6,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <vector>
+
 using namespace lab;
 
 class TestChromeTrace : public QObject {
@@ -61,6 +63,7 @@ private Q_SLOTS:
         const QJsonArray events = eventsOf(chromeTraceJson(sample(), samples));
         QVERIFY(!events.isEmpty());
         int tasks = 0, gilSpans = 0, counters = 0, processes = 0;
+        std::vector<double> perCoreTs, totalTs;
         double firstTaskTs = -1, gilSecondTs = -1;
         for (const QJsonValue &v : events) {
             const QJsonObject e = v.toObject();
@@ -78,8 +81,20 @@ private Q_SLOTS:
                 ++gilSpans;
                 gilSecondTs = e.value(QStringLiteral("ts")).toDouble();
             }
-            if (ph == QLatin1String("C"))
+            if (ph == QLatin1String("C")) {
                 ++counters;
+                const QJsonObject args = e.value(QStringLiteral("args")).toObject();
+                const QString name = e.value(QStringLiteral("name")).toString();
+                if (name == QLatin1String("CPU per core (%)")) {
+                    perCoreTs.push_back(e.value(QStringLiteral("ts")).toDouble());
+                    QCOMPARE(args.value(QStringLiteral("cpu000")).toDouble(), 40.0);
+                    QCOMPARE(args.value(QStringLiteral("cpu001")).toDouble(), 60.0);
+                } else {
+                    QCOMPARE(name, QStringLiteral("CPU total (%)"));
+                    totalTs.push_back(e.value(QStringLiteral("ts")).toDouble());
+                    QCOMPARE(args.value(QStringLiteral("total")).toDouble(), 50.0);
+                }
+            }
             if (ph == QLatin1String("M") && e.value(QStringLiteral("name")).toString() == QLatin1String("process_name"))
                 ++processes;
         }
@@ -89,10 +104,12 @@ private Q_SLOTS:
         QCOMPARE(firstTaskTs, 0.0);
         // Second GIL span: run 2 starts 1 s after run 1, span at +5 ms => 1005000 µs.
         QCOMPARE(gilSecondTs, 1005000.0);
-        // Samples from 99 s to 102.4 s fall inside [t0 - 1, end + 1]: two counter events each.
-        QVERIFY(counters > 0);
-        QCOMPARE(counters % 2, 0);
-        QVERIFY(counters < 60);
+        // The runs span 100 s .. 101.3 s, so the samples inside [first t0 - 1, last end + 1] are the
+        // seven at 99, 99.5, ..., 102 s (the one at 102.5 s is out): two counter events each.
+        QCOMPARE(counters, 14);
+        const std::vector<double> expectedTs{-1e6, -0.5e6, 0, 0.5e6, 1e6, 1.5e6, 2e6};
+        QCOMPARE(perCoreTs, expectedTs);
+        QCOMPARE(totalTs, expectedTs);
     }
 
     void emptyResultIsValidJson()

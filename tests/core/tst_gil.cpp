@@ -1,9 +1,11 @@
+#include "workloads/convoy/convoyworkload.h"
 #include "experiment/runner.h"
 #include "gil/emulatedgil.h"
 #include "models/executionmodel.h"
 #include "sampling/procstat.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
+#include "workloads/cpu/cpuwork.h"
 
 #include <QJsonArray>
 #include <QTest>
@@ -55,23 +57,6 @@ std::vector<EmulatedGil::Span> sortedSpans(const EmulatedGil &gil)
     std::sort(s.begin(), s.end(), [](const auto &a, const auto &b) { return a.start_s < b.start_s; });
     return s;
 }
-
-// Cores kept busy by other processes while fn() ran (this machine is shared with builds).
-// Timing bounds are only asserted when this is small; otherwise the test is skipped.
-template<typename Fn>
-double othersBusyCores(Fn fn)
-{
-    const auto before = readProcStat();
-    const double cpu0 = processCpuSeconds(), t0 = monotonicSeconds();
-    fn();
-    const auto after = readProcStat();
-    const double wall = monotonicSeconds() - t0;
-    if (!before || !after || wall <= 0)
-        return 0;
-    return std::max(0.0, machineBusyCores(before, after) - (processCpuSeconds() - cpu0) / wall);
-}
-
-constexpr double kQuietLimit = 0.3;
 
 const RunRecord *runOf(const ExperimentResult &r, const QString &model)
 {
@@ -138,24 +123,19 @@ private Q_SLOTS:
 
     // CPython: median tenure = interval + 0-0.3 ms, about 1/interval switches per second. The
     // lower tenure bound is sharp (a waiter must wait a whole interval before it may ask); the
-    // upper ones are wide, and are only asserted on a quiet machine: when other processes keep
-    // the cores busy, a waiter's timer wake-up is late by up to a scheduler tick. Exact
-    // figures: gil-bench.
+    // upper ones are wide, and a miss is re-measured while other processes keep the cores busy
+    // (a waiter's timer wake-up is then late by up to a scheduler tick). Exact figures: gil-bench.
     void twoCpuThreadsSwitchAboutEveryInterval()
     {
         const double intervalMs = 5;
-        QString problem;
-        double others = 0;
-        for (int attempt = 0; attempt < 3; ++attempt) {
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
             EmulatedGil gil(2, intervalMs);
             std::atomic<int> holders{0}, violations{0};
             const double t0 = monotonicSeconds();
-            others = othersBusyCores([&] {
-                std::thread a(cpuThread, std::ref(gil), 0, 0.6, std::ref(holders), std::ref(violations));
-                std::thread b(cpuThread, std::ref(gil), 1, 0.6, std::ref(holders), std::ref(violations));
-                a.join();
-                b.join();
-            });
+            std::thread a(cpuThread, std::ref(gil), 0, 0.6, std::ref(holders), std::ref(violations));
+            std::thread b(cpuThread, std::ref(gil), 1, 0.6, std::ref(holders), std::ref(violations));
+            a.join();
+            b.join();
             const double wall = monotonicSeconds() - t0;
             QCOMPARE(violations.load(), 0);
             const auto st = gil.stats();
@@ -167,18 +147,18 @@ private Q_SLOTS:
                 tenures.push_back((spans[i].end_s - spans[i].start_s) * 1e3);
             const double tenure = median(tenures);
             const double rate = double(gil.switchNumber() - 1) / wall;
-            qInfo("median tenure %.3f ms, %.1f switches/s, forced switches %llu (other load %.2f cores)", tenure,
-                  rate, (unsigned long long)(st[0].forced_switches + st[1].forced_switches), others);
+            const auto forced = st[0].forced_switches + st[1].forced_switches;
+            qInfo("try %d: median tenure %.3f ms, %.1f switches/s, forced switches %llu", t.number(), tenure, rate,
+                  (unsigned long long)forced);
             QVERIFY2(tenure >= intervalMs * 0.95, qPrintable(QString::number(tenure)));
             QVERIFY2(rate <= 1000.0 / intervalMs * 1.1, qPrintable(QString::number(rate)));
-            if (tenure <= intervalMs * 1.5 && rate >= 1000.0 / intervalMs * 0.7
-                && st[0].forced_switches + st[1].forced_switches > 0)
-                return;
-            problem = QStringLiteral("median tenure %1 ms, %2 switches/s").arg(tenure).arg(rate);
-        }
-        if (others > kQuietLimit)
-            QSKIP(qPrintable(problem + QStringLiteral(" with %1 cores busy elsewhere: not meaningful").arg(others)));
-        QFAIL(qPrintable(problem));
+            if (tenure > intervalMs * 1.5)
+                t.miss(QStringLiteral("median tenure %1 ms").arg(tenure, 0, 'f', 3));
+            if (rate < 1000.0 / intervalMs * 0.7)
+                t.miss(QStringLiteral("%1 switches/s").arg(rate, 0, 'f', 1));
+            if (forced == 0)
+                t.miss(QStringLiteral("no forced switch"));
+        });
     }
 
     void forcedSwitchHandsTheGilToAnotherThread()
@@ -220,56 +200,67 @@ private Q_SLOTS:
             }
             gil.drop(me);
         };
-        double t = monotonicSeconds();
-        {
-            EmulatedGil gil(1, 5);
-            work(gil, 0, k * m);
-        }
-        const double sequential = monotonicSeconds() - t;
-        t = monotonicSeconds();
-        EmulatedGil gil(k, 5);
-        std::vector<std::thread> threads;
-        for (int i = 0; i < k; ++i)
-            threads.emplace_back(work, std::ref(gil), i, m);
-        for (std::thread &th : threads)
-            th.join();
-        const double ratio = (monotonicSeconds() - t) / sequential;
-        qInfo("%d GIL threads over blocking waits: %.3f of sequential (ideal %.3f)", k, ratio, 1.0 / k);
-        QVERIFY2(ratio > 0.8 / k && ratio < 1.6 / k, qPrintable(QString::number(ratio)));
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            double t0 = monotonicSeconds();
+            {
+                EmulatedGil gil(1, 5);
+                work(gil, 0, k * m);
+            }
+            const double sequential = monotonicSeconds() - t0;
+            t0 = monotonicSeconds();
+            EmulatedGil gil(k, 5);
+            std::vector<std::thread> threads;
+            for (int i = 0; i < k; ++i)
+                threads.emplace_back(work, std::ref(gil), i, m);
+            for (std::thread &th : threads)
+                th.join();
+            const double ratio = (monotonicSeconds() - t0) / sequential;
+            qInfo("%d GIL threads over blocking waits: %.3f of sequential (ideal %.3f)", k, ratio, 1.0 / k);
+            if (ratio <= 0.8 / k || ratio >= 1.6 / k)
+                t.miss(QStringLiteral("%1 threads took %2 of the sequential time (ideal %3)").arg(k).arg(ratio, 0, 'f', 3).arg(1.0 / k));
+        });
     }
 
     void cancelWakesThreadsWaitingOnTheGil()
     {
-        std::atomic<bool> cancel{false};
-        EmulatedGil gil(2, 100, &cancel);
-        QVERIFY(gil.take(0));  // held, and never checked: a long C call
-        std::atomic<bool> result{true};
-        std::atomic<double> returnedAt{0};
-        std::thread waiter([&] {
-            result = gil.take(1);
-            returnedAt = monotonicSeconds();
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            std::atomic<bool> cancel{false};
+            EmulatedGil gil(2, 100, &cancel);
+            QVERIFY(gil.take(0));  // held, and never checked: a long C call
+            std::atomic<bool> result{true};
+            std::atomic<double> returnedAt{0};
+            std::thread waiter([&] {
+                result = gil.take(1);
+                returnedAt = monotonicSeconds();
+            });
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past one interval: request set
+            if (!gil.dropRequested())
+                t.miss(QStringLiteral("no drop request 150 ms into a 100 ms interval"));
+            const double cancelledAt = monotonicSeconds();
+            cancel = true;
+            waiter.join();
+            QVERIFY(!result.load());
+            if (returnedAt - cancelledAt >= 0.05)
+                t.miss(QStringLiteral("the waiter returned %1 s after the cancel").arg(returnedAt - cancelledAt));
+            // The holder's forced-switch wait (nobody will take the GIL) also ends on cancel.
+            const double t1 = monotonicSeconds();
+            gil.drop(0);
+            if (monotonicSeconds() - t1 >= 0.05)
+                t.miss(QStringLiteral("drop() returned %1 s after the cancel").arg(monotonicSeconds() - t1));
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));  // past one interval: request set
-        QVERIFY(gil.dropRequested());
-        const double cancelledAt = monotonicSeconds();
-        cancel = true;
-        waiter.join();
-        QVERIFY(!result.load());
-        QVERIFY2(returnedAt - cancelledAt < 0.05, qPrintable(QString::number(returnedAt - cancelledAt)));
-        // The holder's forced-switch wait (nobody will take the GIL) also ends on cancel.
-        const double t = monotonicSeconds();
-        gil.drop(0);
-        QVERIFY(monotonicSeconds() - t < 0.05);
     }
 
     void cancelStopsTheGilModel()
     {
-        Runner runner;
-        ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":1000000,"count":8},
+        const ExperimentSpec s = specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":1000000,"count":8},
                                    "repeat":100000},"models":["gil-threads"],"workers":4})");
-        const CancelledRun c = runCancelledAfter(runner, s, 200);
-        QVERIFY(c.result.cancelled);
-        QVERIFY2(c.elapsed_s < 0.2 + 0.3, qPrintable(QString::number(c.elapsed_s)));
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            Runner runner;
+            const CancelledRun c = runCancelledAfter(runner, s, 200);
+            QVERIFY(c.result.cancelled);
+            if (c.elapsed_s >= 0.2 + 0.3)
+                t.miss(QStringLiteral("cancelled 200 ms in, the run took %1 s").arg(c.elapsed_s));
+        });
     }
 
     // The seed's claim: GIL threads take about the sequential time on one busy core; native
@@ -278,17 +269,12 @@ private Q_SLOTS:
     {
         if (onlineCores() < 2)
             QSKIP("needs 2 cores");
-        QString problem;
         ExperimentResult r;
         const RunRecord *gil = nullptr;
-        double others = 0;
-        for (int attempt = 0; attempt < 3; ++attempt) {  // native threads need two free cores
+        LAB_VERIFY_TIMING([&](TimingTry &t) {  // native threads need two free cores
             Runner runner;
-            others = othersBusyCores([&] {
-                r = runner.run(
-                    specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":5000000,"count":8},"repeat":6},
+            r = runner.run(specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":5000000,"count":8},"repeat":6},
                             "models":["sequential","threads","gil-threads"],"workers":2})"));
-            });
             QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
             QVERIFY(r.allOk());
             const RunRecord *seq = runOf(r, QStringLiteral("sequential"));
@@ -297,21 +283,15 @@ private Q_SLOTS:
             QVERIFY(seq && thr && gil);
             for (size_t i = 0; i < gil->tasks.size(); ++i)
                 QCOMPARE(gil->tasks[i].value, seq->tasks[i].value);
-            qInfo("wall: sequential %.3f s, threads %.3f s, gil-threads %.3f s (busy cores %.2f; other load %.2f)",
-                  seq->wall_s, thr->wall_s, gil->wall_s, gil->busy_cores, others);
+            qInfo("wall: sequential %.3f s, threads %.3f s, gil-threads %.3f s (busy cores %.2f)", seq->wall_s, thr->wall_s,
+                  gil->wall_s, gil->busy_cores);
             // Holds however loaded the machine is: one GIL, one core at a time.
             QVERIFY2(gil->busy_cores <= 1.3, qPrintable(QString::number(gil->busy_cores)));
-            problem.clear();
             if (gil->wall_s < 0.85 * seq->wall_s)
-                problem = QStringLiteral("gil-threads took %1x the sequential time").arg(gil->wall_s / seq->wall_s);
-            else if (thr->wall_s > 0.75 * seq->wall_s)
-                problem = QStringLiteral("threads took %1x the sequential time").arg(thr->wall_s / seq->wall_s);
-            if (problem.isEmpty())
-                break;
-        }
-        if (!problem.isEmpty() && others > kQuietLimit)
-            QSKIP(qPrintable(problem + QStringLiteral(" with %1 cores busy elsewhere: not meaningful").arg(others)));
-        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+                t.miss(QStringLiteral("gil-threads took %1x the sequential time").arg(gil->wall_s / seq->wall_s, 0, 'f', 3));
+            if (thr->wall_s > 0.75 * seq->wall_s)
+                t.miss(QStringLiteral("threads took %1x the sequential time").arg(thr->wall_s / seq->wall_s, 0, 'f', 3));
+        });
 
         // The "gil" section, exactly as saved results carry it.
         const QJsonObject g = gil->toJson().value(QStringLiteral("gil")).toObject();
@@ -352,41 +332,73 @@ private Q_SLOTS:
         QCOMPARE(gil.spansDropped(), std::uint64_t(150));
     }
 
-    // bpo-7946: an I/O thread beside a CPU thread waits about one interval per blocking call
-    // (CPython: p50 5.1 ms at 5 ms), and a few microseconds alone. On a loaded machine the CPU
-    // thread is scheduled late after each wake-up, loses the race for the GIL to the I/O thread
-    // and the median drops (CPython does the same): the p50 bound is then skipped, the rest holds.
+    // bpo-7946: an I/O thread beside a CPU thread waits about one interval for the GIL after each
+    // blocking call that the CPU thread used to take it, and a few microseconds alone. A round
+    // trip is two blocking calls (send, recv): the recv always lets the CPU thread in (the peer
+    // takes 25 us to answer), the send only when the CPU thread, woken by the previous hand-over,
+    // is back within the few microseconds the send takes. So the p50 is one interval (README:
+    // 5.2 ms, CPython 5.3 ms) or, where wake-ups are that fast, two (this 2-core VM with the test at
+    // real-time priority: emulation 10.2-10.4 ms, CPython 3.11 10.3 ms). Under foreign load, even a
+    // little (kConvoyQuietLimit), the CPU thread is woken late, loses every race and the median
+    // falls to microseconds (CPython too).
     void convoyEffect()
     {
-        ExperimentResult r;
-        const double others = othersBusyCores([&] {
+        const double intervalUs = 5000;
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
             Runner runner;
-            r = runner.run(specFromJson(R"({"name":"t","workload":{"kind":"convoy","round_trips":200,"cpu_threads":1},
+            const ExperimentResult r = runner.run(specFromJson(R"({"name":"t","workload":{"kind":"convoy","round_trips":200,"cpu_threads":1},
                                     "models":["threads","gil-threads"],"gil":{"switch_interval_ms":5}})"));
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            QVERIFY(r.allOk());
+            const RunRecord *thr = runOf(r, QStringLiteral("threads"));
+            const RunRecord *gil = runOf(r, QStringLiteral("gil-threads"));
+            QVERIFY(thr && gil);
+            const auto native = std::dynamic_pointer_cast<const ConvoySummary>(thr->workloadSummary);
+            const auto emulated = std::dynamic_pointer_cast<const ConvoySummary>(gil->workloadSummary);
+            QVERIFY(native && emulated && native->besideP50Us && emulated->besideP50Us && emulated->aloneP50Us);
+            QCOMPARE(emulated->roundTrips, 200);
+            QCOMPARE(emulated->cpuThreads, 1);
+            const double alone = *emulated->aloneP50Us;
+            const double beside = *emulated->besideP50Us;
+            const double besideP99 = emulated->besideP99Us.value_or(-1);
+            qInfo("try %d: gil-threads round trip p50: alone %.1f us, beside a CPU thread %.1f us (p99 %.1f us); "
+                  "native threads beside %.1f us",
+                  t.number(), alone, beside, besideP99, *native->besideP50Us);
+            QVERIFY2(alone > 0 && alone < 500, qPrintable(QString::number(alone)));
+            QVERIFY(*native->besideP50Us < 1000);
+            QVERIFY2(besideP99 < 40000, qPrintable(QString::number(besideP99)));
+            if (beside < 0.8 * intervalUs || beside > 2 * intervalUs + 1500)
+                t.miss(QStringLiteral("beside p50 %1 us, not one or two 5 ms intervals").arg(beside));
+            else if (beside < 20 * alone)
+                t.miss(QStringLiteral("beside p50 %1 us is only %2x the alone p50").arg(beside).arg(beside / alone, 0, 'f', 1));
+            if (besideP99 <= 0.8 * intervalUs)
+                t.miss(QStringLiteral("beside p99 %1 us").arg(besideP99));
+        }, 3, kConvoyQuietLimit);
+    }
+
+    // The eval-breaker check is spaced by time, not by a count of loop iterations, so a slower
+    // build (ASan runs the loop about 3x slower) still checks every couple of microseconds.
+    void checkpointsAreMicrosecondsApart()
+    {
+        struct Stamping : ExecHooks {
+            std::vector<double> at;
+            void checkpoint() override { at.push_back(monotonicSeconds()); }
+        };
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            Stamping hooks;
+            hooks.at.reserve(20002);
+            std::atomic<bool> cancel{false};
+            QVERIFY(computeSumSquares(cpuCheckpointIterations() * 20000, 1, cancel, hooks).verified);
+            QCOMPARE(hooks.at.size(), size_t(20001));
+            std::vector<double> gaps;
+            for (size_t i = 1; i < hooks.at.size(); ++i)
+                gaps.push_back((hooks.at[i] - hooks.at[i - 1]) * 1e6);
+            const double gap = median(gaps);
+            qInfo("%llu iterations per checkpoint, median gap %.2f us (target %.1f us)",
+                  (unsigned long long)cpuCheckpointIterations(), gap, kCpuCheckpointSpacingS * 1e6);
+            if (gap < 0.25 * kCpuCheckpointSpacingS * 1e6 || gap > 4 * kCpuCheckpointSpacingS * 1e6)
+                t.miss(QStringLiteral("median gap between checkpoints %1 us").arg(gap, 0, 'f', 2));
         });
-        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
-        QVERIFY(r.allOk());
-        const RunRecord *thr = runOf(r, QStringLiteral("threads"));
-        const RunRecord *gil = runOf(r, QStringLiteral("gil-threads"));
-        QVERIFY(thr && gil);
-        const QJsonObject native = thr->toJson().value(QStringLiteral("convoy")).toObject();
-        const QJsonObject emulated = gil->toJson().value(QStringLiteral("convoy")).toObject();
-        QVERIFY(!native.isEmpty() && !emulated.isEmpty());
-        QCOMPARE(emulated.value(QStringLiteral("round_trips")).toInt(), 200);
-        QCOMPARE(emulated.value(QStringLiteral("cpu_threads")).toInt(), 1);
-        const double alone = emulated.value(QStringLiteral("alone_p50_us")).toDouble();
-        const double beside = emulated.value(QStringLiteral("beside_p50_us")).toDouble();
-        const double besideP99 = emulated.value(QStringLiteral("beside_p99_us")).toDouble();
-        qInfo("gil-threads round trip p50: alone %.1f us, beside a CPU thread %.1f us (p99 %.1f us); "
-              "native threads beside %.1f us (other load %.2f cores)",
-              alone, beside, besideP99, native.value(QStringLiteral("beside_p50_us")).toDouble(), others);
-        QVERIFY2(alone > 0 && alone < 500, qPrintable(QString::number(alone)));
-        QVERIFY(native.value(QStringLiteral("beside_p50_us")).toDouble() < 1000);
-        QVERIFY2(besideP99 < 40000, qPrintable(QString::number(besideP99)));
-        if (beside < 4000 && others > kQuietLimit)
-            QSKIP(qPrintable(QStringLiteral("beside p50 %1 us with %2 cores busy elsewhere").arg(beside).arg(others)));
-        QVERIFY2(beside >= 4000 && beside <= 8000, qPrintable(QString::number(beside)));
-        QVERIFY2(besideP99 > 4000, qPrintable(QString::number(besideP99)));
     }
 
     void convoySpecRejectsBadInput()

@@ -185,24 +185,22 @@ private Q_SLOTS:
         QCOMPARE(finished, 12);
     }
 
-    // Wide physical bound, only where it is robust: 2 cores that nothing else is using.
+    // Wide physical bound: 2 worker processes on 2 cores keep more than one core busy. (The
+    // foreign load counts the workers as this process's only once they are reaped, which can
+    // only make a try look disturbed, never hide a miss.)
     void twoWorkersKeepMoreThanOneCoreBusy()
     {
         if (onlineCores() < 2)
             QSKIP("needs 2 cores");
-        const auto stat0 = readProcStat();
-        AsyncRun run;
-        run.start(cpuTasks(8, 5'000'000, 40), 2);
-        run.join();
-        const auto stat1 = readProcStat();
-        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
-        QVERIFY(run.record.verified);
-        const double others = machineBusyCores(stat0, stat1) - run.record.busy_cores;
-        if (others > 0.3 && run.record.busy_cores <= 1.3)
-            QSKIP(qPrintable(QStringLiteral("other work kept %1 cores busy; busy_cores %2 is not meaningful")
-                                 .arg(others, 0, 'f', 2)
-                                 .arg(run.record.busy_cores, 0, 'f', 2)));
-        QVERIFY2(run.record.busy_cores > 1.3, qPrintable(QString::number(run.record.busy_cores)));
+        LAB_VERIFY_TIMING([&](lab::test::TimingTry &t) {
+            AsyncRun run;
+            run.start(cpuTasks(8, 5'000'000, 40), 2);
+            run.join();
+            QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+            QVERIFY(run.record.verified);
+            if (run.record.busy_cores <= 1.3)
+                t.miss(QStringLiteral("2 worker processes kept %1 cores busy").arg(run.record.busy_cores, 0, 'f', 2));
+        });
     }
 
     void cancelMidRunLeavesNoChildAndKeepsFinishedResults()

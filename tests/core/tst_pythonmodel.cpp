@@ -121,22 +121,34 @@ private Q_SLOTS:
         QVERIFY(!r.allOk());
     }
 
+    // bpo-7946 under CPython's own GIL: beside a CPU thread, a round trip waits one switch
+    // interval per blocking call the CPU thread used to take the GIL (one or two per round trip,
+    // see tst_gil's convoyEffect), against tens of microseconds alone.
     void convoyUnderTheRealGil()
     {
-        Runner runner;
-        const ExperimentResult r = runner.run(specFromJson(
-            R"({"name":"t","workload":{"kind":"convoy","round_trips":100,"cpu_threads":1},"models":["python-threads"]})"));
-        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
-        QVERIFY2(r.allOk(), qPrintable(r.runs[0].error));
-        QCOMPARE(r.runs[0].tasks.size(), size_t(2));
-        const QJsonObject c = r.runs[0].toJson().value(QStringLiteral("convoy")).toObject();
-        QCOMPARE(c.value(QStringLiteral("round_trips")).toInt(), 100);
-        QCOMPARE(c.value(QStringLiteral("cpu_threads")).toInt(), 1);
-        QVERIFY(c.value(QStringLiteral("alone_p50_us")).toDouble() > 0);
-        QVERIFY(c.value(QStringLiteral("alone_p50_us")).toDouble() < 2000);
-        QVERIFY(c.value(QStringLiteral("beside_p50_us")).toDouble() > 0);
-        qInfo("CPython convoy p50: alone %.1f us, beside %.1f us", c.value(QStringLiteral("alone_p50_us")).toDouble(),
-              c.value(QStringLiteral("beside_p50_us")).toDouble());
+        const double intervalUs = 5000;
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            Runner runner;
+            const ExperimentResult r = runner.run(specFromJson(
+                R"({"name":"t","workload":{"kind":"convoy","round_trips":100,"cpu_threads":1},"models":["python-threads"],
+                    "gil":{"switch_interval_ms":5}})"));
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            QVERIFY2(r.allOk(), qPrintable(r.runs[0].error));
+            QCOMPARE(r.runs[0].tasks.size(), size_t(2));
+            const QJsonObject c = r.runs[0].toJson().value(QStringLiteral("convoy")).toObject();
+            QCOMPARE(c.value(QStringLiteral("round_trips")).toInt(), 100);
+            QCOMPARE(c.value(QStringLiteral("cpu_threads")).toInt(), 1);
+            const double alone = c.value(QStringLiteral("alone_p50_us")).toDouble();
+            const double beside = c.value(QStringLiteral("beside_p50_us")).toDouble();
+            qInfo("try %d: CPython convoy p50: alone %.1f us, beside %.1f us", t.number(), alone, beside);
+            QVERIFY2(alone > 0, qPrintable(QString::number(alone)));
+            if (alone >= 2000)
+                t.miss(QStringLiteral("alone p50 %1 us").arg(alone));
+            if (beside < 0.8 * intervalUs || beside > 2 * intervalUs + 1500)
+                t.miss(QStringLiteral("beside p50 %1 us, not one or two 5 ms intervals").arg(beside));
+            else if (beside < 20 * alone)
+                t.miss(QStringLiteral("beside p50 %1 us is only %2x the alone p50").arg(beside).arg(beside / alone, 0, 'f', 1));
+        }, 3, kConvoyQuietLimit);
     }
 
     void cancelKillsThePythonProcessGroup()

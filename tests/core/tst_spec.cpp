@@ -8,6 +8,24 @@
 
 using namespace lab;
 
+namespace {
+
+// What is wrong with a preset's model list ("" when every model it names runs its workload).
+QString modelProblem(const ExperimentSpec &spec)
+{
+    QString error;
+    const QStringList models = resolveModels(spec, &error);
+    if (!error.isEmpty())
+        return error;
+    if (models.isEmpty())
+        return QStringLiteral("no model to run");
+    if (!spec.models.isEmpty() && models.size() != spec.models.size())
+        return QStringLiteral("%1 models named, %2 resolved").arg(spec.models.size()).arg(models.size());
+    return {};
+}
+
+} // namespace
+
 class TestSpec : public QObject {
     Q_OBJECT
 private Q_SLOTS:
@@ -21,8 +39,24 @@ private Q_SLOTS:
             const auto spec = loadPreset(n, &error);
             QVERIFY2(spec, qPrintable(n + QStringLiteral(": ") + error));
             QCOMPARE(spec->name, n);
-            QVERIFY2(resolveModels(*spec, &error).size() > 0 || !error.isEmpty(), qPrintable(n));
+            const QString problem = modelProblem(*spec);
+            QVERIFY2(problem.isEmpty(), qPrintable(n + QStringLiteral(": ") + problem));
         }
+    }
+
+    // The check above fails a preset that names an unknown model or one its workload cannot use.
+    void presetModelCheckCatchesBadModels()
+    {
+        QString error;
+        auto spec = ExperimentSpec::fromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":{"start":10,"count":2}}})", &error);
+        QVERIFY2(spec, qPrintable(error));
+        QCOMPARE(modelProblem(*spec), QString());
+        spec->models = {QStringLiteral("threads"), QStringLiteral("fibers")};
+        QVERIFY2(modelProblem(*spec).contains(QStringLiteral("unknown model \"fibers\"")), qPrintable(modelProblem(*spec)));
+        spec->models = {QStringLiteral("threads"), QStringLiteral("async")};  // async runs I/O only
+        QVERIFY2(modelProblem(*spec).contains(QStringLiteral("cannot run")), qPrintable(modelProblem(*spec)));
+        spec->models = {QStringLiteral("threads"), QStringLiteral("threads")};
+        QVERIFY(!modelProblem(*spec).isEmpty());
     }
 
     void cpuSeedIsTheSeed()

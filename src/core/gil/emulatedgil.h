@@ -52,7 +52,9 @@ public:
     // drop_gil, including the FORCE_SWITCHING wait when a drop request is pending.
     void drop(int thread);
     // The eval-breaker check: when a drop request is pending, drop and take again.
-    // Returns whether the caller holds the GIL afterwards (false only on cancel).
+    // Returns whether the caller holds the GIL afterwards (false only on cancel). Call it every
+    // few microseconds of work (a time, not an iteration count: see cpuCheckpointIterations()),
+    // or a slower build answers every drop request later.
     bool yieldIfRequested(int thread);
     bool dropRequested() const { return m_dropRequest.load(std::memory_order_relaxed); }
 

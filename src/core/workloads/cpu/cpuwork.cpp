@@ -47,18 +47,43 @@ static u128 sumRange(quint64 begin, quint64 end)
     return acc;
 }
 
+// Checkpoints are spaced by time, not by a fixed count, like CPython's eval breaker (checked
+// between bytecodes, nanoseconds apart): a fixed count that is 2 us of work in a release build is
+// 3x that under ASan (4096 iterations: 16 us) and more on a slow laptop, and every GIL drop
+// request and cancel waits for it. Calibrated once rather than measured per checkpoint: a clock read at every checkpoint would
+// cost more than the check itself (one relaxed atomic load). The fastest of a few short timings
+// is the loop's speed: a preemption only lengthens a timing, so a disturbed calibration makes the
+// checks more frequent, never rarer.
+quint64 cpuCheckpointIterations()
+{
+    static const quint64 iterations = [] {
+        constexpr quint64 probe = 8192;
+        double best = 1;
+        for (int i = 0; i < 5; ++i) {
+            const auto t0 = std::chrono::steady_clock::now();
+            volatile u128 sink = sumRange(0, probe);
+            (void)sink;
+            best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        const double perIteration = std::max(1e-12, best / double(probe));
+        return std::clamp(quint64(kCpuCheckpointSpacingS / perIteration), quint64(64), kCpuTickIterations);
+    }();
+    return iterations;
+}
+
 CpuOutcome computeSumSquares(quint64 n, int repeat, const std::atomic<bool> &cancel, ExecHooks &hooks)
 {
     CpuOutcome out;
     const u128 expected = sumSquaresClosedForm(n);
+    const quint64 tick = cpuCheckpointIterations();
     bool allMatch = true;
     for (int r = 0; r < std::max(1, repeat); ++r) {
         u128 acc = 0;
-        for (quint64 begin = 0; begin < n; begin += kCpuTickIterations) {
+        for (quint64 begin = 0; begin < n; begin += tick) {
             hooks.checkpoint();
             if (cancel.load(std::memory_order_relaxed))
                 return out;
-            acc += sumRange(begin, std::min(n, begin + kCpuTickIterations));
+            acc += sumRange(begin, std::min(n, begin + tick));
         }
         hooks.checkpoint();
         allMatch = allMatch && acc == expected;

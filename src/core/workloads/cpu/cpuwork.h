@@ -12,8 +12,10 @@ using u128 = unsigned __int128;
 // The seed's cpu_bound_task: sum(i*i for i in range(n)) as a real loop in 128-bit arithmetic.
 // Largest n accepted: the closed form and the sum stay well inside 128 bits.
 inline constexpr quint64 kCpuMaxN = quint64(1) << 40;
-// Iterations between two checkpoints: about 2-3 us of work, so a GIL drop request or a
-// cancel is seen within microseconds, at no measurable cost.
+// Work between two checkpoints: about 2 us whatever the build's or the machine's speed, so a GIL
+// drop request or a cancel is seen within microseconds, at no measurable cost. At most
+// kCpuTickIterations loop iterations.
+inline constexpr double kCpuCheckpointSpacingS = 2e-6;
 inline constexpr quint64 kCpuTickIterations = 4096;
 
 u128 sumSquaresClosedForm(quint64 n);     // (n-1)n(2n-1)/6, exact
@@ -25,8 +27,11 @@ struct CpuOutcome {
     u128 value = 0;
 };
 
+// Loop iterations between two checkpoints on this machine and build (calibrated once, cached).
+quint64 cpuCheckpointIterations();
+
 // Runs the loop `repeat` times; every pass must equal the closed form. Calls hooks.checkpoint()
-// every kCpuTickIterations and stops early when cancel becomes true.
+// every cpuCheckpointIterations() and stops early when cancel becomes true.
 CpuOutcome computeSumSquares(quint64 n, int repeat, const std::atomic<bool> &cancel, ExecHooks &hooks);
 
 // Seconds per loop iteration on this machine, for run-time estimates (measured once, cached).

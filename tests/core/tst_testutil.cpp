@@ -1,0 +1,66 @@
+// The timing-test helper's decisions (testutil.h): a quiet miss fails, only misses under foreign
+// load on every try skip. The quiet limit is forced to make every try quiet or disturbed.
+#include "testutil.h"
+
+#include <QTest>
+
+using namespace lab::test;
+
+class TestTestUtil : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void heldOnTheFirstTry()
+    {
+        int tries = 0;
+        const TimingVerdict v = measureTiming([&](TimingTry &) { ++tries; }, 3, -1);
+        QCOMPARE(v.kind, TimingVerdict::Held);
+        QCOMPARE(tries, 1);
+    }
+
+    void quietMissFailsAtOnce()
+    {
+        int tries = 0;
+        const TimingVerdict v = measureTiming(
+            [&](TimingTry &t) {
+                ++tries;
+                t.miss(QStringLiteral("too slow"));
+            },
+            3, 1e9);
+        QCOMPARE(v.kind, TimingVerdict::Failed);
+        QCOMPARE(tries, 1);
+        QVERIFY2(v.message.contains(QStringLiteral("try 1/3: too slow")), qPrintable(v.message));
+    }
+
+    void disturbedTriesRemeasureThenSkip()
+    {
+        int tries = 0;
+        const TimingVerdict v = measureTiming(
+            [&](TimingTry &t) {
+                ++tries;
+                QCOMPARE(t.number(), tries);
+                t.miss(QStringLiteral("a"));
+                t.miss(QStringLiteral("b"));
+            },
+            3, -1);
+        QCOMPARE(v.kind, TimingVerdict::Disturbed);
+        QCOMPARE(tries, 3);
+        for (const char *s : {"try 1/3: a; b (", "try 2/3", "try 3/3", "cores busy elsewhere"})
+            QVERIFY2(v.message.contains(QLatin1String(s)), qPrintable(v.message));
+    }
+
+    void heldAfterADisturbedTry()
+    {
+        int tries = 0;
+        const TimingVerdict v = measureTiming(
+            [&](TimingTry &t) {
+                if (++tries == 1)
+                    t.miss(QStringLiteral("disturbed"));
+            },
+            3, -1);
+        QCOMPARE(v.kind, TimingVerdict::Held);
+        QCOMPARE(tries, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTestUtil)
+#include "tst_testutil.moc"
