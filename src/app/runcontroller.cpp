@@ -3,9 +3,6 @@
 #include "models/executionmodel.h"
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
-#include "workloads/exechooks.h"
-#include "workloads/localserver.h"
-#include "workloads/taskexec.h"
 
 #include <QDeadlineTimer>
 
@@ -27,6 +24,16 @@ RunController::RunController(QObject *parent) : QObject(parent), m_lag(new LagMe
     connect(m_runner, &Runner::runFinished, this, &RunController::onRunFinished);
     connect(m_runner, &Runner::experimentFinished, this, &RunController::onExperimentFinished);
     m_thread.start();
+
+    // The UI-thread demo's Runner lives here; its signals arrive synchronously inside run().
+    m_uiRunner = new Runner(this);
+    connect(m_uiRunner, &Runner::runStarted, this,
+            [this](quint64, int, const QString &model, int workers, double t0) {
+                m_uiRunStarted = true;
+                m_currentRun = 0;
+                Q_EMIT runStarted(0, model, workers, t0);
+                m_lag->beginRecording();
+            });
 
     m_pollTimer.setInterval(kPollMs);
     connect(&m_pollTimer, &QTimer::timeout, this, &RunController::poll);
@@ -98,43 +105,23 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
         finishLocally();
         return;
     }
-    LocalServer server;
-    QString hostPort;
-    if (spec.workload == WorkloadKind::Io && spec.io.usesLocalServer()) {
-        QString error;
-        if (!server.start(&error)) {
-            m_result.error = QStringLiteral("cannot start the local HTTP server: %1").arg(error);
-            finishLocally();
-            return;
-        }
-        hostPort = server.hostPort();
+    // The same Runner loop as every other run, called on the GUI thread: run() blocks, so
+    // no event is processed until every task is done (the point of the demo). The lag meter
+    // measures the freeze from its own thread.
+    ExperimentSpec sequential = spec;
+    sequential.models = {kSequential};
+    sequential.repetitions = 1;
+    m_uiRunStarted = false;
+    const ExperimentResult local = m_uiRunner->run(sequential);
+    if (local.runs.empty()) {
+        m_result.error = local.error.isEmpty() ? QStringLiteral("the sequential run did not start") : local.error;
+        if (m_uiRunStarted)
+            m_lag->endRecording();
+        finishLocally();
+        return;
     }
-    const std::vector<TaskSpec> tasks = spec.makeTasks(hostPort);
-    RunRecord rec;
-    rec.model = kSequential;
-    rec.workers = 1;
-    rec.t0 = monotonicSeconds();
+    RunRecord rec = local.runs.front();
     rec.extra.insert(QStringLiteral("ran_on_ui_thread"), true);
-    m_currentRun = 0;
-    Q_EMIT runStarted(0, rec.model, 1, rec.t0);
-    m_lag->beginRecording();
-
-    // Deliberately blocking: no event is processed until every task is done.
-    const std::atomic<bool> noCancel{false};
-    ExecHooks hooks;
-    const double cpu0 = threadCpuSeconds();
-    for (const TaskSpec &task : tasks) {
-        TaskResult r = executeTask(task, noCancel, hooks);
-        r.worker = 0;
-        r.start_s -= rec.t0;
-        r.end_s -= rec.t0;
-        rec.tasks.push_back(std::move(r));
-    }
-    rec.wall_s = monotonicSeconds() - rec.t0;
-    rec.cpu_s = threadCpuSeconds() - cpu0;
-    rec.peak_rss_kb = peakRssKb();
-    rec.finalize();
-    server.stop();
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
     // to the event loop: close the recording a few timer periods later.
@@ -267,6 +254,9 @@ void RunController::poll()
                     m_pending[kept++] = m_pending[k];
             } else {
                 std::vector<LiveEvent> batch(m_pending.begin() + qsizetype(i), m_pending.begin() + qsizetype(j));
+                // The run's index in the whole experiment (the UI-thread run came first).
+                for (LiveEvent &e : batch)
+                    e.run += m_runOffset;
                 if (m_runOffset + run == m_currentRun)
                     for (const LiveEvent &e : batch)
                         if (e.type == LiveEvent::TaskFinished && e.ok)
