@@ -128,6 +128,24 @@ private Q_SLOTS:
         QVERIFY2(o.err.contains(QLatin1String("bad.json")), qPrintable(o.err));
     }
 
+    void openNeedsALoader()
+    {
+        const QString shot = m_dir.filePath(QStringLiteral("open-shot.png"));
+        Outcome o = runApp({QStringLiteral("--open"), m_dir.filePath(QStringLiteral("missing.json")), QStringLiteral("--screenshot"),
+                            shot, QStringLiteral("--quit-when-done")},
+                           30000);
+        QVERIFY(o.finished);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("missing.json")), qPrintable(o.err));
+        QVERIFY(!QFileInfo::exists(shot));
+        o = runApp({QStringLiteral("--open"), m_spec, QStringLiteral("--quit-when-done")}, 30000);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("ExperimentResult::fromJson")), qPrintable(o.err));
+        o = runApp({QStringLiteral("--open"), m_spec, QStringLiteral("--run")}, 30000);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("--open")), qPrintable(o.err));
+    }
+
     void badOptionsAndHelp()
     {
         Outcome o = runApp({QStringLiteral("--no-such-option")}, 30000);
@@ -145,6 +163,7 @@ private Q_SLOTS:
         o = runApp({QStringLiteral("--help")}, 30000);
         QCOMPARE(o.exitCode, 0);
         QVERIFY(o.out.contains(QLatin1String("--export-dir")));
+        QVERIFY(o.out.contains(QLatin1String("--open")));
     }
 };
 
