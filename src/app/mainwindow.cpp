@@ -47,6 +47,14 @@ namespace lab {
 namespace {
 constexpr int kMaxRecentFiles = 8;
 
+// The result as it is saved and exported: everything the experiment produced.
+// MERGE: once ExperimentResult holds its CPU samples ("cpu": hz, samples), copy e.cpuSamples
+// and e.cpuHz into it here, so results.json carries them (the Chrome trace already does).
+ExperimentResult savedResult(const StoredExperiment &e)
+{
+    return e.result;
+}
+
 QPalette darkPalette()
 {
     QPalette p;
@@ -629,7 +637,7 @@ bool MainWindow::exportAll(const QString &dir, QStringList *written, QString *er
         return false;
     // The data of the experiment on screen, with the CPU samples it recorded.
     const StoredExperiment *e = m_store->current();
-    if (e && !e->result.runs.empty() && !exportResultData(e->result, e->cpuSamples, dir, written, error))
+    if (e && !e->result.runs.empty() && !exportResultData(savedResult(*e), e->cpuSamples, dir, written, error))
         return false;
     return true;
 }
@@ -669,7 +677,7 @@ void MainWindow::exportDataInteractive(const QString &format)
     bool ok = false;
     const StoredExperiment &e = *m_store->current();  // haveResult() checked it
     if (format == QLatin1String("json"))
-        ok = writeFileAtomically(path, resultToJson(e.result), &error);
+        ok = writeFileAtomically(path, resultToJson(savedResult(e)), &error);
     else if (format == QLatin1String("csv"))
         ok = writeCsvPair(e.result, path, &error);
     else
