@@ -61,6 +61,7 @@ void CpuChart::setModel(CpuSeriesModel *model)
     });
     onCoreCountChanged(model->coreCount());
     syncSpanItems();
+    m_reducedColumns = -1;
     markDirty();
 }
 

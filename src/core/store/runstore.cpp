@@ -36,7 +36,9 @@ StoredExperiment *RunStore::find(int id)
 
 const StoredExperiment *RunStore::experiment(int id) const
 {
-    return const_cast<RunStore *>(this)->find(id);
+    const auto it = std::find_if(m_experiments.begin(), m_experiments.end(),
+                                 [id](const StoredExperiment &e) { return e.id == id; });
+    return it == m_experiments.end() ? nullptr : &*it;
 }
 
 const StoredExperiment *RunStore::liveExperiment() const
