@@ -211,7 +211,7 @@ int render(const QString &dir, bool dark)
         chart.setTimeOrigin(origin);
         chart.setDark(dark);
         for (const RunRecord &r : runs)
-            chart.setRun(r);
+            chart.addRun(r);
         chart.zoomToRun();
         chart.setTimeRange(runs[0].t0 - origin - 0.2, runs.back().t0 + runs.back().wall_s - origin + 0.2);
         save(chart.plot(), QStringLiteral("timeline"), QSize(1280, 480));
@@ -243,7 +243,7 @@ int render(const QString &dir, bool dark)
         timeline.show();
         timeline.setTimeOrigin(origin);
         timeline.setDark(dark);
-        timeline.setRun(io[2]);
+        timeline.addRun(io[2]);
         timeline.zoomToRun();
         save(timeline.plot(), QStringLiteral("timeline-64"), QSize(1280, 700));
     }

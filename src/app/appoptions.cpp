@@ -17,15 +17,19 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
                                     QStringLiteral("Built-in preset name or experiment spec file."),
                                     QStringLiteral("NAME|FILE"));
     const QCommandLineOption run(QStringLiteral("run"), QStringLiteral("Start the experiment at once."));
+    const QCommandLineOption open(QStringLiteral("open"),
+                                  QStringLiteral("Show a saved results.json in every chart (as it looked live)."),
+                                  QStringLiteral("FILE"));
     const QCommandLineOption exportDir(QStringLiteral("export-dir"),
                                        QStringLiteral("After the run, write every chart (PNG, SVG), "
                                                       "results.json, results.csv and trace.json to DIR."),
                                        QStringLiteral("DIR"));
     const QCommandLineOption quit(QStringLiteral("quit-when-done"),
-                                  QStringLiteral("Exit once the run and exports are done (status 0 when all "
-                                                 "ran and verified)."));
+                                  QStringLiteral("Exit once the run (or --open) and exports are done (status 0 "
+                                                 "when all ran and verified)."));
     const QCommandLineOption shot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Save a PNG of the main window after the run."), QStringLiteral("FILE"));
+                                  QStringLiteral("Save a PNG of the main window after the run (or --open)."),
+                                  QStringLiteral("FILE"));
     const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1600x1000."),
                                   QStringLiteral("WxH"));
     const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("light or dark."), QStringLiteral("THEME"));
@@ -34,7 +38,7 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     const QCommandLineOption models(QStringLiteral("models"),
                                     QStringLiteral("Models to run instead of the spec's (comma-separated ids)."),
                                     QStringLiteral("a,b,c"));
-    p.addOptions({preset, run, exportDir, quit, shot, size, theme, noSettings, models});
+    p.addOptions({preset, run, open, exportDir, quit, shot, size, theme, noSettings, models});
 
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -57,6 +61,11 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     AppOptions o;
     o.preset = p.value(preset);
     o.run = p.isSet(run);
+    o.open = p.value(open);
+    if (o.run && !o.open.isEmpty()) {
+        *error = QStringLiteral("--open shows a saved experiment; it cannot be combined with --run");
+        return false;
+    }
     o.exportDir = p.value(exportDir);
     o.quitWhenDone = p.isSet(quit);
     o.screenshot = p.value(shot);

@@ -5,11 +5,13 @@
 
 namespace lab {
 
-// The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--export-dir DIR]
-// [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark] [--models a,b].
+// The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--open RESULTS]
+// [--export-dir DIR] [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark]
+// [--models a,b].
 struct AppOptions {
     QString preset;          // built-in preset name or spec file path
     bool run = false;
+    QString open;            // a saved results.json to show (instead of running)
     QString exportDir;
     bool quitWhenDone = false;
     QString screenshot;      // PNG of the main window once the run is done
@@ -21,7 +23,10 @@ struct AppOptions {
     // Parses arguments (argv[0] first, Qt options already removed). On error returns false with
     // a one-line message in *error; on --help/--version *error holds the text and *exitCode 0.
     static bool parse(const QStringList &arguments, AppOptions *out, QString *error, int *exitCode);
-    bool scripted() const { return run || !exportDir.isEmpty() || quitWhenDone || !screenshot.isEmpty(); }
+    bool scripted() const
+    {
+        return run || !open.isEmpty() || !exportDir.isEmpty() || quitWhenDone || !screenshot.isEmpty();
+    }
 };
 
 } // namespace lab

@@ -1,6 +1,7 @@
 #include "appoptions.h"
 #include "labconfig.h"
 #include "mainwindow.h"
+#include "scriptedsession.h"
 
 #include <QApplication>
 #include <QIcon>
@@ -28,8 +29,9 @@ int main(int argc, char *argv[])
 
     // Scripted runs that quit leave the user's saved window and spec alone.
     lab::MainWindow window(!options.noSettings && !options.quitWhenDone);
-    QObject::connect(&window, &lab::MainWindow::scriptFinished, &app, [](int code) { QApplication::exit(code); });
+    lab::ScriptedSession script(&window, options);
+    QObject::connect(&script, &lab::ScriptedSession::finished, &app, [](int code) { QApplication::exit(code); });
     window.show();
-    QTimer::singleShot(0, &window, [&window, options] { window.startScript(options); });
+    QTimer::singleShot(0, &script, &lab::ScriptedSession::start);
     return QApplication::exec();
 }

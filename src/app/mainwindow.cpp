@@ -6,6 +6,7 @@
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
 #include "charts/timelinechart.h"
+#include "chartmodels/chartmodels.h"
 #include "experiment/presets.h"
 #include "export/chrometrace.h"
 #include "export/resultwriter.h"
@@ -14,6 +15,8 @@
 #include "models/executionmodel.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
+#include "sampling/cpusampler.h"
+#include "store/runstore.h"
 #include "ui_mainwindow.h"
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
@@ -42,12 +45,17 @@
 namespace lab {
 
 namespace {
-constexpr double kSampleKeepS = 660;  // CPU samples kept for the Chrome trace (window max + margin)
+constexpr int kMaxRecentFiles = 8;
 
-QString workloadFingerprint(const ExperimentSpec &spec)
+// The result as it is saved and exported: everything the experiment produced.
+// The experiment as saved: its result with the CPU samples taken while it ran, so one file
+// redraws every chart.
+ExperimentResult savedResult(const StoredExperiment &e)
 {
-    return QString::fromUtf8(
-        QJsonDocument(spec.toJson().value(QStringLiteral("workload")).toObject()).toJson(QJsonDocument::Compact));
+    ExperimentResult r = e.result;
+    if (!e.cpuSamples.empty())
+        r.cpu = CpuSeries{e.cpuHz, e.cpuSamples};
+    return r;
 }
 
 QPalette darkPalette()
@@ -89,6 +97,10 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->experimentDock->setMinimumWidth(m_panel->sizeHint().width() + 24);
     m_controller = new RunController(this);
     m_sampler = new CpuSampler(this);
+    m_store = new RunStore(this);
+    m_chartModels = new ChartModels(this);
+    m_chartModels->setSessionOrigin(monotonicSeconds());  // x = seconds since the window opened
+    m_chartModels->setStore(m_store);
 
     createCharts();
     createActions();
@@ -123,15 +135,16 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_controller, &RunController::runFinished, this, &MainWindow::onRunFinished);
     connect(m_controller, &RunController::experimentFinished, this, &MainWindow::onExperimentFinished);
     connect(m_controller, &RunController::progressChanged, m_panel, &ExperimentPanel::setProgress);
-    connect(m_controller, &RunController::liveThroughput, m_throughput, &ThroughputChart::addPoint);
-    connect(m_controller, &RunController::liveEventsArrived, this,
-            [this](const QString &model, double runT0, const std::vector<LiveEvent> &events) {
-                for (const LiveEvent &e : events)
-                    m_timeline->addLiveEvent(e, runT0, model);
-            });
+    connect(m_controller, &RunController::liveThroughput, m_chartModels, &ChartModels::addLiveThroughput);
+    connect(m_controller, &RunController::liveEventsArrived, m_chartModels, &ChartModels::addLiveEvents);
     connect(m_controller->lagMeter(), &LagMeter::lagUpdated, this, &MainWindow::updateStatus);
 
-    connect(m_sampler, &CpuSampler::sampleTaken, this, &MainWindow::onSample);
+    connect(m_store, &RunStore::currentExperimentChanged, this, &MainWindow::updateResultsTable);
+    connect(m_store, &RunStore::runAdded, this, &MainWindow::updateResultsTable);
+    connect(m_store, &RunStore::runChanged, this, &MainWindow::updateResultsTable);
+    connect(m_store, &RunStore::experimentFinished, this, &MainWindow::updateResultsTable);
+
+    connect(m_sampler, &CpuSampler::sampleTaken, m_store, &RunStore::addCpuSample);
     connect(m_sampler, &CpuSampler::coreCountChanged, this, &MainWindow::updateStatus);
     connect(m_sampler, &CpuSampler::readFailed, this, [this](const QString &message) {
         statusBar()->showMessage(tr("CPU sampler: %1").arg(message), 10000);
@@ -158,9 +171,13 @@ void MainWindow::createCharts()
     m_comparison = new ComparisonChart(m_ui->comparisonHost);
     m_ui->comparisonHostLayout->addWidget(m_comparison);
 
-    // x = seconds since the window opened, on both time charts.
-    m_cpu->setTimeOrigin(monotonicSeconds());
-    CpuChart::linkTimeAxes(m_cpu, m_timeline);
+    // Views of the chart models the store feeds; both time charts follow one time range.
+    m_cpu->setModel(m_chartModels->cpu());
+    m_throughput->setModel(m_chartModels->throughput());
+    m_timeline->setModel(m_chartModels->timeline());
+    m_comparison->setModel(m_chartModels->comparison());
+    m_cpu->setTimeRangeObject(m_chartModels->timeRange());
+    m_timeline->setTimeRangeObject(m_chartModels->timeRange());
     m_cpu->setWindowSeconds(m_chartWindow);
 
     const QList<NamedPlot> plots = namedPlots();
@@ -194,6 +211,11 @@ void MainWindow::createActions()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     QAction *open = file->addAction(tr("&Open spec…"), this, &MainWindow::openSpecInteractive);
     open->setShortcut(QKeySequence::Open);
+    QAction *openResults = file->addAction(tr("Open &results…"), this, &MainWindow::openResultsInteractive);
+    openResults->setObjectName(QStringLiteral("openResultsAction"));
+    openResults->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_recentMenu = file->addMenu(tr("Recent res&ults"));
+    m_recentMenu->setObjectName(QStringLiteral("recentResultsMenu"));
     file->addSeparator();
     QMenu *exportChart = file->addMenu(tr("Export &chart"));
     QMenu *copyChart = file->addMenu(tr("Cop&y chart to clipboard"));
@@ -283,6 +305,7 @@ void MainWindow::updateStatus()
 void MainWindow::setSamplerRate(double hz)
 {
     m_sampler->setRateHz(hz);
+    m_store->setCpuSampleRate(m_sampler->rateHz());
     for (QAction *a : m_rateGroup->actions())
         a->setChecked(qFuzzyCompare(a->data().toDouble(), m_sampler->rateHz()));
     updateStatus();
@@ -323,7 +346,9 @@ void MainWindow::restoreSettings()
         m_sampler->setRateHz(s.value(QStringLiteral("view/samplerHz"), 10.0).toDouble());
         specJson = s.value(QStringLiteral("spec/json")).toString();
         source = s.value(QStringLiteral("spec/source")).toString();
+        m_recentResults = s.value(QStringLiteral("recent/results")).toStringList().mid(0, kMaxRecentFiles);
     }
+    rebuildRecentMenu();
     setChartWindow(m_chartWindow);
     setSamplerRate(m_sampler->rateHz());
     setDarkTheme(m_dark);
@@ -357,6 +382,7 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("spec/json"),
                QString::fromUtf8(QJsonDocument(m_panel->spec().toJson()).toJson(QJsonDocument::Compact)));
     s.setValue(QStringLiteral("spec/source"), m_panel->source());
+    s.setValue(QStringLiteral("recent/results"), m_recentResults);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
@@ -371,7 +397,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
 void MainWindow::showError(const QString &title, const QString &text)
 {
     m_lastError = text;
-    if (m_scriptActive && m_script.quitWhenDone) {
+    if (m_errorsToStderr) {
         printErr(QStringLiteral("concurrency-lab: %1").arg(text));
         return;
     }
@@ -440,77 +466,34 @@ void MainWindow::onExperimentStarted(const ExperimentSpec &spec, int runCount, i
 {
     Q_UNUSED(runCount);
     Q_UNUSED(tasksPerRun);
-    m_runningSpec = spec;
+    m_store->beginExperiment(spec);
     m_panel->setRunning(true);
     m_runAction->setEnabled(false);
     m_runAllAction->setEnabled(false);
     m_stopAction->setEnabled(true);
-    m_timeline->clear();
-    m_timeline->setTaskSpecs(spec.makeTasks());
-    m_throughput->clear();
-    m_throughput->setIoMode(spec.workload == QLatin1String("io"));
-    if (workloadFingerprint(spec) == m_keptFingerprint) {
-        for (const RunRecord &r : m_keptRuns)
-            if (r.model == QLatin1String("sequential") && r.wall_s > 0)
-                m_throughput->setReferenceRate(r.tasks_ok / r.wall_s);
-    }
     statusBar()->showMessage(tr("Running %1…").arg(spec.title.isEmpty() ? spec.name : spec.title));
 }
 
 void MainWindow::onRunStarted(int index, const QString &model, int workers, double t0)
 {
-    Q_UNUSED(index);
-    Q_UNUSED(workers);
-    m_cpu->markRunStarted(t0, model);
-    m_throughput->beginRun(model);
+    m_store->runStarted(index, model, workers, t0);
 }
 
 void MainWindow::onRunFinished(const RunRecord &record)
 {
-    m_cpu->markRunFinished(record.t0 + record.wall_s);
-    m_throughput->setRunRecord(record);
-    m_timeline->setRun(record);
-    if (record.model == QLatin1String("sequential") && !record.cancelled && record.wall_s > 0 && record.tasks_ok > 0)
-        m_throughput->setReferenceRate(record.tasks_ok / record.wall_s);
-    keepResult(record, m_runningSpec);
+    m_store->runFinished(record);
 }
 
-void MainWindow::keepResult(const RunRecord &record, const ExperimentSpec &spec)
+void MainWindow::updateResultsTable()
 {
-    if (record.cancelled)
-        return;  // an incomplete run would distort the comparison
-    const QString fp = workloadFingerprint(spec);
-    if (fp != m_keptFingerprint) {
-        m_keptRuns.clear();
-        m_repetitionRuns.clear();
-        m_keptFingerprint = fp;
-    }
-    // With repetitions the comparison shows each model's median run (by wall time), not
-    // whichever repetition happened to finish last.
-    std::vector<RunRecord> &reps = m_repetitionRuns[record.model];
-    if (record.repetition == 0)
-        reps.clear();
-    reps.push_back(record);
-    std::vector<RunRecord> byWall = reps;
-    std::sort(byWall.begin(), byWall.end(), [](const RunRecord &a, const RunRecord &b) { return a.wall_s < b.wall_s; });
-    std::erase_if(m_keptRuns, [&](const RunRecord &r) { return r.model == record.model; });
-    m_keptRuns.push_back(byWall[(byWall.size() - 1) / 2]);
-    const QStringList order = modelIds();
-    std::stable_sort(m_keptRuns.begin(), m_keptRuns.end(), [&](const RunRecord &a, const RunRecord &b) {
-        return order.indexOf(a.model) < order.indexOf(b.model);
-    });
-    // Speedups against the kept baseline runs: results of separate clicks stay comparable.
-    applySpeedups(m_keptRuns);
-    m_resultsModel->setRuns(m_keptRuns);
+    m_resultsModel->setRuns(m_store->comparisonRuns());
     // CPU runs have no latency: keep the narrow table for figures that exist.
     m_ui->resultsTable->setColumnHidden(ResultsTableModel::Latency, !m_resultsModel->hasLatency());
-    m_comparison->setRuns(m_keptRuns);
 }
 
 void MainWindow::onExperimentFinished(const ExperimentResult &result)
 {
-    m_lastResult = result;
-    m_haveResult = !result.runs.empty();
+    m_store->finishExperiment(result);
     m_panel->setRunning(false);
     m_runAction->setEnabled(true);
     m_runAllAction->setEnabled(true);
@@ -530,22 +513,108 @@ void MainWindow::onExperimentFinished(const ExperimentResult &result)
     statusBar()->showMessage(text, 15000);
     if (!result.error.isEmpty())
         showError(tr("The experiment failed"), result.error);
-    Q_EMIT experimentDone(result);
-    if (m_scriptActive)
-        scriptStep(result);
+    Q_EMIT experimentDone(lastResult());
 }
 
-void MainWindow::onSample(const CpuSample &sample)
+ExperimentResult MainWindow::lastResult() const
 {
-    m_cpu->addSample(sample);
-    m_samples.push_back(sample);
-    while (!m_samples.empty() && m_samples.front().t < sample.t - kSampleKeepS)
-        m_samples.pop_front();
+    const StoredExperiment *e = m_store->current();
+    return e ? e->result : ExperimentResult{};
+}
+
+std::vector<RunRecord> MainWindow::keptRuns() const
+{
+    return m_store->comparisonRuns();
+}
+
+bool MainWindow::openResults(const QString &path)
+{
+    QString error;
+    const std::optional<LoadedResult> loaded = readResultFile(path, &error);
+    if (!loaded) {
+        showError(tr("Cannot open the results"), error);
+        return false;
+    }
+    if (!showLoadedResult(*loaded, path))
+        return false;
+    addRecentResultFile(path);
+    return true;
+}
+
+bool MainWindow::showLoadedResult(const LoadedResult &loaded, const QString &source)
+{
+    if (m_controller->isRunning()) {
+        showError(tr("Cannot open the results"), tr("Stop the running experiment first."));
+        return false;
+    }
+    m_lastError.clear();
+    m_store->addLoaded(loaded.result, loaded.cpuSamples, loaded.cpuHz, source);
+    // The panel shows the loaded experiment's spec, so Run repeats it on this machine.
+    m_panel->setSpec(loaded.result.spec, source);
+    const QString name = loaded.result.spec.title.isEmpty() ? loaded.result.spec.name : loaded.result.spec.title;
+    const QString text = tr("Showing %1 (%n run(s)) from %2", nullptr, int(loaded.result.runs.size()))
+                             .arg(name, QFileInfo(source).fileName());
+    m_panel->setIdleText(text);
+    statusBar()->showMessage(text, 15000);
+    return true;
+}
+
+void MainWindow::openResultsInteractive()
+{
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open results"), QString(),
+                                                      tr("Results (*.json);;All files (*)"));
+    if (!path.isEmpty())
+        openResults(path);
+}
+
+void MainWindow::addRecentResultFile(const QString &path)
+{
+    const QString abs = QFileInfo(path).absoluteFilePath();
+    m_recentResults.removeAll(abs);
+    m_recentResults.prepend(abs);
+    while (m_recentResults.size() > kMaxRecentFiles)
+        m_recentResults.removeLast();
+    if (m_useSettings)
+        QSettings().setValue(QStringLiteral("recent/results"), m_recentResults);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    for (const QString &path : std::as_const(m_recentResults)) {
+        QAction *a = m_recentMenu->addAction(QFileInfo(path).fileName(), this, [this, path] { openResults(path); });
+        a->setToolTip(path);
+        a->setStatusTip(path);
+    }
+    if (!m_recentResults.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("Clear list"), this, [this] {
+            m_recentResults.clear();
+            if (m_useSettings)
+                QSettings().remove(QStringLiteral("recent/results"));
+            rebuildRecentMenu();
+        });
+    }
+    m_recentMenu->setEnabled(!m_recentResults.isEmpty());
+}
+
+void MainWindow::zoomChartsToExperiment()
+{
+    m_chartModels->zoomToExperiment();
+}
+
+void MainWindow::renderChartsNow()
+{
+    // The charts replot on the shared redraw clock; exports and screenshots draw now.
+    m_cpu->renderNow();
+    for (const NamedPlot &p : namedPlots())
+        p.plot->replot(QCustomPlot::rpImmediateRefresh);
 }
 
 bool MainWindow::haveResult()
 {
-    if (m_haveResult)
+    if (m_store->current() && !m_store->current()->result.runs.empty())
         return true;
     showError(tr("Nothing to export"), tr("Run an experiment first: there are no results to export yet."));
     return false;
@@ -568,13 +637,12 @@ bool MainWindow::exportAll(const QString &dir, QStringList *written, QString *er
 {
     ChartExportSettings settings;
     settings.whiteBackground = !m_dark;
-    // Draw the current data first: the live charts replot on their own timers.
-    m_cpu->renderNow();
-    for (const NamedPlot &p : namedPlots())
-        p.plot->replot(QCustomPlot::rpImmediateRefresh);
+    renderChartsNow();
     if (!exportCharts(namedPlots(), dir, {QStringLiteral("png"), QStringLiteral("svg")}, settings, written, error))
         return false;
-    if (m_haveResult && !exportResultData(m_lastResult, {m_samples.begin(), m_samples.end()}, dir, written, error))
+    // The data of the experiment on screen, with the CPU samples it recorded.
+    const StoredExperiment *e = m_store->current();
+    if (e && !e->result.runs.empty() && !exportResultData(savedResult(*e), e->cpuSamples, dir, written, error))
         return false;
     return true;
 }
@@ -612,106 +680,17 @@ void MainWindow::exportDataInteractive(const QString &format)
         return;
     QString error;
     bool ok = false;
+    const StoredExperiment &e = *m_store->current();  // haveResult() checked it
     if (format == QLatin1String("json"))
-        ok = writeFileAtomically(path, resultToJson(m_lastResult), &error);
+        ok = writeFileAtomically(path, resultToJson(savedResult(e)), &error);
     else if (format == QLatin1String("csv"))
-        ok = writeCsvPair(m_lastResult, path, &error);
+        ok = writeCsvPair(e.result, path, &error);
     else
-        ok = writeFileAtomically(path, chromeTraceJson(m_lastResult, {m_samples.begin(), m_samples.end()}), &error);
+        ok = writeFileAtomically(path, chromeTraceJson(e.result, e.cpuSamples), &error);
     if (!ok)
         showError(tr("Export failed"), error);
     else
         statusBar()->showMessage(tr("Wrote %1").arg(path), 8000);
-}
-
-void MainWindow::startScript(const AppOptions &options)
-{
-    m_script = options;
-    m_scriptActive = true;
-    if (options.size.isValid())
-        resize(options.size);
-    if (!options.theme.isEmpty())
-        setDarkTheme(options.theme == QLatin1String("dark"));
-    if (!options.preset.isEmpty() && !loadSpec(options.preset)) {
-        m_scriptActive = options.quitWhenDone;
-        if (options.quitWhenDone)
-            QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
-        return;
-    }
-    if (!options.models.isEmpty()) {
-        const QStringList known = modelIds();
-        for (const QString &m : options.models) {
-            if (!known.contains(m)) {
-                showError(tr("Unknown model"), QStringLiteral("unknown model \"%1\" (known models: %2)")
-                                                   .arg(m, known.join(QStringLiteral(", "))));
-                m_scriptActive = options.quitWhenDone;
-                if (options.quitWhenDone)
-                    QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
-                return;
-            }
-        }
-        for (const QString &id : known)
-            m_panel->setModelChecked(id, options.models.contains(id));
-    }
-    if (options.run) {
-        runExperiment(false);
-        if (!m_controller->isRunning() && options.quitWhenDone)
-            QTimer::singleShot(0, this, [this] { Q_EMIT scriptFinished(2); });
-        return;
-    }
-    if (!options.exportDir.isEmpty() || !options.screenshot.isEmpty() || options.quitWhenDone)
-        QTimer::singleShot(300, this, [this] { scriptStep(m_lastResult); });
-    else
-        m_scriptActive = false;
-}
-
-void MainWindow::zoomTimeChartsTo(const ExperimentResult &result)
-{
-    if (result.runs.empty())
-        return;
-    double first = result.runs.front().t0, last = first;
-    for (const RunRecord &r : result.runs) {
-        first = std::min(first, r.t0);
-        last = std::max(last, r.t0 + r.wall_s);
-    }
-    const double margin = std::max(0.5, 0.05 * (last - first));
-    const double origin = m_cpu->timeOrigin();
-    m_cpu->setTimeRange(first - margin - origin, last + margin - origin);
-    m_timeline->setTimeRange(first - margin - origin, last + margin - origin);
-}
-
-void MainWindow::scriptStep(const ExperimentResult &result)
-{
-    // Figures for slides show the experiment, not the rolling live window.
-    if (!m_script.exportDir.isEmpty() || !m_script.screenshot.isEmpty())
-        zoomTimeChartsTo(result);
-    // Give the live charts a few of their timer periods to show the final data.
-    QTimer::singleShot(800, this, [this, result] {
-        int code = (!result.runs.empty() && result.error.isEmpty() && !result.cancelled && result.allOk()) ? 0 : 1;
-        if (!m_script.run)
-            code = 0;
-        if (!m_script.exportDir.isEmpty()) {
-            QStringList written;
-            QString error;
-            if (!exportAll(m_script.exportDir, &written, &error)) {
-                printErr(QStringLiteral("concurrency-lab: export failed: %1").arg(error));
-                code = 3;
-            }
-        }
-        if (!m_script.screenshot.isEmpty()) {
-            m_cpu->renderNow();
-            for (const NamedPlot &p : namedPlots())
-                p.plot->replot(QCustomPlot::rpImmediateRefresh);
-            const QPixmap shot = grab();
-            if (shot.isNull() || !shot.save(m_script.screenshot)) {
-                printErr(QStringLiteral("concurrency-lab: cannot write the screenshot %1").arg(m_script.screenshot));
-                code = 3;
-            }
-        }
-        m_scriptActive = false;  // one scripted pass; later clicks are ordinary runs
-        if (m_script.quitWhenDone)
-            Q_EMIT scriptFinished(code);
-    });
 }
 
 } // namespace lab

@@ -1,13 +1,9 @@
 #pragma once
-#include "appoptions.h"
 #include "experiment/runrecord.h"
 #include "exportactions.h"
-#include "sampling/cpusampler.h"
+#include "resultfile.h"
 
-#include <QHash>
 #include <QMainWindow>
-#include <deque>
-#include <map>
 #include <memory>
 
 class QAction;
@@ -23,11 +19,13 @@ class MainWindow;
 namespace lab {
 
 class ComparisonChart;
+class ChartModels;
 class CpuChart;
 class CpuSampler;
 class ExperimentPanel;
 class ResultsTableModel;
 class RunController;
+class RunStore;
 class ThroughputChart;
 class TimelineChart;
 
@@ -51,10 +49,24 @@ public:
     bool exportAll(const QString &dir, QStringList *written, QString *error);
     QList<NamedPlot> namedPlots() const;
 
-    // The scripted command line: load, run, export, screenshot, quit (emits scriptFinished).
-    void startScript(const AppOptions &options);
+    // Shows a saved results file in every chart (File → Open results…, --open). On failure
+    // shows the message (see showError) and returns false; lastError() has the text.
+    bool openResults(const QString &path);
+    // A saved experiment (with its CPU samples) into the store; every chart shows it.
+    bool showLoadedResult(const LoadedResult &loaded, const QString &source);
+    QStringList recentResultFiles() const { return m_recentResults; }
+    // The time charts show the current experiment's runs (scripted figures).
+    void zoomChartsToExperiment();
+    // Every chart draws its current data now (exports, screenshots).
+    void renderChartsNow();
+
+    // A message box (non-blocking), or one line on stderr for scripted runs that quit.
+    void showError(const QString &title, const QString &text);
+    void setErrorsToStderr(bool toStderr) { m_errorsToStderr = toStderr; }
 
     QString lastError() const { return m_lastError; }
+    RunStore *store() const { return m_store; }
+    ChartModels *chartModels() const { return m_chartModels; }
     ExperimentPanel *panel() const { return m_panel; }
     RunController *controller() const { return m_controller; }
     CpuChart *cpuChart() const { return m_cpu; }
@@ -62,12 +74,13 @@ public:
     TimelineChart *timelineChart() const { return m_timeline; }
     ComparisonChart *comparisonChart() const { return m_comparison; }
     ResultsTableModel *resultsModel() const { return m_resultsModel; }
-    const ExperimentResult &lastResult() const { return m_lastResult; }
-    const std::vector<RunRecord> &keptRuns() const { return m_keptRuns; }
+    // The current experiment of the store (the last one run or opened).
+    ExperimentResult lastResult() const;
+    // What the comparison and the table show: each model's median run (RunStore::comparisonRuns).
+    std::vector<RunRecord> keptRuns() const;
 
 Q_SIGNALS:
     void experimentDone(const lab::ExperimentResult &result);
-    void scriptFinished(int exitCode);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -78,8 +91,11 @@ private:
     void createStatusBar();
     void restoreSettings();
     void saveSettings();
-    void showError(const QString &title, const QString &text);
     void updateStatus();
+    void updateResultsTable();
+    void addRecentResultFile(const QString &path);
+    void rebuildRecentMenu();
+    void openResultsInteractive();
     void setSamplerRate(double hz);
     void setChartWindow(double seconds);
     void attachChartMenu(QCustomPlot *plot, const QString &name);
@@ -93,16 +109,14 @@ private:
     void onRunStarted(int index, const QString &model, int workers, double t0);
     void onRunFinished(const RunRecord &record);
     void onExperimentFinished(const ExperimentResult &result);
-    void onSample(const CpuSample &sample);
-    void keepResult(const RunRecord &record, const ExperimentSpec &spec);
-    void scriptStep(const ExperimentResult &result);
-    void zoomTimeChartsTo(const ExperimentResult &result);
 
     std::unique_ptr<Ui::MainWindow> m_ui;
     bool m_useSettings = true;
     ExperimentPanel *m_panel = nullptr;
     RunController *m_controller = nullptr;
     CpuSampler *m_sampler = nullptr;
+    RunStore *m_store = nullptr;
+    ChartModels *m_chartModels = nullptr;
     CpuChart *m_cpu = nullptr;
     ThroughputChart *m_throughput = nullptr;
     TimelineChart *m_timeline = nullptr;
@@ -119,20 +133,13 @@ private:
     QAction *m_darkAction = nullptr;
     QActionGroup *m_windowGroup = nullptr;
     QActionGroup *m_rateGroup = nullptr;
+    QMenu *m_recentMenu = nullptr;
 
     bool m_dark = false;
     double m_chartWindow = 30;
+    bool m_errorsToStderr = false;
     QString m_lastError;
-    ExperimentSpec m_runningSpec;
-    ExperimentResult m_lastResult;
-    bool m_haveResult = false;
-    std::vector<RunRecord> m_keptRuns;   // last run of each model, registry order
-    QString m_keptFingerprint;           // workload those runs measured
-    QHash<QString, std::vector<RunRecord>> m_repetitionRuns;  // this experiment's runs per model
-    std::deque<CpuSample> m_samples;     // last ~11 minutes, for the Chrome trace's counters
-
-    AppOptions m_script;
-    bool m_scriptActive = false;
+    QStringList m_recentResults;  // newest first
 };
 
 } // namespace lab

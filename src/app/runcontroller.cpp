@@ -3,10 +3,8 @@
 #include "models/executionmodel.h"
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
-#include "workloads/exechooks.h"
-#include "workloads/workload.h"
-#include "workloads/taskexec.h"
 
+#include <QDateTime>
 #include <QDeadlineTimer>
 
 namespace lab {
@@ -28,6 +26,16 @@ RunController::RunController(QObject *parent) : QObject(parent), m_lag(new LagMe
     connect(m_runner, &Runner::experimentFinished, this, &RunController::onExperimentFinished);
     m_thread.start();
 
+    // The UI-thread demo's Runner lives here; its signals arrive synchronously inside run().
+    m_uiRunner = new Runner(this);
+    connect(m_uiRunner, &Runner::runStarted, this,
+            [this](quint64, int, const QString &model, int workers, double t0) {
+                m_uiRunStarted = true;
+                m_currentRun = 0;
+                Q_EMIT runStarted(0, model, workers, t0);
+                m_lag->beginRecording();
+            });
+
     m_pollTimer.setInterval(kPollMs);
     connect(&m_pollTimer, &QTimer::timeout, this, &RunController::poll);
 }
@@ -46,6 +54,9 @@ void RunController::start(const ExperimentSpec &spec, bool sequentialOnUiThread)
     m_stopRequested = false;
     m_spec = spec;
     m_result = ExperimentResult{};
+    m_result.experimentId = ExperimentResult::newExperimentId();
+    m_result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    m_result.t0 = monotonicSeconds();
     m_result.spec = spec;
     m_result.machine = MachineInfo::current();
     m_runOffset = 0;
@@ -98,40 +109,23 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
         finishLocally();
         return;
     }
-    QString error;
-    std::unique_ptr<WorkloadState> state = spec.workloadImpl()->setUp(spec.params, &error);
-    if (!error.isEmpty()) {
-        m_result.error = error;
+    // The same Runner loop as every other run, called on the GUI thread: run() blocks, so
+    // no event is processed until every task is done (the point of the demo). The lag meter
+    // measures the freeze from its own thread.
+    ExperimentSpec sequential = spec;
+    sequential.models = {kSequential};
+    sequential.repetitions = 1;
+    m_uiRunStarted = false;
+    const ExperimentResult local = m_uiRunner->run(sequential);
+    if (local.runs.empty()) {
+        m_result.error = local.error.isEmpty() ? QStringLiteral("the sequential run did not start") : local.error;
+        if (m_uiRunStarted)
+            m_lag->endRecording();
         finishLocally();
         return;
     }
-    const std::vector<TaskSpec> tasks = spec.makeTasks(state.get());
-    RunRecord rec;
-    rec.model = kSequential;
-    rec.workers = 1;
-    rec.t0 = monotonicSeconds();
+    RunRecord rec = local.runs.front();
     rec.ranOnUiThread = true;
-    m_currentRun = 0;
-    Q_EMIT runStarted(0, rec.model, 1, rec.t0);
-    m_lag->beginRecording();
-
-    // Deliberately blocking: no event is processed until every task is done.
-    const std::atomic<bool> noCancel{false};
-    ExecHooks hooks;
-    const double cpu0 = threadCpuSeconds();
-    for (const TaskSpec &task : tasks) {
-        TaskResult r = executeTask(task, noCancel, hooks, state.get());
-        r.worker = 0;
-        r.start_s -= rec.t0;
-        r.end_s -= rec.t0;
-        rec.tasks.push_back(std::move(r));
-    }
-    rec.wall_s = monotonicSeconds() - rec.t0;
-    rec.cpu_s = threadCpuSeconds() - cpu0;
-    rec.peak_rss_kb = peakRssKb();
-    rec.finalize();
-    rec.workloadSummary = spec.workloadImpl()->summarize(rec, state.get());
-    state.reset();
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
     // to the event loop: close the recording a few timer periods later.
@@ -141,9 +135,7 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
         rec.ui_lag_p99_ms = m_lag->endRecording();
         m_tasksDoneInFinishedRuns += int(rec.tasks.size());
         m_currentRun = -1;
-        m_result.runs.push_back(rec);
-        applySpeedups(m_result.runs);
-        Q_EMIT runFinished(m_result.runs.back());
+        appendRun(std::move(rec));
         if (!rest.models.isEmpty() && !m_stopRequested)
             startOnRunner(rest);
         else
@@ -222,8 +214,15 @@ void RunController::onRunFinished(quint64 gen, RunRecord record)
     record.ui_lag_p99_ms = m_lag->endRecording();
     m_tasksDoneInFinishedRuns += m_tasksPerRun;
     m_currentRun = -1;
-    // The baseline may have run on the UI thread, outside the Runner: one rule for all runs.
-    m_result.runs.push_back(record);
+    appendRun(std::move(record));
+}
+
+void RunController::appendRun(RunRecord record)
+{
+    // Runs of both Runners (the UI-thread baseline and the rest) belong to one experiment: its
+    // ids, and one speedup rule for all of them.
+    record.runId = ExperimentResult::runIdFor(m_result.experimentId, int(m_result.runs.size()));
+    m_result.runs.push_back(std::move(record));
     applySpeedups(m_result.runs);
     Q_EMIT runFinished(m_result.runs.back());
 }
@@ -264,6 +263,9 @@ void RunController::poll()
                     m_pending[kept++] = m_pending[k];
             } else {
                 std::vector<LiveEvent> batch(m_pending.begin() + qsizetype(i), m_pending.begin() + qsizetype(j));
+                // The run's index in the whole experiment (the UI-thread run came first).
+                for (LiveEvent &e : batch)
+                    e.run += m_runOffset;
                 if (m_runOffset + run == m_currentRun)
                     for (const LiveEvent &e : batch)
                         if (e.type == LiveEvent::TaskFinished && e.ok)

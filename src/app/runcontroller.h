@@ -38,6 +38,7 @@ public:
 Q_SIGNALS:
     void experimentStarted(const lab::ExperimentSpec &spec, int runCount, int tasksPerRun);
     void runStarted(int index, const QString &model, int workers, double t0);
+    // Task events of the run in progress; LiveEvent::run is the run's index in the experiment.
     void liveEventsArrived(const QString &model, double runT0, const std::vector<lab::LiveEvent> &events);
     void liveThroughput(const QString &model, double tRel, double tasksPerS, double mbPerS);
     void progressChanged(int done, int total, double elapsedS, double remainingS);
@@ -57,9 +58,12 @@ private:
     void startOnRunner(const ExperimentSpec &spec);
     void runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec rest);
     void finishLocally();
+    void appendRun(RunRecord record);
 
     QThread m_thread;
     Runner *m_runner = nullptr;           // lives on m_thread; deleted after the thread is joined
+    Runner *m_uiRunner = nullptr;         // GUI thread: the "run on the UI thread" demo
+    bool m_uiRunStarted = false;
     std::shared_ptr<std::atomic<bool>> m_shutdown = std::make_shared<std::atomic<bool>>(false);
     LagMeter *m_lag = nullptr;
     QTimer m_pollTimer;

@@ -2,6 +2,8 @@
 target_sources(labapp PRIVATE
     ${CMAKE_CURRENT_LIST_DIR}/appversion.cpp
     ${CMAKE_CURRENT_LIST_DIR}/appoptions.h ${CMAKE_CURRENT_LIST_DIR}/appoptions.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/scriptedsession.h ${CMAKE_CURRENT_LIST_DIR}/scriptedsession.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/resultfile.h ${CMAKE_CURRENT_LIST_DIR}/resultfile.cpp
     ${CMAKE_CURRENT_LIST_DIR}/runcontroller.h ${CMAKE_CURRENT_LIST_DIR}/runcontroller.cpp
     ${CMAKE_CURRENT_LIST_DIR}/experimentpanel.h ${CMAKE_CURRENT_LIST_DIR}/experimentpanel.cpp
     ${CMAKE_CURRENT_LIST_DIR}/resultstablemodel.h ${CMAKE_CURRENT_LIST_DIR}/resultstablemodel.cpp

@@ -5,6 +5,8 @@
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
 #include "charts/timelinechart.h"
+#include "chartmodels/redrawclock.h"
+#include "chartmodels/timerange.h"
 #include "util/sysinfo.h"
 
 #include <QClipboard>
@@ -81,6 +83,7 @@ private Q_SLOTS:
     void exportWhiteBackgroundRestoresTheme();
     void exportErrors();
     void timeAxisLinkMovesBoth();
+    void oneRedrawClockForAllCharts();
     void comparisonOneBarPerRun();
     void timelineBarsGilAndTooltip();
     void timelineLiveEvents();
@@ -369,38 +372,45 @@ void TestCharts::timeAxisLinkMovesBoth()
     cpu.show();
     timeline.show();
     QVERIFY(QTest::qWaitForWindowExposed(&cpu));
-    cpu.setTimeOrigin(1000);
-    TimeChart::linkTimeAxes(&cpu, &timeline);
+    // One time range, followed by both charts; neither knows the other.
+    TimeRange range;
+    range.setOrigin(1000);
+    cpu.setTimeRangeObject(&range);
+    timeline.setTimeRangeObject(&range);
+    QVERIFY(cpu.sharesTimeRange() && timeline.sharesTimeRange());
     QCOMPARE(timeline.timeOrigin(), 1000.0);
+    cpu.setWindowSeconds(30);
     for (int i = 0; i < 100; ++i)
         cpu.addSample(sample(1000 + i * 0.1, 2));
     cpu.renderNow();
     // Live: the timeline follows the CPU chart's window.
     QVERIFY(timeline.isFollowingLive());
     QCOMPARE(timeline.timeUpper(), cpu.timeUpper());
+    QCOMPARE(timeline.plot()->xAxis->range().upper, cpu.timeUpper());
 
-    QSignalSpy cpuRange(&cpu, &TimeChart::timeRangeChanged);
-    QSignalSpy timelineRange(&timeline, &TimeChart::timeRangeChanged);
+    QSignalSpy rangeSpy(&range, &TimeRange::rangeChanged);
     // A user zoom/pan on the CPU chart (QCustomPlot's drag/wheel set the axis range).
     cpu.plot()->xAxis->setRange(2, 5);
-    QCOMPARE(cpuRange.count(), 1);
-    QCOMPARE(timelineRange.count(), 0);  // no echo
+    QCOMPARE(rangeSpy.count(), 1);  // once: applying it to the axes does not echo
     QCOMPARE(timeline.timeLower(), 2.0);
     QCOMPARE(timeline.timeUpper(), 5.0);
+    QCOMPARE(timeline.plot()->xAxis->range().lower, 2.0);
+    QCOMPARE(timeline.plot()->xAxis->range().upper, 5.0);
     QVERIFY(!cpu.isFollowingLive());
     QVERIFY(!timeline.isFollowingLive());
     // And the other way round.
     timeline.plot()->xAxis->setRange(3, 4);
+    QCOMPARE(rangeSpy.count(), 2);
     QCOMPARE(cpu.timeLower(), 3.0);
     QCOMPARE(cpu.timeUpper(), 4.0);
-    QCOMPARE(cpuRange.count(), 1);
+    QCOMPARE(cpu.plot()->xAxis->range().upper, 4.0);
     // New samples do not move a zoomed view.
     cpu.addSample(sample(1000 + 20, 2));
     cpu.renderNow();
     QCOMPARE(cpu.timeLower(), 3.0);
 
     // Hover cursor moves on both.
-    QSignalSpy cursor(&cpu, &TimeChart::cursorMoved);
+    QSignalSpy cursor(&range, &TimeRange::cursorChanged);
     const QRect r = cpu.plot()->axisRect()->rect();
     QTest::mouseMove(cpu.plot(), r.center());
     QTRY_VERIFY(cursor.count() >= 1);
@@ -408,7 +418,7 @@ void TestCharts::timeAxisLinkMovesBoth()
     QVERIFY(t > 3.0 && t < 4.0);
     QCOMPARE(timeline.cursorTime(), t);
     timeline.setCursorTime(qQNaN());
-    QVERIFY(std::isnan(timeline.cursorTime()));
+    QVERIFY(std::isnan(cpu.cursorTime()));
 
     // Double-click: both back to live follow.
     QTest::mouseDClick(timeline.plot(), Qt::LeftButton, {}, timeline.plot()->axisRect()->rect().center());
@@ -417,6 +427,46 @@ void TestCharts::timeAxisLinkMovesBoth()
     cpu.renderNow();
     QCOMPARE(cpu.timeUpper(), 20.0);
     QCOMPARE(timeline.timeUpper(), 20.0);
+}
+
+// One clock for all charts: a burst of data into two charts is one tick, both replot on it;
+// a hidden chart stays dirty and draws when shown.
+void TestCharts::oneRedrawClockForAllCharts()
+{
+    RedrawClock clock(40);
+    CpuChart cpu;
+    ThroughputChart throughput;
+    cpu.setRedrawClock(&clock);
+    throughput.setRedrawClock(&clock);
+    cpu.resize(600, 300);
+    throughput.resize(600, 300);
+    cpu.show();
+    throughput.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&cpu));
+    QVERIFY(QTest::qWaitForWindowExposed(&throughput));
+    QTest::qWait(100);
+    const int ticks0 = clock.tickCount();
+    const int cpu0 = cpu.redrawCount(), tp0 = throughput.redrawCount();
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 50; ++i) {
+        cpu.addSample(sample(t0 + i * 0.1, 2));
+        throughput.addPoint(QStringLiteral("threads"), i * 0.1, 10, 0);
+    }
+    QVERIFY(clock.isArmed());
+    QTRY_VERIFY(clock.tickCount() > ticks0);
+    QTest::qWait(150);
+    QCOMPARE(clock.tickCount(), ticks0 + 1);  // nothing changed since: no more ticks
+    QCOMPARE(cpu.redrawCount(), cpu0 + 1);
+    QCOMPARE(throughput.redrawCount(), tp0 + 1);
+    QVERIFY(!cpu.isDirty() && !throughput.isDirty());
+
+    throughput.hide();
+    throughput.addPoint(QStringLiteral("threads"), 6, 10, 0);
+    QTRY_VERIFY(clock.tickCount() == ticks0 + 2);
+    QCOMPARE(throughput.redrawCount(), tp0 + 1);  // hidden: not drawn, still dirty
+    QVERIFY(throughput.isDirty());
+    throughput.show();
+    QTRY_COMPARE(throughput.redrawCount(), tp0 + 2);
 }
 
 void TestCharts::comparisonOneBarPerRun()
@@ -475,7 +525,7 @@ void TestCharts::timelineBarsGilAndTooltip()
     for (int i = 0; i < 12; ++i)
         specs.push_back(CpuWorkload::task(i, 5000000, 2));
     chart.setTaskSpecs(specs);
-    chart.setRun(r);
+    chart.setRun(0, r);
     QCOMPARE(chart.barCount(), 12);
     QCOMPARE(chart.gilSpanCount(), 300);
     QCOMPARE(chart.laneCount(), 3);
@@ -494,9 +544,9 @@ void TestCharts::timelineBarsGilAndTooltip()
     QVERIFY(tip.contains("core 0"));
     QVERIFY(chart.toolTipAt(QPointF(2, 2)).isEmpty());
     // Replacing the run keeps one set of bars.
-    chart.setRun(r);
+    chart.setRun(0, r);
     QCOMPARE(chart.barCount(), 12);
-    chart.setRun(run("threads", 2, 520, 1.0, 4));
+    chart.addRun(run("threads", 2, 520, 1.0, 4));
     QCOMPARE(chart.barCount(), 16);
     QCOMPARE(chart.models().size(), 2);
     chart.clear();
@@ -531,7 +581,7 @@ void TestCharts::timelineLiveEvents()
     QCOMPARE(chart.barCount(), 1);
     // The finished record replaces the live bars of its run.
     RunRecord r = run("processes", 2, now - 1, 1.0, 4);
-    chart.setRun(r);
+    chart.setRun(start.run, r);
     QCOMPARE(chart.barCount(), 4);
 }
 

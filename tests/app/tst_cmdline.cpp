@@ -128,6 +128,35 @@ private Q_SLOTS:
         QVERIFY2(o.err.contains(QLatin1String("bad.json")), qPrintable(o.err));
     }
 
+    // --open shows a saved result (here one the CLI wrote, schema 1) in every chart and takes a
+    // screenshot; what is not a result is refused with one message and exit 2.
+    void openShowsASavedResult()
+    {
+        const QString shot = m_dir.filePath(QStringLiteral("open-shot.png"));
+        Outcome o = runApp({QStringLiteral("--open"), m_dir.filePath(QStringLiteral("missing.json")), QStringLiteral("--screenshot"),
+                            shot, QStringLiteral("--quit-when-done")},
+                           30000);
+        QVERIFY(o.finished);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("missing.json")), qPrintable(o.err));
+        QVERIFY(!QFileInfo::exists(shot));
+        o = runApp({QStringLiteral("--open"), m_spec, QStringLiteral("--quit-when-done")}, 30000);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("not a Concurrency Lab result")), qPrintable(o.err));
+        const QString exportDir = m_dir.filePath(QStringLiteral("open-export"));
+        o = runApp({QStringLiteral("--open"), QStringLiteral(LAB_TEST_DATA_DIR "/result-v1-io-seed.json"), QStringLiteral("--size"),
+                    QStringLiteral("1024x768"), QStringLiteral("--screenshot"), shot, QStringLiteral("--export-dir"), exportDir,
+                    QStringLiteral("--quit-when-done")},
+                   60000);
+        QVERIFY(o.finished);
+        QVERIFY2(o.exitCode == 0, qPrintable(o.err));
+        QVERIFY(QFileInfo(shot).size() > 10000);
+        QVERIFY(QFileInfo::exists(exportDir + QStringLiteral("/results.json")));
+        o = runApp({QStringLiteral("--open"), m_spec, QStringLiteral("--run")}, 30000);
+        QCOMPARE(o.exitCode, 2);
+        QVERIFY2(o.err.contains(QLatin1String("--open")), qPrintable(o.err));
+    }
+
     void badOptionsAndHelp()
     {
         Outcome o = runApp({QStringLiteral("--no-such-option")}, 30000);
@@ -145,6 +174,7 @@ private Q_SLOTS:
         o = runApp({QStringLiteral("--help")}, 30000);
         QCOMPARE(o.exitCode, 0);
         QVERIFY(o.out.contains(QLatin1String("--export-dir")));
+        QVERIFY(o.out.contains(QLatin1String("--open")));
     }
 };
 

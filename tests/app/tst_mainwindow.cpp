@@ -1,3 +1,4 @@
+#include "chartmodels/chartmodels.h"
 #include "charts/comparisonchart.h"
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
@@ -8,6 +9,7 @@
 #include "mainwindow.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
+#include "store/runstore.h"
 #include "util/sysinfo.h"
 
 #include <QCheckBox>
@@ -21,6 +23,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -386,6 +390,91 @@ private Q_SLOTS:
         MainWindow w(true);
         QVERIFY(!w.isDarkTheme());
         w.close();
+    }
+
+    // A saved experiment (here: the one just run, as the loader will hand it over) is drawn
+    // in every chart as it looked live, and exported like a live one.
+    void loadedResultFillsEveryChart()
+    {
+        MainWindow w(false);
+        w.resize(1400, 900);
+        w.show();
+        QVERIFY(w.loadSpec(m_small));
+        QSignalSpy done(&w, &MainWindow::experimentDone);
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+        QTest::qWait(1200);  // a second of samples after the run
+        const StoredExperiment live = *w.store()->current();
+        QCOMPARE(int(live.result.runs.size()), 3);
+        QVERIFY2(live.cpuSamples.size() >= 3, qPrintable(QString::number(live.cpuSamples.size())));
+        const int liveBars = w.timelineChart()->barCount();
+        const int liveComparison = w.comparisonChart()->runCount();
+
+        LoadedResult loaded{live.result, live.cpuSamples, live.cpuHz};
+        QVERIFY(w.showLoadedResult(loaded, m_dir.filePath(QStringLiteral("saved.json"))));
+        QVERIFY(w.store()->current()->isLoaded());
+        QCOMPARE(w.store()->experimentCount(), 2);
+        QCOMPARE(w.timelineChart()->barCount(), liveBars);
+        QCOMPARE(w.comparisonChart()->runCount(), liveComparison);
+        QCOMPARE(w.throughputChart()->models().size(), 3);
+        for (const QString &m : w.throughputChart()->models())
+            QVERIFY2(w.throughputChart()->pointCount(m) > 0, qPrintable(m));
+        QCOMPARE(w.cpuChart()->sampleCount(), int(live.cpuSamples.size()));
+        QCOMPARE(w.cpuChart()->timeOrigin(), live.result.runs.front().t0);
+        QVERIFY(!w.cpuChart()->isFollowingLive());
+        QCOMPARE(w.resultsModel()->rowCount(), 3);
+        // The live sampler goes on, but into the session, not into the saved experiment's chart.
+        const int shown = w.cpuChart()->sampleCount();
+        QTest::qWait(300);
+        QCOMPARE(w.cpuChart()->sampleCount(), shown);
+
+        const QString dir = m_dir.filePath(QStringLiteral("loaded-export"));
+        QStringList written;
+        QString error;
+        QVERIFY2(w.exportAll(dir, &written, &error), qPrintable(error));
+        QFile json(QDir(dir).filePath(QStringLiteral("results.json")));
+        QVERIFY(json.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(json.readAll()).object().value(QStringLiteral("runs")).toArray().size(), 3);
+        QFile trace(QDir(dir).filePath(QStringLiteral("trace.json")));
+        QVERIFY(trace.open(QIODevice::ReadOnly));
+        QVERIFY(trace.readAll().contains("\"ph\":\"C\""));  // the saved CPU samples as counters
+        const QImage timeline(QDir(dir).filePath(QStringLiteral("timeline.png")));
+        QVERIFY(!timeline.isNull());
+
+        // A new run goes back to the live view.
+        w.runExperiment(false);
+        QVERIFY(done.wait(60000));
+        QVERIFY(!w.store()->current()->isLoaded());
+        QVERIFY(w.cpuChart()->isFollowingLive());
+        QCOMPARE(w.cpuChart()->timeOrigin(), w.chartModels()->sessionOrigin());
+    }
+
+    void openResultsLoadsSavedFilesAndRefusesOthers()
+    {
+        MainWindow w(false);
+        w.show();
+        auto *action = w.findChild<QAction *>(QStringLiteral("openResultsAction"));
+        QVERIFY(action);
+        auto *recent = w.findChild<QMenu *>(QStringLiteral("recentResultsMenu"));
+        QVERIFY(recent);
+        QVERIFY(!recent->isEnabled());
+        QVERIFY(!w.openResults(m_dir.filePath(QStringLiteral("no-such-results.json"))));
+        QVERIFY2(w.lastError().contains(QLatin1String("no-such-results.json")), qPrintable(w.lastError()));
+        const QString path = m_dir.filePath(QStringLiteral("results-for-open.json"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{}");
+        f.close();
+        QVERIFY(!w.openResults(path));
+        QVERIFY2(w.lastError().contains(QLatin1String("not a Concurrency Lab result")), qPrintable(w.lastError()));
+        QVERIFY(w.recentResultFiles().isEmpty());  // only files that opened are remembered
+        QCOMPARE(w.store()->experimentCount(), 0);
+        // A result the CLI saved (schema 1) opens, with every run, and is remembered.
+        const QString golden = QStringLiteral(LAB_TEST_DATA_DIR "/result-v1-cpu-quick.json");
+        QVERIFY2(w.openResults(golden), qPrintable(w.lastError()));
+        QCOMPARE(w.store()->experimentCount(), 1);
+        QCOMPARE(int(w.keptRuns().size()), 4);
+        QCOMPARE(w.recentResultFiles().value(0), golden);
     }
 
     void closeDuringRunCancelsCleanly()

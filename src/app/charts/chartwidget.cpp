@@ -1,5 +1,6 @@
 #include "chartwidget.h"
 
+#include "chartmodels/redrawclock.h"
 #include "chartstyle.h"
 
 #include <QDynamicPropertyChangeEvent>
@@ -18,6 +19,7 @@ ChartWidget::ChartWidget(QWidget *parent) : QWidget(parent), m_plot(new QCustomP
     // while the user drags, everything is drawn without it.
     m_plot->setNoAntialiasingOnDrag(true);
     m_plot->setMinimumSize(200, 150);
+    setRedrawClock(RedrawClock::shared());
 }
 
 ChartWidget::~ChartWidget() = default;
@@ -33,10 +35,56 @@ void ChartWidget::setDark(bool dark)
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+void ChartWidget::setRedrawClock(RedrawClock *clock)
+{
+    if (m_clock)
+        disconnect(m_clock, nullptr, this, nullptr);
+    m_clock = clock;
+    if (m_clock) {
+        connect(m_clock, &RedrawClock::tick, this, &ChartWidget::onClockTick);
+        if (m_dirty)
+            m_clock->arm();
+    }
+}
+
 void ChartWidget::initStyle()
 {
     applyProjectorStyle(m_plot, false);
     applyThemeColors(false);
+}
+
+void ChartWidget::markDirty()
+{
+    if (m_inRedraw)
+        return;
+    m_dirty = true;
+    if (m_clock)
+        m_clock->arm();
+}
+
+void ChartWidget::redraw()
+{
+    m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void ChartWidget::onClockTick()
+{
+    if (!m_dirty || !isVisible() || !readyToRedraw())
+        return;
+    m_dirty = false;
+    ++m_redraws;
+    m_inRedraw = true;
+    redraw();
+    m_inRedraw = false;
+    if (wantsAnotherFrame())
+        markDirty();
+}
+
+void ChartWidget::showEvent(QShowEvent *event)
+{
+    QWidget::showEvent(event);
+    if (m_dirty && m_clock)
+        m_clock->arm();
 }
 
 bool ChartWidget::eventFilter(QObject *watched, QEvent *event)

@@ -28,7 +28,7 @@ QString shortLabel(const QString &model)
 
 } // namespace
 
-ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent), m_machineCores(onlineCores())
+ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent)
 {
     // The panels are labelled on their axes; the legend is kept (hidden) out of the layout so
     // clearing the layout does not delete it.
@@ -44,7 +44,7 @@ ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent), m_machi
     grid->setColumnSpacing(24);
     grid->setRowSpacing(16);
     initStyle();
-    rebuild();
+    setModel(new ComparisonModel(this));
 }
 
 ComparisonChart::~ComparisonChart() = default;
@@ -57,22 +57,34 @@ int ComparisonChart::barCount(Panel panel) const
     return n;
 }
 
+void ComparisonChart::setModel(ComparisonModel *model)
+{
+    if (!model || model == m_model)
+        return;
+    if (m_model) {
+        disconnect(m_model, nullptr, this, nullptr);
+        if (m_model->parent() == this)
+            m_model->deleteLater();
+    }
+    m_model = model;
+    // Items and bars follow the model at once (exports are right at any moment).
+    connect(model, &ComparisonModel::changed, this, &ComparisonChart::rebuild);
+    rebuild();
+}
+
 void ComparisonChart::setMachineCores(int cores)
 {
-    m_machineCores = std::max(1, cores);
-    rebuild();
+    m_model->setMachineCores(cores);
 }
 
 void ComparisonChart::setRuns(const std::vector<RunRecord> &runs)
 {
-    m_runs = runs;
-    rebuild();
+    m_model->setRuns(runs);
 }
 
 void ComparisonChart::clear()
 {
-    m_runs.clear();
-    rebuild();
+    m_model->clear();
 }
 
 void ComparisonChart::applyThemeColors(bool)
@@ -82,6 +94,8 @@ void ComparisonChart::applyThemeColors(bool)
 
 void ComparisonChart::rebuild()
 {
+    if (!m_model)
+        return;
     m_plot->clearItems();
     m_plot->clearPlottables();
     for (auto &v : m_bars)
@@ -89,27 +103,9 @@ void ComparisonChart::rebuild()
     const bool dark = isDark();
     const ChartPalette pal = chartPalette(dark);
 
-    // Groups: models in order of first appearance; runs of a model side by side.
-    QStringList models;
-    for (const RunRecord &r : m_runs)
-        if (!models.contains(r.model))
-            models << r.model;
-    struct Placement {
-        const RunRecord *run;
-        double key;
-        double width;
-    };
-    std::vector<Placement> placements;
-    for (int m = 0; m < int(models.size()); ++m) {
-        std::vector<const RunRecord *> runs;
-        for (const RunRecord &r : m_runs)
-            if (r.model == models[m])
-                runs.push_back(&r);
-        const double groupWidth = 0.8;
-        const double w = groupWidth / double(runs.size());
-        for (int i = 0; i < int(runs.size()); ++i)
-            placements.push_back({runs[size_t(i)], m - groupWidth / 2 + w * (i + 0.5), w * 0.9});
-    }
+    const QStringList models = m_model->models();
+    const std::vector<ComparisonModel::Bar> &placements = m_model->bars();
+    const int machineCores = m_model->machineCores();
 
     static const char *const titles[PanelCount] = {QT_TR_NOOP("wall time (s)"), QT_TR_NOOP("speedup (×)"),
                                                    QT_TR_NOOP("efficiency (%)"), QT_TR_NOOP("busy cores")};
@@ -139,14 +135,6 @@ void ComparisonChart::rebuild()
         x->setRange(-0.6, std::max<double>(0.6, models.size() - 0.4));
 
         double maxValue = 0;
-        auto valueOf = [p](const RunRecord &r) -> double {
-            switch (p) {
-            case WallTime: return r.wall_s;
-            case Speedup: return r.speedup;
-            case Efficiency: return r.efficiency < 0 ? -1 : r.efficiency * 100.0;
-            default: return r.busy_cores;
-            }
-        };
         struct PendingLabel {
             double key, value;
             QString text;
@@ -162,16 +150,15 @@ void ComparisonChart::rebuild()
             bars->setPen(QPen(c.darker(130), 1));
             bars->setName(modelLabel(models[m]));
             double width = 0.8;
-            for (const Placement &s : placements) {
-                if (s.run->model != models[m])
+            for (const ComparisonModel::Bar &s : placements) {
+                if (s.group != m)
                     continue;
                 width = s.width;
-                const double v = valueOf(*s.run);
-                const bool failed = !s.run->error.isEmpty();
-                if (failed || v < 0 || !std::isfinite(v)) {
-                    pending.push_back({s.key, 0, failed ? tr("error") : tr("n/a"), QColor()});
+                if (!s.value[p]) {
+                    pending.push_back({s.key, 0, s.failed ? tr("error") : tr("n/a"), QColor()});
                     continue;
                 }
+                const double v = *s.value[p];
                 bars->addData(s.key, v);
                 maxValue = std::max(maxValue, v);
                 QString text;
@@ -181,7 +168,7 @@ void ComparisonChart::rebuild()
                 case Efficiency: text = QString::number(v, 'f', 0) + QStringLiteral(" %"); break;
                 default: text = QString::number(v, 'f', 2); break;
                 }
-                if (s.run->cancelled)
+                if (s.cancelled)
                     text += tr(" (stopped)");
                 pending.push_back({s.key, v, text, c});
             }
@@ -217,10 +204,7 @@ void ComparisonChart::rebuild()
         };
         if (p == Speedup) {
             for (int m = 0; m < int(models.size()); ++m) {
-                int workers = 0;
-                for (const RunRecord &r : m_runs)
-                    if (r.model == models[m])
-                        workers = std::max(workers, r.workers);
+                const int workers = m_model->idealSpeedup(m);
                 if (workers > 0)
                     refLine(m - 0.45, m + 0.45, workers, QString());
             }
@@ -241,7 +225,7 @@ void ComparisonChart::rebuild()
         } else if (p == Efficiency && !models.isEmpty()) {
             refLine(-0.6, models.size() - 0.4, 100, QString());
         } else if (p == BusyCores && !models.isEmpty()) {
-            refLine(-0.6, models.size() - 0.4, m_machineCores, tr("%1 cores").arg(m_machineCores));
+            refLine(-0.6, models.size() - 0.4, machineCores, tr("%1 cores").arg(machineCores));
         }
         // Headroom above the tallest bar for its value label.
         const double top = maxValue > 0 ? maxValue * 1.2 : 1;
@@ -269,7 +253,7 @@ void ComparisonChart::rebuild()
         }
     }
     applyProjectorStyle(m_plot, dark);  // new items: same property value, no recursion
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    markDirty();
 }
 
 } // namespace lab

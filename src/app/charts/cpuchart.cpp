@@ -13,50 +13,6 @@
 
 namespace lab {
 
-// ---------------------------------------------------------------------------------------------
-void CpuSampleRing::reset(int cores, int capacity)
-{
-    m_cores = std::max(0, cores);
-    m_capacity = std::max(2, capacity);
-    m_head = 0;
-    m_size = 0;
-    m_time.assign(size_t(m_capacity), 0.0);
-    m_values.assign(size_t(m_capacity) * size_t(m_cores + 1), 0.0f);
-    m_time.shrink_to_fit();
-    m_values.shrink_to_fit();
-}
-
-void CpuSampleRing::push(const CpuSample &s)
-{
-    int slot;
-    if (m_size < m_capacity) {
-        slot = physical(m_size);
-        ++m_size;
-    } else {
-        slot = m_head;  // overwrite the oldest
-        m_head = (m_head + 1) % m_capacity;
-    }
-    m_time[size_t(slot)] = s.t;
-    float *row = m_values.data() + size_t(slot) * size_t(m_cores + 1);
-    row[0] = float(s.total);
-    for (int c = 0; c < m_cores; ++c)
-        row[1 + c] = c < int(s.perCore.size()) ? float(s.perCore[size_t(c)]) : std::numeric_limits<float>::quiet_NaN();
-}
-
-int CpuSampleRing::lowerBound(double t) const
-{
-    int lo = 0, hi = m_size;
-    while (lo < hi) {
-        const int mid = (lo + hi) / 2;
-        if (time(mid) < t)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-// ---------------------------------------------------------------------------------------------
 CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
 {
     m_mainRect = m_plot->axisRect();
@@ -65,10 +21,10 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
     m_plot->addLayer(QStringLiteral("labels"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limBelow);
     placeLegendOnTop(m_plot, 10);
 
-    m_ring.reset(0, m_capacity);
-    buildLayout(false);
+    setModel(new CpuSeriesModel(this));  // builds the layout for its (0) cores
     initStyle();
-    applyTimeRange(-m_window, 0);
+    setTimeRange(-m_window, 0);
+    setLiveFollow(true);
 
     // Data reduction needs the final axis rect width, known only after the layout pass;
     // afterLayout also runs for exports (toPixmap/savePdf), so they get data for their size.
@@ -80,12 +36,34 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
     });
 
     connect(m_plot, &QCustomPlot::mouseMove, this, &CpuChart::onHover);
-    m_timer.setInterval(33);
-    connect(&m_timer, &QTimer::timeout, this, &CpuChart::onTick);
-    m_timer.start();
 }
 
 CpuChart::~CpuChart() = default;
+
+void CpuChart::setModel(CpuSeriesModel *model)
+{
+    if (!model || model == m_model)
+        return;
+    if (m_model) {
+        disconnect(m_model, nullptr, this, nullptr);
+        if (m_model->parent() == this)
+            m_model->deleteLater();
+    }
+    m_model = model;
+    connect(model, &CpuSeriesModel::samplesChanged, this, [this] {
+        m_reducedColumns = -1;  // new data: reduce again even if the view did not move
+        markDirty();
+    });
+    connect(model, &CpuSeriesModel::coreCountChanged, this, &CpuChart::onCoreCountChanged);
+    connect(model, &CpuSeriesModel::spansChanged, this, [this] {
+        syncSpanItems();
+        markDirty();
+    });
+    onCoreCountChanged(model->coreCount());
+    syncSpanItems();
+    m_reducedColumns = -1;
+    markDirty();
+}
 
 void CpuChart::setWindowSeconds(double seconds)
 {
@@ -94,85 +72,74 @@ void CpuChart::setWindowSeconds(double seconds)
     m_window = std::clamp(seconds, kMinWindow, kMaxWindow);
     setLiveFollow(true);
     followNewest();
-    m_dirty = true;
+    markDirty();
 }
 
 void CpuChart::setCapacity(int samples)
 {
-    m_capacity = std::max(100, samples);
-    m_ring.reset(m_ring.cores(), m_capacity);
-    m_dirty = true;
+    m_model->setCapacity(samples);
 }
 
 void CpuChart::setCoreCount(int cores)
 {
-    cores = std::max(0, cores);
-    if (cores == m_ring.cores() && m_layoutBuilt)
+    m_model->setCoreCount(cores);
+}
+
+void CpuChart::onCoreCountChanged(int cores)
+{
+    if (m_layoutBuilt && (cores > kMaxLineCores) == m_heatmapLayout && int(m_coreGraphs.size()) == (m_heatmapLayout ? 0 : cores))
         return;
-    m_ring.reset(cores, m_capacity);
     buildLayout(cores > kMaxLineCores);
-    m_dirty = true;
+    markDirty();
 }
 
 void CpuChart::addSample(const CpuSample &s)
 {
-    Q_ASSERT(QThread::currentThread() == thread());  // samples arrive as queued values
-    if (!std::isfinite(s.t))
-        return;
-    if (int(s.perCore.size()) != m_ring.cores())
-        setCoreCount(int(s.perCore.size()));
-    if (!m_ring.isEmpty() && s.t <= m_ring.time(m_ring.size() - 1))
-        return;  // out of order or duplicate
-    m_ring.push(s);
-    m_dirty = true;
+    m_model->addSample(s);
 }
 
 void CpuChart::markRunStarted(double t0, const QString &model)
 {
-    markRunFinished(t0);  // a span still open ends where the next begins
-    Span span;
-    span.t0 = t0;
-    span.model = model;
-    createSpanItems(span);
-    m_spans.push_back(span);
-    // Bounded: drop the oldest marks beyond a generous limit.
-    while (m_spans.size() > 200) {
-        if (m_spans.front().rect)
-            m_plot->removeItem(m_spans.front().rect);
-        if (m_spans.front().label)
-            m_plot->removeItem(m_spans.front().label);
-        m_spans.erase(m_spans.begin());
-    }
-    updateSpanItems();
-    m_dirty = true;
+    m_model->markRunStarted(t0, model);
 }
 
 void CpuChart::markRunFinished(double t1)
 {
-    if (!m_spans.empty() && std::isnan(m_spans.back().t1)) {
-        m_spans.back().t1 = std::max(t1, m_spans.back().t0);
-        updateSpanItems();
-        m_dirty = true;
-    }
+    m_model->markRunFinished(t1);
 }
 
 void CpuChart::clearRunMarks()
 {
-    for (Span &s : m_spans) {
+    m_model->clearRunMarks();
+}
+
+void CpuChart::removeSpanItems()
+{
+    for (SpanItems &s : m_spanItems) {
         if (s.rect)
             m_plot->removeItem(s.rect);
         if (s.label)
             m_plot->removeItem(s.label);
     }
-    m_spans.clear();
-    m_dirty = true;
+    m_spanItems.clear();
+}
+
+void CpuChart::syncSpanItems()
+{
+    // Spans change twice per run: rebuilding their (at most kMaxSpans) items is cheap.
+    removeSpanItems();
+    if (!m_model)
+        return;
+    for (const CpuSeriesModel::Span &span : m_model->spans())
+        m_spanItems.push_back(createSpanItems(span));
+    updateSpanItems();
 }
 
 void CpuChart::setPaused(bool paused)
 {
     m_paused = paused;
     if (!paused)
-        m_dirty = true;
+        markDirty();
 }
 
 double CpuChart::renderNow()
@@ -184,26 +151,21 @@ double CpuChart::renderNow()
     QElapsedTimer clock;
     clock.start();
     m_plot->replot(QCustomPlot::rpImmediateRefresh);
-    m_dirty = false;
     return double(clock.nsecsElapsed()) / 1e6;
 }
 
-void CpuChart::onTick()
+void CpuChart::redraw()
 {
-    // Hidden (another tab, minimised): stay dirty and draw when shown. Exports draw anyway.
-    if (m_paused || !m_dirty || !isVisible())
-        return;
-    m_dirty = false;
     if (isFollowingLive())
         followNewest();
     updateSpanItems();
-    m_reducedColumns = -1;  // new data: reduce again even if the view did not move
+    m_reducedColumns = -1;
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 QString CpuChart::toolTipAt(const QPointF &pos) const
 {
-    if (m_ring.isEmpty() || !m_layoutBuilt)
+    if (ring().isEmpty() || !m_layoutBuilt)
         return {};
     QCPAxisRect *rect = nullptr;
     for (QCPAxisRect *r : {m_mainRect, m_totalRect})
@@ -212,23 +174,23 @@ QString CpuChart::toolTipAt(const QPointF &pos) const
     if (!rect)
         return {};
     const double t = rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x()) + timeOrigin();
-    int i = m_ring.lowerBound(t);
-    if (i >= m_ring.size())
-        i = m_ring.size() - 1;
-    if (i > 0 && std::abs(m_ring.time(i - 1) - t) < std::abs(m_ring.time(i) - t))
+    int i = ring().lowerBound(t);
+    if (i >= ring().size())
+        i = ring().size() - 1;
+    if (i > 0 && std::abs(ring().time(i - 1) - t) < std::abs(ring().time(i) - t))
         --i;
     // Only when a sample is near (within 1 s or 2 px).
     const double tolerance = std::max(1.0, std::abs(rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x() + 2) -
                                                     rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x())));
-    if (std::abs(m_ring.time(i) - t) > tolerance)
+    if (std::abs(ring().time(i) - t) > tolerance)
         return {};
-    const float *row = m_ring.row(i);
+    const float *row = ring().row(i);
     auto pct = [](float v) {
         return std::isnan(v) ? QStringLiteral("offline") : QString::number(double(v), 'f', 0) + QStringLiteral(" %");
     };
     QStringList lines;
-    lines << tr("%1 s: total %2").arg(m_ring.time(i) - timeOrigin(), 0, 'f', 1).arg(pct(row[0]));
-    const int cores = m_ring.cores();
+    lines << tr("%1 s: total %2").arg(ring().time(i) - timeOrigin(), 0, 'f', 1).arg(pct(row[0]));
+    const int cores = ring().cores();
     if (m_heatmapLayout && rect == m_mainRect) {
         const int core = int(std::lround(rect->axis(QCPAxis::atLeft)->pixelToCoord(pos.y())));
         if (core >= 0 && core < cores)
@@ -257,17 +219,15 @@ void CpuChart::onHover(QMouseEvent *event)
 
 void CpuChart::followNewest()
 {
-    const double upper = m_ring.isEmpty() ? monotonicSeconds() - timeOrigin()
-                                          : m_ring.time(m_ring.size() - 1) - timeOrigin();
-    applyTimeRange(upper - m_window, upper);
-    Q_EMIT liveRangeChanged(upper - m_window, upper);
+    const double upper = ring().isEmpty() ? monotonicSeconds() - timeOrigin()
+                                          : ring().time(ring().size() - 1) - timeOrigin();
+    timeRange()->setLiveRange(upper - m_window, upper);
 }
 
 void CpuChart::liveFollowResumed()
 {
     followNewest();
     updateSpanItems();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void CpuChart::timeOriginApplied()
@@ -285,16 +245,8 @@ QCPAxisRect *CpuChart::spanRect() const
 void CpuChart::buildLayout(bool heatmap)
 {
     // Tear down the mode-specific parts; the ring, spans (as data) and range survive.
-    const double lower = timeLower(), upper = timeUpper();
     unregisterTimeAxes();
-    for (Span &s : m_spans) {
-        if (s.rect)
-            m_plot->removeItem(s.rect);
-        if (s.label)
-            m_plot->removeItem(s.label);
-        s.rect = nullptr;
-        s.label = nullptr;
-    }
+    removeSpanItems();
     m_plot->clearPlottables();
     m_coreGraphs.clear();
     m_totalGraph = nullptr;
@@ -326,7 +278,7 @@ void CpuChart::buildLayout(bool heatmap)
     QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
     QCPAxis *y = m_mainRect->axis(QCPAxis::atLeft);
     m_heatmapLayout = heatmap;
-    const int cores = m_ring.cores();
+    const int cores = ring().cores();
     if (!heatmap) {
         m_plot->legend->setVisible(true);
         x->setTickLabels(true);
@@ -422,18 +374,20 @@ void CpuChart::buildLayout(bool heatmap)
         registerTimeAxis(x);
         registerTimeAxis(tx);
     }
-    for (Span &s : m_spans)
-        createSpanItems(s);
     m_layoutBuilt = true;
-    applyTimeRange(lower, upper > lower ? upper : lower + m_window);
+    if (m_model)
+        for (const CpuSeriesModel::Span &span : m_model->spans())
+            m_spanItems.push_back(createSpanItems(span));
+    applyTimeRange(timeLower(), timeUpper());
     m_reducedColumns = -1;
     // Style the new axes; the property does not change, so recolour explicitly.
     applyProjectorStyle(m_plot, isDark());
     applyThemeColors(isDark());
 }
 
-void CpuChart::createSpanItems(Span &span)
+CpuChart::SpanItems CpuChart::createSpanItems(const CpuSeriesModel::Span &model)
 {
+    SpanItems span;
     QCPAxisRect *rect = spanRect();
     QCPAxis *x = rect->axis(QCPAxis::atBottom);
     QCPAxis *y = rect->axis(QCPAxis::atLeft);
@@ -459,18 +413,19 @@ void CpuChart::createSpanItems(Span &span)
     span.label->position->setAxisRect(rect);
     span.label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
     span.label->setPadding(QMargins(5, 2, 5, 2));
-    span.label->setText(modelLabel(span.model));
+    span.label->setText(modelLabel(model.model));
     QFont f = m_plot->font();
     f.setPointSizeF(kTickFontPt);
     f.setBold(true);
     span.label->setFont(f);
-    styleSpanItems(span);
+    styleSpanItems(span, model.model);
+    return span;
 }
 
-void CpuChart::styleSpanItems(Span &span)
+void CpuChart::styleSpanItems(SpanItems &span, const QString &model)
 {
     const bool dark = isDark();
-    const QColor color = modelColor(span.model);
+    const QColor color = modelColor(model);
     QColor fill = color;
     fill.setAlpha(dark ? 70 : 45);
     if (m_heatmapLayout) {
@@ -490,8 +445,10 @@ void CpuChart::styleSpanItems(Span &span)
 
 void CpuChart::updateSpanItems()
 {
+    if (!m_model)
+        return;
     const double origin = timeOrigin();
-    const double newest = m_ring.isEmpty() ? monotonicSeconds() : m_ring.time(m_ring.size() - 1);
+    const double newest = ring().isEmpty() ? monotonicSeconds() : ring().time(ring().size() - 1);
     const double viewLower = timeLower();
     QCPAxisRect *rect = spanRect();
     QCPAxis *x = rect->axis(QCPAxis::atBottom);
@@ -500,14 +457,17 @@ void CpuChart::updateSpanItems()
     constexpr int kRows = 3;
     double rowRight[kRows];
     std::fill(std::begin(rowRight), std::end(rowRight), -1e300);
-    for (Span &s : m_spans) {
+    const std::vector<CpuSeriesModel::Span> &spans = m_model->spans();
+    for (size_t i = 0; i < spans.size() && i < m_spanItems.size(); ++i) {
+        const CpuSeriesModel::Span &span = spans[i];
+        SpanItems &s = m_spanItems[i];
         if (!s.rect)
             continue;
-        const double t1 = std::isnan(s.t1) ? std::max(newest, s.t0) : s.t1;
-        s.rect->topLeft->setCoords(s.t0 - origin, 0);
+        const double t1 = std::isnan(span.t1) ? std::max(newest, span.t0) : span.t1;
+        s.rect->topLeft->setCoords(span.t0 - origin, 0);
         s.rect->bottomRight->setCoords(t1 - origin, 1);
         // Keep the label visible while any part of the span is in view.
-        const double labelX = std::clamp(viewLower, s.t0 - origin, std::max(s.t0 - origin, t1 - origin));
+        const double labelX = std::clamp(viewLower, span.t0 - origin, std::max(span.t0 - origin, t1 - origin));
         const bool visible = t1 - origin > viewLower;
         s.label->setVisible(visible);
         if (!visible)
@@ -532,9 +492,9 @@ void CpuChart::applyThemeColors(bool dark)
         m_totalGraph->setPen(QPen(p.foreground, m_totalGraph->pen().widthF()));
     if (m_legendCoresDummy)
         m_legendCoresDummy->setPen(QPen(p.grid.darker(dark ? 70 : 130), 1));
-    for (Span &s : m_spans) {
-        if (s.rect)
-            styleSpanItems(s);
+    if (m_model) {
+        for (size_t i = 0; i < m_spanItems.size() && i < m_model->spans().size(); ++i)
+            styleSpanItems(m_spanItems[i], m_model->spans()[i].model);
     }
     updateSpanItems();
     updateCursorColors(dark);
@@ -542,7 +502,7 @@ void CpuChart::applyThemeColors(bool dark)
         QCPColorGradient g = heatGradient();
         m_colorMap->setGradient(g);
     }
-    m_dirty = true;
+    markDirty();
 }
 
 void CpuChart::updateLinePens()
@@ -587,13 +547,13 @@ void CpuChart::reduceForView()
 void CpuChart::reduceLines(double lower, double upper, int columns)
 {
     const double origin = timeOrigin();
-    const int size = m_ring.size();
-    const int i0 = std::max(0, m_ring.lowerBound(lower + origin) - 1);
-    const int i1 = std::min(size, m_ring.lowerBound(upper + origin) + 1);
+    const int size = ring().size();
+    const int i0 = std::max(0, ring().lowerBound(lower + origin) - 1);
+    const int i1 = std::min(size, ring().lowerBound(upper + origin) + 1);
     const int n = std::max(0, i1 - i0);
     // Line 0 is the total; lines 1..cores are the cores (lines mode only).
     const int lineCount = m_heatmapLayout ? 1 : 1 + int(m_coreGraphs.size());
-    const int stride = m_ring.cores() + 1;
+    const int stride = ring().cores() + 1;
     std::vector<QVector<QCPGraphData>> out;
     out.resize(size_t(lineCount));
     // Many overlapping noisy lines: one value per two pixel columns. Halves the segments and
@@ -605,8 +565,8 @@ void CpuChart::reduceLines(double lower, double upper, int columns)
         for (auto &v : out)
             v.reserve(n);
         for (int i = i0; i < i1; ++i) {
-            const double key = m_ring.time(i) - origin;
-            const float *row = m_ring.row(i);
+            const double key = ring().time(i) - origin;
+            const float *row = ring().row(i);
             for (int l = 0; l < lineCount; ++l)
                 out[size_t(l)].append(QCPGraphData(key, double(row[l])));
         }
@@ -632,13 +592,13 @@ void CpuChart::reduceLines(double lower, double upper, int columns)
         };
         m_pointsInView = 0;
         for (int i = i0; i < i1; ++i) {
-            const qint64 b = qint64(std::floor((m_ring.time(i) - origin) / width));
+            const qint64 b = qint64(std::floor((ring().time(i) - origin) / width));
             if (b != bucket) {
                 flush();
                 ++m_pointsInView;
                 bucket = b;
             }
-            const float *row = m_ring.row(i);
+            const float *row = ring().row(i);
             for (int l = 0; l < lineCount; ++l) {
                 const float v = row[l];
                 if (!std::isnan(v)) {
@@ -660,13 +620,13 @@ void CpuChart::reduceHeatmap(double lower, double upper, int columns)
     if (!m_colorMap)
         return;
     const double origin = timeOrigin();
-    const int cores = m_ring.cores();
-    const int size = m_ring.size();
+    const int cores = ring().cores();
+    const int size = ring().size();
     // Cells at least one sample interval wide, so sparse data shows no empty stripes.
     double interval = 0.1;
     if (size >= 2) {
         const int k = std::min(size - 1, 50);
-        interval = (m_ring.time(size - 1) - m_ring.time(size - 1 - k)) / k;
+        interval = (ring().time(size - 1) - ring().time(size - 1 - k)) / k;
     }
     const double width = std::max((upper - lower) / columns, interval);
     const qint64 b0 = qint64(std::floor(lower / width));
@@ -680,8 +640,8 @@ void CpuChart::reduceHeatmap(double lower, double upper, int columns)
     double *cells = data->cells();
     std::fill(cells, cells + size_t(nb) * size_t(cores), qQNaN());
     auto cell = [cells, nb](qint64 key, int core) -> double & { return cells[size_t(core) * size_t(nb) + size_t(key)]; };
-    const int i0 = std::max(0, m_ring.lowerBound(lower + origin) - 1);
-    const int i1 = std::min(size, m_ring.lowerBound(upper + origin) + 1);
+    const int i0 = std::max(0, ring().lowerBound(lower + origin) - 1);
+    const int i1 = std::min(size, ring().lowerBound(upper + origin) + 1);
     m_sum.assign(size_t(cores), 0.0);
     m_count.assign(size_t(cores), 0);
     qint64 bucket = std::numeric_limits<qint64>::min();
@@ -702,7 +662,7 @@ void CpuChart::reduceHeatmap(double lower, double upper, int columns)
         std::fill(m_count.begin(), m_count.end(), 0);
     };
     for (int i = i0; i < i1; ++i) {
-        const double t = m_ring.time(i) - origin;
+        const double t = ring().time(i) - origin;
         const qint64 b = qint64(std::floor(t / width));
         if (b != bucket) {
             flush();
@@ -717,7 +677,7 @@ void CpuChart::reduceHeatmap(double lower, double upper, int columns)
             bucket = b;
         }
         lastTime = t;
-        const float *row = m_ring.row(i) + 1;
+        const float *row = ring().row(i) + 1;
         double *sum = m_sum.data();
         int *count = m_count.data();
         for (int c = 0; c < cores; ++c) {

@@ -40,24 +40,23 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
     m_refLabel->setPadding(QMargins(4, 1, 4, 6));
 
     initStyle();
-    updateLabels();
-    updateAxes();
-    m_timer.setInterval(50);
-    connect(&m_timer, &QTimer::timeout, this, &ThroughputChart::onTick);
-    m_timer.start();
+    setModel(new ThroughputModel(this));
 }
 
 ThroughputChart::~ThroughputChart() = default;
 
-double ThroughputChart::smoothingWindow(double wall_s, int tasks)
+void ThroughputChart::setModel(ThroughputModel *model)
 {
-    // Wide enough to hold about 20 task completions (or an eighth of the run), at most half
-    // the run and 2 s, in whole 100 ms bins.
-    if (wall_s <= 0)
-        return 0.1;
-    const double perTask = tasks > 0 ? wall_s / tasks : wall_s;
-    const double w = std::min({std::max(20 * perTask, wall_s / 8), wall_s / 2, 2.0});
-    return std::max(0.1, std::round(w / 0.1) * 0.1);
+    if (!model || model == m_model)
+        return;
+    if (m_model) {
+        disconnect(m_model, nullptr, this, nullptr);
+        if (m_model->parent() == this)
+            m_model->deleteLater();
+    }
+    m_model = model;
+    connect(model, &ThroughputModel::changed, this, &ThroughputChart::sync);
+    sync();
 }
 
 int ThroughputChart::pointCount(const QString &model) const
@@ -68,16 +67,7 @@ int ThroughputChart::pointCount(const QString &model) const
 
 void ThroughputChart::clear()
 {
-    for (const Lines &l : std::as_const(m_lines)) {
-        m_plot->removePlottable(l.rate);
-        if (l.mb)
-            m_plot->removePlottable(l.mb);
-    }
-    m_lines.clear();
-    m_order.clear();
-    m_smoothing = 0;
-    updateLabels();
-    changed();
+    m_model->clear();
 }
 
 ThroughputChart::Lines &ThroughputChart::linesFor(const QString &model)
@@ -93,86 +83,99 @@ ThroughputChart::Lines &ThroughputChart::linesFor(const QString &model)
     l.mb->setName(modelLabel(model) + QStringLiteral(" MB/s"));
     l.mb->removeFromLegend();
     l.mb->setVisible(m_io);
-    m_order.append(model);
-    it = m_lines.insert(model, l);
-    updatePens();
-    return *it;
+    return *m_lines.insert(model, l);
 }
 
 void ThroughputChart::beginRun(const QString &model)
 {
-    Lines &l = linesFor(model);
-    l.rate->data()->clear();
-    l.mb->data()->clear();
-    changed();
+    m_model->beginRun(model);
 }
 
 void ThroughputChart::addPoint(const QString &model, double tRel, double tasksPerS, double mbPerS)
 {
-    Q_ASSERT(QThread::currentThread() == thread());
-    if (!std::isfinite(tRel))
-        return;
-    Lines &l = linesFor(model);
-    l.rate->addData(tRel, std::isfinite(tasksPerS) ? tasksPerS : qQNaN());
-    l.mb->addData(tRel, std::isfinite(mbPerS) ? mbPerS : qQNaN());
-    changed();
+    m_model->addPoint(model, tRel, tasksPerS, mbPerS);
 }
 
 void ThroughputChart::setRunRecord(const RunRecord &r)
 {
-    Lines &l = linesFor(r.model);
-    // 100 ms bins of finished tasks are spiky; a centred moving average shows the rate.
-    const double window = smoothingWindow(r.wall_s, r.tasks_ok);
-    m_smoothing = std::max(m_smoothing, window);
-    const int n = int(r.throughput.size());
-    const int half = std::max(0, int(std::lround(window / 0.1)) / 2);
-    QVector<QCPGraphData> rate, mb;
-    rate.reserve(n + 1);
-    mb.reserve(n + 1);
-    rate.append(QCPGraphData(0, 0));
-    mb.append(QCPGraphData(0, 0));
-    for (int i = 0; i < n; ++i) {
-        double sumRate = 0, sumMb = 0;
-        int count = 0;
-        for (int j = std::max(0, i - half); j <= std::min(n - 1, i + half); ++j) {
-            sumRate += r.throughput[size_t(j)].tasksPerS;
-            sumMb += r.throughput[size_t(j)].mbPerS;
-            ++count;
-        }
-        // Bins end at t_s; plot at the bin's middle (the last one may be partial).
-        const double t = std::min(r.throughput[size_t(i)].t_s - 0.05, r.wall_s);
-        rate.append(QCPGraphData(t, sumRate / count));
-        mb.append(QCPGraphData(t, sumMb / count));
-    }
-    l.rate->data()->set(rate, true);
-    l.mb->data()->set(mb, true);
-    updateLabels();
-    changed();
+    m_model->setRunRecord(r);
 }
 
 void ThroughputChart::setReferenceRate(double tasksPerS)
 {
-    m_reference = std::isfinite(tasksPerS) && tasksPerS > 0 ? tasksPerS : 0;
-    changed();
+    m_model->setReferenceRate(tasksPerS);
 }
 
 void ThroughputChart::setIoMode(bool io)
 {
-    m_io = io;
-    m_plot->yAxis2->setVisible(io);
-    for (const Lines &l : std::as_const(m_lines))
-        l.mb->setVisible(io);
+    m_model->setIoMode(io);
+}
+
+void ThroughputChart::sync()
+{
+    // Lines, axes and pens follow the model at once (an export at any moment is right); only
+    // the replot waits for the clock. Series are short (10 points per second of run).
+    const QStringList models = m_model->models();
+    for (auto it = m_lines.begin(); it != m_lines.end();) {
+        if (models.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        m_plot->removePlottable(it->rate);
+        m_plot->removePlottable(it->mb);
+        it = m_lines.erase(it);
+    }
+    // Legend order = the model's order: re-create lines that appeared out of order.
+    if (m_plot->legend) {
+        int row = 0;
+        bool ordered = true;
+        for (const QString &m : models) {
+            const auto it = m_lines.constFind(m);
+            if (it == m_lines.constEnd())
+                continue;
+            if (m_plot->legend->itemWithPlottable(it->rate) != m_plot->legend->item(row++))
+                ordered = false;
+        }
+        if (!ordered) {
+            for (const Lines &l : std::as_const(m_lines)) {
+                m_plot->removePlottable(l.rate);
+                m_plot->removePlottable(l.mb);
+            }
+            m_lines.clear();
+        }
+    }
+    if (m_io != m_model->ioMode()) {
+        m_io = m_model->ioMode();
+        m_plot->yAxis2->setVisible(m_io);
+        applyProjectorStyle(m_plot, isDark());
+    }
+    for (const QString &m : models) {
+        Lines &l = linesFor(m);
+        QVector<QCPGraphData> rate, mb;
+        const std::vector<ThroughputModel::Point> &points = m_model->series(m);
+        rate.reserve(qsizetype(points.size()));
+        mb.reserve(qsizetype(points.size()));
+        for (const ThroughputModel::Point &p : points) {
+            rate.append(QCPGraphData(p.t, p.rate));
+            mb.append(QCPGraphData(p.t, p.mbPerS));
+        }
+        l.rate->data()->set(rate, true);
+        l.mb->data()->set(mb, true);
+        l.mb->setVisible(m_io);
+    }
     updateLabels();
-    applyProjectorStyle(m_plot, isDark());
-    changed();
+    updatePens();
+    updateAxes();
+    markDirty();
 }
 
 void ThroughputChart::updateLabels()
 {
     const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
     QString label = unit;
-    if (m_smoothing > 0.1 + 1e-9)
-        label += tr(" (%1 s avg)").arg(m_smoothing, 0, 'f', 1);
+    const double smoothing = m_model ? m_model->smoothing() : 0;
+    if (smoothing > 0.1 + 1e-9)
+        label += tr(" (%1 s avg)").arg(smoothing, 0, 'f', 1);
     m_plot->yAxis->setLabel(label);
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
 }
@@ -208,19 +211,20 @@ void ThroughputChart::updateAxes()
         if (found)
             maxMb = std::max(maxMb, m.upper);
     }
-    maxRate = std::max(maxRate, m_reference);
+    const double reference = m_model ? m_model->referenceRate() : 0;
+    maxRate = std::max(maxRate, reference);
     m_plot->xAxis->setRange(0, maxT);
     m_plot->yAxis->setRange(0, maxRate > 0 ? maxRate * 1.15 : 1);
     m_plot->yAxis2->setRange(0, maxMb > 0 ? maxMb * 1.15 : 1);
 
-    const bool ref = m_reference > 0;
+    const bool ref = reference > 0;
     m_refLine->setVisible(ref);
     m_refLabel->setVisible(ref);
     if (ref) {
-        m_refLine->point1->setCoords(0, m_reference);
-        m_refLine->point2->setCoords(1, m_reference);
-        m_refLabel->position->setCoords(0.99, m_reference);
-        m_refLabel->setText(tr("sequential %1 %2").arg(m_reference, 0, 'f', m_reference < 10 ? 2 : 1)
+        m_refLine->point1->setCoords(0, reference);
+        m_refLine->point2->setCoords(1, reference);
+        m_refLabel->position->setCoords(0.99, reference);
+        m_refLabel->setText(tr("sequential %1 %2").arg(reference, 0, 'f', reference < 10 ? 2 : 1)
                                 .arg(m_io ? tr("requests/s") : tr("tasks/s")));
     }
 }
@@ -233,24 +237,7 @@ void ThroughputChart::applyThemeColors(bool dark)
     m_refLabel->setColor(refColor);
     m_refLabel->setBrush(p.legendBackground);
     updatePens();
-    changed();
-}
-
-void ThroughputChart::changed()
-{
-    // Axes and pens are cheap to update and must be right for an export at any moment;
-    // only the replot waits for the timer.
-    updatePens();
-    updateAxes();
-    m_dirty = true;
-}
-
-void ThroughputChart::onTick()
-{
-    if (!m_dirty || !isVisible())
-        return;
-    m_dirty = false;
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    markDirty();
 }
 
 } // namespace lab

@@ -1,9 +1,9 @@
 #pragma once
+#include "chartmodels/throughputmodel.h"
 #include "chartwidget.h"
-#include "experiment/runrecord.h"
 
 #include <QHash>
-#include <QTimer>
+#include <QPointer>
 
 class QCPGraph;
 class QCPItemStraightLine;
@@ -13,21 +13,24 @@ namespace lab {
 
 // Throughput per model over time since each run's start: tasks/s (CPU) or requests/s plus
 // MB/s on a second axis (I/O, dashed), one line per model in its colour, the sequential rate
-// as a dashed reference line. Redraws from a timer, never per point.
+// as a dashed reference line. A view of a ThroughputModel (its own unless setModel() shares one);
+// redraws on the shared redraw clock, never per point.
 class ThroughputChart : public ChartWidget {
     Q_OBJECT
 public:
     explicit ThroughputChart(QWidget *parent = nullptr);
     ~ThroughputChart() override;
 
-    bool ioMode() const { return m_io; }
-    QStringList models() const { return m_order; }
-    int pointCount(const QString &model) const;
-    double referenceRate() const { return m_reference; }
-    // Moving-average window applied to RunRecord series (seconds), as shown in the axis label.
-    static double smoothingWindow(double wall_s, int tasks);
+    void setModel(ThroughputModel *model);
+    ThroughputModel *model() const { return m_model; }
+    bool ioMode() const { return m_model->ioMode(); }
+    QStringList models() const { return m_model->models(); }
+    int pointCount(const QString &model) const;  // points drawn for the model
+    double referenceRate() const { return m_model->referenceRate(); }
+    static double smoothingWindow(double wall_s, int tasks) { return ThroughputModel::smoothingWindow(wall_s, tasks); }
 
 public Q_SLOTS:
+    // Convenience: forwarded to the model.
     void clear();
     // A new run of the model: its previous line is cleared.
     void beginRun(const QString &model);
@@ -49,18 +52,13 @@ private:
     void updateAxes();
     void updateLabels();
     void updatePens();
-    void changed();
-    void onTick();
+    void sync();
 
+    QPointer<ThroughputModel> m_model;
     QHash<QString, Lines> m_lines;
-    QStringList m_order;
     bool m_io = false;
-    double m_reference = 0;
-    double m_smoothing = 0;
     QCPItemStraightLine *m_refLine = nullptr;
     QCPItemText *m_refLabel = nullptr;
-    bool m_dirty = false;
-    QTimer m_timer;
 };
 
 } // namespace lab

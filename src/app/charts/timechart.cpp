@@ -1,8 +1,7 @@
 #include "timechart.h"
 
 #include "chartstyle.h"
-#include "cpuchart.h"
-#include "timelinechart.h"
+#include "chartmodels/timerange.h"
 #include "util/sysinfo.h"
 
 #include <QMouseEvent>
@@ -11,94 +10,99 @@
 
 namespace lab {
 
-TimeChart::TimeChart(QWidget *parent)
-    : ChartWidget(parent), m_origin(monotonicSeconds()), m_cursorTime(qQNaN())
+TimeChart::TimeChart(QWidget *parent) : ChartWidget(parent), m_range(new TimeRange(this))
 {
+    m_range->setOrigin(monotonicSeconds());
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->setMouseTracking(true);
     if (QCPLayer *overlay = m_plot->layer(QStringLiteral("overlay")))
         overlay->setMode(QCPLayer::lmBuffered);  // cursor moves repaint only this layer
     connect(m_plot, &QCustomPlot::mouseMove, this, &TimeChart::onMouseMove);
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent *) { setLiveFollow(true); });
+    connectRange();
+}
+
+void TimeChart::setTimeRangeObject(TimeRange *range)
+{
+    if (!range || range == m_range)
+        return;
+    disconnect(m_range, nullptr, this, nullptr);
+    if (m_range && m_range->parent() == this)
+        m_range->deleteLater();
+    m_range = range;
+    connectRange();
+    applyTimeRange(m_range->lower(), m_range->upper());
+    timeOriginApplied();
+    placeCursor(m_range->cursor());
+    markDirty();
+}
+
+bool TimeChart::sharesTimeRange() const
+{
+    return m_range && m_range->parent() != this;
+}
+
+void TimeChart::connectRange()
+{
+    connect(m_range, &TimeRange::rangeChanged, this, [this](double lower, double upper) {
+        applyTimeRange(lower, upper);
+        markDirty();
+    });
+    connect(m_range, &TimeRange::originChanged, this, [this] {
+        timeOriginApplied();
+        markDirty();
+    });
+    connect(m_range, &TimeRange::followLiveChanged, this, [this](bool follow) {
+        if (follow)
+            liveFollowResumed();
+        markDirty();
+    });
+    connect(m_range, &TimeRange::cursorChanged, this, &TimeChart::placeCursor);
 }
 
 void TimeChart::setTimeOrigin(double monotonicSeconds)
 {
-    if (monotonicSeconds == m_origin)
-        return;
-    const double shift = m_origin - monotonicSeconds;
-    m_origin = monotonicSeconds;
-    // Keep showing the same moment in time.
-    applyTimeRange(timeLower() + shift, timeUpper() + shift);
-    timeOriginApplied();
-    scheduleRedraw();
-    Q_EMIT timeOriginChanged(m_origin);
+    m_range->setOrigin(monotonicSeconds);
+}
+
+double TimeChart::timeOrigin() const
+{
+    return m_range->origin();
+}
+
+bool TimeChart::isFollowingLive() const
+{
+    return m_range->followsLive();
+}
+
+double TimeChart::cursorTime() const
+{
+    return m_range->cursor();
 }
 
 double TimeChart::timeLower() const
 {
-    return m_timeAxes.isEmpty() || !m_timeAxes.first() ? 0 : m_timeAxes.first()->range().lower;
+    return m_range->lower();
 }
 
 double TimeChart::timeUpper() const
 {
-    return m_timeAxes.isEmpty() || !m_timeAxes.first() ? 0 : m_timeAxes.first()->range().upper;
-}
-
-void TimeChart::linkTimeAxes(CpuChart *cpu, TimelineChart *timeline)
-{
-    if (!cpu || !timeline)
-        return;
-    timeline->setTimeOrigin(cpu->timeOrigin());
-    timeline->m_linked = true;
-    timeline->applyTimeRange(cpu->timeLower(), cpu->timeUpper());
-    timeline->setLiveFollow(cpu->isFollowingLive());
-    connect(cpu, &TimeChart::timeRangeChanged, timeline, &TimeChart::setTimeRange);
-    connect(timeline, &TimeChart::timeRangeChanged, cpu, &TimeChart::setTimeRange);
-    connect(cpu, &TimeChart::cursorMoved, timeline, &TimeChart::setCursorTime);
-    connect(timeline, &TimeChart::cursorMoved, cpu, &TimeChart::setCursorTime);
-    connect(cpu, &TimeChart::liveRangeChanged, timeline, &TimeChart::followRange);
-    connect(cpu, &TimeChart::liveFollowChanged, timeline, &TimeChart::setLiveFollow);
-    connect(timeline, &TimeChart::liveFollowChanged, cpu, &TimeChart::setLiveFollow);
-    connect(cpu, &TimeChart::timeOriginChanged, timeline, &TimeChart::setTimeOrigin);
-    connect(timeline, &TimeChart::timeOriginChanged, cpu, &TimeChart::setTimeOrigin);
+    return m_range->upper();
 }
 
 void TimeChart::setTimeRange(double lower, double upper)
 {
-    if (!std::isfinite(lower) || !std::isfinite(upper) || upper <= lower)
-        return;
-    setLiveFollow(false);
-    applyTimeRange(lower, upper);
-    scheduleRedraw();
+    m_range->setRange(lower, upper);
 }
 
 void TimeChart::setCursorTime(double t)
 {
-    placeCursor(t);
+    m_range->setCursor(t);
 }
 
 void TimeChart::setLiveFollow(bool follow)
 {
-    if (follow == m_follow)
-        return;
-    m_follow = follow;
-    if (m_follow)
-        liveFollowResumed();
-    Q_EMIT liveFollowChanged(m_follow);
-}
-
-void TimeChart::followRange(double lower, double upper)
-{
-    if (!m_follow || upper <= lower)
-        return;
-    applyTimeRange(lower, upper);
-    scheduleRedraw();
-}
-
-void TimeChart::scheduleRedraw()
-{
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_range->setFollowLive(follow);
 }
 
 void TimeChart::registerTimeAxis(QCPAxis *axis)
@@ -179,10 +183,8 @@ void TimeChart::onAxisRangeChanged(const QCPRange &range)
 {
     if (m_applying)
         return;
-    // A user zoom or pan on one of our axes: keep the others in step and tell linked charts.
-    applyTimeRange(range.lower, range.upper);
-    setLiveFollow(false);
-    Q_EMIT timeRangeChanged(range.lower, range.upper);
+    // A user zoom or pan on one of our axes: the shared range moves every chart that follows it.
+    m_range->setRange(range.lower, range.upper);
 }
 
 void TimeChart::onMouseMove(QMouseEvent *event)
@@ -190,30 +192,22 @@ void TimeChart::onMouseMove(QMouseEvent *event)
     const QPointF pos = event->position();
     for (const QPointer<QCPAxis> &axis : std::as_const(m_timeAxes)) {
         if (axis && axis->axisRect()->rect().contains(pos.toPoint())) {
-            const double t = axis->pixelToCoord(pos.x());
-            placeCursor(t);
-            Q_EMIT cursorMoved(t);
+            m_range->setCursor(axis->pixelToCoord(pos.x()));
             return;
         }
     }
-    if (std::isfinite(m_cursorTime)) {
-        placeCursor(qQNaN());
-        Q_EMIT cursorMoved(qQNaN());
-    }
+    m_range->setCursor(qQNaN());
 }
 
 bool TimeChart::eventFilter(QObject *watched, QEvent *event)
 {
-    if (watched == m_plot && event->type() == QEvent::Leave && std::isfinite(m_cursorTime)) {
-        placeCursor(qQNaN());
-        Q_EMIT cursorMoved(qQNaN());
-    }
+    if (watched == m_plot && event->type() == QEvent::Leave)
+        m_range->setCursor(qQNaN());
     return ChartWidget::eventFilter(watched, event);
 }
 
 void TimeChart::placeCursor(double t)
 {
-    m_cursorTime = std::isfinite(t) ? t : qQNaN();
     const bool visible = std::isfinite(t);
     for (QCPItemStraightLine *line : std::as_const(m_cursorLines)) {
         line->setVisible(visible);

@@ -44,21 +44,16 @@ public:
     using TimelinePlottable::TimelinePlottable;
     QCPRange getKeyRange(bool &found, QCP::SignDomain) const override
     {
-        found = !m_chart->m_bars.empty();
+        double lo = 0, hi = 0;
+        found = m_chart->m_model->timeSpan(monotonicSeconds(), &lo, &hi);
         if (!found)
             return {};
-        double lo = 1e300, hi = -1e300;
-        const double now = monotonicSeconds();
-        for (const auto &b : m_chart->m_bars) {
-            lo = std::min(lo, b.t0);
-            hi = std::max(hi, std::isnan(b.t1) ? now : b.t1);
-        }
         return {lo - m_chart->timeOrigin(), hi - m_chart->timeOrigin()};
     }
     QCPRange getValueRange(bool &found, QCP::SignDomain, const QCPRange &) const override
     {
         found = true;
-        return {-0.5, m_chart->m_lanes - 0.5};
+        return {-0.5, m_chart->m_model->laneCount() - 0.5};
     }
 
 protected:
@@ -74,12 +69,13 @@ protected:
         const double pxPerSecond = std::abs(x->coordToPixel(1) - x->coordToPixel(0));
         const bool dark = isDarkStyle(parentPlot());
         painter->setPen(Qt::NoPen);
-        for (size_t lane = 0; lane < m_chart->m_laneBars.size(); ++lane) {
+        const TimelineModel &model = *m_chart->m_model;
+        for (size_t lane = 0; lane < model.laneBars().size(); ++lane) {
             const double yc = y->coordToPixel(double(lane));
             const double half = std::abs(y->coordToPixel(double(lane) + kBarHalfHeight) - yc);
             const double top = yc - half, height = std::max(1.0, 2 * half);
-            for (int idx : m_chart->m_laneBars[lane]) {
-                const auto &b = m_chart->m_bars[size_t(idx)];
+            for (int idx : model.laneBars()[lane]) {
+                const auto &b = model.bars()[size_t(idx)];
                 const bool live = std::isnan(b.t1);
                 const double t1 = live ? std::max(now, b.t0) : b.t1;
                 if (t1 < lower || b.t0 > upper)
@@ -89,7 +85,7 @@ protected:
                 if ((x1 - x0) * pxPerSecond > 0 && x1 - x0 >= 4)
                     x1 -= 1;  // gap to the next bar
                 const double w = std::max(1.0, x1 - x0);
-                QColor c = modelColor(m_chart->m_models.value(b.modelIndex));
+                QColor c = modelColor(model.models().value(b.modelIndex));
                 if (live)
                     c = dark ? c.darker(140) : c.lighter(135);
                 const QRectF r(x0, top, w, height);
@@ -141,13 +137,14 @@ protected:
         // changed hands is drawn with the held fraction as opacity, so a zoomed-out view of
         // thousands of 5 ms tenures shows the share, not a solid bar.
         std::vector<float> coverage(static_cast<size_t>(width));
-        for (size_t lane = 0; lane < m_chart->m_laneGil.size(); ++lane) {
-            if (m_chart->m_laneGil[lane].empty())
+        const TimelineModel &model = *m_chart->m_model;
+        for (size_t lane = 0; lane < model.laneGil().size(); ++lane) {
+            if (model.laneGil()[lane].empty())
                 continue;
             std::fill(coverage.begin(), coverage.end(), 0.0f);
             bool any = false;
-            for (int idx : m_chart->m_laneGil[lane]) {
-                const auto &s = m_chart->m_gil[size_t(idx)];
+            for (int idx : model.laneGil()[lane]) {
+                const auto &s = model.gilSpans()[size_t(idx)];
                 if (s.t1 < lower || s.t0 > upper)
                     continue;
                 const double x0 = std::max(double(left), x->coordToPixel(s.t0 - origin)) - left;
@@ -204,179 +201,81 @@ TimelineChart::TimelineChart(QWidget *parent) : TimeChart(parent)
     m_gilPlottable->removeFromLegend();
     registerTimeAxis(x);
     initStyle();
-    updateLanesAxis();
-    applyTimeRange(-30, 0);
+    setModel(new TimelineModel(this));
+    applyTimeRange(timeLower(), timeUpper());
     connect(m_plot, &QCustomPlot::mouseMove, this, &TimelineChart::onHover);
-    m_timer.setInterval(50);
-    connect(&m_timer, &QTimer::timeout, this, &TimelineChart::onTick);
-    m_timer.start();
 }
 
 TimelineChart::~TimelineChart() = default;
 
+void TimelineChart::setModel(TimelineModel *model)
+{
+    if (!model || model == m_model)
+        return;
+    if (m_model) {
+        disconnect(m_model, nullptr, this, nullptr);
+        if (m_model->parent() == this)
+            m_model->deleteLater();
+    }
+    m_model = model;
+    connect(model, &TimelineModel::changed, this, [this] {
+        // Alone, a following timeline fits its data; on a shared range it follows the range.
+        if (isFollowingLive() && !sharesTimeRange())
+            fitAll();
+        markDirty();
+    });
+    connect(model, &TimelineModel::lanesChanged, this, &TimelineChart::updateLanesAxis);
+    connect(model, &TimelineModel::modelsChanged, this, &TimelineChart::updateLegend);
+    updateLanesAxis();
+    updateLegend();
+    markDirty();
+}
+
 void TimelineChart::setTaskSpecs(const std::vector<TaskSpec> &tasks)
 {
-    m_specs.clear();
-    for (const TaskSpec &t : tasks)
-        m_specs.insert(t.id, t);
+    m_model->setTaskSpecs(tasks);
 }
 
 void TimelineChart::clear()
 {
-    m_bars.clear();
-    m_gil.clear();
-    m_open.clear();
-    m_models.clear();
-    m_lastRunT0 = m_lastRunT1 = qQNaN();
-    rebuildLaneIndex();
-    updateLegend();
-    m_dirty = true;
+    m_model->clear();
 }
 
-int TimelineChart::modelIndex(const QString &model)
+void TimelineChart::setRun(int run, const RunRecord &r)
 {
-    int i = int(m_models.indexOf(model));
-    if (i < 0) {
-        m_models.append(model);
-        i = int(m_models.size()) - 1;
-        updateLegend();
-    }
-    return i;
+    m_model->setRun(run, r);
 }
 
-void TimelineChart::setRun(const RunRecord &r)
+void TimelineChart::addRun(const RunRecord &r)
 {
-    const int mi = modelIndex(r.model);
-    const double runEnd = r.t0 + std::max(0.0, r.wall_s);
-    auto sameRun = [&](double runT0, double t0, int model) {
-        return std::abs(runT0 - r.t0) < 1e-3 ||
-               (model == mi && t0 >= r.t0 - 0.5 && t0 <= runEnd + 0.5);
-    };
-    std::erase_if(m_bars, [&](const Bar &b) { return sameRun(b.runT0, b.t0, b.modelIndex); });
-    std::erase_if(m_gil, [&](const GilSpan &s) { return std::abs(s.runT0 - r.t0) < 1e-3; });
-    m_open.clear();
-    for (const TaskResult &t : r.tasks) {
-        Bar b;
-        b.t0 = r.t0 + t.start_s;
-        b.t1 = r.t0 + std::max(t.start_s, t.end_s);
-        b.lane = std::max(0, t.worker);
-        b.modelIndex = mi;
-        b.taskId = t.id;
-        b.cpuStart = t.cpu_start;
-        b.cpuEnd = t.cpu_end;
-        b.ok = t.ok;
-        b.runT0 = r.t0;
-        b.url = t.url;
-        b.error = t.error;
-        m_bars.push_back(b);
-    }
-    if (r.gil) {
-        for (const GilStats::Span &g : r.gil->spans) {
-            GilSpan s;
-            s.lane = std::max(0, g.worker);
-            s.t0 = r.t0 + g.start_s;
-            s.t1 = r.t0 + std::max(g.start_s, g.end_s);
-            s.runT0 = r.t0;
-            m_gil.push_back(s);
-        }
-    }
-    if (int(m_bars.size()) > kMaxBars)
-        m_bars.erase(m_bars.begin(), m_bars.begin() + (int(m_bars.size()) - kMaxBars));
-    if (int(m_gil.size()) > kMaxGilSpans)
-        m_gil.erase(m_gil.begin(), m_gil.begin() + (int(m_gil.size()) - kMaxGilSpans));
-    m_lastRunT0 = r.t0;
-    m_lastRunT1 = runEnd;
-    rebuildLaneIndex();
-    updateLegend();
-    if (isFollowingLive() && !m_linked)
-        fitAll();
-    m_dirty = true;
+    m_model->addRun(r);
 }
 
 void TimelineChart::addLiveEvent(const LiveEvent &e, double runT0, const QString &model)
 {
-    Q_ASSERT(QThread::currentThread() == thread());
-    const quint64 key = (quint64(quint32(e.run)) << 32) | quint32(e.taskId);
-    if (e.type == LiveEvent::TaskStarted) {
-        if (int(m_bars.size()) >= kMaxBars)
-            return;
-        Bar b;
-        b.t0 = e.t;
-        b.lane = std::max(0, e.worker);
-        b.modelIndex = modelIndex(model);
-        b.taskId = e.taskId;
-        b.cpuStart = e.cpu;
-        b.runT0 = runT0;
-        m_bars.push_back(b);
-        m_open.insert(key, int(m_bars.size()) - 1);
-        if (b.lane >= int(m_laneBars.size())) {
-            rebuildLaneIndex();
-        } else {
-            m_laneBars[size_t(b.lane)].push_back(int(m_bars.size()) - 1);
-        }
-        if (std::isnan(m_lastRunT0) || std::abs(m_lastRunT0 - runT0) > 1e-6) {
-            m_lastRunT0 = runT0;
-            m_lastRunT1 = qQNaN();
-        }
-    } else {
-        const auto it = m_open.find(key);
-        if (it == m_open.end())
-            return;
-        Bar &b = m_bars[size_t(*it)];
-        b.t1 = std::max(e.t, b.t0);
-        b.cpuEnd = e.cpu;
-        b.ok = e.ok;
-        m_open.erase(it);
-        m_lastRunT1 = std::isnan(m_lastRunT1) ? b.t1 : std::max(m_lastRunT1, b.t1);
-    }
-    m_dirty = true;
+    m_model->addLiveEvent(e, runT0, model);
 }
 
 void TimelineChart::zoomToRun()
 {
-    if (std::isnan(m_lastRunT0))
+    const double t0 = m_model->lastRunStart();
+    if (std::isnan(t0))
         return;
-    double t1 = m_lastRunT1;
+    double t1 = m_model->lastRunEnd();
     if (std::isnan(t1))
         t1 = monotonicSeconds();
-    const double span = std::max(1e-3, t1 - m_lastRunT0);
-    const double lower = m_lastRunT0 - timeOrigin() - 0.03 * span;
-    const double upper = t1 - timeOrigin() + 0.03 * span;
-    setTimeRange(lower, upper);
-    Q_EMIT timeRangeChanged(lower, upper);
-}
-
-void TimelineChart::rebuildLaneIndex()
-{
-    int lanes = 1;
-    for (const Bar &b : m_bars)
-        lanes = std::max(lanes, b.lane + 1);
-    for (const GilSpan &s : m_gil)
-        lanes = std::max(lanes, s.lane + 1);
-    m_laneBars.assign(size_t(lanes), {});
-    m_laneGil.assign(size_t(lanes), {});
-    for (int i = 0; i < int(m_bars.size()); ++i)
-        m_laneBars[size_t(m_bars[size_t(i)].lane)].push_back(i);
-    for (int i = 0; i < int(m_gil.size()); ++i)
-        m_laneGil[size_t(m_gil[size_t(i)].lane)].push_back(i);
-    for (auto &lane : m_laneBars)
-        std::stable_sort(lane.begin(), lane.end(), [this](int a, int b) { return m_bars[size_t(a)].t0 < m_bars[size_t(b)].t0; });
-    for (auto &lane : m_laneGil)
-        std::stable_sort(lane.begin(), lane.end(), [this](int a, int b) { return m_gil[size_t(a)].t0 < m_gil[size_t(b)].t0; });
-    // Open bars keep their indices valid: they were re-pushed above in the same order.
-    if (lanes != m_lanes) {
-        m_lanes = lanes;
-        updateLanesAxis();
-    }
+    const double span = std::max(1e-3, t1 - t0);
+    setTimeRange(t0 - timeOrigin() - 0.03 * span, t1 - timeOrigin() + 0.03 * span);
 }
 
 void TimelineChart::updateLanesAxis()
 {
     QCPAxis *y = m_plot->yAxis;
-    y->setRange(-0.5, m_lanes - 0.5);
+    const int lanes = m_model ? m_model->laneCount() : 1;
+    y->setRange(-0.5, lanes - 0.5);
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    const int step = m_lanes <= 16 ? 1 : m_lanes <= 32 ? 2 : m_lanes <= 64 ? 4 : m_lanes <= 128 ? 8 : 16;
-    for (int i = 0; i < m_lanes; i += step)
+    const int step = lanes <= 16 ? 1 : lanes <= 32 ? 2 : lanes <= 64 ? 4 : lanes <= 128 ? 8 : 16;
+    for (int i = 0; i < lanes; i += step)
         ticker->addTick(i, QString::number(i));
     y->setTicker(ticker);
     y->setSubTicks(false);
@@ -390,14 +289,17 @@ void TimelineChart::updateLegend()
     if (m_gilSwatch)
         m_plot->removePlottable(m_gilSwatch);
     m_gilSwatch = nullptr;
-    for (const QString &m : std::as_const(m_models)) {
+    if (!m_model)
+        return;
+    const QStringList models = m_model->models();
+    for (const QString &m : models) {
         auto *swatch = new QCPBars(m_plot->xAxis, m_plot->yAxis);
         swatch->setName(modelLabel(m));
         swatch->setBrush(modelColor(m));
         swatch->setPen(QPen(modelColor(m).darker(120), 1));
         m_legendSwatches.append(swatch);
     }
-    if (!m_gil.empty()) {
+    if (!m_model->gilSpans().empty()) {
         m_gilSwatch = new QCPBars(m_plot->xAxis, m_plot->yAxis);
         m_gilSwatch->setName(tr("GIL held"));
     }
@@ -412,40 +314,33 @@ void TimelineChart::applyThemeColors(bool dark)
         m_gilSwatch->setPen(QPen(p.foreground, 1));
     }
     updateCursorColors(dark);
-    m_dirty = true;
+    markDirty();
 }
 
 void TimelineChart::fitAll()
 {
-    if (m_bars.empty())
-        return;
     bool found = false;
     const QCPRange r = m_barsPlottable->getKeyRange(found, QCP::sdBoth);
     if (!found)
         return;
     const double pad = std::max(0.02, 0.03 * r.size());
-    applyTimeRange(r.lower - pad, r.upper + pad);
+    timeRange()->setLiveRange(r.lower - pad, r.upper + pad);
 }
 
 void TimelineChart::liveFollowResumed()
 {
-    if (!m_linked)
+    if (!sharesTimeRange())
         fitAll();
-    m_dirty = true;
 }
 
 void TimelineChart::timeOriginApplied()
 {
-    m_dirty = true;
+    markDirty();
 }
 
-void TimelineChart::onTick()
+void TimelineChart::redraw()
 {
-    // Running tasks grow, so keep redrawing while any is open.
-    if ((!m_dirty && m_open.isEmpty()) || !isVisible())
-        return;
-    m_dirty = false;
-    if (isFollowingLive() && !m_linked)
+    if (isFollowingLive() && !sharesTimeRange())
         fitAll();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -458,14 +353,14 @@ const TimelineChart::Bar *TimelineChart::barAt(const QPointF &pos) const
         return nullptr;
     const double laneCoord = y->pixelToCoord(pos.y());
     const int lane = int(std::lround(laneCoord));
-    if (lane < 0 || lane >= int(m_laneBars.size()) || std::abs(laneCoord - lane) > kBarHalfHeight + 0.05)
+    if (lane < 0 || lane >= int(m_model->laneBars().size()) || std::abs(laneCoord - lane) > kBarHalfHeight + 0.05)
         return nullptr;
     const double t = x->pixelToCoord(pos.x()) + timeOrigin();
     const double tolerance = std::abs(x->pixelToCoord(pos.x() + 2) - x->pixelToCoord(pos.x()));
     const double now = monotonicSeconds();
     const Bar *best = nullptr;
-    for (int idx : m_laneBars[size_t(lane)]) {
-        const Bar &b = m_bars[size_t(idx)];
+    for (int idx : m_model->laneBars()[size_t(lane)]) {
+        const Bar &b = m_model->bars()[size_t(idx)];
         const double t1 = std::isnan(b.t1) ? now : b.t1;
         if (t >= b.t0 - tolerance && t <= t1 + tolerance) {
             best = &b;
@@ -480,13 +375,13 @@ QString TimelineChart::describe(const Bar &b) const
 {
     const QLocale locale;
     QStringList lines;
-    lines << tr("Task %1 — %2").arg(b.taskId).arg(modelLabel(m_models.value(b.modelIndex)));
-    const auto spec = m_specs.constFind(b.taskId);
+    lines << tr("Task %1 — %2").arg(b.taskId).arg(modelLabel(m_model->models().value(b.modelIndex)));
+    const TaskSpec *spec = m_model->taskSpec(b.taskId);
     if (!b.url.isEmpty())
         lines << b.url;
-    else if (spec != m_specs.constEnd() && spec->params.contains(QStringLiteral("url")))
+    else if (spec && spec->params.contains(QStringLiteral("url")))
         lines << spec->string(QLatin1String("url"));
-    else if (spec != m_specs.constEnd()) {
+    else if (spec) {
         // The task's parameters as its workload made them ("n = 5,000,000 · repeat = 128").
         QStringList kv;
         for (auto it = spec->params.cbegin(); it != spec->params.cend(); ++it)

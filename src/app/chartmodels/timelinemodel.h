@@ -1,0 +1,92 @@
+#pragma once
+#include "experiment/runrecord.h"
+#include "workloads/task.h"
+
+#include <QHash>
+#include <QObject>
+#include <QStringList>
+#include <QtNumeric>
+#include <vector>
+
+namespace lab {
+
+// What the timeline draws: one lane per worker, a bar per task coloured by model, the spans in
+// which a worker held the (emulated or real) GIL. Times are monotonic seconds. Bars belong to a
+// run, identified by its index in the experiment: a finished run replaces exactly its own
+// (live) bars, whenever it started.
+class TimelineModel : public QObject {
+    Q_OBJECT
+public:
+    struct Bar {
+        double t0 = 0;          // monotonic seconds
+        double t1 = qQNaN();    // NaN while the task runs (live)
+        int lane = 0;
+        int modelIndex = 0;
+        int taskId = 0;
+        int cpuStart = -1;
+        int cpuEnd = -1;
+        bool ok = true;
+        int run = 0;            // index of the run in its experiment
+        QString url;
+        QString error;
+    };
+    struct GilSpan {
+        double t0 = 0, t1 = 0;  // monotonic seconds
+        int lane = 0;
+        int run = 0;
+    };
+    static constexpr int kMaxBars = 200000;
+    static constexpr int kMaxGilSpans = 400000;
+
+    explicit TimelineModel(QObject *parent = nullptr);
+
+    const std::vector<Bar> &bars() const { return m_bars; }
+    const std::vector<GilSpan> &gilSpans() const { return m_gil; }
+    // Bar / GIL span indices per lane, ordered by start time.
+    const std::vector<std::vector<int>> &laneBars() const { return m_laneBars; }
+    const std::vector<std::vector<int>> &laneGil() const { return m_laneGil; }
+    int laneCount() const { return m_lanes; }
+    QStringList models() const { return m_models; }
+    bool hasOpenTasks() const { return !m_open.isEmpty(); }
+    const TaskSpec *taskSpec(int taskId) const;
+    // Time span of the most recent run (NaN t1 while it runs).
+    double lastRunStart() const { return m_lastRunT0; }
+    double lastRunEnd() const { return m_lastRunT1; }
+    // Earliest start and latest end of all bars (running bars end at `now`); false if none.
+    bool timeSpan(double now, double *lower, double *upper) const;
+    int nextRunIndex() const { return m_nextRun; }
+
+public Q_SLOTS:
+    void clear();
+    // Optional: task specs of the experiment, so tooltips can show n (CPU) or the URL.
+    void setTaskSpecs(const std::vector<lab::TaskSpec> &tasks);
+    // A finished run: replaces the bars and GIL spans of run `run` (its live bars), keeps the others.
+    void setRun(int run, const lab::RunRecord &r);
+    // setRun with the next run index.
+    void addRun(const lab::RunRecord &r) { setRun(m_nextRun, r); }
+    // Live bars from the runner's events (e.run: the run's index); a started task grows until
+    // it finishes.
+    void addLiveEvent(const lab::LiveEvent &e, double runT0, const QString &model);
+
+Q_SIGNALS:
+    void changed();
+    void lanesChanged(int lanes);
+    void modelsChanged();
+
+private:
+    int modelIndex(const QString &model);
+    void rebuildLaneIndex();
+
+    std::vector<Bar> m_bars;
+    std::vector<GilSpan> m_gil;
+    std::vector<std::vector<int>> m_laneBars;
+    std::vector<std::vector<int>> m_laneGil;
+    QHash<quint64, int> m_open;  // (run, task id) -> bar index of a running task
+    QStringList m_models;
+    QHash<int, TaskSpec> m_specs;
+    int m_lanes = 1;
+    int m_nextRun = 0;
+    double m_lastRunT0 = qQNaN(), m_lastRunT1 = qQNaN();
+};
+
+} // namespace lab
