@@ -5,15 +5,15 @@
 //   io-throughput  requests/s and CPU per request: threads vs async vs processes
 //   cancel         how long after a cancel each model's run returns (target <= 200 ms)
 // Usage: io-bench
-#include "workloads/io/ioworkload.h"
-#include <QJsonArray>
 #include "benchutil.h"
 #include "experiment/presets.h"
 #include "experiment/runner.h"
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
+#include "workloads/io/ioworkload.h"
 
 #include <QCoreApplication>
+#include <QJsonArray>
 #include <QJsonObject>
 
 #include <cstdio>

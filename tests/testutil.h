@@ -30,6 +30,15 @@ inline ExperimentSpec specFromJson(const QByteArray &json)
     return *s;
 }
 
+// The first run of `model` in a result, or null.
+inline const RunRecord *runOf(const ExperimentResult &r, const QString &model)
+{
+    for (const RunRecord &run : r.runs)
+        if (run.model == model)
+            return &run;
+    return nullptr;
+}
+
 // Pids of the running (not zombie) concurrency-lab-worker children of `parentPid`.
 inline std::vector<qint64> liveWorkers(qint64 parentPid)
 {

@@ -1,13 +1,13 @@
-#include "workloads/cpu/cpuworkload.h"
+#include "chartmodels/redrawclock.h"
+#include "chartmodels/timerange.h"
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
 #include "charts/timelinechart.h"
-#include "chartmodels/redrawclock.h"
-#include "chartmodels/timerange.h"
 #include "util/sysinfo.h"
+#include "workloads/cpu/cpuworkload.h"
 
 #include <QClipboard>
 #include <QFile>
@@ -17,6 +17,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <cmath>
 #include <qcustomplot.h>
 

@@ -1,4 +1,3 @@
-#include <QJsonArray>
 #include "export/chrometrace.h"
 
 #include <QJsonArray>

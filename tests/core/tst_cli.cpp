@@ -1,9 +1,9 @@
 // concurrency-lab-cli end to end: every bad input exits 2 with one line, a real run writes the
 // documented JSON/CSV, SIGINT cancels with partial results, and no worker outlives the CLI.
-#include "workloads/workload.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/cpu/cpuwork.h"
+#include "workloads/workload.h"
 
 #include <QElapsedTimer>
 #include <QFile>

@@ -1,9 +1,10 @@
-#include "workloads/cpu/cpuworkload.h"
 #include "workloads/cpu/cpuwork.h"
+#include "workloads/cpu/cpuworkload.h"
 #include "workloads/taskexec.h"
 
 #include <QElapsedTimer>
 #include <QTest>
+
 #include <thread>
 
 using namespace lab;

@@ -1,14 +1,15 @@
-#include "workloads/convoy/convoyworkload.h"
 #include "experiment/runner.h"
 #include "gil/emulatedgil.h"
 #include "models/executionmodel.h"
 #include "sampling/procstat.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
+#include "workloads/convoy/convoyworkload.h"
 #include "workloads/cpu/cpuwork.h"
 
 #include <QJsonArray>
 #include <QTest>
+
 #include <algorithm>
 #include <thread>
 
@@ -56,14 +57,6 @@ std::vector<EmulatedGil::Span> sortedSpans(const EmulatedGil &gil)
     std::vector<EmulatedGil::Span> s = gil.spans();
     std::sort(s.begin(), s.end(), [](const auto &a, const auto &b) { return a.start_s < b.start_s; });
     return s;
-}
-
-const RunRecord *runOf(const ExperimentResult &r, const QString &model)
-{
-    for (const RunRecord &run : r.runs)
-        if (run.model == model)
-            return &run;
-    return nullptr;
 }
 
 } // namespace

@@ -1,12 +1,12 @@
 // The built-in HTTP server as a real child process: start/stop/reap, port line, CPU reading,
 // no orphans when the parent dies, and 256 slow requests served at once.
-#include <QJsonArray>
 #include "experiment/runner.h"
 #include "util/sysinfo.h"
 #include "workloads/io/localserver.h"
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QTest>

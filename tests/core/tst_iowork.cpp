@@ -1,6 +1,5 @@
 // The I/O workload against the built-in server: byte-exact bodies in every model, every error
 // category, redirects, limits, cancel, the GIL hooks, the CLI's io-custom.
-#include <QJsonArray>
 #include "experiment/runner.h"
 #include "models/executionmodel.h"
 #include "testutil.h"
@@ -20,6 +19,7 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <thread>
 
 using namespace lab;

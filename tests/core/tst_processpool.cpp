@@ -1,13 +1,13 @@
 // The `processes` model with real concurrency-lab-worker children: identical results to the
 // thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
-#include "workloads/cpu/cpuworkload.h"
 #include "experiment/runner.h"
-#include "models/processpoolmodel.h"
 #include "ipc/protocol.h"
+#include "models/processpoolmodel.h"
 #include "sampling/procstat.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
 #include "workloads/cpu/cpuwork.h"
+#include "workloads/cpu/cpuworkload.h"
 
 #include <QElapsedTimer>
 #include <QFile>

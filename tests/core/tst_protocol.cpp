@@ -1,10 +1,10 @@
 // The worker wire protocol: framing (split, batched, garbage, oversize), message round trips,
 // and the real concurrency-lab-worker speaking it as a child process.
-#include "workloads/cpu/cpuworkload.h"
-#include "workloads/io/httpclient.h"
 #include "ipc/protocol.h"
 #include "util/sysinfo.h"
 #include "workloads/cpu/cpuwork.h"
+#include "workloads/cpu/cpuworkload.h"
+#include "workloads/io/httpclient.h"
 
 #include <QElapsedTimer>
 #include <QProcess>

@@ -1,11 +1,12 @@
 // ExperimentResult save and load: golden files of schema 1 (written by the CLI before typed
 // results) and schema 2 load with their figures; write -> read -> write is byte-identical;
 // damaged, foreign and newer files give one clear message; unknown keys survive.
-#include "workloads/io/ioworkload.h"
 #include "experiment/runrecord.h"
 #include "export/chrometrace.h"
 #include "export/resultwriter.h"
+#include "testutil.h"
 #include "util/sysinfo.h"
+#include "workloads/io/ioworkload.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -17,6 +18,7 @@
 #include <sched.h>
 
 using namespace lab;
+using lab::test::runOf;
 
 namespace {
 
@@ -34,14 +36,6 @@ QByteArray readAll(const QString &path)
 QJsonObject objectOf(const QByteArray &json)
 {
     return QJsonDocument::fromJson(json).object();
-}
-
-const RunRecord *runOf(const ExperimentResult &r, const QString &model)
-{
-    for (const RunRecord &run : r.runs)
-        if (run.model == model)
-            return &run;
-    return nullptr;
 }
 
 } // namespace

@@ -1,6 +1,6 @@
-#include "workloads/cpu/cpuworkload.h"
 #include "experiment/presets.h"
 #include "models/executionmodel.h"
+#include "workloads/cpu/cpuworkload.h"
 
 #include <QJsonDocument>
 #include <QTemporaryDir>

@@ -38,6 +38,23 @@ protected:
     void initStyle();
     // The model (or the view) changed: replot on the next clock tick.
     void markDirty();
+    // Points `current` at `model` (a chart's setModel): false when there is nothing to change;
+    // the old model is disconnected from this chart, and deleted if the chart owned it. The
+    // caller then connects the new one.
+    template<typename Holder, typename Model>  // Holder: Model * or QPointer<Model>
+    bool replaceModel(Holder &current, Model *model)
+    {
+        Model *old = current;
+        if (!model || model == old)
+            return false;
+        if (old) {
+            disconnect(old, nullptr, this, nullptr);
+            if (old->parent() == this)
+                old->deleteLater();
+        }
+        current = model;
+        return true;
+    }
     // On a clock tick with the chart dirty and visible. Default: a queued replot.
     virtual void redraw();
     // False: skip this tick and stay dirty (a paused chart).

@@ -59,14 +59,8 @@ int ComparisonChart::barCount(Panel panel) const
 
 void ComparisonChart::setModel(ComparisonModel *model)
 {
-    if (!model || model == m_model)
+    if (!replaceModel(m_model, model))
         return;
-    if (m_model) {
-        disconnect(m_model, nullptr, this, nullptr);
-        if (m_model->parent() == this)
-            m_model->deleteLater();
-    }
-    m_model = model;
     // Items and bars follow the model at once (exports are right at any moment).
     connect(model, &ComparisonModel::changed, this, &ComparisonChart::rebuild);
     rebuild();

@@ -42,14 +42,8 @@ CpuChart::~CpuChart() = default;
 
 void CpuChart::setModel(CpuSeriesModel *model)
 {
-    if (!model || model == m_model)
+    if (!replaceModel(m_model, model))
         return;
-    if (m_model) {
-        disconnect(m_model, nullptr, this, nullptr);
-        if (m_model->parent() == this)
-            m_model->deleteLater();
-    }
-    m_model = model;
     connect(model, &CpuSeriesModel::samplesChanged, this, [this] {
         m_reducedColumns = -1;  // new data: reduce again even if the view did not move
         markDirty();

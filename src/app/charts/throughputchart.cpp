@@ -47,14 +47,8 @@ ThroughputChart::~ThroughputChart() = default;
 
 void ThroughputChart::setModel(ThroughputModel *model)
 {
-    if (!model || model == m_model)
+    if (!replaceModel(m_model, model))
         return;
-    if (m_model) {
-        disconnect(m_model, nullptr, this, nullptr);
-        if (m_model->parent() == this)
-            m_model->deleteLater();
-    }
-    m_model = model;
     connect(model, &ThroughputModel::changed, this, &ThroughputChart::sync);
     sync();
 }

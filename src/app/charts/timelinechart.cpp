@@ -210,14 +210,8 @@ TimelineChart::~TimelineChart() = default;
 
 void TimelineChart::setModel(TimelineModel *model)
 {
-    if (!model || model == m_model)
+    if (!replaceModel(m_model, model))
         return;
-    if (m_model) {
-        disconnect(m_model, nullptr, this, nullptr);
-        if (m_model->parent() == this)
-            m_model->deleteLater();
-    }
-    m_model = model;
     connect(model, &TimelineModel::changed, this, [this] {
         // Alone, a following timeline fits its data; on a shared range it follows the range.
         if (isFollowingLive() && !sharesTimeRange())

@@ -47,7 +47,7 @@ QString lineColumnOf(const QByteArray &text, int offset)
     return QStringLiteral("line %1, column %2").arg(line).arg(col);
 }
 
-std::optional<ExperimentSpec> ExperimentSpec::fromJson(const QByteArray &json, QString *error)
+std::optional<QJsonObject> parseJsonObject(const QByteArray &json, const QString &notAnObject, QString *error)
 {
     QJsonParseError pe;
     const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
@@ -56,10 +56,16 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJson(const QByteArray &json, Q
         return std::nullopt;
     }
     if (!doc.isObject()) {
-        *error = QStringLiteral("an experiment spec must be a JSON object");
+        *error = notAnObject;
         return std::nullopt;
     }
-    return fromJsonObject(doc.object(), error);
+    return doc.object();
+}
+
+std::optional<ExperimentSpec> ExperimentSpec::fromJson(const QByteArray &json, QString *error)
+{
+    const auto obj = parseJsonObject(json, QStringLiteral("an experiment spec must be a JSON object"), error);
+    return obj ? fromJsonObject(*obj, error) : std::nullopt;
 }
 
 std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &obj, QString *error)

@@ -50,5 +50,8 @@ struct ExperimentSpec {
 
 // Line and column (1-based) of a byte offset in a text.
 QString lineColumnOf(const QByteArray &text, int offset);
+// The one JSON-object reader of spec and result files: malformed JSON gives "malformed JSON at
+// line L, column C: …", any other document `notAnObject`.
+std::optional<QJsonObject> parseJsonObject(const QByteArray &json, const QString &notAnObject, QString *error);
 
 } // namespace lab

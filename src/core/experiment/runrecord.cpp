@@ -497,17 +497,8 @@ QString ExperimentResult::runIdFor(const QString &experimentId, int index)
 
 std::optional<ExperimentResult> ExperimentResult::fromJson(const QByteArray &json, QString *error)
 {
-    QJsonParseError pe;
-    const QJsonDocument doc = QJsonDocument::fromJson(json, &pe);
-    if (pe.error != QJsonParseError::NoError) {
-        *error = QStringLiteral("malformed JSON at %1: %2").arg(lineColumnOf(json, pe.offset), pe.errorString());
-        return std::nullopt;
-    }
-    if (!doc.isObject()) {
-        *error = QStringLiteral("not a Concurrency Lab result (expected a JSON object)");
-        return std::nullopt;
-    }
-    return fromJsonObject(doc.object(), error);
+    const auto obj = parseJsonObject(json, QStringLiteral("not a Concurrency Lab result (expected a JSON object)"), error);
+    return obj ? fromJsonObject(*obj, error) : std::nullopt;
 }
 
 std::optional<ExperimentResult> ExperimentResult::fromJsonObject(const QJsonObject &o, QString *error)

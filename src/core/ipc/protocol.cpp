@@ -1,8 +1,8 @@
 #include "protocol.h"
 
-#include <QCborValue>
-
 #include "workloads/workload.h"
+
+#include <QCborValue>
 
 namespace lab::ipc {
 
