@@ -111,6 +111,8 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         return QColor(Qt::red);
     if (role == Qt::ToolTipRole && c == Error)
         return r.error;
+    if (role == Qt::ToolTipRole && c == Spawn)  // what the figure measures differs per model
+        return r.spawnWhat.isEmpty() ? tr("does not apply: this model starts no worker") : r.spawnWhat;
     return {};
 }
 
@@ -143,7 +145,8 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation,
         case Efficiency: return tr("Speedup / workers");
         case Latency: return tr("I/O: per request. GIL convoy: per blocking round trip beside the CPU thread");
         case BusyCores: return tr("CPU time / wall time: how many cores were busy on average");
-        case Spawn: return tr("Median time from asking for a thread/process to it running (µs)");
+        case Spawn: return tr("Median start cost of one worker (µs): thread start to running, process start to "
+                              "handshake, or interpreter start-up (hover a cell)");
         case UiLag: return tr("99th percentile of the GUI event-loop lag during the run");
         }
     }

@@ -330,16 +330,21 @@ private Q_SLOTS:
 
     void peakRssResetWorks()
     {
-        // clear_refs "5" drops VmHWM to the current RSS: a run's peak is its own.
-        std::vector<char> big(64u << 20, 1);
-        QVERIFY(big.back() == 1);
-        const long withBig = peakRssKb();
-        big.clear();
-        big.shrink_to_fit();
+        // clear_refs "5" sets VmHWM to the current RSS: a run's peak is its own. (Freed memory need
+        // not leave the process — ASan keeps it in quarantine — so compare with the current RSS.)
+        {
+            std::vector<char> big(64u << 20, 1);
+            QVERIFY(big.back() == 1);
+        }
         if (!resetPeakRss())
             QSKIP("the kernel refuses /proc/self/clear_refs here: runs then report RSS at their end");
-        QVERIFY2(peakRssKb() < withBig - 30000, qPrintable(QStringLiteral("%1 vs %2").arg(peakRssKb()).arg(withBig)));
-        QVERIFY(currentRssKb() > 0 && currentRssKb() <= peakRssKb() + 1000);
+        const long afterReset = peakRssKb();
+        QVERIFY2(afterReset <= currentRssKb() + 2048, qPrintable(QStringLiteral("%1 vs %2").arg(afterReset).arg(currentRssKb())));
+        // Growth after the reset shows in the peak again.
+        std::vector<char> more(48u << 20, 2);
+        QVERIFY(more.back() == 2);
+        QVERIFY2(peakRssKb() >= afterReset + 40000,
+                 qPrintable(QStringLiteral("%1 after the reset, %2 with 48 MiB more").arg(afterReset).arg(peakRssKb())));
     }
 };
 
