@@ -146,6 +146,29 @@ bool intOption(const Options &o, const QString &name, int lo, int hi, int *out, 
     return true;
 }
 
+// A real-valued option: finite and within [lo, hi] (NaN and infinities compare false with every
+// bound, so they are refused by name, not let through); `fallback` when the option is absent.
+bool numberOption(const Options &o, const QString &name, double lo, double hi, double fallback, double *out,
+                  QString *error, const QString &unit = {})
+{
+    if (!o.isSet(name)) {
+        *out = fallback;
+        return true;
+    }
+    bool ok = false;
+    const double v = o.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < lo || v > hi) {
+        *error = QStringLiteral("--%1 must be a number from %2 to %3%4 (got \"%5\")")
+                     .arg(name)
+                     .arg(lo)
+                     .arg(hi)
+                     .arg(unit.isEmpty() ? QString() : QLatin1Char(' ') + unit, o.value(name));
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 QString fmt(double v, int prec)
 {
     return v < 0 ? QStringLiteral("-") : QString::number(v, 'f', prec);
@@ -253,13 +276,9 @@ int runCommand(const QStringList &args)
         || !intOption(o, QStringLiteral("repetitions"), 1, ExperimentSpec::kMaxRepetitions, &spec->repetitions,
                       &error))
         return usage(error);
-    if (o.isSet(QStringLiteral("switch-interval"))) {
-        bool okNum = false;
-        const double ms = o.value(QStringLiteral("switch-interval")).toDouble(&okNum);
-        if (!okNum || ms < 0.1 || ms > 100)
-            return usage(QStringLiteral("--switch-interval must be between 0.1 and 100 ms"));
-        spec->gil.switchIntervalMs = ms;
-    }
+    if (!numberOption(o, QStringLiteral("switch-interval"), 0.1, 100, spec->gil.switchIntervalMs,
+                      &spec->gil.switchIntervalMs, &error, QStringLiteral("ms")))
+        return usage(error);
     if (o.isSet(QStringLiteral("url"))) {
         if (!spec->params.contains(QStringLiteral("urls")))
             return usage(QStringLiteral("--url only applies to I/O experiments"));
@@ -476,13 +495,11 @@ int monitorCommand(const QStringList &args)
         return usage(o.error);
     if (!o.positional().isEmpty())
         return usage(QStringLiteral("monitor takes no positional arguments"));
-    bool ok = true;
-    const double seconds = (o.isSet(QStringLiteral("seconds")) ? o.value(QStringLiteral("seconds")) : QStringLiteral("5")).toDouble(&ok);
-    if (!ok || seconds <= 0 || seconds > 86400)
-        return usage(QStringLiteral("--seconds must be a number from 0 to 86400"));
-    const double hz = (o.isSet(QStringLiteral("hz")) ? o.value(QStringLiteral("hz")) : QStringLiteral("10")).toDouble(&ok);
-    if (!ok || hz < 1 || hz > 50)
-        return usage(QStringLiteral("--hz must be a number from 1 to 50"));
+    QString error;
+    double seconds = 5, hz = 10;
+    if (!numberOption(o, QStringLiteral("seconds"), 0.001, 86400, 5, &seconds, &error)
+        || !numberOption(o, QStringLiteral("hz"), 1, 50, 10, &hz, &error))
+        return usage(error);
 
     CpuSampler sampler;
     sampler.setRateHz(hz);
@@ -549,7 +566,6 @@ int monitorCommand(const QStringList &args)
                               {QStringLiteral("mean_total"),
                                samples.empty() ? 0.0 : std::round(total / double(samples.size()) * 100) / 100},
                               {QStringLiteral("mean_per_core"), meanPer}};
-        QString error;
         if (!writeFileAtomically(o.value(QStringLiteral("json")), QJsonDocument(doc).toJson(), &error)) {
             err(QStringLiteral("concurrency-lab-cli: %1\n").arg(error));
             return TaskFailed;

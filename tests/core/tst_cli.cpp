@@ -184,6 +184,15 @@ private Q_SLOTS:
                                              << QStringLiteral("unknown option --fast");
         QTest::newRow("monitor bad hz") << QStringList{QStringLiteral("monitor"), QStringLiteral("--hz"), QStringLiteral("500")}
                                         << QStringLiteral("--hz");
+        // NaN and infinities compare false with every bound: refused by name, never run.
+        QTest::newRow("monitor seconds nan") << QStringList{QStringLiteral("monitor"), QStringLiteral("--seconds"), QStringLiteral("nan")}
+                                             << QStringLiteral("--seconds must be a number from 0.001 to 86400 (got \"nan\")");
+        QTest::newRow("monitor hz nan") << QStringList{QStringLiteral("monitor"), QStringLiteral("--hz=nan")}
+                                        << QStringLiteral("--hz must be a number from 1 to 50 (got \"nan\")");
+        QTest::newRow("monitor seconds inf") << QStringList{QStringLiteral("monitor"), QStringLiteral("--seconds"), QStringLiteral("inf")}
+                                             << QStringLiteral("--seconds must be");
+        QTest::newRow("switch interval nan") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--switch-interval"), QStringLiteral("nan")}
+                                             << QStringLiteral("--switch-interval must be a number from 0.1 to 100 ms (got \"nan\")");
     }
 
     // `workloads` lists every workload with its parameters and the models that cannot run it;
