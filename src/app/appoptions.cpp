@@ -39,6 +39,14 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
                                     QStringLiteral("Models to run instead of the spec's (comma-separated ids)."),
                                     QStringLiteral("a,b,c"));
     p.addOptions({preset, run, open, exportDir, quit, shot, size, theme, noSettings, models});
+    const QCommandLineOption presentation(QStringLiteral("presentation"),
+                                          QStringLiteral("Start in presentation mode (F11 toggles it, Esc leaves)."));
+    const QCommandLineOption lesson(QStringLiteral("lesson"),
+                                    QStringLiteral("Show this lesson of the deck (with --run: run it and show the answer)."),
+                                    QStringLiteral("NAME"));
+    const QCommandLineOption lessonsDir(QStringLiteral("lessons-dir"),
+                                        QStringLiteral("Also read lessons (*.lesson) from DIR."), QStringLiteral("DIR"));
+    p.addOptions({presentation, lesson, lessonsDir});
 
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -70,6 +78,13 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     o.quitWhenDone = p.isSet(quit);
     o.screenshot = p.value(shot);
     o.noSettings = p.isSet(noSettings);
+    o.lesson = p.value(lesson);
+    o.presentation = p.isSet(presentation) || !o.lesson.isEmpty();  // a lesson is a slide
+    o.lessonsDir = p.value(lessonsDir);
+    if (!o.lesson.isEmpty() && !o.open.isEmpty()) {
+        *error = QStringLiteral("--lesson runs its own experiment; it cannot be combined with --open");
+        return false;
+    }
     for (const QString &m : p.value(models).split(QLatin1Char(','), Qt::SkipEmptyParts))
         o.models << m.trimmed();
     if (p.isSet(size)) {

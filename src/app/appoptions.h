@@ -7,7 +7,7 @@ namespace lab {
 
 // The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--open RESULTS]
 // [--export-dir DIR] [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark]
-// [--models a,b].
+// [--models a,b] [--presentation] [--lesson NAME] [--lessons-dir DIR].
 struct AppOptions {
     QString preset;          // built-in preset name or spec file path
     bool run = false;
@@ -19,6 +19,9 @@ struct AppOptions {
     QString theme;           // empty: saved setting
     QStringList models;      // overrides the spec's models (checked boxes) when not empty
     bool noSettings = false; // neither read nor write QSettings (tests, scripted figures)
+    bool presentation = false; // start in presentation mode (F11)
+    QString lesson;          // a lesson of the deck to show (its id, e.g. "gil")
+    QString lessonsDir;      // a folder of teachers' lessons (default: setting, then XDG data dir)
 
     // Parses arguments (argv[0] first, Qt options already removed). On error returns false with
     // a one-line message in *error; on --help/--version *error holds the text and *exitCode 0.

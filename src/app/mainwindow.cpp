@@ -13,6 +13,7 @@
 #include "experimentpanel.h"
 #include "exportdialog.h"
 #include "models/executionmodel.h"
+#include "presentationmode.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
 #include "sampling/cpusampler.h"
@@ -151,6 +152,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     });
 
     restoreSettings();
+    m_presentation = new PresentationMode(this);
     m_sampler->start();
     updateStatus();
 }
@@ -329,6 +331,8 @@ void MainWindow::setDarkTheme(bool dark)
     m_throughput->setDark(dark);
     m_timeline->setDark(dark);
     m_comparison->setDark(dark);
+    if (m_presentation)
+        m_presentation->setDark(dark);
 }
 
 void MainWindow::restoreSettings()
@@ -423,6 +427,7 @@ bool MainWindow::loadSpec(const QString &pathOrPreset)
     }
     m_lastError.clear();
     m_panel->setSpec(*spec, pathOrPreset);
+    Q_EMIT specLoaded();
     return true;
 }
 
@@ -551,6 +556,7 @@ bool MainWindow::showLoadedResult(const LoadedResult &loaded, const QString &sou
     m_store->addLoaded(loaded.result, loaded.cpuSamples, loaded.cpuHz, source);
     // The panel shows the loaded experiment's spec, so Run repeats it on this machine.
     m_panel->setSpec(loaded.result.spec, source);
+    Q_EMIT specLoaded();
     const QString name = loaded.result.spec.title.isEmpty() ? loaded.result.spec.name : loaded.result.spec.title;
     const QString text = tr("Showing %1 (%n run(s)) from %2", nullptr, int(loaded.result.runs.size()))
                              .arg(name, QFileInfo(source).fileName());

@@ -23,6 +23,7 @@ class ChartModels;
 class CpuChart;
 class CpuSampler;
 class ExperimentPanel;
+class PresentationMode;
 class ResultsTableModel;
 class RunController;
 class RunStore;
@@ -74,6 +75,8 @@ public:
     TimelineChart *timelineChart() const { return m_timeline; }
     ComparisonChart *comparisonChart() const { return m_comparison; }
     ResultsTableModel *resultsModel() const { return m_resultsModel; }
+    // The story panel, presentation mode (F11) and the lesson deck.
+    PresentationMode *presentation() const { return m_presentation; }
     // The current experiment of the store (the last one run or opened).
     ExperimentResult lastResult() const;
     // What the comparison and the table show: each model's median run (RunStore::comparisonRuns).
@@ -81,6 +84,8 @@ public:
 
 Q_SIGNALS:
     void experimentDone(const lab::ExperimentResult &result);
+    // A spec was put on the panel (a preset, a file, a loaded result's spec): panel()->spec().
+    void specLoaded();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -123,6 +128,7 @@ private:
     ComparisonChart *m_comparison = nullptr;
     ResultsTableModel *m_resultsModel = nullptr;
     QSortFilterProxyModel *m_resultsProxy = nullptr;
+    PresentationMode *m_presentation = nullptr;
 
     QLabel *m_coresLabel = nullptr;
     QLabel *m_samplerLabel = nullptr;

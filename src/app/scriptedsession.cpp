@@ -3,6 +3,9 @@
 #include "experimentpanel.h"
 #include "mainwindow.h"
 #include "models/executionmodel.h"
+#include "presentationmode.h"
+
+#include <QSettings>
 
 #include <QTimer>
 #include <cstdio>
@@ -36,6 +39,15 @@ void ScriptedSession::start()
         w.resize(m_options.size);
     if (!m_options.theme.isEmpty())
         w.setDarkTheme(m_options.theme == QLatin1String("dark"));
+    PresentationMode *presentation = w.presentation();
+    // Teachers' lessons: --lessons-dir, else the saved setting, else the XDG data folder.
+    QString lessonsDir = m_options.lessonsDir;
+    if (lessonsDir.isEmpty() && !m_options.noSettings && !m_options.quitWhenDone)
+        lessonsDir = QSettings().value(QStringLiteral("lessons/dir")).toString();
+    if (lessonsDir.isEmpty())
+        lessonsDir = LessonDeck::defaultUserDir();
+    if (presentation)
+        presentation->setLessonDirs({lessonsDir});
     if (!m_options.preset.isEmpty() && !w.loadSpec(m_options.preset)) {
         fail();
         return;
@@ -53,6 +65,20 @@ void ScriptedSession::start()
         for (const QString &id : known)
             w.panel()->setModelChecked(id, m_options.models.contains(id));
     }
+    if (presentation && m_options.presentation) {
+        // A scripted figure of a given size shows that size, not the whole screen.
+        presentation->setKeepWindowSize(m_options.size.isValid());
+        presentation->setActive(true);
+        if (!m_options.lesson.isEmpty() && !presentation->showLesson(m_options.lesson)) {
+            QStringList ids;
+            for (const Lesson &l : presentation->deck().lessons())
+                ids << l.id;
+            w.showError(tr("Unknown lesson"), QStringLiteral("no lesson \"%1\" (lessons: %2)")
+                                                 .arg(m_options.lesson, ids.join(QStringLiteral(", "))));
+            fail();
+            return;
+        }
+    }
     if (!m_options.open.isEmpty()) {
         if (!w.openResults(m_options.open)) {
             fail();
@@ -66,7 +92,10 @@ void ScriptedSession::start()
     }
     if (m_options.run) {
         connect(&w, &MainWindow::experimentDone, this, &ScriptedSession::onExperimentDone, Qt::SingleShotConnection);
-        w.runExperiment(false);
+        if (presentation && presentation->currentLesson() >= 0)
+            presentation->runCurrent();  // F5 on the slide: the answer appears after the run
+        else
+            w.runExperiment(false);
         if (!w.isRunning()) {
             disconnect(&w, &MainWindow::experimentDone, this, nullptr);
             fail();

@@ -2,6 +2,7 @@
 
 #include "experiment/presets.h"
 #include "experiment/runner.h"
+#include "lessons/lesson.h"
 #include "export/resultwriter.h"
 #include "models/executionmodel.h"
 #include "sampling/cpusampler.h"
@@ -91,6 +92,7 @@ int usage(const QString &problem = {})
         "  concurrency-lab-cli models             list the execution models\n"
         "  concurrency-lab-cli workloads          list the workloads and the parameters each takes\n"
         "  concurrency-lab-cli monitor [--seconds S] [--hz H] [--json FILE]\n"
+        "  concurrency-lab-cli lesson check FILE  validate a lesson file (docs/lessons.md)\n"
         "exit codes: 0 ok, 1 a task failed, 2 bad usage or input, 130 cancelled\n"));
     return BadInput;
 }
@@ -574,6 +576,23 @@ int monitorCommand(const QStringList &args)
     return interrupted ? Cancelled : Ok;
 }
 
+// lesson check FILE: 0 when the lesson is valid; 2 and "FILE:LINE: message" when not.
+int lessonCommand(const QStringList &args)
+{
+    if (args.size() != 2 || args.at(0) != QLatin1String("check"))
+        return usage(QStringLiteral("usage: lesson check FILE"));
+    QString error;
+    const std::optional<Lesson> lesson = loadLessonFile(args.at(1), &error);
+    if (!lesson) {
+        err(error + QLatin1Char('\n'));
+        return BadInput;
+    }
+    out(QStringLiteral("%1: ok: \"%2\" (preset %3, %4 choices)\n")
+            .arg(args.at(1), lesson->title, lesson->preset)
+            .arg(lesson->choices.size()));
+    return Ok;
+}
+
 } // namespace
 
 int main(const QStringList &args)
@@ -594,6 +613,8 @@ int main(const QStringList &args)
         return workloadsCommand();
     if (cmd == QLatin1String("monitor"))
         return monitorCommand(rest);
+    if (cmd == QLatin1String("lesson"))
+        return lessonCommand(rest);
     if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {
         usage();
         return Ok;

@@ -4,6 +4,7 @@
 #include <QHash>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <array>
 
 namespace lab {
@@ -87,12 +88,13 @@ ChartPalette chartPalette(bool dark)
             QColor(255, 255, 255, 230), QColor(0, 0, 0, 170)};
 }
 
-static void styleAxis(QCPAxis *axis, const ChartPalette &p, const QFont &tickFont, const QFont &labelFont)
+static void styleAxis(QCPAxis *axis, const ChartPalette &p, const QFont &tickFont, const QFont &labelFont,
+                      double line = 1)
 {
-    const QPen axisPen(p.foreground, 1.5);
+    const QPen axisPen(p.foreground, 1.5 * line);
     axis->setBasePen(axisPen);
     axis->setTickPen(axisPen);
-    axis->setSubTickPen(QPen(p.foreground, 1));
+    axis->setSubTickPen(QPen(p.foreground, 1 * line));
     axis->setTickLabelColor(p.foreground);
     axis->setLabelColor(p.foreground);
     axis->setTickLabelFont(tickFont);
@@ -102,7 +104,7 @@ static void styleAxis(QCPAxis *axis, const ChartPalette &p, const QFont &tickFon
     axis->setSubTickLengthIn(0);
     axis->setSubTickLengthOut(3);
     axis->setLabelPadding(8);
-    axis->grid()->setPen(QPen(p.grid, 1, Qt::SolidLine));
+    axis->grid()->setPen(QPen(p.grid, line, Qt::SolidLine));
     axis->grid()->setSubGridPen(QPen(p.subGrid, 1, Qt::DotLine));
     axis->grid()->setZeroLinePen(QPen(p.grid, 1));
     axis->grid()->setAntialiased(false);
@@ -113,18 +115,19 @@ void applyProjectorStyle(QCustomPlot *plot, bool dark)
     if (!plot)
         return;
     const ChartPalette p = chartPalette(dark);
+    const double fs = styleFontScale(plot), ls = styleLineScale(plot);
     QFont tickFont = plot->font();
-    tickFont.setPointSizeF(kTickFontPt);
+    tickFont.setPointSizeF(kTickFontPt * fs);
     QFont labelFont = plot->font();
-    labelFont.setPointSizeF(kLabelFontPt);
+    labelFont.setPointSizeF(kLabelFontPt * fs);
     QFont legendFont = plot->font();
-    legendFont.setPointSizeF(kLegendFontPt);
+    legendFont.setPointSizeF(kLegendFontPt * fs);
 
     plot->setBackground(p.background);
     for (QCPAxisRect *rect : plot->axisRects()) {
         rect->setBackground(p.background);
         for (QCPAxis *axis : rect->axes())
-            styleAxis(axis, p, tickFont, labelFont);
+            styleAxis(axis, p, tickFont, labelFont, ls);
     }
     for (int i = 0; i < plot->plotLayout()->elementCount(); ++i) {
         if (auto *title = qobject_cast<QCPTextElement *>(plot->plotLayout()->elementAt(i))) {
@@ -157,6 +160,26 @@ void applyProjectorStyle(QCustomPlot *plot, bool dark)
 bool isDarkStyle(const QCustomPlot *plot)
 {
     return plot && plot->property("labDark").toBool();
+}
+
+void setStyleScale(QCustomPlot *plot, double fontScale, double lineScale)
+{
+    if (!plot)
+        return;
+    plot->setProperty("labFontScale", std::clamp(fontScale, 0.5, 4.0));
+    plot->setProperty("labLineScale", std::clamp(lineScale, 0.5, 6.0));
+}
+
+double styleFontScale(const QCustomPlot *plot)
+{
+    const QVariant v = plot ? plot->property("labFontScale") : QVariant();
+    return v.isValid() ? v.toDouble() : 1.0;
+}
+
+double styleLineScale(const QCustomPlot *plot)
+{
+    const QVariant v = plot ? plot->property("labLineScale") : QVariant();
+    return v.isValid() ? v.toDouble() : 1.0;
 }
 
 } // namespace lab

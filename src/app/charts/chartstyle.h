@@ -23,6 +23,12 @@ QColor coreColor(int core);
 void applyProjectorStyle(QCustomPlot *plot, bool dark);
 // The theme last applied to the plot with applyProjectorStyle (false when never styled).
 bool isDarkStyle(const QCustomPlot *plot);
+// Presentation hook: fonts and pens of applyProjectorStyle are multiplied by these factors
+// (1, 1 by default); charts that draw their own lines read styleLineScale(). Takes effect at
+// the next applyProjectorStyle (e.g. ChartWidget::setDark).
+void setStyleScale(QCustomPlot *plot, double fontScale, double lineScale);
+double styleFontScale(const QCustomPlot *plot);
+double styleLineScale(const QCustomPlot *plot);
 
 // Theme colours shared by the charts.
 struct ChartPalette {

@@ -1,0 +1,102 @@
+#include "barpanelsmodel.h"
+
+#include "lessons/measures.h"
+
+#include <algorithm>
+
+namespace lab {
+
+namespace {
+QString latencyText(std::optional<double> ms)
+{
+    if (!ms)
+        return QStringLiteral("–");
+    if (*ms < 1.0)
+        return QStringLiteral("%1 µs").arg(*ms * 1000.0, 0, 'f', 0);
+    return QStringLiteral("%1 ms").arg(*ms, 0, 'f', 2);
+}
+
+bool isBaseline(const QString &model)
+{
+    return baselineModel(model) == model;
+}
+} // namespace
+
+bool BarPanel::hasValues() const
+{
+    return std::any_of(rows.begin(), rows.end(), [](const Row &r) { return r.value.has_value(); });
+}
+
+std::vector<BarPanel> gilPanels(const std::vector<RunRecord> &runs)
+{
+    BarPanel latency{QStringLiteral("latency"), QStringLiteral("Round trip, median (ms, log scale)"), true, {}, {}, {}};
+    BarPanel switches{QStringLiteral("switches"), QStringLiteral("GIL switches per second"), false, {}, {}, {}};
+    BarPanel tenure{QStringLiteral("tenure"), QStringLiteral("GIL hold time, median (ms)"), false, {}, {}, {}};
+    for (const RunRecord &r : runs) {
+        const std::optional<double> beside = measureOf(Measure::LatencyP50BesideMs, r);
+        const std::optional<double> alone = measureOf(Measure::LatencyP50AloneMs, r);
+        if (beside || alone) {
+            const std::optional<double> b99 = measureOf(Measure::LatencyP99BesideMs, r);
+            const std::optional<double> a99 = measureOf(Measure::LatencyP99AloneMs, r);
+            latency.rows.push_back({r.model, QStringLiteral("beside"), beside,
+                                    QStringLiteral("%1 (p99 %2)").arg(latencyText(beside), latencyText(b99)), false});
+            latency.rows.push_back({r.model, QStringLiteral("alone"), alone,
+                                    QStringLiteral("%1 (p99 %2)").arg(latencyText(alone), latencyText(a99)), true});
+        }
+        if (r.gil) {
+            const std::optional<double> rate = measureOf(Measure::GilSwitchesPerS, r);
+            const std::optional<double> hold = measureOf(Measure::GilTenureMs, r);
+            switches.rows.push_back({r.model, {}, rate, formatMeasure(Measure::GilSwitchesPerS, rate), false});
+            tenure.rows.push_back({r.model, {}, hold, formatMeasure(Measure::GilTenureMs, hold), false});
+        }
+    }
+    std::vector<BarPanel> out;
+    for (BarPanel *p : {&latency, &switches, &tenure})
+        if (p->hasValues())
+            out.push_back(std::move(*p));
+    return out;
+}
+
+std::vector<BarPanel> headlinePanels(const std::vector<RunRecord> &runs, const QString &workload)
+{
+    if (workload == QLatin1String("convoy")) {
+        std::vector<BarPanel> all = gilPanels(runs);
+        std::vector<BarPanel> out;
+        for (BarPanel &p : all)
+            if (p.id == QLatin1String("latency") || p.id == QLatin1String("switches"))
+                out.push_back(std::move(p));
+        return out;
+    }
+    BarPanel speedup{QStringLiteral("speedup"), QStringLiteral("Speedup (x)"), false, 1.0,
+                     QStringLiteral("1x"), {}};
+    BarPanel busy{QStringLiteral("busy"), QStringLiteral("Cores busy"), false, {}, {}, {}};
+    for (const RunRecord &r : runs) {
+        if (!isBaseline(r.model)) {
+            const std::optional<double> s = measureOf(Measure::Speedup, r);
+            speedup.rows.push_back({r.model, {}, s, formatMeasure(Measure::Speedup, s), false});
+        }
+        const std::optional<double> b = measureOf(Measure::BusyCores, r);
+        busy.rows.push_back({r.model, {}, b, b ? QString::number(*b, 'f', 2) : QStringLiteral("–"), false});
+    }
+    std::vector<BarPanel> out;
+    if (speedup.hasValues())
+        out.push_back(std::move(speedup));
+    if (busy.hasValues())
+        out.push_back(std::move(busy));
+    return out;
+}
+
+BarPanelsModel::BarPanelsModel(QObject *parent) : QObject(parent) {}
+
+bool BarPanelsModel::hasValues() const
+{
+    return std::any_of(m_panels.begin(), m_panels.end(), [](const BarPanel &p) { return p.hasValues(); });
+}
+
+void BarPanelsModel::setPanels(std::vector<BarPanel> panels)
+{
+    m_panels = std::move(panels);
+    Q_EMIT changed();
+}
+
+} // namespace lab

@@ -1,0 +1,47 @@
+#pragma once
+#include "chartmodels/barpanelsmodel.h"
+#include "chartwidget.h"
+
+#include <QPointer>
+#include <vector>
+
+class QCPAxisRect;
+class QCPBars;
+class QCPMarginGroup;
+
+namespace lab {
+
+// Horizontal bars in panels stacked top to bottom (a BarPanelsModel): one row per model (or
+// model and situation), the model's colour, the measured figure written at the bar's end and
+// "–" where nothing was measured. Used for the GIL figures (switches per second, hold time,
+// round-trip latency) and for the presentation's headline. Fonts and pen widths follow the
+// plot's style scale (setStyleScale), so the presentation draws it for a hall.
+class BarPanelsChart : public ChartWidget {
+    Q_OBJECT
+public:
+    explicit BarPanelsChart(QWidget *parent = nullptr);
+    ~BarPanelsChart() override;
+
+    void setModel(BarPanelsModel *model);
+    BarPanelsModel *model() const { return m_model; }
+    // Shown while the model has no panels.
+    void setEmptyText(const QString &text);
+    int panelCount() const { return int(m_rects.size()); }
+    QCPAxisRect *panelRect(int i) const { return m_rects.at(size_t(i)); }
+    // Rebuilds with the current style scale (after setStyleScale).
+    void restyle();
+
+protected:
+    void applyThemeColors(bool dark) override;
+
+private:
+    void rebuild();
+
+    QPointer<BarPanelsModel> m_model;
+    QString m_emptyText;
+    std::vector<QCPAxisRect *> m_rects;
+    QPointer<QCPMarginGroup> m_margins;
+    bool m_inRebuild = false;  // applyProjectorStyle inside rebuild() must not rebuild again
+};
+
+} // namespace lab
