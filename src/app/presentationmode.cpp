@@ -64,7 +64,7 @@ PresentationMode::PresentationMode(MainWindow *window) : QObject(window), m_wind
     m_storyDock->setWidget(m_storyPanel);
     m_storyDock->setMinimumWidth(260);
     window->addDockWidget(Qt::RightDockWidgetArea, m_storyDock);
-    window->resizeDocks({m_storyDock}, {360}, Qt::Horizontal);
+    window->resizeDocks({m_storyDock}, {440}, Qt::Horizontal);
 
     // The normal central widget and the presentation view share one place.
     QWidget *central = window->takeCentralWidget();
@@ -300,7 +300,7 @@ void PresentationMode::adaptToWidth()
         m_tabbed = true;
     } else if (!narrow) {
         m_window->addDockWidget(Qt::RightDockWidgetArea, m_storyDock);
-        m_window->resizeDocks({m_storyDock}, {360}, Qt::Horizontal);
+        m_window->resizeDocks({m_storyDock}, {440}, Qt::Horizontal);
         m_tabbed = false;
     }
 }

@@ -46,6 +46,8 @@ PresentationView::PresentationView(StoryModels *models, QWidget *parent) : QWidg
     m_indicator = new QLabel(tr("● PRESENTATION   F11/Esc leave · PgUp/PgDn lessons · F5 run · B blank"));
     m_indicator->setObjectName(QStringLiteral("presentationIndicator"));
     m_indicator->setTextFormat(Qt::PlainText);
+    // Vermillion bar: visible from the back of the hall that this is presentation mode.
+    m_indicator->setStyleSheet(QStringLiteral("QLabel { background: #D55E00; color: white; padding: 2px 8px; }"));
     m_counter = new QLabel;
     m_counter->setObjectName(QStringLiteral("presentationCounter"));
     m_counter->setAlignment(Qt::AlignRight | Qt::AlignVCenter);

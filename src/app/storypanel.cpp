@@ -2,6 +2,7 @@
 
 #include "chartmodels/storymodels.h"
 #include "charts/barpanelschart.h"
+#include "charts/chartstyle.h"
 
 #include <QLabel>
 #include <QScrollArea>
@@ -70,7 +71,10 @@ StoryPanel::StoryPanel(StoryModels *models, QWidget *parent) : QWidget(parent), 
     m_gilChart = new BarPanelsChart;
     m_gilChart->setObjectName(QStringLiteral("gilChart"));
     m_gilChart->setModel(models->gil());
-    m_gilChart->setMinimumHeight(260);
+    m_gilChart->setMinimumHeight(300);
+    // A dock is narrow: a little smaller than the projector style of the big charts.
+    setStyleScale(m_gilChart->plot(), 0.85, 1.0);
+    m_gilChart->restyle();
 
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(scroll);

@@ -73,20 +73,26 @@ private Q_SLOTS:
             gilPanels({convoyRun(QStringLiteral("threads"), 31, 29, false), convoyRun(QStringLiteral("gil-threads"), 5200, 29, true)});
         QCOMPARE(int(panels.size()), 3);
         QCOMPARE(panels[0].id, QStringLiteral("latency"));
-        QVERIFY(panels[0].logScale);
-        QCOMPARE(int(panels[0].rows.size()), 4);  // beside and alone per model
-        QCOMPARE(*panels[0].rows[2].value, 5.2);
-        QCOMPARE(panels[0].rows[2].valueText, QStringLiteral("5.20 ms (p99 10.40 ms)"));
-        QCOMPARE(panels[0].rows[1].valueText, QStringLiteral("29 µs (p99 58 µs)"));
+        QCOMPARE(int(panels[0].rows.size()), 2);  // one row per model: beside and, lighter, alone
+        QCOMPARE(*panels[0].rows[1].value, 5.2);
+        QVERIFY(panels[0].rows[1].hasSecond);
+        QCOMPARE(*panels[0].rows[1].second, 0.029);
+        QCOMPARE(panels[0].rows[1].valueText, QStringLiteral("beside 5.20 ms"));
+        QCOMPARE(panels[0].rows[0].secondText, QStringLiteral("alone 29 µs"));
         QCOMPARE(panels[1].id, QStringLiteral("switches"));
         QCOMPARE(int(panels[1].rows.size()), 1);  // only the GIL run has GIL figures
         QCOMPARE(panels[2].id, QStringLiteral("tenure"));
         QCOMPARE(*panels[2].rows[0].value, 5.0);
+        QCOMPARE(panels[2].rows[0].valueText, QStringLiteral("5.00 ms"));
         // A CPU experiment without GIL runs has nothing to draw (the chart hides).
         RunRecord cpu;
         cpu.model = QStringLiteral("threads");
         cpu.wall_s = 1;
         QVERIFY(gilPanels({cpu}).empty());
+        // Sub-millisecond panels are drawn in µs.
+        const std::vector<BarPanel> fast = gilPanels({convoyRun(QStringLiteral("threads"), 31, 29, false)});
+        QCOMPARE(*fast[0].rows[0].value, 31.0);
+        QVERIFY(fast[0].title.contains(QStringLiteral("(µs)")));
     }
 
     void headlinePanelsPerWorkload()

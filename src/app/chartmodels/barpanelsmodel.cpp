@@ -12,8 +12,27 @@ QString latencyText(std::optional<double> ms)
     if (!ms)
         return QStringLiteral("–");
     if (*ms < 1.0)
-        return QStringLiteral("%1 µs").arg(*ms * 1000.0, 0, 'f', 0);
+        return QStringLiteral("%1 µs").arg(*ms * 1000.0, 0, 'f', *ms < 0.01 ? 1 : 0);
     return QStringLiteral("%1 ms").arg(*ms, 0, 'f', 2);
+}
+
+// A panel of milliseconds whose figures are all below 1 ms is drawn in µs (no "5·10^-5" ticks).
+void microsecondsIfSmall(BarPanel &p)
+{
+    double maxValue = 0;
+    for (const BarPanel::Row &r : p.rows)
+        for (const std::optional<double> &v : {r.value, r.second})
+            if (v)
+                maxValue = std::max(maxValue, *v);
+    if (maxValue <= 0 || maxValue >= 1.0)
+        return;
+    for (BarPanel::Row &r : p.rows) {
+        if (r.value)
+            *r.value *= 1000.0;
+        if (r.second)
+            *r.second *= 1000.0;
+    }
+    p.title.replace(QStringLiteral("(ms)"), QStringLiteral("(µs)"));
 }
 
 bool isBaseline(const QString &model)
@@ -24,32 +43,32 @@ bool isBaseline(const QString &model)
 
 bool BarPanel::hasValues() const
 {
-    return std::any_of(rows.begin(), rows.end(), [](const Row &r) { return r.value.has_value(); });
+    return std::any_of(rows.begin(), rows.end(), [](const Row &r) { return r.value.has_value() || r.second.has_value(); });
 }
 
 std::vector<BarPanel> gilPanels(const std::vector<RunRecord> &runs)
 {
-    BarPanel latency{QStringLiteral("latency"), QStringLiteral("Round trip, median (ms, log scale)"), true, {}, {}, {}};
+    BarPanel latency{QStringLiteral("latency"), QStringLiteral("Round trip, median (ms)"), false, {}, {}, {}};
     BarPanel switches{QStringLiteral("switches"), QStringLiteral("GIL switches per second"), false, {}, {}, {}};
     BarPanel tenure{QStringLiteral("tenure"), QStringLiteral("GIL hold time, median (ms)"), false, {}, {}, {}};
     for (const RunRecord &r : runs) {
         const std::optional<double> beside = measureOf(Measure::LatencyP50BesideMs, r);
         const std::optional<double> alone = measureOf(Measure::LatencyP50AloneMs, r);
         if (beside || alone) {
-            const std::optional<double> b99 = measureOf(Measure::LatencyP99BesideMs, r);
-            const std::optional<double> a99 = measureOf(Measure::LatencyP99AloneMs, r);
-            latency.rows.push_back({r.model, QStringLiteral("beside"), beside,
-                                    QStringLiteral("%1 (p99 %2)").arg(latencyText(beside), latencyText(b99)), false});
-            latency.rows.push_back({r.model, QStringLiteral("alone"), alone,
-                                    QStringLiteral("%1 (p99 %2)").arg(latencyText(alone), latencyText(a99)), true});
+            BarPanel::Row row{r.model, {}, beside,
+                              QStringLiteral("beside %1").arg(latencyText(beside)), false, alone,
+                              QStringLiteral("alone %1").arg(latencyText(alone)), true};
+            latency.rows.push_back(row);
         }
         if (r.gil) {
             const std::optional<double> rate = measureOf(Measure::GilSwitchesPerS, r);
             const std::optional<double> hold = measureOf(Measure::GilTenureMs, r);
-            switches.rows.push_back({r.model, {}, rate, formatMeasure(Measure::GilSwitchesPerS, rate), false});
-            tenure.rows.push_back({r.model, {}, hold, formatMeasure(Measure::GilTenureMs, hold), false});
+            switches.rows.push_back({r.model, {}, rate, rate ? QString::number(*rate, 'f', 0) : QStringLiteral("–"), false, {}, {}, false});
+            tenure.rows.push_back({r.model, {}, hold, latencyText(hold), false, {}, {}, false});
         }
     }
+    microsecondsIfSmall(latency);
+    microsecondsIfSmall(tenure);
     std::vector<BarPanel> out;
     for (BarPanel *p : {&latency, &switches, &tenure})
         if (p->hasValues())
@@ -73,10 +92,10 @@ std::vector<BarPanel> headlinePanels(const std::vector<RunRecord> &runs, const Q
     for (const RunRecord &r : runs) {
         if (!isBaseline(r.model)) {
             const std::optional<double> s = measureOf(Measure::Speedup, r);
-            speedup.rows.push_back({r.model, {}, s, formatMeasure(Measure::Speedup, s), false});
+            speedup.rows.push_back({r.model, {}, s, formatMeasure(Measure::Speedup, s), false, {}, {}, false});
         }
         const std::optional<double> b = measureOf(Measure::BusyCores, r);
-        busy.rows.push_back({r.model, {}, b, b ? QString::number(*b, 'f', 2) : QStringLiteral("–"), false});
+        busy.rows.push_back({r.model, {}, b, b ? QString::number(*b, 'f', 2) : QStringLiteral("–"), false, {}, {}, false});
     }
     std::vector<BarPanel> out;
     if (speedup.hasValues())

@@ -9,15 +9,19 @@
 namespace lab {
 
 // What a BarPanelsChart draws: panels stacked top to bottom, each a horizontal bar per row
-// (a model, or a model in one situation: "beside", "alone"). A figure that was not measured has
+// (a model; a row may carry a second, lighter bar: the convoy's "beside" and "alone"). A figure that was not measured has
 // no value and is drawn as "–", never as 0.
 struct BarPanel {
     struct Row {
         QString model;          // model id (colour, label)
         QString suffix;         // shown after the model's name ("beside", "alone")
         std::optional<double> value;
-        QString valueText;      // label at the bar's end ("5.20 ms (p99 10.5)")
+        QString valueText;      // label at the bar's end ("beside 5.20 ms (p99 10.5 ms)")
         bool faded = false;     // a secondary row (drawn lighter)
+        // A second bar of the same model, drawn lighter below the first ("alone 29 µs").
+        std::optional<double> second;
+        QString secondText;
+        bool hasSecond = false;
     };
     QString id;                 // "latency", "switches", "tenure", "speedup", "busy"
     QString title;              // axis label

@@ -93,65 +93,69 @@ void BarPanelsChart::rebuild()
         key->grid()->setVisible(false);
 
         auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-        double maxValue = 0, minValue = 0;
+        double maxValue = 0;
+        bool paired = false;
         for (int i = 0; i < int(panel.rows.size()); ++i) {
             const BarPanel::Row &row = panel.rows[size_t(i)];
-            ticker->addTick(i, row.suffix.isEmpty() ? modelLabel(row.model)
-                                                    : QStringLiteral("%1\n%2").arg(modelLabel(row.model), row.suffix));
-            if (row.value && std::isfinite(*row.value) && *row.value > 0) {
-                maxValue = std::max(maxValue, *row.value);
-                minValue = minValue > 0 ? std::min(minValue, *row.value) : *row.value;
-            }
+            QString label = modelLabel(row.model);
+            const auto space = label.indexOf(QLatin1Char(' '));
+            if (label.size() > 12 && space > 0)
+                label.replace(space, 1, QStringLiteral("\n"));  // narrow docks: two short lines
+            ticker->addTick(i, row.suffix.isEmpty() ? label : QStringLiteral("%1\n%2").arg(label, row.suffix));
+            for (const std::optional<double> &v : {row.value, row.second})
+                if (v && std::isfinite(*v))
+                    maxValue = std::max(maxValue, *v);
+            paired = paired || row.hasSecond;
         }
         key->setTicker(ticker);
         key->setSubTicks(false);
         key->setTickLength(0, 4);
         key->setRangeReversed(true);  // first row on top
         key->setRange(-0.6, double(panel.rows.size()) - 0.4);
-
         if (maxValue <= 0)
             maxValue = panel.reference.value_or(1.0);
-        const double base = panel.logScale ? std::max(1e-6, (minValue > 0 ? minValue : maxValue) / 3.0) : 0.0;
-        if (panel.logScale) {
-            value->setScaleType(QCPAxis::stLogarithmic);
-            value->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
-            // Room on the right for the value text: about half the decades shown again.
-            const double decades = std::max(1.0, std::log10(maxValue / base));
-            value->setRange(base, maxValue * std::pow(10.0, decades * 0.9));
-        } else {
-            double upper = maxValue * 1.6;
-            if (panel.reference)
-                upper = std::max(upper, *panel.reference * 1.2);
-            value->setRange(0, upper);
-        }
+        // Room on the right for the value text.
+        double upper = maxValue * (paired ? 2.4 : 1.6);
+        if (panel.reference)
+            upper = std::max(upper, *panel.reference * 1.2);
+        value->setRange(0, upper);
 
-        for (int i = 0; i < int(panel.rows.size()); ++i) {
-            const BarPanel::Row &row = panel.rows[size_t(i)];
-            QColor color = modelColor(row.model);
-            if (row.faded)
-                color.setAlpha(120);
+        auto addBar = [&](double at, double width, const QString &model, const std::optional<double> &v,
+                          const QString &label, bool faded) {
+            QColor color = modelColor(model);
+            if (faded)
+                color.setAlpha(110);
             auto *bars = new QCPBars(key, value);
             bars->setAntialiased(false);
-            bars->setWidth(0.7);
-            bars->setBaseValue(base);
-            bars->setPen(QPen(color.darker(130), 1.0 * ls));
+            bars->setWidth(width);
+            bars->setPen(QPen(modelColor(model).darker(130), 1.5 * ls));
             bars->setBrush(color);
             bars->setSelectable(QCP::stNone);
-            if (row.value && std::isfinite(*row.value))
-                bars->addData(i, std::max(*row.value, base));
-
+            if (v && std::isfinite(*v))
+                bars->addData(at, *v);
             auto *text = new QCPItemText(m_plot);
             text->setClipAxisRect(rect);
             text->position->setAxisRect(rect);
             text->position->setAxes(value, key);
-            const double at = row.value && std::isfinite(*row.value) ? std::max(*row.value, base) : base;
-            text->position->setCoords(at, i);
+            text->position->setCoords(v && std::isfinite(*v) ? *v : 0.0, at);
             text->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
             text->setPadding(QMargins(int(6 * fs), 0, 0, 0));
-            text->setFont(valueFont);
+            QFont f = valueFont;
+            if (faded)
+                f.setBold(false);
+            text->setFont(f);
             text->setColor(pal.foreground);
-            text->setText(row.valueText.isEmpty() ? QStringLiteral("–") : row.valueText);
+            text->setText(label.isEmpty() ? QStringLiteral("–") : label);
             text->setProperty("labKeepColor", true);
+        };
+        for (int i = 0; i < int(panel.rows.size()); ++i) {
+            const BarPanel::Row &row = panel.rows[size_t(i)];
+            if (row.hasSecond) {
+                addBar(i - 0.19, 0.36, row.model, row.value, row.valueText, false);
+                addBar(i + 0.19, 0.36, row.model, row.second, row.secondText, true);
+            } else {
+                addBar(i, 0.7, row.model, row.value, row.valueText, row.faded);
+            }
         }
         if (panel.reference) {
             auto *line = new QCPItemStraightLine(m_plot);

@@ -130,6 +130,9 @@ QString formatMeasure(Measure m, std::optional<double> value)
 {
     if (!value || !std::isfinite(*value))
         return QStringLiteral("–");
+    // Sub-millisecond times read better in µs ("29 µs", not "0.029 ms").
+    if (measureUnit(m) == QLatin1String(" ms") && *value < 1.0)
+        return QStringLiteral("%1 µs").arg(*value * 1000.0, 0, 'f', *value < 0.01 ? 1 : 0);
     return QString::number(*value, 'f', measureDecimals(m)) + measureUnit(m);
 }
 
