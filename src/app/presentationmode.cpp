@@ -149,6 +149,11 @@ void PresentationMode::setActive(bool active)
                 b->hide();
             }
         }
+        // The hidden normal page must not hold the window wider than a projector's 1024 px.
+        if (QWidget *normal = m_stack->widget(0); normal && normal != m_view) {
+            m_normalPolicy = normal->sizePolicy();
+            normal->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored);
+        }
         m_stack->setCurrentWidget(m_view);
         m_active = true;
         qApp->installEventFilter(this);
@@ -160,6 +165,8 @@ void PresentationMode::setActive(bool active)
         qApp->removeEventFilter(this);
         m_active = false;
         setBlank(false);
+        if (QWidget *normal = m_stack->widget(0); normal && normal != m_view)
+            normal->setSizePolicy(m_normalPolicy);
         m_stack->setCurrentIndex(0);
         for (const QPointer<QWidget> &b : std::as_const(m_hidden))
             if (b)
@@ -330,7 +337,9 @@ void PresentationMode::updateSlide()
     case State::Running: status << tr("Running… the answer appears when the run ends."); break;
     case State::Answered:
         if (m_outcome.correct >= 0)
-            status << tr("Answer: %1").arg(lesson.choices[size_t(m_outcome.correct)].text);
+            status << (m_outcome.why.isEmpty()
+                           ? tr("Answer: %1").arg(lesson.choices[size_t(m_outcome.correct)].text)
+                           : tr("Answer: %1 — %2").arg(lesson.choices[size_t(m_outcome.correct)].text, m_outcome.why));
         else
             status << tr("No answer: not measured: %1").arg(m_outcome.missing.join(QStringLiteral(", ")));
         s.notice = m_outcome.notice;

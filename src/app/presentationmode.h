@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QSizePolicy>
 
 class QAction;
 class QDockWidget;
@@ -94,6 +95,7 @@ private:
     bool m_wasFullScreen = false;
     bool m_wasMaximized = false;
     QByteArray m_savedState;
+    QSizePolicy m_normalPolicy;
     QList<QPointer<QWidget>> m_hidden;
 };
 

@@ -186,6 +186,9 @@ private Q_SLOTS:
         QVERIFY(!w.statusBar()->isVisible());
         QVERIFY(!p->storyDock()->isVisible());
         QVERIFY(!w.findChild<QDockWidget *>(QStringLiteral("experimentDock"))->isVisible());
+        // The hidden normal page does not hold the window wider than a 1024 px projector.
+        w.resize(1024, 768);
+        QTRY_COMPARE(w.width(), 1024);
         QTest::keyClick(&w, Qt::Key_Escape);
         QVERIFY(!p->isActive());
         QVERIFY(!p->view()->isVisible());

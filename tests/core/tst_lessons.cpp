@@ -106,7 +106,7 @@ const char *kGoodLesson = "title: T\n"
                           "figure: speedup = speedup(gil-threads)\n"
                           "figure: procs = speedup(processes)\n"
                           "choice: faster | speedup >= 1.25\n"
-                          "choice: the same | speedup >= 0.85\n"
+                          "choice: the same | speedup >= 0.85 | one thread at a time ({speedup})\n"
                           "choice: slower | otherwise\n"
                           "notice: GIL threads {speedup},\n"
                           "  processes {procs} on {cores} cores\n";
@@ -228,11 +228,13 @@ private Q_SLOTS:
                                               << "model \"threads\" is not run by this lesson";
         QTest::newRow("choice without condition") << with("choice: faster | speedup >= 1.25", "choice: faster") << 9
                                                   << "a choice is TEXT | CONDITION";
+        QTest::newRow("empty why") << with("speedup >= 1.25", "speedup >= 1.25 |") << 9 << "empty explanation";
+        QTest::newRow("why placeholder") << with("speedup >= 1.25", "speedup >= 1.25 | {nope}") << 9 << "unknown placeholder {nope}";
         QTest::newRow("bad condition") << with("speedup >= 1.25", "speedup => 1.25") << 9 << "cannot read the condition";
         QTest::newRow("condition on unknown figure") << with("speedup >= 1.25", "speed >= 1.25") << 9
                                                      << "uses \"speed\", which is not a figure";
         QTest::newRow("otherwise not last") << (good + "choice: never | speedup < 0\n") << 14 << "after \"otherwise\"";
-        QTest::newRow("one choice") << with("choice: the same | speedup >= 0.85\nchoice: slower | otherwise\n", "") << 9
+        QTest::newRow("one choice") << with("choice: the same | speedup >= 0.85 | one thread at a time ({speedup})\nchoice: slower | otherwise\n", "") << 9
                                     << "at least two";
         QTest::newRow("unknown placeholder") << with("{procs} on", "{proc} on") << 12 << "unknown placeholder {proc}";
         QTest::newRow("unclosed placeholder") << with("{procs} on", "{procs on") << 12 << "without a closing";
@@ -266,6 +268,7 @@ private Q_SLOTS:
         // 4.00 s sequential, 4.12 s under the GIL: 0.97x, "the same".
         LessonOutcome o = evaluateLesson(*l, cpuResult(4.1237), 2);
         QCOMPARE(o.correct, 1);
+        QCOMPARE(o.why, QStringLiteral("one thread at a time (0.97x)"));
         QCOMPARE(o.notice, QStringLiteral("GIL threads 0.97x, processes 1.94x on 2 cores"));
         QVERIFY(o.missing.isEmpty());
         // The same lesson on a measurement where GIL threads were faster: the answer follows it.

@@ -206,11 +206,18 @@ std::optional<Failure> parseInto(const QByteArray &text, Lesson &lesson)
         if (!lesson.choices.empty() && lesson.choices.back().otherwise)
             return Failure{QStringLiteral("a choice after \"otherwise\" can never be the answer"), e.line};
         const QStringList parts = e.value.split(QLatin1Char('|'));
-        if (parts.size() != 2)
-            return Failure{QStringLiteral("a choice is TEXT | CONDITION (e.g. faster | speedup >= 1.3, or slower | otherwise)"),
+        if (parts.size() != 2 && parts.size() != 3)
+            return Failure{QStringLiteral("a choice is TEXT | CONDITION [| WHY] (e.g. faster | speedup >= 1.3, or slower | otherwise)"),
                            e.line};
         Lesson::Choice c;
         c.text = parts[0].trimmed();
+        if (parts.size() == 3) {
+            c.why = parts[2].trimmed();
+            if (c.why.isEmpty())
+                return Failure{QStringLiteral("the choice has an empty explanation after the second \"|\""), e.line};
+            if (auto f = checkPlaceholders(c.why, names, e.line))
+                return f;
+        }
         if (c.text.isEmpty())
             return Failure{QStringLiteral("the choice has no text before \"|\""), e.line};
         const QString cond = parts[1].trimmed();
@@ -371,6 +378,8 @@ LessonOutcome evaluateLesson(const Lesson &lesson, const ExperimentResult &resul
             break;
         }
     }
+    if (o.correct >= 0)
+        o.why = fillLessonText(lesson, lesson.choices[size_t(o.correct)].why, o.values, usableCores);
     o.notice = fillLessonText(lesson, lesson.notice, o.values, usableCores);
     return o;
 }

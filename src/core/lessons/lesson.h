@@ -26,8 +26,9 @@ struct Lesson {
         double value = 0;
         bool holds(double measured) const;
     };
-    struct Choice {           // choice: TEXT | CONDITION [and CONDITION]... | otherwise
+    struct Choice {           // choice: TEXT | CONDITION [and CONDITION]... | otherwise [| WHY]
         QString text;
+        QString why;          // shown with the answer when this choice is the measured one
         std::vector<Condition> when;
         bool otherwise = false;
     };
@@ -61,6 +62,7 @@ QString lessonIdFromFileName(const QString &fileName);
 struct LessonOutcome {
     QHash<QString, std::optional<double>> values;
     int correct = -1;
+    QString why;              // the correct choice's explanation, figures filled in
     QString notice;
     QStringList missing;      // figures that were not measured
 };
