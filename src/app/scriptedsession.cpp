@@ -69,6 +69,8 @@ void ScriptedSession::start()
         // A scripted figure of a given size shows that size, not the whole screen.
         presentation->setKeepWindowSize(m_options.size.isValid());
         presentation->setActive(true);
+        if (m_options.size.isValid())
+            w.resize(m_options.size);  // without the panels the window may be smaller now
         if (!m_options.lesson.isEmpty() && !presentation->showLesson(m_options.lesson)) {
             QStringList ids;
             for (const Lesson &l : presentation->deck().lessons())
