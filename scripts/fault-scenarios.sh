@@ -7,6 +7,9 @@
 #
 #   scripts/fault-scenarios.sh [BUILD_DIR]      (default build/dev; exit 1 if a scenario failed)
 set -u
+# Job control: background jobs get their own process group and keep SIGINT (a shell without it
+# starts them with SIGINT ignored, and the front ends leave an ignored signal ignored).
+set -m
 cd "$(dirname "$0")/.."
 BUILD=${1:-build/dev}
 CLI=$BUILD/bin/concurrency-lab-cli

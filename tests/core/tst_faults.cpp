@@ -104,6 +104,12 @@ class TestFaults : public QObject {
         env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
         s.proc->setProcessEnvironment(env);
         s.proc->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        // Front ends leave a signal ignored at start-up ignored (nohup): start them with the
+        // default dispositions whatever this test inherited.
+        s.proc->setChildProcessModifier([] {
+            ::signal(SIGHUP, SIG_DFL);
+            ::signal(SIGINT, SIG_DFL);
+        });
         s.proc->start(program, args);
         if (s.proc->waitForStarted(10000))
             s.interpreter = waitForPool(s.proc->processId(), 2);

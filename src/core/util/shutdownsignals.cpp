@@ -44,8 +44,17 @@ ShutdownSignals::ShutdownSignals(const QList<int> &signalNumbers, QObject *paren
     sa.sa_handler = onSignal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    for (int sig : m_signals)
+    // A signal ignored when the program started stays ignored: nohup's SIGHUP, the SIGINT of a
+    // background job started by a shell without job control.
+    QList<int> handled;
+    for (int sig : std::as_const(m_signals)) {
+        struct sigaction old {};
+        if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
         ::sigaction(sig, &sa, nullptr);
+        handled << sig;
+    }
+    m_signals = handled;
 }
 
 ShutdownSignals::~ShutdownSignals()

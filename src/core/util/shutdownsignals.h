@@ -10,7 +10,7 @@ namespace lab {
 // event loop of the thread that created the object (self-pipe + QSocketNotifier), so a
 // front end shuts down the way it does when asked politely: runs cancelled, children reaped,
 // temporary folders removed. One instance per process; the destructor restores the default
-// dispositions.
+// dispositions. A signal ignored at start-up (nohup, a background job) is left ignored.
 class ShutdownSignals : public QObject {
     Q_OBJECT
 public:
