@@ -95,7 +95,7 @@ class TestFaults : public QObject {
     QTemporaryDir m_specDir;
     QString m_spec;
 
-    Started start(const QString &program, const QStringList &args, const QString &tmp)
+    Started start(const QString &program, const QStringList &args, const QString &tmp, bool nohup = false)
     {
         Started s;
         s.proc = std::make_unique<QProcess>();
@@ -106,8 +106,8 @@ class TestFaults : public QObject {
         s.proc->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         // Front ends leave a signal ignored at start-up ignored (nohup): start them with the
         // default dispositions whatever this test inherited.
-        s.proc->setChildProcessModifier([] {
-            ::signal(SIGHUP, SIG_DFL);
+        s.proc->setChildProcessModifier([nohup] {
+            ::signal(SIGHUP, nohup ? SIG_IGN : SIG_DFL);
             ::signal(SIGINT, SIG_DFL);
         });
         s.proc->start(program, args);
@@ -163,6 +163,24 @@ private Q_SLOTS:
         ::kill(pid_t(s.proc->processId()), SIGKILL);
         QVERIFY(s.proc->waitForFinished(5000));
         QTRY_COMPARE_WITH_TIMEOUT(liveMembers(s.interpreter), 0, 3000);
+    }
+
+    // Under nohup (SIGHUP ignored at start-up) a hang-up does not end the run; SIGTERM still does.
+    void cliUnderNohupIgnoresSighup()
+    {
+        const QString cli = siblingExecutable(QStringLiteral("concurrency-lab-cli"));
+        QVERIFY2(!cli.isEmpty(), "concurrency-lab-cli not built");
+        QTemporaryDir tmp;
+        Started s = start(cli, {QStringLiteral("run"), m_spec, QStringLiteral("--quiet")}, tmp.path(), true);
+        QVERIFY2(s.interpreter > 0, "the CLI never ran a CPython pool");
+        ::kill(pid_t(s.proc->processId()), SIGHUP);
+        QVERIFY(!s.proc->waitForFinished(1500));
+        QVERIFY(liveMembers(s.interpreter) >= 3);
+        ::kill(pid_t(s.proc->processId()), SIGTERM);
+        QVERIFY(s.proc->waitForFinished(15000));
+        QCOMPARE(s.proc->exitCode(), 130);
+        QCOMPARE(groupMembers(s.interpreter).size(), size_t(0));
+        QVERIFY(labTempEntries(tmp.path()).isEmpty());
     }
 
     void appSignalCleansUp_data()
