@@ -244,9 +244,12 @@ void MainWindow::setCompactLayout(bool compact)
         m_bottomTabs->addTab(m_ui->resultsTable, tr("Table"));
         m_ui->mainSplitter->replaceWidget(2, m_bottomTabs);
         m_bottomTabs->show();
-        const int h = m_ui->mainSplitter->height();
-        if (h > 0)
-            m_ui->mainSplitter->setSizes({int(h * 0.29), int(h * 0.23), int(h * 0.48)});
+        // After the layout has settled: the bottom gets half the height (bars need it most).
+        QTimer::singleShot(0, this, [this] {
+            const int h = m_ui->mainSplitter->height();
+            if (m_compact && h > 0)
+                m_ui->mainSplitter->setSizes({int(h * 0.26), int(h * 0.2), int(h * 0.54)});
+        });
     } else {
         m_ui->mainSplitter->replaceWidget(2, m_ui->bottomSplitter);
         m_ui->bottomSplitter->insertWidget(0, m_ui->comparisonHost);

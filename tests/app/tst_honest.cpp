@@ -4,6 +4,7 @@
 // of the experiment shown with a caption; no stale reference line; unknown models refused;
 // every bar's value text inside its plot at 1024x768.
 #include "chartmodels/chartmodels.h"
+#include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
 #include "charts/throughputchart.h"
 #include "charts/timelinechart.h"
@@ -386,10 +387,13 @@ private Q_SLOTS:
                                     fakeRun(QStringLiteral("python-threads"), 2, 9.1, 0.97, 0.48, 1),
                                     fakeRun(QStringLiteral("python-processes"), 2, 4.9, 1.8, 0.9, 1.9)};
         runs[1].foreign_busy_cores = 1.0;  // with a ⚠, the widest label
+        QTest::qWait(100);  // the layout settles, as on screen
         ComparisonChart *chart = w.comparisonChart();
         chart->model()->setRuns(runs);
         w.renderChartsNow();
         chart->plot()->replot(QCustomPlot::rpImmediateRefresh);
+        if (qEnvironmentVariableIsSet("LAB_TEST_SHOT"))  // look at it: LAB_TEST_SHOT=dir
+            w.grab().save(qEnvironmentVariable("LAB_TEST_SHOT") + (dark ? QStringLiteral("/fit-dark.png") : QStringLiteral("/fit-light.png")));
         const auto boxes = chart->valueLabelBoxes();
         QCOMPARE(int(boxes.size()), 8 * ComparisonChart::PanelCount);
         for (const ComparisonChart::LabelBox &b : boxes) {
@@ -417,6 +421,14 @@ private Q_SLOTS:
                 const double across = x->tickLabelRotation() != 0 ? fm.height() * name.count(QLatin1Char('\n')) + fm.height() : widest;
                 QVERIFY2(across < slot, qPrintable(QStringLiteral("\"%1\" needs %2 px of a %3 px slot").arg(name).arg(across).arg(slot)));
             }
+        }
+        if (chart->namesInLegend()) {  // too narrow for names: every model named in the legend row
+            QSet<QString> named;
+            for (int i = 0; i < chart->plot()->legend->itemCount(); ++i)
+                if (auto *item = qobject_cast<QCPPlottableLegendItem *>(chart->plot()->legend->item(i)))
+                    named.insert(item->plottable()->name());
+            for (const RunRecord &r : runs)
+                QVERIFY2(named.contains(modelLabel(r.model)), qPrintable(r.model));
         }
         // The time charts are not squashed.
         QVERIFY2(w.throughputChart()->plot()->axisRect()->height() >= 60,

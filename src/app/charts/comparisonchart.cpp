@@ -70,6 +70,7 @@ ComparisonChart::ComparisonChart(QWidget *parent) : ChartWidget(parent)
     m_title = new QCPTextElement(m_plot, QString());
     grid->addElement(0, 0, m_title);
     auto *panels = new QCPLayoutGrid;
+    m_panels = panels;
     grid->addElement(1, 0, panels);
     grid->setRowStretchFactor(0, 0.001);
     grid->setRowSpacing(0);
@@ -165,6 +166,14 @@ void ComparisonChart::rebuild()
     m_labels.clear();
     for (QString &mode : m_nameMode)
         mode.clear();
+    if (m_legendMode) {
+        m_legendMode = false;
+        if (m_plot->legend->layout()) {
+            m_plot->plotLayout()->take(m_plot->legend);
+            m_plot->plotLayout()->simplify();
+        }
+        m_plot->legend->setVisible(false);
+    }
     const bool dark = isDark();
     const ChartPalette pal = chartPalette(dark);
 
@@ -174,12 +183,16 @@ void ComparisonChart::rebuild()
     const int reps = m_model->maxRepetitions();
 
     m_title->setText(m_model->title());
-    m_panelTitles[WallTime]->setText(reps > 1 ? tr("Wall time (s): median of %1, bars: min–max").arg(reps)
-                                              : tr("Wall time (s)"));
-    m_panelTitles[Speedup]->setText(tr("Speedup (×)   - - ideal = workers"));
-    m_panelTitles[Efficiency]->setText(tr("Efficiency (%)   - - 100 %"));
-    m_panelTitles[BusyCores]->setText(machineCores == 1 ? tr("Busy cores   - - 1 core")
-                                                        : tr("Busy cores   - - %1 cores").arg(machineCores));
+    m_fullTitles[WallTime] = reps > 1 ? tr("Wall time (s): median of %1, bars: min–max").arg(reps) : tr("Wall time (s)");
+    m_shortTitles[WallTime] = reps > 1 ? tr("Wall (s), median of %1").arg(reps) : tr("Wall time (s)");
+    m_fullTitles[Speedup] = tr("Speedup (×)   - - ideal = workers");
+    m_shortTitles[Speedup] = tr("Speedup, - - ideal");
+    m_fullTitles[Efficiency] = tr("Efficiency (%)   - - 100 %");
+    m_shortTitles[Efficiency] = tr("Efficiency (%)");
+    m_fullTitles[BusyCores] = machineCores == 1 ? tr("Busy cores   - - 1 core") : tr("Busy cores   - - %1 cores").arg(machineCores);
+    m_shortTitles[BusyCores] = tr("Busy cores");
+    for (int p = 0; p < PanelCount; ++p)
+        m_panelTitles[p]->setText(m_fullTitles[p]);
 
     QFont valueFont = m_plot->font();
     valueFont.setPointSizeF(kTickFontPt);
@@ -235,9 +248,11 @@ void ComparisonChart::rebuild()
                     bars->addData(s.key, v);
                     maxValue = std::max(maxValue, v);
                     QString text;
+                    // Digits as the size needs them: 9.14, 14.9, 123; 1.94×, 16.8×, 117×.
+                    const int digits = v < 10 ? 2 : (v < 100 ? 1 : 0);
                     switch (p) {
-                    case WallTime: text = QString::number(v, 'f', v < 10 ? 2 : 1); break;
-                    case Speedup: text = QString::number(v, 'f', 2) + QStringLiteral("×"); break;
+                    case WallTime: text = QString::number(v, 'f', digits); break;
+                    case Speedup: text = QString::number(v, 'f', digits) + QStringLiteral("×"); break;
                     case Efficiency: text = QString::number(v, 'f', 0) + QStringLiteral(" %"); break;
                     default: text = QString::number(v, 'f', 2); break;
                     }
@@ -272,6 +287,9 @@ void ComparisonChart::rebuild()
                 bars->setBrush(QBrush(c, Qt::BDiagPattern));
                 bars->setPen(QPen(c, 2));
             }
+            // One legend entry per model (shown when the bars are too narrow for names).
+            if (p != WallTime)
+                bars->removeFromLegend();
             bars->setWidth(width);
             m_bars[p].push_back(bars);
         }
@@ -306,14 +324,106 @@ void ComparisonChart::rebuild()
     QFont titleFont = m_plot->font();
     titleFont.setPointSizeF(kLegendFontPt);
     titleFont.setBold(true);
+    const int titleHeight = int(QFontMetricsF(titleFont).height()) + 4;
     for (QCPTextElement *t : m_panelTitles) {
         t->setFont(titleFont);
         t->setTextColor(pal.foreground);
+        t->setMaximumSize(1000000, titleHeight);  // the bars get the height, never the titles
     }
+    m_title->setMaximumSize(1000000, titleHeight);
     m_title->setFont(titleFont);
     m_title->setTextColor(pal.foreground);
     m_title->setVisible(!m_title->text().isEmpty());
     markDirty();
+}
+
+bool ComparisonChart::arrangePanels(int columns)
+{
+    if (columns == m_columns)
+        return false;
+    m_columns = columns;
+    for (int p = 0; p < PanelCount; ++p) {
+        m_panels->take(m_panelTitles[p]);
+        m_panels->take(m_rects[p]);
+    }
+    m_panels->simplify();
+    for (int p = 0; p < PanelCount; ++p) {
+        const int row = (p / columns) * 2;
+        m_panels->addElement(row, p % columns, m_panelTitles[p]);
+        m_panels->addElement(row + 1, p % columns, m_rects[p]);
+    }
+    QList<double> stretch;
+    for (int r = 0; r < m_panels->rowCount(); ++r)
+        stretch << (r % 2 == 0 ? 0.001 : 1.0);
+    m_panels->setRowStretchFactors(stretch);
+    for (int c = 0; c < m_panels->columnCount(); ++c)
+        m_panels->setColumnStretchFactor(c, 1);
+    return true;
+}
+
+bool ComparisonChart::fitLegendMode()
+{
+    // Names under the bars when they fit (even upright, if that leaves the bars most of the
+    // panel's height); else one legend row under the panels, in bar order.
+    const QStringList models = m_model->models();
+    const int n = std::max(1, int(models.size()));
+    bool legend = false;
+    const QRect r = m_rects[WallTime]->rect();
+    if (r.width() > 0 && !models.isEmpty()) {
+        const QFontMetricsF fm(m_rects[WallTime]->axis(QCPAxis::atBottom)->tickLabelFont());
+        const double slot = r.width() / (n + 0.2) - 6;
+        double widestShort = 0, widestWrapped = 0;
+        for (const QString &m : models) {
+            widestShort = std::max(widestShort, fm.horizontalAdvance(modelShortLabel(m)));
+            widestWrapped = std::max(widestWrapped, widestLine(fm, wrapped(modelShortLabel(m))));
+        }
+        const bool flat = widestWrapped <= slot;
+        const double panelHeight = std::max(1.0, (m_plot->viewport().height() - 80) / (m_columns == 4 ? 1.0 : 2.0));
+        legend = !flat && (fm.height() > slot || widestShort > 0.3 * panelHeight);
+    }
+    if (legend == m_legendMode)
+        return false;
+    m_legendMode = legend;
+    QCPLayoutGrid *grid = m_plot->plotLayout();
+    QCPLegend *l = m_plot->legend;
+    if (legend) {
+        if (!l->layout()) {
+            grid->addElement(2, 0, l);
+            grid->setRowStretchFactor(2, 0.001);
+        }
+        l->setVisible(true);
+        l->setMargins(QMargins(8, 2, 8, 2));
+        l->setColumnSpacing(14);
+        l->setBorderPen(Qt::NoPen);
+        QFont small = l->font();
+        small.setPointSizeF(kTickFontPt - 3);
+        l->setFont(small);
+        l->setIconSize(20, 12);
+        const QFontMetricsF fm(l->font());
+        double widest = 0;
+        for (const QString &m : models)
+            widest = std::max(widest, fm.horizontalAdvance(modelLabel(m)));
+        l->setWrap(std::max(1, int((m_plot->viewport().width() - 20) / (widest + l->iconSize().width() + 30))));
+        l->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+        for (int p = 0; p < PanelCount; ++p) {
+            auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+            for (int m = 0; m < int(models.size()); ++m)
+                ticker->addTick(m, QString());
+            QCPAxis *x = m_rects[p]->axis(QCPAxis::atBottom);
+            x->setTicker(ticker);
+            x->setTickLabelRotation(0);
+            m_nameMode[p] = QStringLiteral("legend");
+        }
+    } else {
+        if (l->layout()) {
+            grid->take(l);
+            grid->simplify();
+        }
+        l->setVisible(false);
+        for (QString &mode : m_nameMode)
+            mode.clear();
+    }
+    return true;
 }
 
 bool ComparisonChart::fitNames(int panel, double slotPx)
@@ -378,15 +488,32 @@ void ComparisonChart::fitToLayout()
     // A short chart gives its title's row to the bars (the window's header names the
     // experiment; exports are tall enough to keep it).
     const QString title = m_plot->viewport().height() >= 360 ? m_model->title() : QString();
-    bool changed = title != m_title->text();
+    const bool titleChanged = title != m_title->text();
     m_title->setText(title);
     m_title->setVisible(!title.isEmpty());
     for (QCPAxisRect *r : m_rects)
         r->axis(QCPAxis::atLeft)->ticker()->setTickCount(m_plot->viewport().height() < 400 ? 3 : 5);
-    for (int p = 0; p < PanelCount; ++p) {
+    // Wide and short (the bottom of a 1024x768 window): the four panels in one row.
+    const QRect vp = m_plot->viewport();
+    const int columns = vp.height() > 0 && double(vp.width()) / vp.height() > 2.6 ? 4 : 2;
+    const bool arranged = arrangePanels(columns);
+    if (arranged)
+        relayout();
+    bool changed = fitLegendMode() || titleChanged || arranged;
+    for (int p = 0; p < PanelCount && !m_legendMode; ++p) {
         const QRect r = m_rects[p]->rect();
         if (r.width() > 0)
             changed = fitNames(p, r.width() / (n + 0.2)) || changed;
+    }
+    // Panel titles: the long form when it fits the panel, else the short one.
+    for (int p = 0; p < PanelCount; ++p) {
+        const QFontMetricsF fm(m_panelTitles[p]->font());
+        const QString full = m_fullTitles[p], brief = m_shortTitles[p];
+        const QString want = fm.horizontalAdvance(full) + 8 <= m_rects[p]->outerRect().width() ? full : brief;
+        if (m_panelTitles[p]->text() != want) {
+            m_panelTitles[p]->setText(want);
+            changed = true;
+        }
     }
     if (changed)
         relayout();
@@ -419,8 +546,16 @@ void ComparisonChart::fitToLayout()
                     if (along <= room)
                         break;
                 }
-                if (along > room)
+                if (along > room) {
                     upright = true;
+                    // Upright but taller than the panel: smaller still (the figure must show whole).
+                    const double roomUp = rect.height() - 8;
+                    if (along > roomUp && roomUp > 0) {
+                        f.setPointSizeF(std::max(6.5, f.pointSizeF() * roomUp / along));
+                        const QFontMetricsF fm(f);
+                        along = fm.horizontalAdvance(l.item->text()) + 4;
+                    }
+                }
                 l.item->setFont(f);
                 l.item->setRotation(upright ? -90 : 0);
                 fits.push_back({&l, upright ? along : across});
@@ -432,7 +567,7 @@ void ComparisonChart::fitToLayout()
                 for (const Fit &f : fits) {
                     const double barPx = f.label->value / top * h;
                     const bool inside = f.label->barColor.isValid() && barPx >= f.extent + 6;
-                    if (!inside && h > f.extent + 6)
+                    if (!inside && h > 2 * (f.extent + 6))
                         top = std::max(top, f.label->value * h / (h - f.extent - 6));
                 }
             }
@@ -443,8 +578,17 @@ void ComparisonChart::fitToLayout()
                 const double barPx = l.value / top * h;
                 const bool inside = l.barColor.isValid() && barPx >= f.extent + 6;
                 const bool upright = l.item->rotation() != 0;
+                const bool roomAbove = h - barPx >= f.extent + 4;
                 l.item->position->setCoords(l.key, l.value);
-                if (inside) {
+                l.item->setBrush(Qt::NoBrush);
+                if (!inside && !roomAbove) {
+                    // A panel too short for the label above its bar: it stands on the axis, boxed.
+                    l.item->position->setCoords(l.key, 0);
+                    l.item->setColor(pal.foreground);
+                    l.item->setBrush(pal.legendBackground);
+                    l.item->setPositionAlignment(upright ? (Qt::AlignLeft | Qt::AlignVCenter) : (Qt::AlignHCenter | Qt::AlignBottom));
+                    l.item->setPadding(upright ? QMargins(3, 0, 0, 0) : QMargins(0, 0, 0, 3));
+                } else if (inside) {
                     const bool lightBar = qGray(l.barColor.rgb()) > 140;
                     l.item->setColor(lightBar ? QColor(0x10, 0x10, 0x10) : QColor(Qt::white));
                     // Upright text is turned counter-clockwise: its end is towards the top.

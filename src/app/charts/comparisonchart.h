@@ -9,6 +9,7 @@
 class QCPAxisRect;
 class QCPBars;
 class QCPItemText;
+class QCPLayoutGrid;
 class QCPTextElement;
 
 namespace lab {
@@ -52,6 +53,8 @@ public:
     std::vector<LabelBox> valueLabelBoxes() const;
     QString panelTitle(Panel panel) const;
     QStringList barNames() const;  // as drawn under the bars (line breaks as "\n")
+    // The bars are too narrow for names: a legend row under the panels names them in order.
+    bool namesInLegend() const { return m_legendMode; }
 
 public Q_SLOTS:
     // Convenience: forwarded to the model.
@@ -72,16 +75,22 @@ private:
     void rebuild();
     void fitToLayout();
     bool fitNames(int panel, double slotPx);
+    bool fitLegendMode();
+    bool arrangePanels(int columns);
 
     QPointer<ComparisonModel> m_model;
     QCPTextElement *m_title = nullptr;
     QCPTextElement *m_panelTitles[PanelCount] = {};
+    QString m_fullTitles[PanelCount], m_shortTitles[PanelCount];
     QCPAxisRect *m_rects[PanelCount] = {};
     std::vector<QCPBars *> m_bars[PanelCount];
     std::vector<ValueLabel> m_labels;
     double m_dataTop[PanelCount] = {};  // tallest bar, whisker or reference line per panel
     QString m_nameMode[PanelCount];     // how bar names were last fitted
     bool m_fitting = false;
+    bool m_legendMode = false;
+    QCPLayoutGrid *m_panels = nullptr;  // titles and rects, 2x2 or 1x4
+    int m_columns = 2;          // names in a legend row instead of under the bars
 };
 
 } // namespace lab
