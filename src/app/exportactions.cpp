@@ -20,7 +20,7 @@ bool exportCharts(const QList<NamedPlot> &plots, const QString &dir, const QStri
         for (const QString &fmt : formats) {
             const QString path = QDir(dir).filePath(p.name + QLatin1Char('.') + fmt);
             QString why;
-            if (!p.plot || !exportPlot(p.plot, path, settings.size, settings.dpi, settings.whiteBackground, &why)) {
+            if (!p.plot || !exportPlot(p.plot, path, settings.size, settings.dpi, settings.whiteBackground, &why, settings.caption)) {
                 *error = QStringLiteral("%1: %2").arg(path, why.isEmpty() ? QStringLiteral("export failed") : why);
                 return false;
             }

@@ -21,6 +21,7 @@ struct ChartExportSettings {
     QSize size{1600, 900};
     double dpi = 96;
     bool whiteBackground = true;
+    QString caption;  // under every chart: experiment, date, machine, cores
 };
 
 // <dir>/<name>.<format> for every plot and format ("png", "svg", "pdf"). Creates dir.

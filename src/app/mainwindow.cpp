@@ -17,6 +17,7 @@
 #include "resultstablemodel.h"
 #include "runcontroller.h"
 #include "sampling/cpusampler.h"
+#include "sampling/foreignload.h"
 #include "store/runstore.h"
 #include "ui_mainwindow.h"
 #include "util/lagmeter.h"
@@ -29,7 +30,14 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QHeaderView>
+#include <QHBoxLayout>
+#include <QPushButton>
+#include <QScreen>
+#include <QThread>
+#include <QTabWidget>
+#include <QToolButton>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -90,14 +98,25 @@ void printErr(const QString &text)
 } // namespace
 
 MainWindow::MainWindow(bool useSettings, QWidget *parent)
-    : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()), m_useSettings(useSettings)
+    : QMainWindow(parent), m_ui(std::make_unique<Ui::MainWindow>()), m_useSettings(useSettings),
+      m_foreignPrompt(useSettings)
 {
     m_ui->setupUi(this);
     m_panel = new ExperimentPanel(m_ui->panelHost);
     m_ui->panelHostLayout->addWidget(m_panel);
-    m_ui->experimentDock->setMinimumWidth(m_panel->sizeHint().width() + 24);
+    // Room for the panel, but never a third of a 1024 px screen (the panel scrolls instead).
+    m_ui->experimentDock->setMinimumWidth(std::min(m_panel->sizeHint().width() + 24, 270));
     m_controller = new RunController(this);
-    m_sampler = new CpuSampler(this);
+    // The CPU sampler and the foreign-load monitor run on a thread of their own: a frozen
+    // window (the UI-thread demo) must not stop the sampling.
+    m_samplerThread = new QThread(this);
+    m_samplerThread->setObjectName(QStringLiteral("lab-sampler"));
+    m_sampler = new CpuSampler;
+    m_foreign = new ForeignLoadMonitor;
+    m_sampler->moveToThread(m_samplerThread);
+    m_foreign->moveToThread(m_samplerThread);
+    m_samplerThread->start();
+    m_controller->setForeignLoadMonitor(m_foreign);
     m_store = new RunStore(this);
     m_chartModels = new ChartModels(this);
     m_chartModels->setSessionOrigin(monotonicSeconds());  // x = seconds since the window opened
@@ -123,6 +142,20 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->mainSplitter->setSizes({340, 250, 400});
     m_ui->topSplitter->setSizes({560, 440});
     m_ui->bottomSplitter->setSizes({660, 340});
+    // Never squashed: the time charts keep room for their axes and a few lanes.
+    m_ui->cpuHost->setMinimumHeight(170);
+    m_ui->throughputHost->setMinimumHeight(170);
+    m_ui->timelineHost->setMinimumHeight(130);
+    m_ui->comparisonHost->setMinimumHeight(220);
+    m_ui->resultsTable->setMinimumWidth(260);
+
+    // Which experiment the results belong to, above the charts.
+    m_resultsTitle = new QLabel(this);
+    m_resultsTitle->setObjectName(QStringLiteral("resultsTitle"));
+    m_resultsTitle->setWordWrap(true);
+    m_resultsTitle->setTextFormat(Qt::RichText);
+    m_resultsTitle->setContentsMargins(6, 2, 6, 2);
+    m_ui->centralLayout->insertWidget(0, m_resultsTitle);
 
     m_panel->setPresets(presetNames());
     connect(m_panel, &ExperimentPanel::presetChosen, this, [this](const QString &key) { loadSpec(key); });
@@ -144,6 +177,8 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_store, &RunStore::runAdded, this, &MainWindow::updateResultsTable);
     connect(m_store, &RunStore::runChanged, this, &MainWindow::updateResultsTable);
     connect(m_store, &RunStore::experimentFinished, this, &MainWindow::updateResultsTable);
+    connect(m_chartModels->timeRange(), &TimeRange::followLiveChanged, this, &MainWindow::updateFollowIndicator);
+    connect(m_foreign, &ForeignLoadMonitor::measured, this, &MainWindow::onForeignLoad);
 
     connect(m_sampler, &CpuSampler::sampleTaken, m_store, &RunStore::addCpuSample);
     connect(m_sampler, &CpuSampler::coreCountChanged, this, &MainWindow::updateStatus);
@@ -151,15 +186,94 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
         statusBar()->showMessage(tr("CPU sampler: %1").arg(message), 10000);
     });
 
+    fitToScreen();
     restoreSettings();
     m_presentation = new PresentationMode(this);
     m_sampler->start();
+    m_foreign->start();
     updateStatus();
+    updateResultsTitle();
+    updateFollowIndicator();
 }
 
 MainWindow::~MainWindow()
 {
     m_controller->shutdown();
+    stopSampling();
+}
+
+void MainWindow::stopSampling()
+{
+    if (!m_samplerThread || !m_samplerThread->isRunning())
+        return;
+    m_sampler->stop();
+    m_foreign->stop();
+    m_samplerThread->quit();
+    m_samplerThread->wait();
+    // Their timers are stopped and the thread is gone: safe to delete here.
+    delete m_sampler;
+    delete m_foreign;
+    m_sampler = nullptr;
+    m_foreign = nullptr;
+    m_controller->setForeignLoadMonitor(nullptr);
+}
+
+void MainWindow::resizeEvent(QResizeEvent *event)
+{
+    QMainWindow::resizeEvent(event);
+    // Hysteresis: no flapping around the threshold.
+    const int w = m_ui->centralWidget->width();
+    if (!m_compact && w < 1100)
+        setCompactLayout(true);
+    else if (m_compact && w > 1180)
+        setCompactLayout(false);
+}
+
+void MainWindow::setCompactLayout(bool compact)
+{
+    if (compact == m_compact)
+        return;
+    m_compact = compact;
+    if (!m_bottomTabs) {
+        m_bottomTabs = new QTabWidget(this);
+        m_bottomTabs->setObjectName(QStringLiteral("bottomTabs"));
+        m_bottomTabs->setDocumentMode(true);
+        m_bottomTabs->hide();
+    }
+    if (compact) {
+        // The comparison gets the whole width; the table is one click away with every column.
+        m_bottomTabs->addTab(m_ui->comparisonHost, tr("Comparison"));
+        m_bottomTabs->addTab(m_ui->resultsTable, tr("Table"));
+        m_ui->mainSplitter->replaceWidget(2, m_bottomTabs);
+        m_bottomTabs->show();
+        // After the layout has settled: the bottom gets half the height (bars need it most).
+        QTimer::singleShot(0, this, [this] {
+            const int h = m_ui->mainSplitter->height();
+            if (m_compact && h > 0)
+                m_ui->mainSplitter->setSizes({int(h * 0.26), int(h * 0.2), int(h * 0.54)});
+        });
+    } else {
+        m_ui->mainSplitter->replaceWidget(2, m_ui->bottomSplitter);
+        m_ui->bottomSplitter->insertWidget(0, m_ui->comparisonHost);
+        m_ui->bottomSplitter->insertWidget(1, m_ui->resultsTable);
+        m_ui->comparisonHost->show();
+        m_ui->resultsTable->show();
+        m_ui->bottomSplitter->show();
+        m_bottomTabs->hide();
+    }
+}
+
+void MainWindow::fitToScreen()
+{
+    // The default window fits the screen it opens on (a 1024x768 projector included).
+    const QScreen *s = screen() ? screen() : QApplication::primaryScreen();
+    if (!s)
+        return;
+    const QRect avail = s->availableGeometry();
+    const QSize size(std::min(1600, int(avail.width() * 0.96)), std::min(1000, int(avail.height() * 0.94)));
+    resize(size);
+    const int h = size.height();
+    m_ui->mainSplitter->setSizes({int(h * 0.34), int(h * 0.25), int(h * 0.41)});
 }
 
 void MainWindow::createCharts()
@@ -252,6 +366,15 @@ void MainWindow::createActions()
     m_stopAction->setEnabled(false);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
+    m_followAction = view->addAction(tr("&Follow live"));
+    m_followAction->setObjectName(QStringLiteral("followLiveAction"));
+    m_followAction->setCheckable(true);
+    m_followAction->setChecked(true);
+    m_followAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    m_followAction->setToolTip(tr("Scroll the time charts with the live data. Off: they show the last "
+                                  "experiment (each run switches it on; the end of an experiment off)."));
+    connect(m_followAction, &QAction::toggled, this, &MainWindow::setFollowLive);
+    view->addSeparator();
     m_darkAction = view->addAction(tr("&Dark theme"));
     m_darkAction->setCheckable(true);
     connect(m_darkAction, &QAction::toggled, this, &MainWindow::setDarkTheme);
@@ -282,30 +405,105 @@ void MainWindow::createActions()
 
 void MainWindow::createStatusBar()
 {
+    m_followLabel = new QLabel(this);
+    m_followLabel->setObjectName(QStringLiteral("followLabel"));
+    auto *followButton = new QToolButton(this);
+    followButton->setDefaultAction(m_followAction);
+    followButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    followButton->setAutoRaise(true);
     m_coresLabel = new QLabel(this);
     m_samplerLabel = new QLabel(this);
+    m_foreignLabel = new QLabel(this);
+    m_foreignLabel->setObjectName(QStringLiteral("foreignLoadLabel"));
+    m_foreignLabel->setToolTip(tr("CPU used by other programs: the machine's busy time minus this app's and its "
+                                  "children's, over the last second. Above %1 cores the figures are disturbed.")
+                                   .arg(kForeignLoadLimit));
     m_lagLabel = new QLabel(this);
-    m_lagLabel->setToolTip(tr("Event-loop lag of this window (timer drift): now and 99th percentile. "
-                              "It stays low while worker threads saturate every core; it spikes when "
-                              "work runs on the UI thread."));
+    m_lagLabel->setObjectName(QStringLiteral("lagLabel"));
+    m_lagLabel->setToolTip(tr("Event-loop lag of this window, measured by a watchdog thread: now, 99th percentile "
+                              "and worst over the last 10 s. It stays low while worker threads saturate every core; "
+                              "it jumps when work runs on the UI thread."));
+    statusBar()->addPermanentWidget(m_followLabel);
+    statusBar()->addPermanentWidget(followButton);
     statusBar()->addPermanentWidget(m_coresLabel);
     statusBar()->addPermanentWidget(m_samplerLabel);
+    statusBar()->addPermanentWidget(m_foreignLabel);
     statusBar()->addPermanentWidget(m_lagLabel);
+}
+
+bool MainWindow::isFollowingLive() const
+{
+    return m_chartModels->timeRange()->followsLive();
+}
+
+void MainWindow::setFollowLive(bool follow)
+{
+    if (follow) {
+        m_chartModels->timeRange()->setFollowLive(true);
+    } else {
+        // Leaving live: show the experiment (if any), else stay where the view is.
+        double lower = 0, upper = 0;
+        if (m_chartModels->experimentSpan(&lower, &upper))
+            m_chartModels->timeRange()->setRange(lower, upper);
+        else
+            m_chartModels->timeRange()->setFollowLive(false);
+    }
+}
+
+void MainWindow::updateFollowIndicator()
+{
+    const bool live = isFollowingLive();
+    if (m_followAction && m_followAction->isChecked() != live) {
+        const QSignalBlocker block(m_followAction);
+        m_followAction->setChecked(live);
+    }
+    if (m_followLabel) {
+        m_followLabel->setText(live ? tr("<b style=\"color:#009E73\">● LIVE</b>") : tr("<b>❚❚ held</b>"));
+        m_followLabel->setToolTip(live ? tr("The time charts scroll with the live data.")
+                                       : tr("The time charts hold their range (the last experiment, or your zoom). "
+                                            "View → Follow live (or double-click a time chart) scrolls again."));
+    }
+    updateResultsTitle();
+}
+
+void MainWindow::onForeignLoad(double cores)
+{
+    const bool high = cores > kForeignLoadLimit;
+    m_foreignLabel->setText(high ? tr("<b style=\"color:#D55E00\">⚠ others %1 cores</b>").arg(cores, 0, 'f', 1)
+                                 : tr("others %1 cores").arg(cores, 0, 'f', 1));
+    if (!m_waitingForQuiet)
+        return;
+    m_quietReadings = high ? 0 : m_quietReadings + 1;
+    if (m_quietReadings >= 2) {  // quiet for about a second
+        m_waitingForQuiet = false;
+        startExperiment(m_waitAllModels);
+    } else {
+        m_panel->setIdleText(tr("Waiting until other programs leave the CPU (%1 cores busy elsewhere)… "
+                                "Stop cancels.").arg(cores, 0, 'f', 1));
+    }
 }
 
 void MainWindow::updateStatus()
 {
+    if (!m_sampler)
+        return;  // closing
     const int cores = m_sampler->coreCount() > 0 ? m_sampler->coreCount() : onlineCores();
-    m_coresLabel->setText(tr("%1 cores").arg(cores));
-    m_samplerLabel->setText(tr("Sampler %1 Hz").arg(m_sampler->rateHz()));
+    m_coresLabel->setText(tr("%1 cores · %2 Hz").arg(cores).arg(m_sampler->rateHz()));
+    m_coresLabel->setToolTip(tr("Cores of this machine · CPU sampler rate (View → CPU sampler rate)"));
+    m_samplerLabel->hide();
     const LagMeter *lag = m_controller->lagMeter();
-    m_lagLabel->setText(tr("UI lag %1 ms (p99 %2 ms)")
-                            .arg(lag->currentMs(), 0, 'f', 1)
-                            .arg(lag->p99Ms(), 0, 'f', 1));
+    const double worst = lag->maxMs();
+    QString text = tr("UI lag %1 ms (p99 %2)").arg(lag->currentMs(), 0, 'f', 0).arg(lag->p99Ms(), 0, 'f', 0);
+    // A freeze stays visible for the window's 10 s, with its true length.
+    if (worst >= 300)
+        text += tr(", <b>froze %1 s</b>").arg(worst / 1000.0, 0, 'f', 2);
+    m_lagLabel->setText(text);
 }
 
 void MainWindow::setSamplerRate(double hz)
 {
+    if (!m_sampler)
+        return;
     m_sampler->setRateHz(hz);
     m_store->setCpuSampleRate(m_sampler->rateHz());
     for (QAction *a : m_rateGroup->actions())
@@ -394,7 +592,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     saveSettings();
     // Cancels a run in progress and joins the runner thread; models stop their workers.
     m_controller->shutdown();
-    m_sampler->stop();
+    stopSampling();
     event->accept();
 }
 
@@ -420,7 +618,10 @@ bool MainWindow::loadSpec(const QString &pathOrPreset)
         showError(tr("Cannot open the experiment"), error);
         return false;
     }
-    const QString why = spec->validate();
+    QString why = spec->validate();
+    for (const QString &m : spec->models)
+        if (why.isEmpty() && !findModel(m))
+            why = tr("unknown model \"%1\" (known models: %2)").arg(m, modelIds().join(QStringLiteral(", ")));
     if (!why.isEmpty()) {
         showError(tr("Cannot open the experiment"), QStringLiteral("%1: %2").arg(pathOrPreset, why));
         return false;
@@ -446,6 +647,65 @@ bool MainWindow::isRunning() const
 
 void MainWindow::runExperiment(bool allModels)
 {
+    if (m_controller->isRunning() || m_waitingForQuiet)
+        return;
+    const ExperimentSpec spec = m_panel->spec(allModels);
+    if (spec.models.isEmpty()) {
+        showError(tr("Nothing to run"), tr("Check at least one model to run."));
+        return;
+    }
+    const QString why = spec.validate();
+    if (!why.isEmpty()) {
+        showError(tr("Cannot run"), why);
+        return;
+    }
+    // Other programs on the CPU disturb every figure: say so before the run, not after.
+    const QString warning = foreignLoadWarning(m_foreign ? m_foreign->latestCores() : -1);
+    if (!warning.isEmpty()) {
+        if (m_errorsToStderr || !m_foreignPrompt) {
+            if (m_errorsToStderr)
+                printErr(QStringLiteral("concurrency-lab: warning: %1").arg(warning));
+        } else {
+            askAboutForeignLoad(allModels, warning);
+            return;
+        }
+    }
+    startExperiment(allModels);
+}
+
+void MainWindow::askAboutForeignLoad(bool allModels, const QString &warning)
+{
+    QString text = warning;
+    text[0] = text[0].toUpper();
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Another program is using the CPU"),
+                                text + QLatin1Char('.'), QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("foreignLoadBox"));
+    box->setInformativeText(tr("Run anyway (the runs are marked ⚠ and the results file says so), or wait until "
+                               "the machine is quiet and start then."));
+    QPushButton *runAnyway = box->addButton(tr("Run anyway"), QMessageBox::AcceptRole);
+    runAnyway->setObjectName(QStringLiteral("runAnywayButton"));
+    QPushButton *wait = box->addButton(tr("Wait"), QMessageBox::RejectRole);
+    wait->setObjectName(QStringLiteral("waitButton"));
+    box->setDefaultButton(wait);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::buttonClicked, this, [this, allModels, runAnyway](QAbstractButton *b) {
+        if (b == runAnyway) {
+            startExperiment(allModels);
+            return;
+        }
+        m_waitingForQuiet = true;
+        m_waitAllModels = allModels;
+        m_quietReadings = 0;
+        m_panel->setRunning(true);
+        m_stopAction->setEnabled(true);
+        m_panel->setIdleText(tr("Waiting until other programs leave the CPU… Stop cancels."));
+        statusBar()->showMessage(tr("Waiting for a quiet machine before the run"));
+    });
+    box->open();
+}
+
+void MainWindow::startExperiment(bool allModels)
+{
     if (m_controller->isRunning())
         return;
     const ExperimentSpec spec = m_panel->spec(allModels);
@@ -464,6 +724,15 @@ void MainWindow::runExperiment(bool allModels)
 
 void MainWindow::stopExperiment()
 {
+    if (m_waitingForQuiet) {
+        m_waitingForQuiet = false;
+        m_panel->setRunning(false);
+        m_stopAction->setEnabled(false);
+        m_panel->setProgress(0, 1, 0, 0);
+        m_panel->setIdleText(tr("Not run: stopped while waiting for a quiet machine"));
+        statusBar()->showMessage(tr("Not run"), 8000);
+        return;
+    }
     m_controller->stop();
 }
 
@@ -491,7 +760,8 @@ void MainWindow::onRunFinished(const RunRecord &record)
 
 void MainWindow::updateResultsTable()
 {
-    m_resultsModel->setRuns(m_store->comparisonRuns());
+    m_resultsModel->setRuns(m_store->comparisonRuns(), m_store->comparisonSpread());
+    updateResultsTitle();
     // CPU runs have no latency: keep the narrow table for figures that exist.
     m_ui->resultsTable->setColumnHidden(ResultsTableModel::Latency, !m_resultsModel->hasLatency());
 }
@@ -504,16 +774,27 @@ void MainWindow::onExperimentFinished(const ExperimentResult &result)
     m_runAllAction->setEnabled(true);
     m_stopAction->setEnabled(false);
     double wall = 0;
-    for (const RunRecord &r : result.runs)
+    int withErrors = 0;
+    for (const RunRecord &r : result.runs) {
         wall += r.wall_s;
+        if (!r.error.isEmpty() || r.tasks_failed > 0)
+            ++withErrors;
+    }
     QString text;
     if (!result.error.isEmpty())
         text = tr("Failed: %1").arg(result.error);
     else if (result.cancelled)
         text = tr("Stopped: %n finished run(s) kept", nullptr,
                   int(std::count_if(result.runs.begin(), result.runs.end(), [](const RunRecord &r) { return !r.cancelled; })));
+    else if (withErrors > 0)
+        text = tr("Done with errors: %1 of %n run(s) had failures (see the Error column)", nullptr,
+                  int(result.runs.size())).arg(withErrors);
     else
         text = tr("Done: %n run(s), %1 s of runs", nullptr, int(result.runs.size())).arg(wall, 0, 'f', 2);
+    if (!result.warnings.isEmpty())
+        text += tr(" · ⚠ other programs were using the CPU: figures disturbed");
+    if (result.cancelled)
+        m_panel->setProgress(0, 1, 0, 0);  // the bar starts from empty again
     m_panel->setIdleText(text);
     statusBar()->showMessage(text, 15000);
     if (!result.error.isEmpty())
@@ -626,14 +907,115 @@ bool MainWindow::haveResult()
     return false;
 }
 
+template<typename Fn>
+auto MainWindow::withExperimentShown(Fn &&fn)
+{
+    // Exports show the experiment on screen, never the rolling live window: zoom to it for the
+    // export and put the view back afterwards.
+    TimeRange *range = m_chartModels->timeRange();
+    const bool follow = range->followsLive();
+    const double lower = range->lower(), upper = range->upper();
+    if (follow)
+        m_chartModels->zoomToExperiment();
+    renderChartsNow();
+    auto result = fn();
+    if (follow) {
+        range->setRange(lower, upper);
+        range->setFollowLive(true);
+    }
+    return result;
+}
+
+QString MainWindow::exportCaption() const
+{
+    const StoredExperiment *e = m_store->current();
+    if (!e)
+        return {};
+    const MachineInfo &m = e->result.machine;
+    QStringList parts{ChartModels::experimentName(*e)};
+    if (!m.cpuModel.isEmpty())
+        parts << m.cpuModel;
+    if (m.cores > 0)
+        parts << (m.usableCores > 0 && m.usableCores != m.cores ? tr("%1 of %2 cores usable").arg(m.usableCores).arg(m.cores)
+                                                                : (m.cores == 1 ? tr("1 core") : tr("%1 cores").arg(m.cores)));
+    if (e->isLoaded())
+        parts << QFileInfo(e->source).fileName();
+    if (!e->result.warnings.isEmpty())
+        parts << tr("⚠ other programs were using the CPU");
+    parts << tr("Concurrency Lab");
+    return parts.join(QStringLiteral(" · "));
+}
+
+QString MainWindow::resultsTitle() const
+{
+    return m_resultsTitle ? m_resultsTitle->text() : QString();
+}
+
+void MainWindow::updateResultsTitle()
+{
+    if (!m_resultsTitle)
+        return;
+    const StoredExperiment *e = m_store->current();
+    if (!e) {
+        m_resultsTitle->setText(tr("<b>No results yet</b>: pick a preset and press Run (F5)."));
+        return;
+    }
+    QString text = tr("<b>Results: %1</b>").arg(ChartModels::experimentName(*e).toHtmlEscaped());
+    if (e->live)
+        text += tr(" · running");
+    else if (e->isLoaded())
+        text += tr(" · from %1").arg(QFileInfo(e->source).fileName().toHtmlEscaped());
+    const int earlier = int(m_store->comparisonSources().size()) - 1;
+    if (earlier > 0)
+        text += tr(" · comparison and table add models from %n earlier run(s) of this workload", nullptr, earlier);
+    if (!e->result.warnings.isEmpty()) {
+        double worst = 0;
+        for (const RunRecord &r : e->result.runs)
+            if (r.foreign_busy_cores)
+                worst = std::max(worst, *r.foreign_busy_cores);
+        const QString what = worst > kForeignLoadLimit
+                                 ? tr("another program used up to %1 cores during the runs: figures disturbed").arg(worst, 0, 'f', 1)
+                                 : e->result.warnings.constFirst();
+        m_resultsTitle->setToolTip(e->result.warnings.join(QLatin1Char('\n')));
+        text += tr(" · <b style=\"color:#D55E00\">⚠ %1</b>").arg(what.toHtmlEscaped());
+    } else {
+        m_resultsTitle->setToolTip(QString());
+    }
+    // How C++ and CPython are compared (each against its own sequential run; what repeat means).
+    bool native = false, cpython = false;
+    for (const RunRecord &r : m_store->comparisonRuns()) {
+        const bool py = baselineModel(r.model) != QLatin1String("sequential");
+        (py ? cpython : native) = true;
+    }
+    if (native && cpython) {
+        const int repeat = e->result.spec.workload == QLatin1String("cpu")
+                               ? e->result.spec.toJson().value(QStringLiteral("workload")).toObject().value(QStringLiteral("repeat")).toInt(1)
+                               : 1;
+        text += QStringLiteral("<br>");
+        text += tr("Speedups: each model against its own sequential run (C++ models against Sequential, CPython "
+                   "models against CPython sequential).");
+        if (repeat > 1)
+            text += tr(" C++ repeats each task's sum %1× so that it lasts about as long as CPython running it "
+                       "once: compare speedups, not wall times.").arg(repeat);
+    }
+    m_resultsTitle->setText(text);
+}
+
 void MainWindow::exportChartInteractive(QCustomPlot *plot, const QString &name)
 {
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
-    ExportDialog dialog(QDir(dir.isEmpty() ? QDir::homePath() : dir).filePath(name + QStringLiteral(".png")), this);
+    // A folder that exists: Pictures when there is one, else home.
+    QString dir = QStandardPaths::writableLocation(QStandardPaths::PicturesLocation);
+    if (dir.isEmpty() || !QDir(dir).exists())
+        dir = QDir::homePath();
+    ExportDialog dialog(QDir(dir).filePath(name + QStringLiteral(".png")), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     QString error;
-    if (!exportPlot(plot, dialog.path(), dialog.pixelSize(), dialog.dpi(), dialog.whiteBackground(), &error))
+    const bool ok = withExperimentShown([&] {
+        return exportPlot(plot, dialog.path(), dialog.pixelSize(), dialog.dpi(), dialog.whiteBackground(), &error,
+                          exportCaption());
+    });
+    if (!ok)
         showError(tr("Export failed"), QStringLiteral("%1: %2").arg(dialog.path(), error));
     else
         statusBar()->showMessage(tr("Wrote %1").arg(dialog.path()), 8000);
@@ -643,8 +1025,11 @@ bool MainWindow::exportAll(const QString &dir, QStringList *written, QString *er
 {
     ChartExportSettings settings;
     settings.whiteBackground = !m_dark;
-    renderChartsNow();
-    if (!exportCharts(namedPlots(), dir, {QStringLiteral("png"), QStringLiteral("svg")}, settings, written, error))
+    settings.caption = exportCaption();
+    const bool charts = withExperimentShown([&] {
+        return exportCharts(namedPlots(), dir, {QStringLiteral("png"), QStringLiteral("svg")}, settings, written, error);
+    });
+    if (!charts)
         return false;
     // The data of the experiment on screen, with the CPU samples it recorded.
     const StoredExperiment *e = m_store->current();
@@ -655,7 +1040,7 @@ bool MainWindow::exportAll(const QString &dir, QStringList *written, QString *er
 
 void MainWindow::exportAllInteractive()
 {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts and data to"));
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export all charts and data to"), QDir::homePath());
     if (dir.isEmpty())
         return;
     QStringList written;
@@ -681,7 +1066,10 @@ void MainWindow::exportDataInteractive(const QString &format)
         filter = tr("Chrome trace (*.json)");
         suggested = QStringLiteral("trace.json");
     }
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export data"), suggested, filter);
+    QString home = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
+    if (home.isEmpty() || !QDir(home).exists())
+        home = QDir::homePath();
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export data"), QDir(home).filePath(suggested), filter);
     if (path.isEmpty())
         return;
     QString error;

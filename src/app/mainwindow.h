@@ -12,6 +12,7 @@ class QCustomPlot;
 class QLabel;
 class QMenu;
 class QSortFilterProxyModel;
+class QThread;
 namespace Ui {
 class MainWindow;
 }
@@ -23,6 +24,7 @@ class ChartModels;
 class CpuChart;
 class CpuSampler;
 class ExperimentPanel;
+class ForeignLoadMonitor;
 class PresentationMode;
 class ResultsTableModel;
 class RunController;
@@ -40,9 +42,25 @@ public:
     // Loads a preset name or spec file into the panel. On failure shows a (non-blocking)
     // message box, keeps the current spec and returns false; lastError() has the text.
     bool loadSpec(const QString &pathOrPreset);
+    // Asks first (Run anyway / Wait) when other programs keep more than kForeignLoadLimit
+    // cores busy; scripted runs that print errors go ahead and print the warning.
     void runExperiment(bool allModels);
     void stopExperiment();
     bool isRunning() const;
+    // Waiting (after "Wait") for the other programs' load to drop before running.
+    bool isWaitingForQuiet() const { return m_waitingForQuiet; }
+    ForeignLoadMonitor *foreignLoadMonitor() const { return m_foreign; }
+    // Ask before a disturbed run (default: when settings are used, i.e. a person is there).
+    void setForeignLoadPrompt(bool ask) { m_foreignPrompt = ask; }
+    // The time charts scroll with live data (the View menu's "Follow live").
+    bool isFollowingLive() const;
+    void setFollowLive(bool follow);
+    // Narrow windows (a 1024x768 projector): comparison and table share the bottom as tabs.
+    bool isCompactLayout() const { return m_compact; }
+    // One line for exported charts: experiment, date, machine, cores.
+    QString exportCaption() const;
+    // What the header above the charts says (the experiment the results belong to).
+    QString resultsTitle() const;
     void setDarkTheme(bool dark);
     bool isDarkTheme() const { return m_dark; }
 
@@ -89,6 +107,7 @@ Q_SIGNALS:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     void createCharts();
@@ -114,6 +133,17 @@ private:
     void onRunStarted(int index, const QString &model, int workers, double t0);
     void onRunFinished(const RunRecord &record);
     void onExperimentFinished(const ExperimentResult &result);
+    void startExperiment(bool allModels);
+    void askAboutForeignLoad(bool allModels, const QString &warning);
+    void onForeignLoad(double cores);
+    void updateResultsTitle();
+    void updateFollowIndicator();
+    void fitToScreen();
+    void setCompactLayout(bool compact);
+    void stopSampling();
+    // Runs fn with the time charts zoomed to the experiment shown (exports), then restores.
+    template<typename Fn>
+    auto withExperimentShown(Fn &&fn);
 
     std::unique_ptr<Ui::MainWindow> m_ui;
     bool m_useSettings = true;
@@ -133,6 +163,18 @@ private:
     QLabel *m_coresLabel = nullptr;
     QLabel *m_samplerLabel = nullptr;
     QLabel *m_lagLabel = nullptr;
+    QLabel *m_foreignLabel = nullptr;
+    QLabel *m_followLabel = nullptr;
+    QLabel *m_resultsTitle = nullptr;
+    QAction *m_followAction = nullptr;
+    QThread *m_samplerThread = nullptr;  // the CPU sampler and the foreign-load monitor: off the GUI thread
+    ForeignLoadMonitor *m_foreign = nullptr;
+    bool m_foreignPrompt = true;
+    bool m_compact = false;
+    class QTabWidget *m_bottomTabs = nullptr;
+    bool m_waitingForQuiet = false;
+    bool m_waitAllModels = false;
+    int m_quietReadings = 0;
     QAction *m_runAction = nullptr;
     QAction *m_runAllAction = nullptr;
     QAction *m_stopAction = nullptr;

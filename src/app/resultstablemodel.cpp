@@ -2,7 +2,14 @@
 
 #include "charts/chartstyle.h"
 
+#include "sampling/foreignload.h"
+
+#include <QApplication>
 #include <QColor>
+#include <QIcon>
+#include <QPainter>
+#include <QPixmap>
+#include <QStyle>
 #include <algorithm>
 #include <QJsonObject>
 
@@ -10,11 +17,59 @@ namespace lab {
 
 ResultsTableModel::ResultsTableModel(QObject *parent) : QAbstractTableModel(parent) {}
 
-void ResultsTableModel::setRuns(const std::vector<RunRecord> &runs)
+void ResultsTableModel::setRuns(const std::vector<RunRecord> &runs, const QHash<QString, RunStore::Spread> &spread)
 {
     beginResetModel();
     m_runs = runs;
+    m_spread = spread;
     endResetModel();
+}
+
+QString ResultsTableModel::failureText(const RunRecord &r)
+{
+    if (!r.error.isEmpty())
+        return r.error;
+    if (r.tasks_failed <= 0)
+        return {};
+    // The most frequent reason among the failed tasks.
+    QHash<QString, int> reasons;
+    QString top;
+    for (const TaskResult &t : r.tasks) {
+        if (t.ok || t.cancelled)
+            continue;
+        const QString why = t.error.isEmpty() ? tr("no reason given") : t.error;
+        const int n = ++reasons[why];
+        if (top.isEmpty() || n > reasons.value(top))
+            top = why;
+    }
+    const bool io = std::any_of(r.tasks.begin(), r.tasks.end(), [](const TaskResult &t) { return !t.url.isEmpty(); });
+    QString text = io ? tr("%1 of %2 requests failed").arg(r.tasks_failed).arg(r.tasks_total)
+                      : tr("%1 of %2 tasks failed").arg(r.tasks_failed).arg(r.tasks_total);
+    if (!top.isEmpty())
+        text += QStringLiteral(": ") + top;
+    if (reasons.size() > 1)
+        text += tr(" (and %n other reason(s))", nullptr, int(reasons.size()) - 1);
+    return text;
+}
+
+QString ResultsTableModel::disturbanceText(const RunRecord &r)
+{
+    return r.foreign_busy_cores ? foreignLoadWarning(*r.foreign_busy_cores) : QString();
+}
+
+static QIcon rowIcon(const QColor &color, bool warn)
+{
+    // The model's colour, with a warning sign beside it for a disturbed or failed run.
+    QPixmap pm(warn ? 34 : 16, 16);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.fillRect(QRect(1, 2, 12, 12), color);
+    p.setPen(color.darker(140));
+    p.drawRect(QRect(1, 2, 12, 12));
+    if (warn)
+        QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning).paint(&p, QRect(17, 0, 16, 16));
+    p.end();
+    return QIcon(pm);
 }
 
 int ResultsTableModel::rowCount(const QModelIndex &parent) const
@@ -84,7 +139,11 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         switch (c) {
         case Model: return modelLabel(r.model);
         case Workers: return r.workers;
-        case Wall: return num(r.wall_s, 3);
+        case Wall: {
+            const auto sp = m_spread.constFind(r.model);
+            return sp != m_spread.constEnd() && sp->runs > 1 ? tr("%1 (median of %2)").arg(num(r.wall_s, 3)).arg(sp->runs)
+                                                              : num(r.wall_s, 3);
+        }
         case Speedup: return r.speedup < 0 ? QStringLiteral("–") : QStringLiteral("%1×").arg(r.speedup, 0, 'f', 2);
         case Efficiency: return r.efficiency < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(r.efficiency * 100, 0, 'f', 0);
         case Latency: {
@@ -99,18 +158,42 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         case Spawn: return num(r.spawn_us_median, 0);
         case PeakRss: return num(r.peak_rss_kb / 1024.0, 1);
         case UiLag: return num(r.ui_lag_p99_ms, 1);
-        case Error: return r.error;
+        case Error: {
+            QStringList parts;
+            if (!failureText(r).isEmpty())
+                parts << failureText(r);
+            if (!disturbanceText(r).isEmpty())
+                parts << disturbanceText(r);
+            return parts.join(QStringLiteral("; "));
+        }
         }
         return {};
     }
     if (role == Qt::TextAlignmentRole)
         return c == Model || c == Error ? QVariant(Qt::AlignLeft | Qt::AlignVCenter) : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     if (role == Qt::DecorationRole && c == Model)
-        return modelColor(r.model);
+        return rowIcon(modelColor(r.model), !failureText(r).isEmpty() || !disturbanceText(r).isEmpty());
     if (role == Qt::ForegroundRole && c == Verified && !r.verified)
-        return QColor(Qt::red);
-    if (role == Qt::ToolTipRole && c == Error)
-        return r.error;
+        return QColor(0xD5, 0x5E, 0x00);
+    if (role == Qt::ForegroundRole && c == Error && !failureText(r).isEmpty())
+        return QColor(0xD5, 0x5E, 0x00);
+    if (role == Qt::ToolTipRole && (c == Error || c == Model)) {
+        QStringList parts;
+        if (!failureText(r).isEmpty())
+            parts << failureText(r);
+        if (!disturbanceText(r).isEmpty())
+            parts << disturbanceText(r);
+        if (!r.note.isEmpty())
+            parts << r.note;
+        return parts.join(QLatin1Char('\n'));
+    }
+    if (role == Qt::ToolTipRole && c == Wall) {
+        const auto sp = m_spread.constFind(r.model);
+        if (sp != m_spread.constEnd() && sp->runs > 1)
+            return tr("Median of %1 runs: %2 – %3 s").arg(sp->runs).arg(sp->minWall, 0, 'f', 3).arg(sp->maxWall, 0, 'f', 3);
+    }
+    if (role == Qt::ToolTipRole && c == Speedup)
+        return tr("Against %1").arg(modelLabel(baselineModel(r.model)));
     if (role == Qt::ToolTipRole && c == Spawn)  // what the figure measures differs per model
         return r.spawnWhat.isEmpty() ? tr("does not apply: this model starts no worker") : r.spawnWhat;
     return {};
@@ -136,12 +219,13 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation,
         case Spawn: return tr("Spawn (µs)");
         case PeakRss: return tr("Peak RSS (MB)");
         case UiLag: return tr("UI lag p99 (ms)");
-        case Error: return tr("Error");
+        case Error: return tr("Errors, warnings");
         }
     }
     if (role == Qt::ToolTipRole) {
         switch (section) {
-        case Speedup: return tr("Sequential wall time / this model's wall time");
+        case Speedup: return tr("Wall time of the model's own sequential run (Sequential for C++ models, CPython "
+                                "sequential for CPython) / this model's wall time");
         case Efficiency: return tr("Speedup / workers");
         case Latency: return tr("I/O: per request. GIL convoy: per blocking round trip beside the CPU thread");
         case BusyCores: return tr("CPU time / wall time: how many cores were busy on average");

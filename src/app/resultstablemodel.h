@@ -1,5 +1,6 @@
 #pragma once
 #include "experiment/runrecord.h"
+#include "store/runstore.h"
 
 #include <QAbstractTableModel>
 #include <vector>
@@ -17,7 +18,12 @@ public:
     };
     explicit ResultsTableModel(QObject *parent = nullptr);
 
-    void setRuns(const std::vector<RunRecord> &runs);
+    void setRuns(const std::vector<RunRecord> &runs, const QHash<QString, RunStore::Spread> &spread = {});
+    // What went wrong in a run, in one line: its error, or "45 of 45 requests failed: DNS
+    // lookup failed" (the most frequent reason). Empty when nothing failed.
+    static QString failureText(const RunRecord &r);
+    // Other programs' load during the run when it disturbed the figures; empty otherwise.
+    static QString disturbanceText(const RunRecord &r);
     const std::vector<RunRecord> &runs() const { return m_runs; }
     bool hasLatency() const;  // some run measured request/round-trip latency
 
@@ -28,6 +34,7 @@ public:
 
 private:
     std::vector<RunRecord> m_runs;
+    QHash<QString, RunStore::Spread> m_spread;
 };
 
 } // namespace lab

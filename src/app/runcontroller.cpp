@@ -1,6 +1,7 @@
 #include "runcontroller.h"
 
 #include "models/executionmodel.h"
+#include "sampling/foreignload.h"
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
 
@@ -34,6 +35,7 @@ RunController::RunController(QObject *parent) : QObject(parent), m_lag(new LagMe
                 m_currentRun = 0;
                 Q_EMIT runStarted(0, model, workers, t0);
                 m_lag->beginRecording();
+                beginForeignMeasure();
             });
 
     m_pollTimer.setInterval(kPollMs);
@@ -59,6 +61,7 @@ void RunController::start(const ExperimentSpec &spec, bool sequentialOnUiThread)
     m_result.t0 = monotonicSeconds();
     m_result.spec = spec;
     m_result.machine = MachineInfo::current();
+    m_foreignBefore = m_foreign ? m_foreign->latestCores() : -1;
     m_runOffset = 0;
     m_tasksDoneInFinishedRuns = 0;
     m_currentRun = -1;
@@ -126,6 +129,7 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     }
     RunRecord rec = local.runs.front();
     rec.ranOnUiThread = true;
+    rec.foreign_busy_cores = endForeignMeasure();
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
     // to the event loop: close the recording a few timer periods later.
@@ -143,8 +147,34 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     });
 }
 
+void RunController::beginForeignMeasure()
+{
+    m_loadAtRunStart = readLoadSnapshot();
+}
+
+std::optional<double> RunController::endForeignMeasure()
+{
+    const double injected = m_foreign ? m_foreign->overrideCores() : -1;
+    std::optional<double> cores = foreignBusyCores(m_loadAtRunStart, readLoadSnapshot());
+    if (injected >= 0)
+        cores = injected;
+    m_loadAtRunStart.reset();
+    return cores;
+}
+
 void RunController::finishLocally()
 {
+    m_result.warnings.clear();
+    const QString before = foreignLoadWarning(m_foreignBefore);
+    if (!before.isEmpty())
+        m_result.warnings << QStringLiteral("before the experiment: %1").arg(before);
+    for (const RunRecord &r : m_result.runs) {
+        const QString during = r.foreign_busy_cores ? foreignLoadWarning(*r.foreign_busy_cores) : QString();
+        if (!during.isEmpty()) {
+            const ModelInfo *m = findModel(r.model);
+            m_result.warnings << QStringLiteral("during the %1 run: %2").arg(m ? m->label : r.model, during);
+        }
+    }
     m_result.cancelled = m_stopRequested;
     m_result.computeSpeedups();
     m_running = false;
@@ -202,6 +232,7 @@ void RunController::onRunStarted(quint64 gen, int index, const QString &model, i
     m_currentRun = m_runOffset + index;
     m_recentDone.clear();
     m_lag->beginRecording();
+    beginForeignMeasure();
     Q_EMIT runStarted(m_runOffset + index, model, workers, t0);
     poll();
 }
@@ -212,6 +243,7 @@ void RunController::onRunFinished(quint64 gen, RunRecord record)
         return;
     poll();
     record.ui_lag_p99_ms = m_lag->endRecording();
+    record.foreign_busy_cores = endForeignMeasure();
     m_tasksDoneInFinishedRuns += m_tasksPerRun;
     m_currentRun = -1;
     appendRun(std::move(record));

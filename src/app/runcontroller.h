@@ -1,5 +1,6 @@
 #pragma once
 #include "experiment/runner.h"
+#include "sampling/foreignload.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -12,6 +13,7 @@
 
 namespace lab {
 
+class ForeignLoadMonitor;
 class LagMeter;
 
 // Drives experiments for the GUI. The Runner lives on its own QThread; this object lives on
@@ -27,6 +29,9 @@ public:
 
     bool isRunning() const { return m_running; }
     LagMeter *lagMeter() const { return m_lag; }
+    // Its figure before a run goes into the experiment's warnings; an injected reading
+    // (ForeignLoadMonitor::setOverride) also stands for the load measured during each run.
+    void setForeignLoadMonitor(ForeignLoadMonitor *monitor) { m_foreign = monitor; }
     const ExperimentResult &lastResult() const { return m_result; }
 
     // sequentialOnUiThread: the sequential model (if selected) runs here, blocking the event loop.
@@ -59,6 +64,8 @@ private:
     void runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec rest);
     void finishLocally();
     void appendRun(RunRecord record);
+    void beginForeignMeasure();
+    std::optional<double> endForeignMeasure();
 
     QThread m_thread;
     Runner *m_runner = nullptr;           // lives on m_thread; deleted after the thread is joined
@@ -66,6 +73,9 @@ private:
     bool m_uiRunStarted = false;
     std::shared_ptr<std::atomic<bool>> m_shutdown = std::make_shared<std::atomic<bool>>(false);
     LagMeter *m_lag = nullptr;
+    ForeignLoadMonitor *m_foreign = nullptr;
+    std::optional<LoadSnapshot> m_loadAtRunStart;
+    double m_foreignBefore = -1;          // cores busy elsewhere before the experiment; <0: unknown
     QTimer m_pollTimer;
     QElapsedTimer m_clock;
 

@@ -6,6 +6,7 @@
 #include "export/resultwriter.h"
 #include "models/executionmodel.h"
 #include "sampling/cpusampler.h"
+#include "sampling/foreignload.h"
 #include "util/sysinfo.h"
 #include "workloads/workload.h"
 #include "labconfig.h"
@@ -326,6 +327,15 @@ int runCommand(const QStringList &args)
             .arg(usable)
             .arg(usable != onlineCores() ? QStringLiteral(" usable of %1").arg(onlineCores()) : QString()));
 
+    // Other programs' CPU use before and during each run (sampling/foreignload.h).
+    const auto loadBefore = readLoadSnapshot();
+    QThread::msleep(250);
+    const std::optional<double> foreignBefore = foreignBusyCores(loadBefore, readLoadSnapshot());
+    if (foreignBefore && !foreignLoadWarning(*foreignBefore).isEmpty())
+        err(QStringLiteral("warning: %1\n").arg(foreignLoadWarning(*foreignBefore)));
+    std::optional<LoadSnapshot> loadAtRunStart;
+    QHash<int, double> foreignDuring;  // run index -> cores
+
     QThread thread;
     thread.setObjectName(QStringLiteral("runner"));
     Runner runner;
@@ -339,8 +349,11 @@ int runCommand(const QStringList &args)
                      [&](quint64, int, int tasks) { tasksPerRun = tasks; }, Qt::DirectConnection);
     QObject::connect(&runner, &Runner::runStarted, qApp, [&](quint64, int, const QString &model, int, double) {
         currentModel = model;
+        loadAtRunStart = readLoadSnapshot();
     });
     QObject::connect(&runner, &Runner::runFinished, qApp, [&](quint64, const RunRecord &r) {
+        if (const auto f = foreignBusyCores(loadAtRunStart, readLoadSnapshot()))
+            foreignDuring.insert(foreignDuring.size(), *f);
         if (!quiet)
             err(QStringLiteral("%1%2: %3 s, %4 busy cores%5\n")
                     .arg(tty ? QStringLiteral("\r\033[K") : QString(), r.model, fmt(r.wall_s, 3), fmt(r.busy_cores, 2),
@@ -384,6 +397,18 @@ int runCommand(const QStringList &args)
     sampler.sampleNow();
     sampler.stop();
     result.cpu = CpuSeries{sampler.rateHz(), std::move(samples)};
+    if (foreignBefore && !foreignLoadWarning(*foreignBefore).isEmpty())
+        result.warnings << QStringLiteral("before the experiment: %1").arg(foreignLoadWarning(*foreignBefore));
+    for (int i = 0; i < int(result.runs.size()); ++i) {
+        RunRecord &r = result.runs[size_t(i)];
+        if (foreignDuring.contains(i))
+            r.foreign_busy_cores = foreignDuring.value(i);
+        const QString w = r.foreign_busy_cores ? foreignLoadWarning(*r.foreign_busy_cores) : QString();
+        if (!w.isEmpty()) {
+            result.warnings << QStringLiteral("during the %1 run: %2").arg(r.model, w);
+            err(QStringLiteral("warning: during the %1 run: %2\n").arg(r.model, w));
+        }
+    }
     if (tty && !quiet)
         err(QStringLiteral("\r\033[K"));
 

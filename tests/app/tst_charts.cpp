@@ -1,3 +1,4 @@
+#include "models/executionmodel.h"
 #include "chartmodels/redrawclock.h"
 #include "chartmodels/timerange.h"
 #include "charts/chartexport.h"
@@ -89,6 +90,8 @@ private Q_SLOTS:
     void timelineBarsGilAndTooltip();
     void timelineLiveEvents();
     void throughputLines();
+    void oneNameAndDistinctColours();
+    void wheelZoomsAroundTheCursor();
 };
 
 void TestCharts::styleColorsAndFonts()
@@ -610,6 +613,58 @@ void TestCharts::throughputLines()
     QCOMPARE(chart.models(), QStringList({"sequential", "threads"}));
     chart.clear();
     QCOMPARE(chart.models().size(), 0);
+}
+
+
+void TestCharts::oneNameAndDistinctColours()
+{
+    // One name per model: the registry's label, everywhere; short forms only defined here.
+    for (const ModelInfo &m : modelRegistry()) {
+        QCOMPARE(modelLabel(m.id), m.label);
+        QCOMPARE(modelId(m.label), m.id);
+        QCOMPARE(modelId(modelShortLabel(m.id)), m.id);
+        QVERIFY(modelShortLabel(m.id).size() <= m.label.size());
+    }
+    QCOMPARE(modelLabel("gil-threads"), QString("Threads + GIL"));
+    // Ten colours (the models and the next ones) stay apart in both themes.
+    for (bool dark : {false, true}) {
+        QList<QColor> colours;
+        for (const ModelInfo &m : modelRegistry())
+            colours << modelColor(m.id, dark);
+        colours << modelColor("model-x", dark);
+        QVERIFY(colours.size() >= 9);
+        for (int i = 0; i < colours.size(); ++i)
+            for (int j = i + 1; j < colours.size(); ++j) {
+                const QColor a = colours[i], b = colours[j];
+                const double d = std::hypot(std::hypot(a.red() - b.red(), a.green() - b.green()), a.blue() - b.blue());
+                QVERIFY2(d > 60, qPrintable(QString("%1 vs %2: %3").arg(a.name(), b.name()).arg(d)));
+            }
+        // Readable on the theme's background: no colour almost as dark (or light) as it.
+        const QColor bg = chartPalette(dark).background;
+        for (const QColor &c : colours)
+            QVERIFY2(std::abs(qGray(c.rgb()) - qGray(bg.rgb())) > 40, qPrintable(c.name()));
+    }
+}
+
+void TestCharts::wheelZoomsAroundTheCursor()
+{
+    CpuChart chart;
+    chart.resize(800, 300);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.setTimeRange(0, 100);
+    chart.renderNow();
+    QCPAxis *x = chart.plot()->xAxis;
+    QCPAxisRect *rect = chart.plot()->axisRect();
+    const QPointF at(x->coordToPixel(80), rect->center().y());
+    QWheelEvent wheel(at, chart.plot()->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(chart.plot(), &wheel);
+    chart.renderNow();
+    QVERIFY2(chart.timeUpper() - chart.timeLower() < 95, qPrintable(QString::number(chart.timeUpper() - chart.timeLower())));
+    // The moment under the cursor stays under it.
+    QVERIFY2(std::abs(x->pixelToCoord(at.x()) - 80) < 0.5, qPrintable(QString::number(x->pixelToCoord(at.x()))));
+    QVERIFY(!chart.isFollowingLive());
 }
 
 QTEST_MAIN(TestCharts)

@@ -176,6 +176,26 @@ private Q_SLOTS:
         QVERIFY(o.out.contains(QLatin1String("--export-dir")));
         QVERIFY(o.out.contains(QLatin1String("--open")));
     }
+
+    void helpNeedsNoDisplay()
+    {
+        // No display at all and no -platform: --help and --version still answer.
+        for (const QString &arg : {QStringLiteral("--help"), QStringLiteral("--version")}) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            for (const char *v : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+                env.remove(QString::fromLatin1(v));
+            p.setProcessEnvironment(env);
+            p.start(m_app, {arg});
+            QVERIFY(p.waitForStarted(10000));
+            QVERIFY(p.waitForFinished(30000));
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+            QCOMPARE(p.exitCode(), 0);
+            const QString out = QString::fromUtf8(p.readAllStandardOutput());
+            QVERIFY2(out.contains(arg == QLatin1String("--help") ? QLatin1String("--screenshot") : QLatin1String("concurrency-lab")),
+                     qPrintable(out + QString::fromUtf8(p.readAllStandardError())));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCmdLine)

@@ -4,6 +4,8 @@
 #include <QTest>
 #include <QThread>
 #include <QTimer>
+#include <atomic>
+#include <thread>
 
 using namespace lab;
 
@@ -14,6 +16,7 @@ private Q_SLOTS:
     void blockedLoopShowsLag();
     void recordingIncludesBlockInProgress();
     void endWithoutBeginIsUnset();
+    void watchdogSeesAStallWhileItLasts();
 };
 
 void TestLagMeter::reportsAtAFewHertz()
@@ -64,6 +67,27 @@ void TestLagMeter::endWithoutBeginIsUnset()
 {
     LagMeter meter;
     QCOMPARE(meter.endRecording(), -1.0);
+}
+
+void TestLagMeter::watchdogSeesAStallWhileItLasts()
+{
+    LagMeter meter;
+    QTest::qWait(100);
+    // Another thread looks while this (the watched) thread is blocked for 600 ms.
+    std::atomic<double> seenDuring{-1}, p99During{-1};
+    std::thread observer([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(450));
+        seenDuring = meter.stallMs();
+        p99During = meter.p99Ms();
+    });
+    QThread::msleep(600);
+    observer.join();
+    QVERIFY2(seenDuring >= 300, qPrintable(QString::number(seenDuring)));
+    QVERIFY2(p99During >= 300, qPrintable(QString::number(p99During)));
+    // Afterwards the whole stall is one sample of the window.
+    QTest::qWait(100);
+    QVERIFY2(meter.maxMs() >= 550, qPrintable(QString::number(meter.maxMs())));
+    QVERIFY(meter.stallMs() < 500);
 }
 
 QTEST_GUILESS_MAIN(TestLagMeter)

@@ -2,6 +2,8 @@
 
 #include "store/runstore.h"
 
+#include <QDateTime>
+
 #include <algorithm>
 #include <cmath>
 
@@ -39,8 +41,12 @@ void ChartModels::setStore(RunStore *store)
     connect(store, &RunStore::runAdded, this, &ChartModels::onRunAdded);
     connect(store, &RunStore::runChanged, this, &ChartModels::onRunAdded);
     connect(store, &RunStore::experimentFinished, this, [this](int id) {
-        if (id == m_shown)
-            updateComparison();
+        if (id != m_shown)
+            return;
+        updateComparison();
+        // The results stay: the time charts show the experiment until the next one starts
+        // (follow live is switched off; switching it on again scrolls with the live data).
+        zoomToExperiment();
     });
     connect(store, &RunStore::cpuSampleAdded, this, &ChartModels::onSample);
     if (store->current())
@@ -93,8 +99,9 @@ void ChartModels::beginLive(const StoredExperiment &e)
         m_range->setOrigin(m_sessionOrigin);
         m_cpu->setSamples({m_store->sessionSamples().begin(), m_store->sessionSamples().end()});
         m_cpu->setSpans(sessionSpans());
-        m_range->setFollowLive(true);
     }
+    // A new experiment is shown live, whatever zoom the last one was left at.
+    m_range->setFollowLive(true);
     m_shown = e.id;
     const ExperimentSpec &spec = e.result.spec;
     m_timeline->clear();
@@ -147,13 +154,49 @@ void ChartModels::showStored(const StoredExperiment &e)
 
 void ChartModels::updateComparison()
 {
-    const std::vector<RunRecord> runs = m_store ? m_store->comparisonRuns() : std::vector<RunRecord>{};
-    m_comparison->setRuns(runs);
+    if (!m_store) {
+        m_comparison->setRuns({});
+        m_throughput->setReferenceRate(0);
+        return;
+    }
+    const std::vector<RunRecord> runs = m_store->comparisonRuns();
+    QHash<QString, ComparisonModel::Spread> spread;
+    const QHash<QString, RunStore::Spread> stored = m_store->comparisonSpread();
+    for (auto it = stored.constBegin(); it != stored.constEnd(); ++it)
+        spread.insert(it.key(), {it->runs, it->minWall, it->maxWall});
+    m_comparison->setTitle(comparisonTitle());
+    m_comparison->setRunsWithSpread(runs, spread);
+    // The reference line belongs to the experiment shown: its own sequential run, never one
+    // left from an earlier experiment.
     double reference = 0;
-    for (const RunRecord &r : runs)
-        if (r.model == QLatin1String("sequential"))
-            reference = goodRate(r);
+    if (const StoredExperiment *e = m_store->experiment(m_shown))
+        for (const RunRecord &r : RunStore::medianRuns(e->result.runs))
+            if (r.model == QLatin1String("sequential"))
+                reference = goodRate(r);
     m_throughput->setReferenceRate(reference);
+}
+
+QString ChartModels::experimentName(const StoredExperiment &e)
+{
+    const ExperimentSpec &spec = e.result.spec;
+    const QString name = spec.title.isEmpty() ? spec.name : spec.title;
+    QString when;
+    const QDateTime started = QDateTime::fromString(e.result.startedAt, Qt::ISODateWithMs);
+    if (started.isValid())
+        when = started.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    return when.isEmpty() ? name : QStringLiteral("%1, %2").arg(name, when);
+}
+
+QString ChartModels::comparisonTitle() const
+{
+    const StoredExperiment *e = m_store ? m_store->experiment(m_shown) : nullptr;
+    if (!e)
+        return {};
+    QString title = experimentName(*e);
+    const int earlier = int(m_store->comparisonSources().size()) - 1;
+    if (earlier > 0)
+        title += tr(" (+ models from %n earlier run(s) of this workload)", nullptr, earlier);
+    return title;
 }
 
 void ChartModels::onRunStarted(int experimentId, int index)

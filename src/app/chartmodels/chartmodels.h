@@ -38,6 +38,12 @@ public:
     bool experimentSpan(double *lower, double *upper) const;
     // Shows that span on the time axis (leaves live follow).
     void zoomToExperiment();
+    // Id of the experiment the charts show (0: none).
+    int shownExperiment() const { return m_shown; }
+    // "Number cruncher, 2026-12-02 14:02:31": the experiment's title and start (local time).
+    static QString experimentName(const StoredExperiment &e);
+    // What the comparison shows: the experiment, and earlier runs it borrows models from.
+    QString comparisonTitle() const;
 
 public Q_SLOTS:
     // From RunController::liveEventsArrived / liveThroughput (e.run is the run's index).

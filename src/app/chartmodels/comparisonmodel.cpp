@@ -1,5 +1,6 @@
 #include "comparisonmodel.h"
 
+#include "sampling/foreignload.h"
 #include "util/sysinfo.h"
 
 #include <algorithm>
@@ -28,9 +29,31 @@ std::optional<double> ComparisonModel::value(Panel panel, const RunRecord &r)
 
 void ComparisonModel::setRuns(const std::vector<RunRecord> &runs)
 {
+    setRunsWithSpread(runs, {});
+}
+
+void ComparisonModel::setRunsWithSpread(const std::vector<RunRecord> &runs, const QHash<QString, Spread> &spread)
+{
     m_runs = runs;
+    m_spread = spread;
     layout();
     Q_EMIT changed();
+}
+
+void ComparisonModel::setTitle(const QString &title)
+{
+    if (title == m_title)
+        return;
+    m_title = title;
+    Q_EMIT changed();
+}
+
+int ComparisonModel::maxRepetitions() const
+{
+    int n = 1;
+    for (const Bar &b : m_bars)
+        n = std::max(n, b.repetitions);
+    return n;
 }
 
 void ComparisonModel::setMachineCores(int cores)
@@ -82,8 +105,18 @@ void ComparisonModel::layout()
             b.width = w * 0.9;
             for (int p = 0; p < PanelCount; ++p)
                 b.value[p] = value(Panel(p), *runs[size_t(i)]);
-            b.failed = !runs[size_t(i)]->error.isEmpty();
-            b.cancelled = runs[size_t(i)]->cancelled;
+            const RunRecord &r = *runs[size_t(i)];
+            b.failed = !r.error.isEmpty();
+            b.cancelled = r.cancelled;
+            b.tasksFailed = r.tasks_failed;
+            b.tasksTotal = r.tasks_total;
+            b.disturbed = r.foreign_busy_cores && *r.foreign_busy_cores > kForeignLoadLimit;
+            const auto sp = m_spread.constFind(r.model);
+            if (sp != m_spread.constEnd() && sp->runs > 1 && runs.size() == 1) {
+                b.repetitions = sp->runs;
+                b.minWall = sp->minWall;
+                b.maxWall = sp->maxWall;
+            }
             m_bars.push_back(b);
         }
     }

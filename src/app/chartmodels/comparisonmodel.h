@@ -1,6 +1,7 @@
 #pragma once
 #include "experiment/runrecord.h"
 
+#include <QHash>
 #include <QObject>
 #include <QStringList>
 #include <optional>
@@ -24,6 +25,15 @@ public:
         std::optional<double> value[PanelCount];  // efficiency in %
         bool failed = false;    // run-level error
         bool cancelled = false;
+        int tasksFailed = 0;
+        int tasksTotal = 0;
+        bool disturbed = false; // other programs used more than kForeignLoadLimit cores
+        int repetitions = 1;    // the bar is the median of this many runs
+        double minWall = 0, maxWall = 0;  // their spread (wall time, s)
+    };
+    struct Spread {
+        int runs = 1;
+        double minWall = 0, maxWall = 0;
     };
 
     explicit ComparisonModel(QObject *parent = nullptr);
@@ -38,10 +48,16 @@ public:
     static QString baselineOf(const QString &model) { return baselineModel(model); }
     bool hasBaseline(const QString &model) const;
     int machineCores() const { return m_machineCores; }
+    QString title() const { return m_title; }
+    int maxRepetitions() const;
     static std::optional<double> value(Panel panel, const RunRecord &r);
 
 public Q_SLOTS:
     void setRuns(const std::vector<lab::RunRecord> &runs);
+    // Runs plus, per model, how many repetitions each bar is the median of.
+    void setRunsWithSpread(const std::vector<lab::RunRecord> &runs, const QHash<QString, Spread> &spread);
+    // What the chart says it shows ("cpu-seed · 14:02"); empty: no title.
+    void setTitle(const QString &title);
     void setMachineCores(int cores);
     void clear();
 
@@ -52,6 +68,8 @@ private:
     void layout();
 
     std::vector<RunRecord> m_runs;
+    QHash<QString, Spread> m_spread;
+    QString m_title;
     QStringList m_models;
     std::vector<Bar> m_bars;
     int m_machineCores = 1;

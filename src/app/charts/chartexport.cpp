@@ -6,6 +6,9 @@
 #include <QClipboard>
 #include <QDir>
 #include <QFileInfo>
+#include <QImage>
+#include <QPdfWriter>
+#include <QPageSize>
 #include <QSaveFile>
 #include <QSvgGenerator>
 #include <QTextStream>
@@ -59,7 +62,37 @@ private:
     bool m_active = false;
 };
 
-bool exportPlot(QCustomPlot *plot, const QString &path, QSize size, double dpi, bool whiteBackground, QString *error)
+int exportCaptionHeight()
+{
+    return 30;
+}
+
+static QFont captionFont(const QCustomPlot *plot)
+{
+    QFont f = plot->font();
+    f.setPointSizeF(11);
+    return f;
+}
+
+// The plot in the top part of the device, the caption in a strip below (layout pixels).
+static void paintWithCaption(QCustomPlot *plot, QCPPainter *painter, QSize size, const QString &caption)
+{
+    const int strip = exportCaptionHeight();
+    const ChartPalette pal = chartPalette(isDarkStyle(plot));
+    painter->fillRect(QRect(QPoint(0, 0), size), pal.background);
+    painter->save();
+    plot->toPainter(painter, size.width(), size.height() - strip);
+    painter->restore();
+    painter->setPen(pal.foreground);
+    const QFont f = captionFont(plot);
+    painter->setFont(f);
+    const QRect box(8, size.height() - strip, size.width() - 16, strip);
+    const QString text = QFontMetrics(f).elidedText(caption, Qt::ElideRight, box.width());
+    painter->drawText(box, Qt::AlignLeft | Qt::AlignVCenter, text);
+}
+
+bool exportPlot(QCustomPlot *plot, const QString &path, QSize size, double dpi, bool whiteBackground, QString *error,
+                const QString &caption)
 {
     if (!plot)
         return fail(error, QObject::tr("Nothing to export."));
@@ -78,6 +111,68 @@ bool exportPlot(QCustomPlot *plot, const QString &path, QSize size, double dpi, 
 
     ThemeOverride theme(plot, whiteBackground);
     bool ok = false;
+    if (!caption.isEmpty() && size.height() > 2 * exportCaptionHeight()) {
+        switch (format) {
+        case ExportFormat::Png: {
+            const double scale = dpi / 96.0;
+            QImage image(QSize(int(std::lround(size.width() * scale)), int(std::lround(size.height() * scale))),
+                         QImage::Format_ARGB32_Premultiplied);
+            image.setDotsPerMeterX(int(std::lround(dpi / 0.0254)));
+            image.setDotsPerMeterY(int(std::lround(dpi / 0.0254)));
+            QCPPainter painter;
+            if (!painter.begin(&image))
+                return fail(error, QObject::tr("Cannot start the PNG painter for \"%1\".").arg(path));
+            painter.setRenderHint(QPainter::TextAntialiasing);
+            painter.scale(scale, scale);
+            paintWithCaption(plot, &painter, size, caption);
+            painter.end();
+            ok = image.save(path, "PNG");
+            break;
+        }
+        case ExportFormat::Pdf: {
+            QPdfWriter pdf(path);
+            pdf.setCreator(QStringLiteral("Concurrency Lab"));
+            pdf.setTitle(QFileInfo(path).completeBaseName());
+            pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+            pdf.setPageSize(QPageSize(QSizeF(size), QPageSize::Point));
+            pdf.setResolution(72);
+            QCPPainter painter;
+            if (!painter.begin(&pdf))
+                return fail(error, QObject::tr("Cannot write \"%1\" (check the folder permissions and free space).").arg(path));
+            painter.setMode(QCPPainter::pmVectorized);
+            painter.setMode(QCPPainter::pmNoCaching);
+            paintWithCaption(plot, &painter, size, caption);
+            ok = painter.end();
+            break;
+        }
+        case ExportFormat::Svg: {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly))
+                return fail(error, QObject::tr("Cannot write \"%1\": %2").arg(path, file.errorString()));
+            QSvgGenerator svg;
+            svg.setOutputDevice(&file);
+            svg.setSize(size);
+            svg.setViewBox(QRect(QPoint(0, 0), size));
+            svg.setResolution(int(std::lround(dpi)));
+            svg.setTitle(QFileInfo(path).completeBaseName());
+            svg.setDescription(caption);
+            QCPPainter painter;
+            if (!painter.begin(&svg))
+                return fail(error, QObject::tr("Cannot start the SVG painter for \"%1\".").arg(path));
+            painter.setMode(QCPPainter::pmVectorized);
+            painter.setMode(QCPPainter::pmNoCaching);
+            paintWithCaption(plot, &painter, size, caption);
+            painter.end();
+            ok = file.commit();
+            if (!ok)
+                return fail(error, QObject::tr("Cannot write \"%1\": %2").arg(path, file.errorString()));
+            break;
+        }
+        }
+        if (!ok)
+            return fail(error, QObject::tr("Cannot write \"%1\" (check the folder permissions and free space).").arg(path));
+        return true;
+    }
     switch (format) {
     case ExportFormat::Png:
         ok = plot->savePng(path, size.width(), size.height(), dpi / 96.0, -1, int(std::lround(dpi)),

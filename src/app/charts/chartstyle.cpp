@@ -1,5 +1,7 @@
 #include "chartstyle.h"
 
+#include "models/executionmodel.h"
+
 #include <QFont>
 #include <QHash>
 #include <qcustomplot.h>
@@ -10,17 +12,19 @@
 namespace lab {
 
 namespace {
-const QHash<QString, QString> &labelTable()
+// Where a bar or a narrow legend has no room for the model's name (ModelInfo::label). Defined
+// here once; everything else shows the registry's label.
+const QHash<QString, QString> &shortLabels()
 {
     static const QHash<QString, QString> labels{
-        {QStringLiteral("sequential"), QStringLiteral("Sequential")},
-        {QStringLiteral("threads"), QStringLiteral("Threads (native)")},
-        {QStringLiteral("gil-threads"), QStringLiteral("Threads + GIL")},
-        {QStringLiteral("processes"), QStringLiteral("Processes")},
-        {QStringLiteral("async"), QStringLiteral("Async I/O")},
-        {QStringLiteral("python-sequential"), QStringLiteral("Python sequential")},
-        {QStringLiteral("python-threads"), QStringLiteral("Python threads")},
-        {QStringLiteral("python-processes"), QStringLiteral("Python processes")},
+        {QStringLiteral("sequential"), QStringLiteral("Seq")},
+        {QStringLiteral("threads"), QStringLiteral("Threads")},
+        {QStringLiteral("gil-threads"), QStringLiteral("Thr+GIL")},
+        {QStringLiteral("processes"), QStringLiteral("Procs")},
+        {QStringLiteral("async"), QStringLiteral("Async")},
+        {QStringLiteral("python-sequential"), QStringLiteral("CPy seq")},
+        {QStringLiteral("python-threads"), QStringLiteral("CPy thr")},
+        {QStringLiteral("python-processes"), QStringLiteral("CPy proc")},
     };
     return labels;
 }
@@ -28,45 +32,56 @@ const QHash<QString, QString> &labelTable()
 
 QString modelId(const QString &modelOrLabel)
 {
-    const auto &labels = labelTable();
-    if (labels.contains(modelOrLabel))
+    if (findModel(modelOrLabel))
         return modelOrLabel;
-    for (auto it = labels.cbegin(); it != labels.cend(); ++it)
-        if (it.value().compare(modelOrLabel, Qt::CaseInsensitive) == 0)
-            return it.key();
+    for (const ModelInfo &m : modelRegistry())
+        if (m.label.compare(modelOrLabel, Qt::CaseInsensitive) == 0
+            || shortLabels().value(m.id).compare(modelOrLabel, Qt::CaseInsensitive) == 0)
+            return m.id;
     return modelOrLabel;
 }
 
-QColor modelColor(const QString &modelOrLabel)
+QColor modelColor(const QString &modelOrLabel, bool dark)
 {
     const QString model = modelId(modelOrLabel);
-    // Okabe & Ito (2008). Pure yellow (#F0E442) is too faint on white for thin lines, so
-    // python-threads uses a darker shade of the same hue.
+    // Okabe & Ito (2008) plus Paul Tol's olive, wine and teal: ten hues that stay apart for
+    // the common colour-vision deficiencies, none of them a second blue or a second orange.
+    // The neutral (CPython sequential) is lighter on dark backgrounds.
     static const QHash<QString, QColor> known{
         {QStringLiteral("sequential"), QColor(0x00, 0x72, 0xB2)},        // blue
         {QStringLiteral("threads"), QColor(0xE6, 0x9F, 0x00)},           // orange
-        {QStringLiteral("gil-threads"), QColor(0xD5, 0x5E, 0x00)},       // vermillion
         {QStringLiteral("processes"), QColor(0x00, 0x9E, 0x73)},         // bluish green
-        {QStringLiteral("async"), QColor(0xCC, 0x79, 0xA7)},             // reddish purple
-        {QStringLiteral("python-sequential"), QColor(0x56, 0xB4, 0xE9)}, // sky blue
-        {QStringLiteral("python-threads"), QColor(0xC9, 0xB8, 0x00)},    // dark yellow
-        {QStringLiteral("python-processes"), QColor(0x88, 0x88, 0x88)},  // grey
+        {QStringLiteral("gil-threads"), QColor(0xCC, 0x79, 0xA7)},       // reddish purple
+        {QStringLiteral("async"), QColor(0xD5, 0x5E, 0x00)},             // vermillion
+        {QStringLiteral("python-sequential"), QColor(0x70, 0x70, 0x70)}, // grey
+        {QStringLiteral("python-threads"), QColor(0xF0, 0xE4, 0x42)},    // yellow
+        {QStringLiteral("python-processes"), QColor(0x99, 0x99, 0x33)},  // olive
     };
     const auto it = known.constFind(model);
-    if (it != known.constEnd())
+    if (it != known.constEnd()) {
+        if (dark && model == QLatin1String("python-sequential"))
+            return QColor(0xB4, 0xB4, 0xB4);
         return *it;
-    // Paul Tol's "muted" scheme: also colour-blind safe, distinct from the colours above.
-    static const std::array<QColor, 7> fallback{QColor(0x33, 0x22, 0x88), QColor(0x88, 0xCC, 0xEE),
-                                                QColor(0x44, 0xAA, 0x99), QColor(0x11, 0x77, 0x33),
-                                                QColor(0x99, 0x99, 0x33), QColor(0x88, 0x22, 0x55),
-                                                QColor(0xAA, 0x44, 0x99)};
-    return fallback[qHash(model, 0x1abu) % fallback.size()];
+    }
+    // Further models (registry order beyond these, then unknown names): sky blue, wine, teal.
+    static const std::array<QColor, 3> light{QColor(0x56, 0xB4, 0xE9), QColor(0x88, 0x22, 0x55), QColor(0x44, 0xAA, 0x99)};
+    static const std::array<QColor, 3> onDark{QColor(0x56, 0xB4, 0xE9), QColor(0xEE, 0x77, 0xAA), QColor(0x44, 0xAA, 0x99)};
+    const qsizetype index = modelIds().indexOf(model);
+    const size_t slot = index >= 0 ? size_t(index) : size_t(qHash(model, 0x1abu));
+    return (dark ? onDark : light)[slot % light.size()];
 }
 
 QString modelLabel(const QString &modelOrLabel)
 {
     const QString model = modelId(modelOrLabel);
-    return labelTable().value(model, model);
+    const ModelInfo *m = findModel(model);
+    return m && !m->label.isEmpty() ? m->label : model;
+}
+
+QString modelShortLabel(const QString &modelOrLabel)
+{
+    const QString model = modelId(modelOrLabel);
+    return shortLabels().value(model, modelLabel(model));
 }
 
 QColor coreColor(int core)

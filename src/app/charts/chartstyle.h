@@ -6,18 +6,19 @@ class QCustomPlot;
 
 namespace lab {
 
-// Stable colour per execution model, the same in every chart (Okabe-Ito, colour-blind safe).
-// Unknown models get a colour from a second safe palette chosen by a hash of the id.
-// These functions accept the model id or its label ("threads" or "Threads (native)").
-QColor modelColor(const QString &model);
-// Human-readable model name for legends and axis labels ("threads" -> "Threads (native)").
+// Stable colour per execution model, the same in every chart (Okabe-Ito and Tol: colour-blind
+// safe, ten hues apart). These functions accept the model id, its label or its short label.
+QColor modelColor(const QString &model, bool dark = false);
+// The model's one name everywhere (panel, legends, bars, table, exports): ModelInfo::label.
 QString modelLabel(const QString &model);
+// The same name shortened, only where space demands it (narrow bars): "Thr+GIL", "CPy seq".
+QString modelShortLabel(const QString &model);
 // The model id for an id or a label; unknown names unchanged.
 QString modelId(const QString &modelOrLabel);
 // Distinct colours for per-core lines (cycles after 8).
 QColor coreColor(int core);
 
-// Projector styling of a whole plot: large fonts (tick labels >= 13 pt, axis labels >= 15 pt),
+// Projector styling of a whole plot: large fonts (tick labels >= 14 pt, axis labels >= 15 pt),
 // clear grid, legend, light (white) or dark background. Charts listen for the resulting
 // "labDark" dynamic property change on the plot to recolour their own elements.
 void applyProjectorStyle(QCustomPlot *plot, bool dark);
@@ -42,7 +43,7 @@ struct ChartPalette {
 ChartPalette chartPalette(bool dark);
 
 // Font sizes of the projector style (points).
-constexpr double kTickFontPt = 13;
+constexpr double kTickFontPt = 14;
 constexpr double kLabelFontPt = 15;
 constexpr double kLegendFontPt = 13;
 

@@ -3,17 +3,24 @@
 #include "chartwidget.h"
 
 #include <QPointer>
+#include <QRectF>
 #include <vector>
 
 class QCPAxisRect;
 class QCPBars;
+class QCPItemText;
+class QCPLayoutGrid;
+class QCPTextElement;
 
 namespace lab {
 
 // Four bar panels in one plot: wall time (s), speedup (x, with the ideal = workers line),
-// efficiency (%) and busy cores (with the machine's core count). One bar per run, grouped by
-// model in the model's colour, with value labels on the bars. A view of a ComparisonModel (its
-// own unless setModel() shares one).
+// efficiency (%) and busy cores (with the machine's core count), each under a title of its
+// own. One bar per run, grouped by model in the model's colour, with value labels on the bars.
+// Names and values are fitted to the space each bar has (wrapped, shortened, smaller or
+// turned), so nothing overlaps or is clipped at 1024x768. Marks: "⚠" a run disturbed by other
+// programs, "✖" failed tasks (hatched bar), whiskers the min–max of repetitions. A view of a
+// ComparisonModel (its own unless setModel() shares one).
 class ComparisonChart : public ChartWidget {
     Q_OBJECT
 public:
@@ -35,6 +42,20 @@ public:
     int runCount() const { return m_model->runCount(); }
     void setMachineCores(int cores);  // default: online cores
 
+    // Where each value label is drawn (pixels, as of the last layout) and its panel's plot
+    // rect: tests check that every label lies inside.
+    struct LabelBox {
+        Panel panel;
+        QString text;
+        QRectF box;
+        QRectF plotRect;
+    };
+    std::vector<LabelBox> valueLabelBoxes() const;
+    QString panelTitle(Panel panel) const;
+    QStringList barNames() const;  // as drawn under the bars (line breaks as "\n")
+    // The bars are too narrow for names: a legend row under the panels names them in order.
+    bool namesInLegend() const { return m_legendMode; }
+
 public Q_SLOTS:
     // Convenience: forwarded to the model.
     void setRuns(const std::vector<lab::RunRecord> &runs);
@@ -44,11 +65,32 @@ protected:
     void applyThemeColors(bool dark) override;
 
 private:
+    struct ValueLabel {
+        QCPItemText *item = nullptr;
+        int panel = 0;
+        double key = 0;
+        double value = 0;
+        QColor barColor;  // invalid: no bar (n/a, error)
+    };
     void rebuild();
+    void fitToLayout();
+    bool fitNames(int panel, double slotPx);
+    bool fitLegendMode();
+    bool arrangePanels(int columns);
 
     QPointer<ComparisonModel> m_model;
+    QCPTextElement *m_title = nullptr;
+    QCPTextElement *m_panelTitles[PanelCount] = {};
+    QString m_fullTitles[PanelCount], m_shortTitles[PanelCount];
     QCPAxisRect *m_rects[PanelCount] = {};
     std::vector<QCPBars *> m_bars[PanelCount];
+    std::vector<ValueLabel> m_labels;
+    double m_dataTop[PanelCount] = {};  // tallest bar, whisker or reference line per panel
+    QString m_nameMode[PanelCount];     // how bar names were last fitted
+    bool m_fitting = false;
+    bool m_legendMode = false;
+    QCPLayoutGrid *m_panels = nullptr;  // titles and rects, 2x2 or 1x4
+    int m_columns = 2;          // names in a legend row instead of under the bars
 };
 
 } // namespace lab

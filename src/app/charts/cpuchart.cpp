@@ -419,7 +419,7 @@ CpuChart::SpanItems CpuChart::createSpanItems(const CpuSeriesModel::Span &model)
 void CpuChart::styleSpanItems(SpanItems &span, const QString &model)
 {
     const bool dark = isDark();
-    const QColor color = modelColor(model);
+    const QColor color = modelColor(model, dark);
     QColor fill = color;
     fill.setAlpha(dark ? 70 : 45);
     if (m_heatmapLayout) {
@@ -433,7 +433,8 @@ void CpuChart::styleSpanItems(SpanItems &span, const QString &model)
         span.rect->setPen(QPen(color, 1));
     }
     span.label->setBrush(chartPalette(dark).legendBackground);
-    span.label->setColor(dark ? color.lighter(130) : color.darker(130));
+    // Dark theme: light text (a model's colour on a dark box does not read); the frame has the colour.
+    span.label->setColor(dark ? chartPalette(dark).foreground : color.darker(130));
     span.label->setPen(QPen(color, 1));
 }
 

@@ -66,6 +66,9 @@ void placeLegendOnTop(QCustomPlot *plot, int columns)
         grid->setRowStretchFactor(0, 0.001);
     }
     legend->setVisible(true);
+    // No cap on the column's width from the legend (an empty legend's size hint would squash
+    // the plot under it to a few pixels): a set maximum below QWIDGETSIZE_MAX replaces the hint.
+    legend->setMaximumSize(1000000, QWIDGETSIZE_MAX);
     legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
     legend->setWrap(columns);
     legend->setMargins(QMargins(8, 4, 8, 4));

@@ -16,7 +16,7 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
-    m_plot->xAxis->setLabel(tr("time since run start (s)"));
+    m_plot->xAxis->setLabel(tr("time since run start (s)"));  // + the smoothing (updateLabels)
     m_plot->yAxis2->setVisible(false);
 
     m_refLine = new QCPItemStraightLine(m_plot);
@@ -72,6 +72,7 @@ ThroughputChart::Lines &ThroughputChart::linesFor(const QString &model)
     Lines l;
     l.rate = new PiecewiseGraph(m_plot->xAxis, m_plot->yAxis);
     l.rate->setName(modelLabel(model));
+    l.rate->setProperty("labModel", model);
     l.rate->setAdaptiveSampling(true);
     l.mb = new PiecewiseGraph(m_plot->xAxis, m_plot->yAxis2);
     l.mb->setName(modelLabel(model) + QStringLiteral(" MB/s"));
@@ -160,24 +161,26 @@ void ThroughputChart::sync()
     updateLabels();
     updatePens();
     updateAxes();
+    fitLegend();
     markDirty();
 }
 
 void ThroughputChart::updateLabels()
 {
-    const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
-    QString label = unit;
+    // The y label stays short (a short plot cuts long vertical text); the smoothing goes below.
+    m_plot->yAxis->setLabel(m_io ? tr("requests/s") : tr("tasks/s"));
+    QString x = tr("time since run start (s)");
     const double smoothing = m_model ? m_model->smoothing() : 0;
     if (smoothing > 0.1 + 1e-9)
-        label += tr(" (%1 s avg)").arg(smoothing, 0, 'f', 1);
-    m_plot->yAxis->setLabel(label);
+        x += tr(", %1 s avg").arg(smoothing, 0, 'f', 1);
+    m_plot->xAxis->setLabel(x);
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
 }
 
 void ThroughputChart::updatePens()
 {
     for (auto it = m_lines.cbegin(); it != m_lines.cend(); ++it) {
-        const QColor c = modelColor(it.key());
+        const QColor c = modelColor(it.key(), isDark());
         const int points = it->rate->dataCount();
         // Few points (typical: 10 per second of run): thick and smooth; dense: plain 2 px.
         const bool few = points <= 400;
@@ -218,9 +221,56 @@ void ThroughputChart::updateAxes()
         m_refLine->point1->setCoords(0, reference);
         m_refLine->point2->setCoords(1, reference);
         m_refLabel->position->setCoords(0.99, reference);
-        m_refLabel->setText(tr("sequential %1 %2").arg(reference, 0, 'f', reference < 10 ? 2 : 1)
-                                .arg(m_io ? tr("requests/s") : tr("tasks/s")));
+        const QString rate = QString::number(reference, 'f', reference < 10 ? 2 : 1);
+        const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
+        // Narrow charts get the short form, so the label stays inside the plot.
+        const QString full = tr("%1 %2 %3").arg(modelLabel(QStringLiteral("sequential")), rate, unit);
+        const QFontMetrics fm(m_refLabel->font());
+        m_refLabel->setText(fm.horizontalAdvance(full) + 20 < m_plot->axisRect()->width() ? full
+                                                                                           : tr("%1 %2/s").arg(modelShortLabel(QStringLiteral("sequential")), rate));
     }
+}
+
+void ThroughputChart::resizeEvent(QResizeEvent *event)
+{
+    ChartWidget::resizeEvent(event);
+    fitLegend();
+}
+
+void ThroughputChart::fitLegend()
+{
+    QCPLegend *legend = m_plot->legend;
+    if (!legend)
+        return;
+    const QFontMetrics fm(legend->font());
+    const int extra = legend->iconSize().width() + legend->iconTextPadding() + legend->columnSpacing() + 8;
+    std::vector<QCPAbstractPlottable *> entries;
+    for (int i = 0; i < legend->itemCount(); ++i)
+        if (auto *item = qobject_cast<QCPPlottableLegendItem *>(legend->item(i)))
+            entries.push_back(item->plottable());
+    auto columnsFor = [&](bool shortNames) {
+        int widest = 0;
+        for (QCPAbstractPlottable *p : entries) {
+            const QString model = p->property("labModel").toString();
+            widest = std::max(widest, fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)));
+        }
+        return std::max(1, (m_plot->width() - 24) / std::max(60, widest + extra));
+    };
+    const int n = int(entries.size());
+    int columns = columnsFor(false);
+    // More than two rows in a short chart: the short names, so the plot keeps its height.
+    const bool shortNames = n > 0 && (n + columns - 1) / columns > 2 && m_plot->height() < 420;
+    if (shortNames)
+        columns = columnsFor(true);
+    for (QCPAbstractPlottable *p : entries) {
+        const QString model = p->property("labModel").toString();
+        p->setName(shortNames ? modelShortLabel(model) : modelLabel(model));
+    }
+    if (legend->wrap() != columns) {
+        legend->setWrap(columns);
+        legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+    }
+    markDirty();
 }
 
 void ThroughputChart::applyThemeColors(bool dark)

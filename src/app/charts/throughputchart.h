@@ -42,6 +42,8 @@ public Q_SLOTS:
 
 protected:
     void applyThemeColors(bool dark) override;
+    // The legend takes as many names per row as fit, so the plot keeps its height.
+    void resizeEvent(QResizeEvent *event) override;
 
 private:
     struct Lines {
@@ -53,6 +55,7 @@ private:
     void updateLabels();
     void updatePens();
     void sync();
+    void fitLegend();
 
     QPointer<ThroughputModel> m_model;
     QHash<QString, Lines> m_lines;

@@ -64,7 +64,7 @@ const QStringList &knownRunKeys()
         QStringLiteral("tasks_ok"), QStringLiteral("tasks_failed"), QStringLiteral("verified"),
         QStringLiteral("cancelled"), QStringLiteral("worker_restarts"), QStringLiteral("spawn_us_median"),
         QStringLiteral("spawn_what"), QStringLiteral("peak_rss_kb"), QStringLiteral("ui_lag_p99_ms"),
-        QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
+        QStringLiteral("foreign_busy_cores"), QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
         QStringLiteral("throughput"), QStringLiteral("throughput_columns"), QStringLiteral("gil"),
         QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python")};
     return keys;
@@ -319,6 +319,8 @@ QJsonObject RunRecord::toJson(double timeBase) const
     o.insert(QStringLiteral("spawn_what"), spawnWhat.isEmpty() ? QJsonValue() : QJsonValue(spawnWhat));
     o.insert(QStringLiteral("peak_rss_kb"), peak_rss_kb < 0 ? QJsonValue() : QJsonValue(double(peak_rss_kb)));
     o.insert(QStringLiteral("ui_lag_p99_ms"), orNull(ui_lag_p99_ms, 2));
+    o.insert(QStringLiteral("foreign_busy_cores"),
+             foreign_busy_cores ? orNull(std::max(0.0, *foreign_busy_cores), 3) : QJsonValue());
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
     QJsonArray ts;
@@ -361,6 +363,8 @@ std::optional<RunRecord> RunRecord::fromJson(const QJsonObject &o, QString *erro
     r.spawnWhat = o.value(QStringLiteral("spawn_what")).toString();
     r.peak_rss_kb = long(orNegative(o.value(QStringLiteral("peak_rss_kb"))));
     r.ui_lag_p99_ms = orNegative(o.value(QStringLiteral("ui_lag_p99_ms")));
+    if (o.value(QStringLiteral("foreign_busy_cores")).isDouble())
+        r.foreign_busy_cores = o.value(QStringLiteral("foreign_busy_cores")).toDouble();
     r.ranOnUiThread = o.value(QStringLiteral("ran_on_ui_thread")).toBool();
     r.note = o.value(QStringLiteral("note")).toString();
     r.error = o.value(QStringLiteral("error")).toString();
@@ -481,6 +485,7 @@ QJsonObject ExperimentResult::toJson() const
     o.insert(QStringLiteral("cancelled"), cancelled);
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
+    o.insert(QStringLiteral("warnings"), QJsonArray::fromStringList(warnings));
     return o;
 }
 
@@ -543,6 +548,9 @@ std::optional<ExperimentResult> ExperimentResult::fromJsonObject(const QJsonObje
     r.startedAt = o.value(QStringLiteral("started_at")).toString();
     r.cancelled = o.value(QStringLiteral("cancelled")).toBool();
     r.error = o.value(QStringLiteral("error")).toString();
+    for (const QJsonValue &w : o.value(QStringLiteral("warnings")).toArray())
+        if (w.isString())
+            r.warnings << w.toString();
     if (o.value(QStringLiteral("cpu")).isObject())
         r.cpu = CpuSeries::fromJson(o.value(QStringLiteral("cpu")).toObject());
     const Workload *workload = r.spec.workloadImpl();  // a parsed spec always has one
@@ -583,7 +591,7 @@ std::optional<ExperimentResult> ExperimentResult::fromJsonObject(const QJsonObje
     static const QStringList known{QStringLiteral("schema"),   QStringLiteral("generator"), QStringLiteral("experiment_id"),
                                    QStringLiteral("started_at"), QStringLiteral("spec"),    QStringLiteral("machine"),
                                    QStringLiteral("runs"),     QStringLiteral("cpu"),       QStringLiteral("cancelled"),
-                                   QStringLiteral("error")};
+                                   QStringLiteral("error"),    QStringLiteral("warnings")};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             r.extra.insert(it.key(), it.value());

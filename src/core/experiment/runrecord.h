@@ -115,6 +115,9 @@ struct RunRecord {
     // workers' peaks for process models. -1: not measured.
     long peak_rss_kb = 0;
     double ui_lag_p99_ms = -1;  // filled by the GUI
+    // Cores other programs kept busy while the run went (sampling/foreignload.h); nullopt: not
+    // measured (JSON null).
+    std::optional<double> foreign_busy_cores;
     bool ranOnUiThread = false; // the app's deliberate freeze demo
     QString note;               // a caveat about how this model ran the spec (python-*)
     QString error;              // run-level failure (model could not start, ...)
@@ -170,6 +173,7 @@ struct ExperimentResult {
     std::optional<CpuSeries> cpu;
     bool cancelled = false;
     QString error;
+    QStringList warnings;       // why the figures may not hold (foreign load, ...); JSON "warnings"
     QJsonObject extra;          // unknown top-level keys
 
     void computeSpeedups() { applySpeedups(runs); }

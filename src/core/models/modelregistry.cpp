@@ -37,7 +37,7 @@ const std::vector<ModelInfo> &modelRegistry()
                                     ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
                                     : QString();
                      }});
-        r.push_back({QStringLiteral("gil-threads"), QStringLiteral("GIL threads"),
+        r.push_back({QStringLiteral("gil-threads"), QStringLiteral("Threads + GIL"),
                      QStringLiteral("Native threads that must hold an emulated CPython GIL (3.11/3.12 algorithm: "
                                     "switch interval, drop request, forced switching) to compute; blocking waits "
                                     "release it."),

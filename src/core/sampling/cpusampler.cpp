@@ -3,22 +3,29 @@
 #include "util/sysinfo.h"
 
 #include <QFile>
+#include <QThread>
 #include <algorithm>
 
 namespace lab {
 
-CpuSampler::CpuSampler(QObject *parent) : QObject(parent)
+CpuSampler::CpuSampler(QObject *parent) : QObject(parent), m_timer(this)  // a child: moves with the sampler
 {
     qRegisterMetaType<lab::CpuSample>();
     m_timer.setTimerType(Qt::PreciseTimer);
     connect(&m_timer, &QTimer::timeout, this, &CpuSampler::sampleNow);
-    setRateHz(m_rateHz);
+    applyRate();
 }
 
 void CpuSampler::setRateHz(double hz)
 {
     m_rateHz = std::clamp(hz, 1.0, 50.0);
-    m_timer.setInterval(int(1000.0 / m_rateHz + 0.5));
+    // The timer belongs to the sampler's thread.
+    QMetaObject::invokeMethod(this, &CpuSampler::applyRate, Qt::AutoConnection);
+}
+
+void CpuSampler::applyRate()
+{
+    m_timer.setInterval(int(1000.0 / m_rateHz.load() + 0.5));
 }
 
 void CpuSampler::setSourcePath(const QString &path)
@@ -29,6 +36,11 @@ void CpuSampler::setSourcePath(const QString &path)
 
 void CpuSampler::start()
 {
+    m_running = true;
+    if (QThread::currentThread() != thread()) {
+        QMetaObject::invokeMethod(this, &CpuSampler::start, Qt::QueuedConnection);
+        return;
+    }
     if (!m_previous)
         sampleNow();  // prime: the first read has nothing to compare with
     m_timer.start();
@@ -36,6 +48,13 @@ void CpuSampler::start()
 
 void CpuSampler::stop()
 {
+    m_running = false;
+    if (QThread::currentThread() != thread()) {
+        // Waits until the sampler's thread has stopped the timer (it must be running).
+        if (thread()->isRunning())
+            QMetaObject::invokeMethod(this, &CpuSampler::stop, Qt::BlockingQueuedConnection);
+        return;
+    }
     m_timer.stop();
 }
 

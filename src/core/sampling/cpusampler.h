@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QString>
 #include <QTimer>
+#include <atomic>
 #include <vector>
 
 namespace lab {
@@ -16,17 +17,19 @@ struct CpuSample {
 };
 
 // Reads /proc/stat at a fixed rate (10 Hz default, 1..50 Hz) and emits usage deltas.
-// Lives in the thread that created it; one file read + parse per tick.
+// Samples in the thread it lives in (the app moves it to a thread of its own, so a frozen GUI
+// does not stop the sampling); one file read + parse per tick. setRateHz, start, stop,
+// rateHz and coreCount may be called from any thread.
 class CpuSampler : public QObject {
     Q_OBJECT
 public:
     explicit CpuSampler(QObject *parent = nullptr);
 
     void setRateHz(double hz);     // clamped to 1..50
-    double rateHz() const { return m_rateHz; }
+    double rateHz() const { return m_rateHz.load(); }
     void setSourcePath(const QString &path);  // tests: a fixture instead of /proc/stat
-    int coreCount() const { return m_coreCount; }
-    bool isRunning() const { return m_timer.isActive(); }
+    int coreCount() const { return m_coreCount.load(); }
+    bool isRunning() const { return m_running.load(); }
 
 public Q_SLOTS:
     void start();
@@ -39,10 +42,13 @@ Q_SIGNALS:
     void readFailed(const QString &message);
 
 private:
+    void applyRate();
+
     QTimer m_timer;
     QString m_path = QStringLiteral("/proc/stat");
-    double m_rateHz = 10.0;
-    int m_coreCount = 0;
+    std::atomic<double> m_rateHz{10.0};
+    std::atomic<int> m_coreCount{0};
+    std::atomic<bool> m_running{false};
     std::optional<ProcStatSnapshot> m_previous;
 };
 

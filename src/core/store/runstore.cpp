@@ -3,6 +3,7 @@
 #include "models/executionmodel.h"
 #include "util/sysinfo.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QThread>
 #include <algorithm>
@@ -63,6 +64,7 @@ int RunStore::beginExperiment(const ExperimentSpec &spec)
     e.id = m_nextId++;
     e.result.spec = spec;
     e.result.machine = MachineInfo::current();
+    e.result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
     e.cpuHz = m_cpuHz;
     e.live = true;
     const double from = monotonicSeconds() - kSampleMarginS;
@@ -107,6 +109,11 @@ void RunStore::finishExperiment(const ExperimentResult &result)
     e->result.machine = result.machine;
     e->result.cancelled = result.cancelled;
     e->result.error = result.error;
+    e->result.warnings = result.warnings;
+    if (!result.experimentId.isEmpty())
+        e->result.experimentId = result.experimentId;
+    if (!result.startedAt.isEmpty())
+        e->result.startedAt = result.startedAt;
     if (result.runs.size() == e->result.runs.size())
         e->result.runs = result.runs;  // the final records (same runs; speedups recomputed below)
     applySpeedups(e->result.runs);
@@ -193,11 +200,33 @@ std::vector<RunRecord> RunStore::medianRuns(const std::vector<RunRecord> &runs)
 
 std::vector<RunRecord> RunStore::comparisonRuns() const
 {
+    std::vector<RunRecord> out;
+    collectComparison(&out, nullptr, nullptr);
+    return out;
+}
+
+QHash<QString, RunStore::Spread> RunStore::comparisonSpread() const
+{
+    std::vector<RunRecord> runs;
+    QHash<QString, Spread> spread;
+    collectComparison(&runs, &spread, nullptr);
+    return spread;
+}
+
+QStringList RunStore::comparisonSources() const
+{
+    std::vector<RunRecord> runs;
+    QStringList sources;
+    collectComparison(&runs, nullptr, &sources);
+    return sources;
+}
+
+void RunStore::collectComparison(std::vector<RunRecord> *out, QHash<QString, Spread> *spread, QStringList *sources) const
+{
     const StoredExperiment *cur = current();
     if (!cur)
-        return {};
+        return;
     const QString fp = workloadFingerprint(cur->result.spec);
-    std::vector<RunRecord> out;
     QStringList have;
     // Newest first: a model's latest experiment wins.
     for (auto it = m_experiments.rbegin(); it != m_experiments.rend(); ++it) {
@@ -207,19 +236,33 @@ std::vector<RunRecord> RunStore::comparisonRuns() const
             break;  // a loaded file shows as it was saved, and session runs never mix with it
         if (workloadFingerprint(it->result.spec) != fp)
             break;
+        bool used = false;
         for (RunRecord &r : medianRuns(it->result.runs)) {
             if (have.contains(r.model))
                 continue;
             have << r.model;
-            out.push_back(std::move(r));
+            used = true;
+            if (spread) {
+                Spread s;
+                for (const RunRecord &rep : it->result.runs) {
+                    if (rep.cancelled || rep.model != r.model)
+                        continue;
+                    s.minWall = s.runs == 0 ? rep.wall_s : std::min(s.minWall, rep.wall_s);
+                    s.maxWall = s.runs == 0 ? rep.wall_s : std::max(s.maxWall, rep.wall_s);
+                    ++s.runs;
+                }
+                spread->insert(r.model, s);
+            }
+            out->push_back(std::move(r));
         }
+        if (sources && (used || it->id == cur->id))
+            sources->append(QString::number(it->id));
     }
     const QStringList order = modelIds();
-    std::stable_sort(out.begin(), out.end(), [&](const RunRecord &a, const RunRecord &b) {
+    std::stable_sort(out->begin(), out->end(), [&](const RunRecord &a, const RunRecord &b) {
         return order.indexOf(a.model) < order.indexOf(b.model);
     });
-    applySpeedups(out);
-    return out;
+    applySpeedups(*out);
 }
 
 } // namespace lab

@@ -2,7 +2,9 @@
 #include "experiment/runrecord.h"
 #include "sampling/cpusampler.h"
 
+#include <QHash>
 #include <QObject>
+#include <QStringList>
 #include <deque>
 #include <vector>
 
@@ -71,6 +73,16 @@ public:
     // alone), in registry order, with speedups against those runs' baselines. Cancelled runs
     // never count.
     std::vector<RunRecord> comparisonRuns() const;
+    // How each model's figure in comparisonRuns() was chosen: the median of `runs` good
+    // repetitions whose wall times spread from minWall to maxWall (seconds).
+    struct Spread {
+        int runs = 0;
+        double minWall = 0;
+        double maxWall = 0;
+    };
+    QHash<QString, Spread> comparisonSpread() const;
+    // Ids of the experiments comparisonRuns() took runs from (the current one first).
+    QStringList comparisonSources() const;
     // Runs of the experiment with the median repetition of each model (same rules, one experiment).
     static std::vector<RunRecord> medianRuns(const std::vector<RunRecord> &runs);
     // Identifies "the same workload": runs of one fingerprint are compared with each other.
@@ -87,6 +99,7 @@ Q_SIGNALS:
 
 private:
     StoredExperiment *find(int id);
+    void collectComparison(std::vector<RunRecord> *runs, QHash<QString, Spread> *spread, QStringList *sources) const;
 
     std::vector<StoredExperiment> m_experiments;  // by id (ascending)
     int m_nextId = 1;

@@ -8,82 +8,119 @@ namespace lab {
 
 LagMeter::LagMeter(QObject *parent) : QObject(parent)
 {
-    m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
     m_timer.setInterval(kIntervalMs);
-    connect(&m_timer, &QTimer::timeout, this, &LagMeter::onTimeout);
+    connect(&m_timer, &QTimer::timeout, this, &LagMeter::beat);
     m_clock.start();
     start();
+    m_watchdog = std::thread([this] { watch(); });
+}
+
+LagMeter::~LagMeter()
+{
+    {
+        std::lock_guard lock(m_stopMutex);
+        m_stopWatchdog = true;
+    }
+    m_stopCv.notify_all();
+    m_watchdog.join();
 }
 
 void LagMeter::start()
 {
-    m_armedNs = m_clock.nsecsElapsed();
-    m_lastReportNs = m_armedNs;
+    const qint64 now = nowNs();
+    m_maxGapNs.store(0);
+    m_lastBeatNs.store(now);
+    m_lastReportNs = now;
+    m_active.store(true);
     m_timer.start();
 }
 
 void LagMeter::stop()
 {
+    m_active.store(false);
     m_timer.stop();
 }
 
-double LagMeter::pendingLagMs() const
+void LagMeter::beat()
 {
-    if (!m_timer.isActive())
-        return 0;
-    const double elapsedMs = double(m_clock.nsecsElapsed() - m_armedNs) / 1e6;
-    return std::max(0.0, elapsedMs - kIntervalMs);
-}
-
-void LagMeter::onTimeout()
-{
-    const qint64 now = m_clock.nsecsElapsed();
-    const double lag = std::max(0.0, double(now - m_armedNs) / 1e6 - kIntervalMs);
-    m_armedNs = now;
-    m_timer.start();
-    addSample(lag);
+    const qint64 now = nowNs();
+    const qint64 gap = now - m_lastBeatNs.exchange(now);
+    qint64 seen = m_maxGapNs.load();
+    while (gap > seen && !m_maxGapNs.compare_exchange_weak(seen, gap)) {
+    }
     if (now - m_lastReportNs >= 250'000'000) {
         m_lastReportNs = now;
-        m_lastPeriodMax = m_periodMax;
-        m_periodMax = 0;
-        Q_EMIT lagUpdated(m_lastPeriodMax, p99Ms());
+        {
+            std::lock_guard lock(m_mutex);
+            m_lastPeriodMax = m_periodMax;
+            m_periodMax = 0;
+        }
+        Q_EMIT lagUpdated(currentMs(), p99Ms());
     }
 }
 
-void LagMeter::addSample(double lagMs)
+void LagMeter::watch()
 {
-    const qint64 now = m_clock.nsecsElapsed();
+    std::unique_lock stopLock(m_stopMutex);
+    while (!m_stopCv.wait_for(stopLock, std::chrono::milliseconds(kWatchdogMs), [this] { return m_stopWatchdog; })) {
+        const qint64 gap = m_maxGapNs.exchange(0);
+        if (gap <= 0)
+            continue;  // no heartbeat since the last look: a stall in progress (pendingLagMs)
+        std::lock_guard lock(m_mutex);
+        addSampleLocked(nowNs(), std::max(0.0, double(gap) / 1e6 - kIntervalMs));
+    }
+}
+
+void LagMeter::addSampleLocked(qint64 now, double lagMs)
+{
     m_window.push_back({now, lagMs});
-    trimWindow(now);
+    const qint64 horizon = now - qint64(kWindowSeconds * 1e9);
+    while (m_windowStart < m_window.size() && m_window[m_windowStart].atNs < horizon)
+        ++m_windowStart;
+    // Compact now and then so the vector stays bounded (~500 live samples).
+    if (m_windowStart > 2048) {
+        m_window.erase(m_window.begin(), m_window.begin() + qint64(m_windowStart));
+        m_windowStart = 0;
+    }
     m_periodMax = std::max(m_periodMax, lagMs);
     if (m_recording)
         m_recorded.push_back(lagMs);
 }
 
-void LagMeter::trimWindow(qint64 nowNs)
+double LagMeter::pendingLagMs() const
 {
-    const qint64 horizon = nowNs - qint64(kWindowSeconds * 1e9);
-    while (m_windowStart < m_window.size() && m_window[m_windowStart].atNs < horizon)
-        ++m_windowStart;
-    // Compact now and then so the vector stays bounded (~1000 live samples).
-    if (m_windowStart > 2048) {
-        m_window.erase(m_window.begin(), m_window.begin() + qint64(m_windowStart));
-        m_windowStart = 0;
-    }
+    if (!m_active.load())
+        return 0;
+    // The gap since the last heartbeat, whoever asks (the watched thread itself, when it asks,
+    // has just been running: then this is the delay it is about to report).
+    const double elapsedMs = double(nowNs() - m_lastBeatNs.load()) / 1e6;
+    const double pendingGap = double(m_maxGapNs.load()) / 1e6;  // a gap the watchdog has not taken yet
+    return std::max({0.0, elapsedMs - kIntervalMs, pendingGap - kIntervalMs});
+}
+
+double LagMeter::stallMs() const
+{
+    if (!m_active.load())
+        return 0;
+    return std::max(0.0, double(nowNs() - m_lastBeatNs.load()) / 1e6 - kIntervalMs);
 }
 
 double LagMeter::currentMs() const
 {
+    std::lock_guard lock(m_mutex);
     return std::max({m_periodMax, m_lastPeriodMax, pendingLagMs()});
 }
 
 double LagMeter::p99Ms() const
 {
     std::vector<double> values;
-    values.reserve(m_window.size() - m_windowStart + 1);
-    for (size_t i = m_windowStart; i < m_window.size(); ++i)
-        values.push_back(m_window[i].lagMs);
+    {
+        std::lock_guard lock(m_mutex);
+        values.reserve(m_window.size() - m_windowStart + 1);
+        for (size_t i = m_windowStart; i < m_window.size(); ++i)
+            values.push_back(m_window[i].lagMs);
+    }
     const double pending = pendingLagMs();
     if (pending > 0)
         values.push_back(pending);
@@ -93,24 +130,42 @@ double LagMeter::p99Ms() const
 double LagMeter::maxMs() const
 {
     double m = pendingLagMs();
+    std::lock_guard lock(m_mutex);
     for (size_t i = m_windowStart; i < m_window.size(); ++i)
         m = std::max(m, m_window[i].lagMs);
     return m;
 }
 
+int LagMeter::sampleCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return int(m_window.size() - m_windowStart);
+}
+
 void LagMeter::beginRecording()
 {
+    std::lock_guard lock(m_mutex);
     m_recorded.clear();
     m_recording = true;
 }
 
+bool LagMeter::isRecording() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_recording;
+}
+
 double LagMeter::endRecording()
 {
-    if (!m_recording)
-        return -1;
-    m_recording = false;
-    std::vector<double> values = std::move(m_recorded);
-    m_recorded.clear();
+    std::vector<double> values;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_recording)
+            return -1;
+        m_recording = false;
+        values = std::move(m_recorded);
+        m_recorded.clear();
+    }
     const double pending = pendingLagMs();
     if (pending > 0)
         values.push_back(pending);

@@ -2,62 +2,83 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QTimer>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace lab {
 
-// Event-loop responsiveness: a 10 ms precise single-shot timer is re-armed on every timeout;
-// lag = actual delay - expected delay. A blocked loop shows up as one large lag sample when it
-// resumes. Lives in (and measures) the thread that creates it; starts immediately.
+// Event-loop responsiveness, measured from outside the loop. The watched thread (the one that
+// creates the meter, normally the GUI thread) posts a heartbeat every 10 ms from a precise
+// timer; a watchdog thread wakes every 20 ms, turns the longest heartbeat gap it saw into a
+// lag sample (gap - 10 ms) and, while no heartbeat comes at all, knows the stall in progress.
+// So a frozen loop is measured while it is frozen, not only when it runs again: stallMs(),
+// currentMs() and endRecording() include the stall so far, from any thread.
 class LagMeter : public QObject {
     Q_OBJECT
 public:
     static constexpr int kIntervalMs = 10;
+    static constexpr int kWatchdogMs = 20;
     static constexpr double kWindowSeconds = 10.0;
 
     explicit LagMeter(QObject *parent = nullptr);
+    ~LagMeter() override;
 
     void start();
     void stop();
-    bool isRunning() const { return m_timer.isActive(); }
+    bool isRunning() const { return m_active.load(); }
 
-    // Largest lag of the last report period (~250 ms), including a delay still in progress.
+    // The stall in progress: time since the last heartbeat beyond the interval (ms). Any thread.
+    double stallMs() const;
+    // Largest lag of the last report period (~250 ms), including a stall in progress.
     double currentMs() const;
-    // 99th percentile over the sliding window (~10 s).
+    // 99th percentile over the sliding window (~10 s), the stall in progress included.
     double p99Ms() const;
-    double maxMs() const;           // maximum over the sliding window
-    int sampleCount() const { return int(m_window.size()); }
+    double maxMs() const;           // maximum over the sliding window (stall in progress included)
+    int sampleCount() const;
 
     // Records every lag sample until endRecording(), which returns their p99 (ms) — the value
-    // for RunRecord::ui_lag_p99_ms. A delay in progress (the loop is blocked right now, e.g. by
+    // for RunRecord::ui_lag_p99_ms. A stall in progress (the loop is blocked right now, e.g. by
     // a run on the UI thread) counts too. Returns -1 when nothing was recorded.
     void beginRecording();
     double endRecording();
-    bool isRecording() const { return m_recording; }
+    bool isRecording() const;
 
 Q_SIGNALS:
-    void lagUpdated(double currentMs, double p99Ms);  // ~4 Hz
+    void lagUpdated(double currentMs, double p99Ms);  // ~4 Hz, on the watched thread
 
 private:
     struct Sample {
         qint64 atNs;
         double lagMs;
     };
-    void onTimeout();
-    void addSample(double lagMs);
-    void trimWindow(qint64 nowNs);
+    void beat();
+    void watch();
+    void addSampleLocked(qint64 nowNs, double lagMs);
     double pendingLagMs() const;
+    qint64 nowNs() const { return m_clock.nsecsElapsed(); }
 
     QTimer m_timer;
-    QElapsedTimer m_clock;
-    qint64 m_armedNs = 0;
-    qint64 m_lastReportNs = 0;
-    std::vector<Sample> m_window;   // ring-like: trimmed to kWindowSeconds
+    QElapsedTimer m_clock;          // read from both threads (const, monotonic)
+    std::atomic<bool> m_active{false};
+    std::atomic<qint64> m_lastBeatNs{0};
+    std::atomic<qint64> m_maxGapNs{0};    // longest heartbeat gap since the watchdog last looked
+    qint64 m_lastReportNs = 0;            // watched thread only
+
+    mutable std::mutex m_mutex;     // guards everything below
+    std::vector<Sample> m_window;   // trimmed to kWindowSeconds
     size_t m_windowStart = 0;
     double m_periodMax = 0;
     double m_lastPeriodMax = 0;
     bool m_recording = false;
     std::vector<double> m_recorded;
+
+    std::mutex m_stopMutex;
+    std::condition_variable m_stopCv;
+    bool m_stopWatchdog = false;    // guarded by m_stopMutex
+    std::thread m_watchdog;
 };
 
 } // namespace lab
