@@ -39,6 +39,9 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
                                     QStringLiteral("Models to run instead of the spec's (comma-separated ids)."),
                                     QStringLiteral("a,b,c"));
     p.addOptions({preset, run, open, exportDir, quit, shot, size, theme, noSettings, models});
+    // The menu entry's "Exec=concurrency-lab %F": a double-clicked result arrives as a file argument.
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A saved result to show: the same as --open FILE."),
+                            QStringLiteral("[FILE]"));
 
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -54,16 +57,20 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
         *exitCode = 0;
         return false;
     }
-    if (!p.positionalArguments().isEmpty()) {
-        *error = QStringLiteral("unexpected argument \"%1\" (see --help)").arg(p.positionalArguments().constFirst());
+    const QStringList files = p.positionalArguments();
+    // One result at a time: a second file, or a file beside --open, is a mistake, not a choice.
+    if (files.size() > 1 || (!files.isEmpty() && p.isSet(open))) {
+        *error = QStringLiteral("unexpected argument \"%1\" (see --help)").arg(files.size() > 1 ? files.at(1) : files.at(0));
         return false;
     }
     AppOptions o;
     o.preset = p.value(preset);
     o.run = p.isSet(run);
-    o.open = p.value(open);
+    o.open = files.isEmpty() ? p.value(open) : files.constFirst();
     if (o.run && !o.open.isEmpty()) {
-        *error = QStringLiteral("--open shows a saved experiment; it cannot be combined with --run");
+        *error = files.isEmpty()
+                     ? QStringLiteral("--open shows a saved experiment; it cannot be combined with --run")
+                     : QStringLiteral("\"%1\" is a saved experiment to show; it cannot be combined with --run").arg(o.open);
         return false;
     }
     o.exportDir = p.value(exportDir);
