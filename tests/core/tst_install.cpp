@@ -92,11 +92,13 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(m_dataHome + QStringLiteral("/mime/packages")));
         QVERIFY(QFile::copy(dataBuilt(QStringLiteral("concurrency-lab.xml")),
                             m_dataHome + QStringLiteral("/mime/packages/concurrency-lab.xml")));
+        // Set before anything reads it (update-mime-database checks it is searched, QMimeDatabase
+        // reads it once).
+        qputenv("XDG_DATA_HOME", QFile::encodeName(m_dataHome));
         const QString update = QStandardPaths::findExecutable(QStringLiteral("update-mime-database"));
         QVERIFY2(!update.isEmpty(), "update-mime-database (shared-mime-info, scripts/deps.sh) not found");
         const Outcome o = run(update, {m_dataHome + QStringLiteral("/mime")});
         QVERIFY2(o.exitCode == 0 && o.output.trimmed().isEmpty(), qPrintable(o.output));
-        qputenv("XDG_DATA_HOME", QFile::encodeName(m_dataHome));
     }
 
     void manPagesListTheOptionsOfHelp_data()
