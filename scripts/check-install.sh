@@ -53,6 +53,7 @@ done
 list=$(IFS=,; echo "${run_models[*]}")
 if "$cli" run cpu-quick --models "$list" --json "$elsewhere/run.clab.json" >"$work/run.txt" 2>&1; then
   ok "installed CLI ran cpu-quick on $list"
+  grep -E '^(model  |[a-z-]+ +[0-9]+ )' "$work/run.txt" | sed 's/^/    /'
 else
   cat "$work/run.txt" >&2
   fail "installed CLI: cpu-quick on $list"
