@@ -8,6 +8,8 @@ PACKAGES=(
   libgl-dev
   xvfb xauth fonts-dejavu-core
   python3
+  # the install check (scripts/check-install.sh, tests/core/tst_install.cpp)
+  desktop-file-utils appstream shared-mime-info man-db groff-base
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

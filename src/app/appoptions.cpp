@@ -47,6 +47,9 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
     const QCommandLineOption lessonsDir(QStringLiteral("lessons-dir"),
                                         QStringLiteral("Also read lessons (*.lesson) from DIR."), QStringLiteral("DIR"));
     p.addOptions({presentation, lesson, lessonsDir});
+    // The menu entry's "Exec=concurrency-lab %F": a double-clicked result arrives as a file argument.
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("A saved result to show: the same as --open FILE."),
+                            QStringLiteral("[FILE]"));
 
     if (!p.parse(arguments)) {
         *error = p.errorText();
@@ -62,16 +65,20 @@ bool AppOptions::parse(const QStringList &arguments, AppOptions *out, QString *e
         *exitCode = 0;
         return false;
     }
-    if (!p.positionalArguments().isEmpty()) {
-        *error = QStringLiteral("unexpected argument \"%1\" (see --help)").arg(p.positionalArguments().constFirst());
+    const QStringList files = p.positionalArguments();
+    // One result at a time: a second file, or a file beside --open, is a mistake, not a choice.
+    if (files.size() > 1 || (!files.isEmpty() && p.isSet(open))) {
+        *error = QStringLiteral("unexpected argument \"%1\" (see --help)").arg(files.size() > 1 ? files.at(1) : files.at(0));
         return false;
     }
     AppOptions o;
     o.preset = p.value(preset);
     o.run = p.isSet(run);
-    o.open = p.value(open);
+    o.open = files.isEmpty() ? p.value(open) : files.constFirst();
     if (o.run && !o.open.isEmpty()) {
-        *error = QStringLiteral("--open shows a saved experiment; it cannot be combined with --run");
+        *error = files.isEmpty()
+                     ? QStringLiteral("--open shows a saved experiment; it cannot be combined with --run")
+                     : QStringLiteral("\"%1\" is a saved experiment to show; it cannot be combined with --run").arg(o.open);
         return false;
     }
     o.exportDir = p.value(exportDir);

@@ -7,11 +7,12 @@ namespace lab {
 
 // The scripted command line: concurrency-lab [--preset NAME|FILE] [--run] [--open RESULTS]
 // [--export-dir DIR] [--quit-when-done] [--screenshot FILE] [--size WxH] [--theme light|dark]
-// [--models a,b] [--presentation] [--lesson NAME] [--lessons-dir DIR].
+// [--models a,b] [--presentation] [--lesson NAME] [--lessons-dir DIR] [RESULTS].
+// A RESULTS file argument is --open RESULTS (the menu entry passes one).
 struct AppOptions {
     QString preset;          // built-in preset name or spec file path
     bool run = false;
-    QString open;            // a saved results.json to show (instead of running)
+    QString open;            // a saved result to show (instead of running): --open FILE or FILE
     QString exportDir;
     bool quitWhenDone = false;
     QString screenshot;      // PNG of the main window once the run is done

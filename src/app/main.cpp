@@ -60,6 +60,7 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(QStringLiteral("concurrency-lab"));
     QApplication::setApplicationDisplayName(QStringLiteral("Concurrency Lab"));
     QApplication::setApplicationVersion(QStringLiteral(LAB_VERSION));
+    QApplication::setDesktopFileName(QStringLiteral(LAB_APP_ID));  // the installed menu entry
     QApplication::setStyle(QStringLiteral("Fusion"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/concurrency-lab.svg")));
 

@@ -12,6 +12,7 @@
 #include "export/resultwriter.h"
 #include "experimentpanel.h"
 #include "exportdialog.h"
+#include "labconfig.h"
 #include "models/executionmodel.h"
 #include "presentationmode.h"
 #include "resultstablemodel.h"
@@ -849,7 +850,8 @@ bool MainWindow::showLoadedResult(const LoadedResult &loaded, const QString &sou
 void MainWindow::openResultsInteractive()
 {
     const QString path = QFileDialog::getOpenFileName(this, tr("Open results"), QString(),
-                                                      tr("Results (*.json);;All files (*)"));
+                                                      tr("Results (*%1 *.json);;All files (*)")
+                                                          .arg(QStringLiteral(LAB_RESULT_SUFFIX)));
     if (!path.isEmpty())
         openResults(path);
 }
@@ -1057,8 +1059,9 @@ void MainWindow::exportDataInteractive(const QString &format)
         return;
     QString filter, suggested;
     if (format == QLatin1String("json")) {
-        filter = tr("JSON (*.json)");
-        suggested = QStringLiteral("results.json");
+        // The results' own ending (a MIME type: double-click opens it here); plain .json still loads.
+        filter = tr("Concurrency Lab results (*%1);;JSON (*.json)").arg(QStringLiteral(LAB_RESULT_SUFFIX));
+        suggested = QStringLiteral("results" LAB_RESULT_SUFFIX);
     } else if (format == QLatin1String("csv")) {
         filter = tr("CSV (*.csv)");
         suggested = QStringLiteral("results.csv");

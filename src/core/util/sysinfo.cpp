@@ -110,12 +110,17 @@ QString cpuModel()
 
 QString siblingExecutable(const QString &name)
 {
-    QStringList dirs;
-    if (QCoreApplication::instance())
-        dirs << QCoreApplication::applicationDirPath();
-    dirs << QStringLiteral(LAB_BUILD_BIN_DIR);
-    for (const QString &dir : std::as_const(dirs)) {
-        const QFileInfo fi(QDir(dir).filePath(name));
+    // Two layouts, one rule. The build tree puts every program in bin/. An install puts the user
+    // programs in bindir and the helpers (the worker) in a private libexec folder; LAB_BIN_TO_LIBEXEC
+    // is the path from one to the other, so a relocated prefix works too. Only the running program's
+    // own folder counts: an installed program must never pick up a build tree's worker.
+    const QString self = QCoreApplication::instance() ? QCoreApplication::applicationDirPath()
+                                                      : QFileInfo(QStringLiteral("/proc/self/exe")).canonicalPath();
+    if (self.isEmpty())
+        return {};
+    const QDir here(self);
+    for (const QString &rel : {QString(), QStringLiteral(LAB_BIN_TO_LIBEXEC), QStringLiteral(LAB_LIBEXEC_TO_BIN)}) {
+        const QFileInfo fi(QDir::cleanPath(here.filePath(rel.isEmpty() ? name : rel + QLatin1Char('/') + name)));
         if (fi.isFile() && fi.isExecutable())
             return fi.absoluteFilePath();
     }

@@ -25,7 +25,9 @@ int onlineCores();              // every online core of the machine
 int usableCores();              // cores in this process's affinity mask (`taskset -c 0`: 1)
 QString cpuModel();
 
-// A program shipped beside the running executable (worker, HTTP server), or in the build tree.
+// A program shipped with the running executable (worker, HTTP server, CLI): in its own folder (the
+// build tree's bin/, an install's bindir) or in the install's private helper folder
+// (libexec/concurrency-lab), whichever side the running program is on. Empty when not found.
 QString siblingExecutable(const QString &name);
 
 // A direct child of some process, from /proc/<pid>/stat and /proc/<pid>/cmdline.
