@@ -3,6 +3,7 @@
 #include "models/executionmodel.h"
 
 #include <QJsonArray>
+#include <algorithm>
 #include <cmath>
 
 namespace lab {
@@ -20,6 +21,11 @@ int Workload::defaultWorkers(const QJsonObject &) const
 double Workload::estimatedSequentialSeconds(const QJsonObject &) const
 {
     return 0;
+}
+
+qint64 Workload::taskCount(const QJsonObject &params) const
+{
+    return qint64(makeTasks(params, nullptr).size());
 }
 
 QString Workload::whyNotOn(const ModelInfo &model) const
@@ -92,8 +98,9 @@ QString range(const ParamInfo &p)
 
 bool readWhole(const QJsonValue &v, const ParamInfo &p, const QString &name, double *out, QString *error)
 {
-    if (!v.isDouble()) {
-        *error = QStringLiteral("%1 must be a number").arg(name);
+    // NaN compares false with every bound and infinity is "whole": refuse both by name first.
+    if (!v.isDouble() || !std::isfinite(v.toDouble())) {
+        *error = QStringLiteral("%1 must be a finite number").arg(name);
         return false;
     }
     const double d = v.toDouble();
@@ -129,7 +136,7 @@ std::optional<QJsonValue> readParam(const ParamInfo &p, const QJsonValue &v, QSt
     }
     case ParamInfo::Type::Number: {
         if (!v.isDouble() || !std::isfinite(v.toDouble())) {
-            *error = QStringLiteral("%1 must be a number").arg(name);
+            *error = QStringLiteral("%1 must be a finite number").arg(name);
             return std::nullopt;
         }
         if (v.toDouble() < p.min || v.toDouble() > p.max) {
@@ -156,8 +163,9 @@ std::optional<QJsonValue> readParam(const ParamInfo &p, const QJsonValue &v, QSt
             return std::nullopt;
         }
         const QJsonArray a = v.toArray();
-        if (p.max > 0 && a.size() > p.max) {
-            *error = QStringLiteral("%1 has %2 items (at most %3)").arg(name).arg(a.size()).arg(p.max, 0, 'f', 0);
+        const double most = p.max > 0 ? std::min<double>(p.max, ParamInfo::kMaxListItems) : ParamInfo::kMaxListItems;
+        if (a.size() > most) {
+            *error = QStringLiteral("%1 has %2 items (at most %3)").arg(name).arg(a.size()).arg(most, 0, 'f', 0);
             return std::nullopt;
         }
         for (qsizetype i = 0; i < a.size(); ++i) {
@@ -255,6 +263,24 @@ std::optional<QJsonObject> parseWorkloadParams(const Workload &workload, const Q
     const QString problem = workload.validate(out);
     if (!problem.isEmpty()) {
         *error = problem;
+        return std::nullopt;
+    }
+    // The caps hold for the tasks the parameters make together (a list times a repeat count),
+    // not only per list.
+    const qint64 tasks = workload.taskCount(out);
+    if (tasks > Workload::kMaxTasks) {
+        *error = QStringLiteral("the %1 workload would make %2 tasks per run: too many tasks (at most %3)")
+                     .arg(workload.id())
+                     .arg(tasks)
+                     .arg(Workload::kMaxTasks);
+        return std::nullopt;
+    }
+    const double seconds = workload.estimatedSequentialSeconds(out);
+    if (!(seconds <= Workload::kMaxSequentialSeconds)) {
+        *error = QStringLiteral("the %1 workload would take about %2 hours sequentially; the limit is %3 hour "
+                                "(fewer or smaller tasks)")
+                     .arg(workload.id(), QString::number(seconds / 3600.0, 'f', 1),
+                          QString::number(Workload::kMaxSequentialSeconds / 3600.0));
         return std::nullopt;
     }
     return out;
