@@ -62,28 +62,10 @@ void installSignalHandlers(const std::function<void()> &onCancel)
     });
 }
 
-// Text from a spec or a result file (names, titles, URLs, error messages quoting them) as it is
-// printed: control characters (C0, DEL, C1: ESC starts terminal escape sequences) and the
-// invisible bidirectional controls become \xHH / \uHHHH, so a name cannot move the cursor,
-// recolour the terminal, split a line or reorder what is shown. Every line the CLI prints that
-// carries such text goes through here.
+// Spec and result text (names, titles, URLs, errors quoting them) on the terminal: one helper.
 QString literal(const QString &text)
 {
-    QString s;
-    s.reserve(text.size());
-    for (const QChar c : text) {
-        const char16_t u = c.unicode();
-        const bool control = u < 0x20 || (u >= 0x7f && u <= 0x9f);
-        const bool bidi = (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f
-                          || u == 0x061c;
-        if (control)
-            s += QStringLiteral("\\x") + QString::number(u, 16).rightJustified(2, QLatin1Char('0'));
-        else if (bidi)
-            s += QStringLiteral("\\u") + QString::number(u, 16).rightJustified(4, QLatin1Char('0'));
-        else
-            s += c;
-    }
-    return s;
+    return literalText(text);
 }
 
 // A table cell: `text` padded to `width` (negative: left-aligned), by concatenation, so a %1 in
@@ -260,6 +242,12 @@ QString table(const ExperimentResult &r)
     return s;
 }
 
+QString csvTasksPath(const QString &csvPath)
+{
+    const QFileInfo fi(csvPath);
+    return fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
+}
+
 bool writeOutputs(const ExperimentResult &result, const Options &o)
 {
     QString error;
@@ -302,12 +290,6 @@ bool checkOutputPath(const QString &option, const QString &path, QString *error)
         return fail(QStringLiteral("cannot write: ") + probe.errorString());
     probe.cancelWriting();
     return true;
-}
-
-QString csvTasksPath(const QString &csvPath)
-{
-    const QFileInfo fi(csvPath);
-    return fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
 }
 
 // Every output file of `run`, checked before any work starts.

@@ -350,8 +350,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const QString spec = writeFile(dir, QStringLiteral("odd.json"),
-                                       R"({"name":"odd %1 %2 [2J]0;pwned end
-","workload":{"kind":"sleep","tasks":2,"ms":1},"models":["threads"]})");
+                                       R"({"name":"odd %1 %2 \u001b[2J\u001b]0;pwned\u0007 end\r\n","workload":{"kind":"sleep","tasks":2,"ms":1},"models":["threads"]})");
         const QString json = dir.filePath(QStringLiteral("odd-result.json"));
         const CliRun r = runCli({QStringLiteral("run"), spec, QStringLiteral("--json"), json, QStringLiteral("--quiet")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));

@@ -56,6 +56,29 @@ QString checkResultSize(const ExperimentSpec &s)
 
 } // namespace
 
+// Text from a spec or a result file (names, titles, URLs, error messages quoting them) as it is
+// printed or quoted in a one-line message: control characters (C0, DEL, C1: ESC starts
+// terminal escape sequences) and the invisible bidirectional controls become \xHH / \uHHHH, so
+// a name cannot move the cursor, recolour the terminal, split a line or reorder what is shown.
+QString literalText(const QString &text)
+{
+    QString s;
+    s.reserve(text.size());
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        const bool control = u < 0x20 || (u >= 0x7f && u <= 0x9f);
+        const bool bidi = (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f
+                          || u == 0x061c;
+        if (control)
+            s += QStringLiteral("\\x") + QString::number(u, 16).rightJustified(2, QLatin1Char('0'));
+        else if (bidi)
+            s += QStringLiteral("\\u") + QString::number(u, 16).rightJustified(4, QLatin1Char('0'));
+        else
+            s += c;
+    }
+    return s;
+}
+
 QString lineColumnOf(const QByteArray &text, int offset)
 {
     int line = 1, col = 1;
@@ -108,7 +131,7 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
     const QString kind = w.value(QStringLiteral("kind")).toString();
     const Workload *workload = findWorkload(kind);
     if (!workload) {
-        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"%2\")").arg(kind, kinds);
+        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"%2\")").arg(literalText(kind), kinds);
         return std::nullopt;
     }
     s.workload = kind;
@@ -168,9 +191,12 @@ QString ExperimentSpec::validate() const
     QJsonObject json = params;
     json.insert(QStringLiteral("kind"), workload);
     QString error;
-    if (!parseWorkloadParams(*w, json, &error))
+    const std::optional<QJsonObject> parsed = parseWorkloadParams(*w, json, &error);
+    if (!parsed)
         return error;
-    return checkResultSize(*this);
+    ExperimentSpec normalised = *this;  // counted as it will run ({start, count} expanded)
+    normalised.params = *parsed;
+    return checkResultSize(normalised);
 }
 
 int ExperimentSpec::effectiveWorkers() const

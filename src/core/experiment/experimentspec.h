@@ -59,6 +59,11 @@ struct ExperimentSpec {
     qint64 estimatedResultBytes() const;  // taskCount() x runCount() x kResultBytesPerTask
 };
 
+// `text` from a spec or a result file as it may be printed or quoted in a one-line message:
+// control characters (C0, DEL, C1; ESC starts terminal escapes) and bidirectional controls
+// become \xHH / \uHHHH, everything else stays as it is. The CLI prints spec text through it.
+QString literalText(const QString &text);
+
 // Line and column (1-based) of a byte offset in a text.
 QString lineColumnOf(const QByteArray &text, int offset);
 // The one JSON-object reader of spec and result files: malformed JSON gives "malformed JSON at

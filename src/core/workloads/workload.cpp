@@ -1,5 +1,6 @@
 #include "workload.h"
 
+#include "experiment/experimentspec.h"
 #include "models/executionmodel.h"
 
 #include <QJsonArray>
@@ -98,8 +99,12 @@ QString range(const ParamInfo &p)
 
 bool readWhole(const QJsonValue &v, const ParamInfo &p, const QString &name, double *out, QString *error)
 {
+    if (!v.isDouble()) {
+        *error = QStringLiteral("%1 must be a number").arg(name);
+        return false;
+    }
     // NaN compares false with every bound and infinity is "whole": refuse both by name first.
-    if (!v.isDouble() || !std::isfinite(v.toDouble())) {
+    if (!std::isfinite(v.toDouble())) {
         *error = QStringLiteral("%1 must be a finite number").arg(name);
         return false;
     }
@@ -135,7 +140,11 @@ std::optional<QJsonValue> readParam(const ParamInfo &p, const QJsonValue &v, QSt
         return QJsonValue(d);
     }
     case ParamInfo::Type::Number: {
-        if (!v.isDouble() || !std::isfinite(v.toDouble())) {
+        if (!v.isDouble()) {
+            *error = QStringLiteral("%1 must be a number").arg(name);
+            return std::nullopt;
+        }
+        if (!std::isfinite(v.toDouble())) {
             *error = QStringLiteral("%1 must be a finite number").arg(name);
             return std::nullopt;
         }
@@ -257,7 +266,7 @@ std::optional<QJsonObject> parseWorkloadParams(const Workload &workload, const Q
         if (!known.contains(it.key())) {
             known.removeFirst();
             *error = QStringLiteral("unknown key workload.%1 (the %2 workload takes: %3)")
-                         .arg(it.key(), workload.id(), known.join(QStringLiteral(", ")));
+                         .arg(literalText(it.key()), workload.id(), known.join(QStringLiteral(", ")));
             return std::nullopt;
         }
     const QString problem = workload.validate(out);
