@@ -1,6 +1,7 @@
 #include "experimentspec.h"
 
 #include "models/executionmodel.h"
+#include "models/pythonmodel.h"
 #include "util/sysinfo.h"
 
 #include <QJsonArray>
@@ -196,7 +197,11 @@ QString ExperimentSpec::validate() const
         return error;
     ExperimentSpec normalised = *this;  // counted as it will run ({start, count} expanded)
     normalised.params = *parsed;
-    return checkResultSize(normalised);
+    const QString size = checkResultSize(normalised);
+    if (!size.isEmpty())
+        return size;
+    // The workload's own guard counts the C++ loop; CPython models need their own estimate.
+    return PythonModel::timeGuard(normalised);
 }
 
 int ExperimentSpec::effectiveWorkers() const
