@@ -53,7 +53,9 @@ QJsonArray parseIntListText(const QString &text)
             const qint64 a = part.left(dots).trimmed().toLongLong(&ok1);
             const qint64 b = part.mid(dots + 2).trimmed().toLongLong(&ok2);
             if (ok1 && ok2 && b >= a && b - a < qint64(ParamInfo::kMaxListItems)) {
-                for (qint64 x = a; x <= b; ++x)
+                // Many ranges together stop one past the cap: the parser names the excess,
+                // and "1..99999" typed a thousand times never becomes 10^8 numbers here.
+                for (qint64 x = a; x <= b && out.size() <= ParamInfo::kMaxListItems; ++x)
                     out.append(double(x));
                 continue;
             }

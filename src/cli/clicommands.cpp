@@ -16,6 +16,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QHash>
+#include <QSaveFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -67,6 +68,19 @@ void installSignalHandlers(const std::function<void()> &onCancel)
     });
 }
 
+// Spec and result text (names, titles, URLs, errors quoting them) on the terminal: one helper.
+QString literal(const QString &text)
+{
+    return literalText(text);
+}
+
+// A table cell: `text` padded to `width` (negative: left-aligned), by concatenation, so a %1 in
+// a name stays text (chained QString::arg would substitute into it).
+QString cell(const QString &text, int width)
+{
+    return width < 0 ? text.leftJustified(-width) : text.rightJustified(width);
+}
+
 void out(const QString &s)
 {
     std::fputs(qPrintable(s), stdout);
@@ -84,7 +98,7 @@ int usage(const QString &problem = {})
     // Bad input is one line naming the problem (scripts and people read the first line only);
     // the full usage text is for --help.
     if (!problem.isEmpty()) {
-        err(QStringLiteral("concurrency-lab-cli: %1\n").arg(problem));
+        err(QStringLiteral("concurrency-lab-cli: ") + literal(problem) + QLatin1Char('\n'));
         return BadInput;
     }
     err(QStringLiteral(
@@ -183,16 +197,12 @@ QString fmt(double v, int prec)
 
 QString table(const ExperimentResult &r)
 {
-    QString s = QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8  %9\n")
-                    .arg(QStringLiteral("model"), -18)
-                    .arg(QStringLiteral("workers"), 7)
-                    .arg(QStringLiteral("wall s"), 9)
-                    .arg(QStringLiteral("CPU s"), 9)
-                    .arg(QStringLiteral("busy cores"), 10)
-                    .arg(QStringLiteral("speedup"), 7)
-                    .arg(QStringLiteral("effic."), 6)
-                    .arg(QStringLiteral("spawn ms"), 9)
-                    .arg(QStringLiteral("verified"));
+    const QString gap = QStringLiteral("  ");
+    QString s = cell(QStringLiteral("model"), -18) + gap + cell(QStringLiteral("workers"), 7) + gap
+                + cell(QStringLiteral("wall s"), 9) + gap + cell(QStringLiteral("CPU s"), 9) + gap
+                + cell(QStringLiteral("busy cores"), 10) + gap + cell(QStringLiteral("speedup"), 7) + gap
+                + cell(QStringLiteral("effic."), 6) + gap + cell(QStringLiteral("spawn ms"), 9) + gap
+                + QStringLiteral("verified\n");
     // What the spawn column measures, per model: "thread start to running: sequential, threads".
     QStringList spawnKinds;
     QHash<QString, QStringList> spawnModels;
@@ -208,18 +218,15 @@ QString table(const ExperimentResult &r)
             verified = QStringLiteral("cancelled");
         if (run.tasks_failed > 0)
             verified += QStringLiteral(" (%1/%2 failed)").arg(run.tasks_failed).arg(run.tasks_total);
-        s += QStringLiteral("%1  %2  %3  %4  %5  %6  %7  %8  %9\n")
-                 .arg(run.model, -18)
-                 .arg(run.workers, 7)
-                 .arg(fmt(run.wall_s, 3), 9)
-                 .arg(fmt(run.cpu_s, 3), 9)
-                 .arg(fmt(run.busy_cores, 2), 10)
-                 .arg(fmt(run.speedup, 2), 7)
-                 .arg(fmt(run.efficiency, 2), 6)
-                 .arg(fmt(run.spawn_us_median < 0 ? -1 : run.spawn_us_median / 1000, 3), 9)
-                 .arg(verified);
+        // A result file (`show`) may carry any model name and error text: cells by
+        // concatenation, spec text through literal().
+        s += cell(literal(run.model), -18) + gap + cell(QString::number(run.workers), 7) + gap
+             + cell(fmt(run.wall_s, 3), 9) + gap + cell(fmt(run.cpu_s, 3), 9) + gap + cell(fmt(run.busy_cores, 2), 10)
+             + gap + cell(fmt(run.speedup, 2), 7) + gap + cell(fmt(run.efficiency, 2), 6) + gap
+             + cell(fmt(run.spawn_us_median < 0 ? -1 : run.spawn_us_median / 1000, 3), 9) + gap + verified
+             + QLatin1Char('\n');
         if (!run.error.isEmpty())
-            s += QStringLiteral("    error: %1\n").arg(run.error);
+            s += QStringLiteral("    error: ") + literal(run.error) + QLatin1Char('\n');
         // The workload's own figures (request latency, convoy round trips, ...), where they apply.
         if (run.workloadSummary) {
             QStringList parts;
@@ -228,18 +235,24 @@ QString table(const ExperimentResult &r)
                     parts << QStringLiteral("%1 %2%3").arg(f.label, QString::number(*f.value, 'f', f.decimals),
                                                           f.unit.isEmpty() ? QString() : QLatin1Char(' ') + f.unit);
             if (!parts.isEmpty())
-                s += QStringLiteral("    %1\n").arg(parts.join(QStringLiteral(", ")));
+                s += QStringLiteral("    ") + literal(parts.join(QStringLiteral(", "))) + QLatin1Char('\n');
         }
         for (const TaskResult &t : run.tasks)
             if (!t.ok && !t.error.isEmpty())
-                s += QStringLiteral("    task %1 failed: %2\n").arg(t.id).arg(t.error);
+                s += QStringLiteral("    task %1 failed: ").arg(t.id) + literal(t.error) + QLatin1Char('\n');
     }
     QStringList legend;
     for (const QString &what : std::as_const(spawnKinds))
-        legend << QStringLiteral("%1: %2").arg(what, spawnModels.value(what).join(QStringLiteral(", ")));
+        legend << what + QStringLiteral(": ") + spawnModels.value(what).join(QStringLiteral(", "));
     if (!legend.isEmpty())
-        s += QStringLiteral("spawn ms = %1\n").arg(legend.join(QStringLiteral("; ")));
+        s += QStringLiteral("spawn ms = ") + literal(legend.join(QStringLiteral("; "))) + QLatin1Char('\n');
     return s;
+}
+
+QString csvTasksPath(const QString &csvPath)
+{
+    const QFileInfo fi(csvPath);
+    return fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
 }
 
 bool writeOutputs(const ExperimentResult &result, const Options &o)
@@ -250,14 +263,54 @@ bool writeOutputs(const ExperimentResult &result, const Options &o)
         ok &= writeFileAtomically(o.value(QStringLiteral("json")), resultToJson(result), &error);
     if (o.isSet(QStringLiteral("csv"))) {
         const QString path = o.value(QStringLiteral("csv"));
-        const QFileInfo fi(path);
-        const QString tasksPath = fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
         ok &= writeFileAtomically(path, runsToCsv(result.runs), &error);
-        ok &= writeFileAtomically(tasksPath, tasksToCsv(result.runs), &error);
+        ok &= writeFileAtomically(csvTasksPath(path), tasksToCsv(result.runs), &error);
     }
     if (!ok)
-        err(QStringLiteral("concurrency-lab-cli: %1\n").arg(error));
+        err(QStringLiteral("concurrency-lab-cli: ") + literal(error) + QLatin1Char('\n'));
     return ok;
+}
+
+// Whether `path` can be written the way writeFileAtomically() will write it (a QSaveFile: a
+// temporary file beside it, renamed over it), found out before an experiment runs rather than
+// after. Probes with that same QSaveFile and discards it: nothing is created or changed.
+bool checkOutputPath(const QString &option, const QString &path, QString *error)
+{
+    const auto fail = [&](const QString &why) {
+        *error = QStringLiteral("--") + option + QStringLiteral(" ") + path + QStringLiteral(": ") + why;
+        return false;
+    };
+    if (path.isEmpty())
+        return fail(QStringLiteral("needs a file name"));
+    const QFileInfo fi(path);
+    if (fi.isDir())
+        return fail(QStringLiteral("is a folder, not a file"));
+    const QFileInfo dir(fi.absolutePath());
+    if (!dir.exists())
+        return fail(QStringLiteral("the folder %1 does not exist").arg(dir.filePath()));
+    if (!dir.isDir())
+        return fail(QStringLiteral("%1 is not a folder").arg(dir.filePath()));
+    if (fi.exists() && !fi.isWritable())
+        return fail(QStringLiteral("the file is read-only"));
+    QSaveFile probe(path);
+    if (!probe.open(QIODevice::WriteOnly))
+        return fail(QStringLiteral("cannot write: ") + probe.errorString());
+    probe.cancelWriting();
+    return true;
+}
+
+// Every output file of `run`, checked before any work starts.
+bool checkOutputs(const Options &o, QString *error)
+{
+    if (o.isSet(QStringLiteral("json")) && !checkOutputPath(QStringLiteral("json"), o.value(QStringLiteral("json")), error))
+        return false;
+    if (o.isSet(QStringLiteral("csv"))) {
+        const QString path = o.value(QStringLiteral("csv"));
+        if (!checkOutputPath(QStringLiteral("csv"), path, error)
+            || !checkOutputPath(QStringLiteral("csv"), csvTasksPath(path), error))
+            return false;
+    }
+    return true;
 }
 
 int runCommand(const QStringList &args)
@@ -310,22 +363,24 @@ int runCommand(const QStringList &args)
     const QStringList models = resolveModels(*spec, &error);
     if (!error.isEmpty())
         return usage(error);
+    // Outputs that cannot be written are found out now, not after the whole experiment.
+    if (!checkOutputs(o, &error))
+        return usage(error);
     for (const QString &m : models) {
         const QString why = findModel(m)->whyUnavailable();
         if (!why.isEmpty() && spec->models.contains(m))
-            err(QStringLiteral("note: model %1 is unavailable: %2\n").arg(m, why));
+            err(literal(QStringLiteral("note: model %1 is unavailable: %2").arg(m, why)) + QLatin1Char('\n'));
     }
 
     const bool quiet = o.isSet(QStringLiteral("quiet"));
     const bool tty = ::isatty(STDERR_FILENO);
     const int usable = usableCores();
-    out(QStringLiteral("%1: %2 tasks x %3 model(s), %4 worker(s), %5 core(s)%6\n")
-            .arg(spec->name)
-            .arg(spec->makeTasks().size())
-            .arg(models.size())
-            .arg(spec->effectiveWorkers())
-            .arg(usable)
-            .arg(usable != onlineCores() ? QStringLiteral(" usable of %1").arg(onlineCores()) : QString()));
+    // The name is the spec's text, printed as it is: concatenated, not an arg() pattern.
+    out(literal(spec->name)
+        + QStringLiteral(": %1 tasks x %2 model(s), %3 worker(s), %4 core(s)%5\n")
+              .arg(QString::number(spec->taskCount()), QString::number(models.size()),
+                   QString::number(spec->effectiveWorkers()), QString::number(usable),
+                   usable != onlineCores() ? QStringLiteral(" usable of %1").arg(onlineCores()) : QString()));
 
     // Other programs' CPU use before and during each run (sampling/foreignload.h).
     const auto loadBefore = readLoadSnapshot();
@@ -413,7 +468,7 @@ int runCommand(const QStringList &args)
         err(QStringLiteral("\r\033[K"));
 
     if (!result.error.isEmpty()) {
-        err(QStringLiteral("concurrency-lab-cli: %1\n").arg(result.error));
+        err(QStringLiteral("concurrency-lab-cli: ") + literal(result.error) + QLatin1Char('\n'));
         writeOutputs(result, o);
         return TaskFailed;
     }
@@ -443,14 +498,14 @@ int showCommand(const QStringList &args)
     const auto result = loadResultFile(positional.first(), &error);
     if (!result)
         return usage(error);
-    out(QStringLiteral("%1: %2 run(s), %3 core(s)%4%5\n")
-            .arg(result->spec.name)
-            .arg(result->runs.size())
-            .arg(result->machine.cores)
-            .arg(result->startedAt.isEmpty() ? QString() : QStringLiteral(", started %1").arg(result->startedAt),
-                 result->cancelled ? QStringLiteral(", cancelled") : QString()));
+    out(literal(result->spec.name)
+        + literal(QStringLiteral(": %1 run(s), %2 core(s)%3%4")
+                      .arg(QString::number(result->runs.size()), QString::number(result->machine.cores),
+                           result->startedAt.isEmpty() ? QString() : QStringLiteral(", started ") + result->startedAt,
+                           result->cancelled ? QStringLiteral(", cancelled") : QString()))
+        + QLatin1Char('\n'));
     if (!result->error.isEmpty())
-        out(QStringLiteral("error: %1\n").arg(result->error));
+        out(QStringLiteral("error: ") + literal(result->error) + QLatin1Char('\n'));
     out(table(*result));
     return Ok;
 }
@@ -460,7 +515,8 @@ int presetsCommand()
     for (const QString &name : presetNames()) {
         QString error;
         const auto spec = loadPreset(name, &error);
-        out(QStringLiteral("%1  %2\n").arg(name, -20).arg(spec ? spec->title : QStringLiteral("(broken: %1)").arg(error)));
+        out(cell(literal(name), -20) + QStringLiteral("  ")
+            + literal(spec ? spec->title : QStringLiteral("(broken: ") + error + QLatin1Char(')')) + QLatin1Char('\n'));
     }
     return Ok;
 }
@@ -531,6 +587,8 @@ int monitorCommand(const QStringList &args)
     if (!numberOption(o, QStringLiteral("seconds"), 0.001, 86400, 5, &seconds, &error)
         || !numberOption(o, QStringLiteral("hz"), 1, 50, 10, &hz, &error))
         return usage(error);
+    if (o.isSet(QStringLiteral("json")) && !checkOutputPath(QStringLiteral("json"), o.value(QStringLiteral("json")), &error))
+        return usage(error);
 
     CpuSampler sampler;
     sampler.setRateHz(hz);
@@ -598,7 +656,7 @@ int monitorCommand(const QStringList &args)
                                samples.empty() ? 0.0 : std::round(total / double(samples.size()) * 100) / 100},
                               {QStringLiteral("mean_per_core"), meanPer}};
         if (!writeFileAtomically(o.value(QStringLiteral("json")), QJsonDocument(doc).toJson(), &error)) {
-            err(QStringLiteral("concurrency-lab-cli: %1\n").arg(error));
+            err(QStringLiteral("concurrency-lab-cli: ") + literal(error) + QLatin1Char('\n'));
             return TaskFailed;
         }
     }

@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +34,59 @@ public:
     using Base::Base;
     bool widenBacklog(int backlog) { return ::listen(this->svr_sock_, backlog) == 0; }
 };
+
+// Admission of body requests. A ticket is held for as long as its request can occupy a pool
+// thread: the latency sleep in the handler and, captured by the content provider, until
+// httplib has written the body and destroyed the response.
+class Admission {
+public:
+    explicit Admission(int limit) : m_limit(limit) {}
+
+    class Ticket {
+    public:
+        explicit Ticket(std::atomic<int> &count) : m_count(count) {}
+        ~Ticket() { m_count.fetch_sub(1, std::memory_order_acq_rel); }
+        Ticket(const Ticket &) = delete;
+        Ticket &operator=(const Ticket &) = delete;
+
+    private:
+        std::atomic<int> &m_count;
+    };
+
+    // Null when `limit` body requests are already in flight.
+    std::shared_ptr<Ticket> enter()
+    {
+        int n = m_inFlight.load(std::memory_order_acquire);
+        do {
+            if (n >= m_limit)
+                return {};
+        } while (!m_inFlight.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+        return std::make_shared<Ticket>(m_inFlight);
+    }
+    int limit() const { return m_limit; }
+
+private:
+    const int m_limit;
+    std::atomic<int> m_inFlight{0};
+};
+
+// 503 for a body request above the limit. The connection must not stay open on a pool thread
+// (keep-alive would hold it as long as a slow request): "Connection: close" for the client,
+// and the body provider reports failure once the whole body is written, which makes httplib
+// close the socket even if the client does not.
+void busy(httplib::Response &res, int limit)
+{
+    res.status = 503;
+    res.set_header("Retry-After", "1");
+    res.set_header("Connection", "close");
+    auto body = std::make_shared<std::string>("busy: " + std::to_string(limit)
+                                              + " body requests in flight, the limit; retry later\n");
+    res.set_content_provider(body->size(), "text/plain",
+                             [body](std::size_t offset, std::size_t length, httplib::DataSink &sink) {
+                                 sink.write(body->data() + offset, length);
+                                 return false;
+                             });
+}
 
 struct BodyParams {
     std::uint64_t size = 0;
@@ -96,7 +151,7 @@ std::size_t nextSlice(const BodyParams &p, std::uint64_t offset, std::uint64_t r
     return std::size_t(n);
 }
 
-void serveBody(const BodyParams &p, httplib::Response &res)
+void serveBody(const BodyParams &p, httplib::Response &res, const std::shared_ptr<Admission::Ticket> &ticket)
 {
     // Latency before the first byte: this pool thread sleeps, the others keep serving.
     if (p.latencyMs > 0)
@@ -107,7 +162,7 @@ void serveBody(const BodyParams &p, httplib::Response &res)
     const char *type = "application/octet-stream";
     auto start = std::make_shared<Clock::time_point>(Clock::now());
     if (p.chunked) {
-        res.set_chunked_content_provider(type, [p, start](std::size_t offset, httplib::DataSink &sink) {
+        res.set_chunked_content_provider(type, [p, start, ticket](std::size_t offset, httplib::DataSink &sink) {
             if (offset >= p.cutAt)
                 return false;  // httplib closes the connection without the final chunk
             if (offset >= p.size) {
@@ -123,7 +178,7 @@ void serveBody(const BodyParams &p, httplib::Response &res)
         res.set_content(std::string(), type);
     } else {
         res.set_content_provider(std::size_t(p.size), type,
-                                 [p, start](std::size_t offset, std::size_t length, httplib::DataSink &sink) {
+                                 [p, start, ticket](std::size_t offset, std::size_t length, httplib::DataSink &sink) {
                                      if (offset >= p.cutAt)
                                          return false;  // announced Content-Length, connection closed
                                      char buf[kMaxSlice];
@@ -155,11 +210,15 @@ int serve(S &svr, const ServerOptions &o, void (*onListening)(const std::string 
             std::fprintf(stderr, "%d %s %s\n", res.status, req.method.c_str(), req.target.c_str());
         });
 
-    auto data = [](const httplib::Request &req, httplib::Response &res, BodyParams p) {
+    auto admission = std::make_shared<Admission>(effectiveMaxBodyRequests(o));
+    auto data = [admission](const httplib::Request &req, httplib::Response &res, BodyParams p) {
         std::string error;
         if (!parseBody(req, &p, &error))
             return badRequest(res, error);
-        serveBody(p, res);
+        const std::shared_ptr<Admission::Ticket> ticket = admission->enter();
+        if (!ticket)
+            return busy(res, admission->limit());
+        serveBody(p, res, ticket);
     };
     svr.Get("/data", [data](const httplib::Request &req, httplib::Response &res) { data(req, res, {}); });
     svr.Get("/cut", [data](const httplib::Request &req, httplib::Response &res) { data(req, res, {}); });
@@ -205,6 +264,13 @@ int serve(S &svr, const ServerOptions &o, void (*onListening)(const std::string 
 }
 
 } // namespace
+
+int effectiveMaxBodyRequests(const ServerOptions &o)
+{
+    if (o.maxBodyRequests > 0)
+        return std::min(o.maxBodyRequests, o.threads);
+    return o.threads > 1 ? o.threads - std::max(1, o.threads / 8) : 1;
+}
 
 int runServer(const ServerOptions &o, void (*onListening)(const std::string &hostPort))
 {

@@ -22,11 +22,14 @@ int usage(const char *why)
         return 2;
     }
     std::fprintf(stdout,
-                 "usage: concurrency-lab-server [--host ADDR] [--port N] [--threads N] [--parent-pid PID]\n"
+                 "usage: concurrency-lab-server [--host ADDR] [--port N] [--threads N] [--max-body-requests N]\n"
+                 "                              [--parent-pid PID]\n"
                  "                              [--tls-cert PEM --tls-key PEM] [--forever] [--verbose]\n"
                  "  Serves deterministic test bodies on 127.0.0.1 (ephemeral port by default) until\n"
                  "  stdin closes (or forever with --forever). Routes: /data?size=&seed=&latency_ms=&rate=\n"
-                 "  &chunked=1&status=&cut_at=, /status/C, /cut?size=&at=, /redirect/K, /redirect-to?url=, /health\n");
+                 "  &chunked=1&status=&cut_at=, /status/C, /cut?size=&at=, /redirect/K, /redirect-to?url=, /health\n"
+                 "  Body requests beyond --max-body-requests at once (default: threads less one eighth)\n"
+                 "  get 503 with Retry-After, so /health is answered under any flood of slow ones.\n");
     return 0;
 }
 
@@ -78,6 +81,10 @@ int main(int argc, char **argv)
             if (!parseInt(argv[++i], 1, 4096, &v))
                 return usage("--threads must be 1..4096");
             o.threads = int(v);
+        } else if (a == "--max-body-requests" && hasValue) {
+            if (!parseInt(argv[++i], 1, 4096, &v))
+                return usage("--max-body-requests must be 1..4096");
+            o.maxBodyRequests = int(v);
         } else if (a == "--parent-pid" && hasValue) {
             if (!parseInt(argv[++i], 1, 1L << 30, &v))
                 return usage("--parent-pid must be a process id");

@@ -5,6 +5,7 @@
 #include "workloads/cpu/cpuwork.h"
 #include "workloads/workload.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -193,6 +194,40 @@ private Q_SLOTS:
                                              << QStringLiteral("--seconds must be");
         QTest::newRow("switch interval nan") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--switch-interval"), QStringLiteral("nan")}
                                              << QStringLiteral("--switch-interval must be a number from 0.1 to 100 ms (got \"nan\")");
+        // Output files that cannot be written are refused before the experiment runs, not
+        // found out after it (the results were lost).
+        const QStringList quick{run, QStringLiteral("sleep-overlap"), QStringLiteral("--param=tasks=2"), QStringLiteral("--param=ms=1")};
+        QTest::newRow("json into a missing folder") << quick + QStringList{QStringLiteral("--json"), QStringLiteral("/nonexistent/dir/r.json")}
+                                                    << QStringLiteral("--json /nonexistent/dir/r.json: the folder /nonexistent/dir does not exist");
+        QTest::newRow("json onto a folder") << quick + QStringList{QStringLiteral("--json"), QStringLiteral("@")}
+                                            << QStringLiteral("is a folder, not a file");
+        QTest::newRow("csv into a missing folder") << quick + QStringList{QStringLiteral("--csv=/nonexistent/r.csv")}
+                                                   << QStringLiteral("--csv /nonexistent/r.csv: the folder /nonexistent does not exist");
+        QTest::newRow("json where no file can be made") << quick + QStringList{QStringLiteral("--json"), QStringLiteral("/proc/r.json")}
+                                                        << QStringLiteral("--json /proc/r.json: cannot write");
+        QTest::newRow("json under a file") << quick + QStringList{QStringLiteral("--json"), QStringLiteral("@array.json/r.json")}
+                                           << QStringLiteral("is not a folder");
+        QTest::newRow("monitor json into a missing folder")
+            << QStringList{QStringLiteral("monitor"), QStringLiteral("--seconds=3"), QStringLiteral("--json=/nonexistent/m.json")}
+            << QStringLiteral("--json /nonexistent/m.json: the folder /nonexistent does not exist");
+        // One task cap, whichever parameters make the tasks: 20 URLs x 10,000 repeats.
+        QStringList urls;
+        for (int i = 0; i < 20; ++i)
+            urls << QStringLiteral("\"http://{server}/data?size=1&seed=%1\"").arg(i);
+        QTest::newRow("urls x repeat") << QStringList{run, QStringLiteral("io-seed"), QStringLiteral("--param"),
+                                                      QStringLiteral("urls=[") + urls.join(QLatin1Char(',')) + QLatin1Char(']'),
+                                                      QStringLiteral("--param=repeat=10000")}
+                                       << QStringLiteral("would make 200000 tasks per run: too many tasks (at most 100000)");
+        // The time guard covers the convoy: 10^6 round trips against a 1 s echo.
+        QTest::newRow("convoy for days") << QStringList{run, QStringLiteral("gil-convoy"), QStringLiteral("--param=round_trips=1000000"),
+                                                        QStringLiteral("--param=echo_us=1000000")}
+                                         << QStringLiteral("the convoy workload would take about 555.6 hours sequentially");
+        QTest::newRow("results beyond memory") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--param=numbers={\"start\":0,\"count\":100000}"),
+                                                              QStringLiteral("--repetitions=100")}
+                                               << QStringLiteral("GiB of results; the limit is 2 GiB");
+        QTest::newRow("terminal escape in a model name") << QStringList{run, QStringLiteral("cpu-quick"), QStringLiteral("--models"),
+                                                                        QStringLiteral("threads,\x1b]0;pwned\x07")}
+                                                         << QStringLiteral("unknown model \"\\x1b]0;pwned\\x07\"");
     }
 
     // `workloads` lists every workload with its parameters and the models that cannot run it;
@@ -242,9 +277,14 @@ private Q_SLOTS:
             {QStringLiteral("workers300.json"), R"({"workload":{"kind":"cpu","numbers":[10]},"workers":300})"},
             {QStringLiteral("newer.json"), R"({"schema":3,"generator":"concurrency-lab","runs":[]})"},
         };
-        for (QString &a : args)
-            if (a.startsWith(QLatin1Char('@')))
-                a = writeFile(dir, a.mid(1), files.value(a.mid(1)));
+        for (QString &a : args) {
+            if (a == QLatin1String("@")) {
+                a = dir.path();
+            } else if (a.startsWith(QLatin1Char('@'))) {
+                const QString name = a.mid(1).section(QLatin1Char('/'), 0, 0);
+                a = writeFile(dir, name, files.value(name)) + a.mid(1 + name.size());
+            }
+        }
         const CliRun r = runCli(args, {}, 20000);
         QVERIFY2(r.err != QLatin1String("TIMEOUT"), "the CLI hung");
         QCOMPARE(r.status, QProcess::NormalExit);
@@ -254,6 +294,88 @@ private Q_SLOTS:
         QVERIFY2(lines[0].startsWith(QLatin1String("concurrency-lab-cli: ")), qPrintable(lines[0]));
         QVERIFY2(lines[0].contains(expected), qPrintable(lines[0]));
         QVERIFY2(r.out.isEmpty(), qPrintable(r.out));
+    }
+
+    // A read-only output file and a folder where the user may not create files: refused before
+    // the run (as nobody when this runs as root, who may write anything), nothing created.
+    // An output that passes the check is not created by it either.
+    void unwritableOutputsExitTwoFirst()
+    {
+        QTemporaryDir dir;
+        QVERIFY(QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner | QFile::ReadOther
+                                                      | QFile::ExeOther | QFile::ReadGroup | QFile::ExeGroup));
+        const QString readOnly = writeFile(dir, QStringLiteral("old.json"), "{}");
+        QVERIFY(QFile::setPermissions(readOnly, QFile::ReadOwner | QFile::ReadOther | QFile::ReadGroup));
+        std::function<void()> asNobody;
+        QString program = cliPath();
+        if (::geteuid() == 0) {
+            asNobody = [] {
+                if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+                    ::_exit(99);
+            };
+            program = dir.filePath(QStringLiteral("concurrency-lab-cli"));
+            QVERIFY(QFile::copy(cliPath(), program));
+            QVERIFY(QFile::setPermissions(program, QFile::permissions(cliPath()) | QFile::ReadOther | QFile::ExeOther));
+        } else {
+            QVERIFY(QFile::setPermissions(readOnly, QFile::ReadOwner));
+            QVERIFY(QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::ExeOwner));
+        }
+        const QStringList quick{QStringLiteral("run"), QStringLiteral("sleep-overlap"), QStringLiteral("--param=tasks=2"),
+                                QStringLiteral("--param=ms=1")};
+        const CliRun ro = runCli(quick + QStringList{QStringLiteral("--json"), readOnly}, asNobody, 20000, program);
+        QVERIFY2(ro.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(ro.exitCode).arg(ro.err)));
+        QCOMPARE(ro.err, QStringLiteral("concurrency-lab-cli: --json %1: the file is read-only\n").arg(readOnly));
+        QVERIFY(ro.out.isEmpty());
+        const QString inDir = dir.filePath(QStringLiteral("new.csv"));
+        const CliRun nd = runCli(quick + QStringList{QStringLiteral("--csv"), inDir}, asNobody, 20000, program);
+        QVERIFY2(nd.exitCode == 2, qPrintable(QStringLiteral("exit %1: %2").arg(nd.exitCode).arg(nd.err)));
+        QVERIFY2(nd.err.startsWith(QStringLiteral("concurrency-lab-cli: --csv %1: cannot write").arg(inDir)), qPrintable(nd.err));
+        QCOMPARE(nd.err.count(QLatin1Char('\n')), 1);
+        QVERIFY(!QFile::exists(inDir));
+        QFile::setPermissions(dir.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+
+        // --json passes its check, --csv fails its own: no empty JSON file is left behind.
+        QTemporaryDir dir2;
+        const QString json = dir2.filePath(QStringLiteral("r.json"));
+        const CliRun r = runCli(quick + QStringList{QStringLiteral("--json"), json, QStringLiteral("--csv"),
+                                                    QStringLiteral("/nonexistent/r.csv")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(!QFile::exists(json));
+        QCOMPARE(QDir(dir2.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden), QStringList());
+    }
+
+    // Names are printed as they are: a %1 in a spec's name stays "%1" (chained QString::arg
+    // substituted the task count into it), and control characters reach no terminal raw.
+    void specTextPrintedLiterally()
+    {
+        QTemporaryDir dir;
+        const QString spec = writeFile(dir, QStringLiteral("odd.json"),
+                                       R"({"name":"odd %1 %2 \u001b[2J\u001b]0;pwned\u0007 end\r\n","workload":{"kind":"sleep","tasks":2,"ms":1},"models":["threads"]})");
+        const QString json = dir.filePath(QStringLiteral("odd-result.json"));
+        const CliRun r = runCli({QStringLiteral("run"), spec, QStringLiteral("--json"), json, QStringLiteral("--quiet")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString header = r.out.section(QLatin1Char('\n'), 0, 0);
+        QCOMPARE(header, QStringLiteral("odd %1 %2 \\x1b[2J\\x1b]0;pwned\\x07 end\\x0d\\x0a: 2 tasks x 1 model(s), ") + header.section(QStringLiteral("model(s), "), 1));
+        QVERIFY2(!r.out.contains(QChar(0x1b)) && !r.err.contains(QChar(0x1b)), qPrintable(r.out));
+        // `show` of the saved file: the same name, and a model name and error text from the
+        // file go through the same escaping.
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        QJsonArray runs = doc.value(QStringLiteral("runs")).toArray();
+        QJsonObject run0 = runs.at(0).toObject();
+        run0.insert(QStringLiteral("error"), QStringLiteral("bad %1 \u001b[31mred\u202e"));
+        runs.replace(0, run0);
+        doc.insert(QStringLiteral("runs"), runs);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(doc).toJson());
+        f.close();
+        const CliRun s = runCli({QStringLiteral("show"), json});
+        QVERIFY2(s.exitCode == 0, qPrintable(s.err));
+        QVERIFY2(s.out.startsWith(QStringLiteral("odd %1 %2 \\x1b[2J\\x1b]0;pwned\\x07 end\\x0d\\x0a: 1 run(s), ")), qPrintable(s.out));
+        QVERIFY2(s.out.contains(QStringLiteral("    error: bad %1 \\x1b[31mred\\u202e\n")), qPrintable(s.out));
+        QVERIFY(!s.out.contains(QChar(0x1b)) && !s.out.contains(QChar(0x202e)));
     }
 
     void unreadableFileExitsTwo()

@@ -1,5 +1,6 @@
 // The built-in HTTP server as a real child process: start/stop/reap, port line, CPU reading,
-// no orphans when the parent dies, and 256 slow requests served at once.
+// no orphans when the parent dies, 256 slow requests served at once, and /health answered under
+// a flood of slow requests (the admission limit on body requests).
 #include "experiment/runner.h"
 #include "util/sysinfo.h"
 #include "workloads/io/localserver.h"
@@ -9,7 +10,11 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTcpSocket>
 #include <QTest>
+
+#include <memory>
+#include <vector>
 
 #include <signal.h>
 
@@ -37,6 +42,28 @@ bool waitGone(qint64 pid, int ms)
         QTest::qWait(20);
     }
     return true;
+}
+
+// A server child with `args`; its port, or 0 (with a QTest failure message in *why).
+int startServer(QProcess &p, const QStringList &args, QString *why)
+{
+    p.start(siblingExecutable(QStringLiteral("concurrency-lab-server")), args);
+    if (!p.waitForStarted(5000)) {
+        *why = p.errorString();
+        return 0;
+    }
+    QByteArray line;
+    QElapsedTimer t;
+    t.start();
+    while (!line.contains('\n') && t.elapsed() < 5000) {
+        p.waitForReadyRead(100);
+        line += p.readAllStandardOutput();
+    }
+    if (!line.startsWith("LISTENING ")) {
+        *why = QString::fromUtf8(line + p.readAllStandardError());
+        return 0;
+    }
+    return line.mid(line.lastIndexOf(':') + 1).trimmed().toInt();
 }
 
 ExperimentSpec slowSpec(const QString &model, int requests, int latencyMs)
@@ -132,6 +159,86 @@ private Q_SLOTS:
 
     // 256 requests that each wait 1 s before their first byte, all at once: if the server
     // served them in batches the run would take several seconds; it must take about one.
+    // Three times the pool in slow requests at once (rate=1: one byte a second, 30 s each, on
+    // 16 threads): the limit's worth are served, the rest get 503 + Retry-After at once and
+    // their connections close, and /health still answers within a second. Without the limit
+    // every thread sleeps in a slow body and /health waits half a minute.
+    void healthAnswersUnderASlowFlood()
+    {
+        QProcess server;
+        QString why;
+        const int port = startServer(server, {QStringLiteral("--threads"), QStringLiteral("16")}, &why);
+        QVERIFY2(port > 0, qPrintable(why));
+        constexpr int kThreads = 16, kLimit = kThreads - kThreads / 8, kFlood = 3 * kThreads;
+        std::vector<std::unique_ptr<QTcpSocket>> flood;
+        for (int i = 0; i < kFlood; ++i) {
+            auto s = std::make_unique<QTcpSocket>();
+            s->connectToHost(QStringLiteral("127.0.0.1"), quint16(port));
+            QVERIFY(s->waitForConnected(5000));
+            s->write("GET /data?size=30&seed=1&rate=1 HTTP/1.1\r\nHost: lab\r\n\r\n");
+            QVERIFY(s->waitForBytesWritten(5000));
+            flood.push_back(std::move(s));
+        }
+        // Every request gets its status line soon: 200 (then a byte a second) or 503.
+        std::vector<QByteArray> heads(flood.size());
+        QElapsedTimer t;
+        t.start();
+        int answered = 0;
+        while (answered < kFlood && t.elapsed() < 10000) {
+            QTest::qWait(20);
+            answered = 0;
+            for (size_t i = 0; i < flood.size(); ++i) {
+                heads[i] += flood[i]->readAll();
+                answered += heads[i].contains("\r\n\r\n") ? 1 : 0;
+            }
+        }
+        int ok = 0, busy = 0;
+        for (const QByteArray &h : heads) {
+            if (h.startsWith("HTTP/1.1 200"))
+                ++ok;
+            if (h.startsWith("HTTP/1.1 503")) {
+                ++busy;
+                QVERIFY2(h.contains("Retry-After: 1\r\n"), h.constData());
+            }
+        }
+        QVERIFY2(answered == kFlood, qPrintable(QStringLiteral("%1 of %2 slow requests answered in 10 s")
+                                                    .arg(answered)
+                                                    .arg(kFlood)));
+        QCOMPARE(ok, kLimit);
+        QCOMPARE(busy, kFlood - kLimit);
+        // The refused connections are closed by the server, not left holding a thread.
+        t.restart();
+        int closed = 0;
+        while (t.elapsed() < 3000) {
+            closed = 0;
+            for (size_t i = 0; i < flood.size(); ++i)
+                if (heads[i].startsWith("HTTP/1.1 503"))
+                    closed += flood[i]->state() == QAbstractSocket::UnconnectedState ? 1 : 0;
+            if (closed == busy)
+                break;
+            QTest::qWait(20);
+        }
+        QCOMPARE(closed, busy);
+
+        QTcpSocket health;
+        t.restart();
+        health.connectToHost(QStringLiteral("127.0.0.1"), quint16(port));
+        QVERIFY(health.waitForConnected(5000));
+        health.write("GET /health HTTP/1.1\r\nHost: lab\r\n\r\n");
+        QByteArray reply;
+        while (!reply.endsWith("ok\n") && t.elapsed() < 5000) {
+            health.waitForReadyRead(50);
+            reply += health.readAll();
+        }
+        const qint64 ms = t.elapsed();
+        qInfo("/health under %d slow requests: %lld ms", kLimit, ms);
+        QVERIFY2(reply.startsWith("HTTP/1.1 200") && reply.endsWith("ok\n"), reply.constData());
+        QVERIFY2(ms < 1000, qPrintable(QStringLiteral("/health took %1 ms under the flood").arg(ms)));
+        flood.clear();
+        server.closeWriteChannel();
+        QVERIFY(server.waitForFinished(5000));
+    }
+
     void serves256SlowRequestsAtOnce_data()
     {
         QTest::addColumn<QString>("model");

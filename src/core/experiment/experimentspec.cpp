@@ -1,5 +1,6 @@
 #include "experimentspec.h"
 
+#include "models/executionmodel.h"
 #include "models/pythonmodel.h"
 #include "util/sysinfo.h"
 
@@ -7,6 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QUrl>
+#include <algorithm>
+#include <cmath>
 
 namespace lab {
 
@@ -19,20 +22,63 @@ bool readInt(const QJsonObject &obj, const QString &key, int lo, int hi, int *ou
         return true;
     const QJsonValue v = obj.value(key);
     const QString name = where.isEmpty() ? key : where + QLatin1Char('.') + key;
-    if (!v.isDouble() || v.toDouble() != std::floor(v.toDouble())) {
+    if (!v.isDouble() || !std::isfinite(v.toDouble()) || v.toDouble() != std::floor(v.toDouble())) {
         *error = QStringLiteral("%1 must be a whole number").arg(name);
         return false;
     }
     const double d = v.toDouble();
     if (d < lo || d > hi) {
-        *error = QStringLiteral("%1 = %2 is out of range (%3..%4)").arg(name).arg(d).arg(lo).arg(hi);
+        *error = QStringLiteral("%1 = %2 is out of range (%3..%4)").arg(name, QString::number(d), QString::number(lo),
+                                                                      QString::number(hi));
         return false;
     }
     *out = int(d);
     return true;
 }
 
+QString checkSwitchInterval(double ms)
+{
+    // Written so that NaN fails too.
+    if (!(ms >= 0.1 && ms <= 100))
+        return QStringLiteral("gil.switch_interval_ms must be a number between 0.1 and 100");
+    return {};
+}
+
+QString checkResultSize(const ExperimentSpec &s)
+{
+    if (s.estimatedResultBytes() <= ExperimentSpec::kMaxResultBytes)
+        return {};
+    return QStringLiteral("%1 tasks x %2 runs (repetitions x models) would keep about %3 GiB of results; the "
+                          "limit is %4 GiB (fewer tasks, repetitions or models)")
+        .arg(QString::number(s.taskCount()), QString::number(s.runCount()),
+             QString::number(double(s.estimatedResultBytes()) / double(qint64(1) << 30), 'f', 1),
+             QString::number(ExperimentSpec::kMaxResultBytes >> 30));
+}
+
 } // namespace
+
+// Text from a spec or a result file (names, titles, URLs, error messages quoting them) as it is
+// printed or quoted in a one-line message: control characters (C0, DEL, C1: ESC starts
+// terminal escape sequences) and the invisible bidirectional controls become \xHH / \uHHHH, so
+// a name cannot move the cursor, recolour the terminal, split a line or reorder what is shown.
+QString literalText(const QString &text)
+{
+    QString s;
+    s.reserve(text.size());
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        const bool control = u < 0x20 || (u >= 0x7f && u <= 0x9f);
+        const bool bidi = (u >= 0x202a && u <= 0x202e) || (u >= 0x2066 && u <= 0x2069) || u == 0x200e || u == 0x200f
+                          || u == 0x061c;
+        if (control)
+            s += QStringLiteral("\\x") + QString::number(u, 16).rightJustified(2, QLatin1Char('0'));
+        else if (bidi)
+            s += QStringLiteral("\\u") + QString::number(u, 16).rightJustified(4, QLatin1Char('0'));
+        else
+            s += c;
+    }
+    return s;
+}
 
 QString lineColumnOf(const QByteArray &text, int offset)
 {
@@ -86,7 +132,7 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
     const QString kind = w.value(QStringLiteral("kind")).toString();
     const Workload *workload = findWorkload(kind);
     if (!workload) {
-        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"%2\")").arg(kind, kinds);
+        *error = QStringLiteral("unknown workload.kind \"%1\" (expected \"%2\")").arg(literalText(kind), kinds);
         return std::nullopt;
     }
     s.workload = kind;
@@ -110,10 +156,9 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
     const QJsonObject gil = obj.value(QStringLiteral("gil")).toObject();
     if (gil.contains(QStringLiteral("switch_interval_ms"))) {
         const double ms = gil.value(QStringLiteral("switch_interval_ms")).toDouble(-1);
-        if (ms < 0.1 || ms > 100) {
-            *error = QStringLiteral("gil.switch_interval_ms must be between 0.1 and 100");
+        *error = checkSwitchInterval(ms);
+        if (!error->isEmpty())
             return std::nullopt;
-        }
         s.gil.switchIntervalMs = ms;
     }
     static const QStringList known = {QStringLiteral("name"),   QStringLiteral("title"),
@@ -125,6 +170,9 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
             s.extra.insert(it.key(), it.value());
     // Everything validate() checks was just read and checked above (the workload's parameters
     // by parseWorkloadParams): no second pass over a list of up to 100,000 numbers.
+    *error = checkResultSize(s);
+    if (!error->isEmpty())
+        return std::nullopt;
     return s;
 }
 
@@ -134,6 +182,9 @@ QString ExperimentSpec::validate() const
         return QStringLiteral("workers = %1 is out of range (1..%2)").arg(workers).arg(kMaxWorkers);
     if (repetitions < 1 || repetitions > kMaxRepetitions)
         return QStringLiteral("repetitions = %1 is out of range (1..%2)").arg(repetitions).arg(kMaxRepetitions);
+    const QString interval = checkSwitchInterval(gil.switchIntervalMs);
+    if (!interval.isEmpty())
+        return interval;
     const Workload *w = workloadImpl();
     if (!w)
         return QStringLiteral("unknown workload \"%1\"").arg(workload);
@@ -141,10 +192,16 @@ QString ExperimentSpec::validate() const
     QJsonObject json = params;
     json.insert(QStringLiteral("kind"), workload);
     QString error;
-    if (!parseWorkloadParams(*w, json, &error))
+    const std::optional<QJsonObject> parsed = parseWorkloadParams(*w, json, &error);
+    if (!parsed)
         return error;
+    ExperimentSpec normalised = *this;  // counted as it will run ({start, count} expanded)
+    normalised.params = *parsed;
+    const QString size = checkResultSize(normalised);
+    if (!size.isEmpty())
+        return size;
     // The workload's own guard counts the C++ loop; CPython models need their own estimate.
-    return PythonModel::timeGuard(*this);
+    return PythonModel::timeGuard(normalised);
 }
 
 int ExperimentSpec::effectiveWorkers() const
@@ -171,6 +228,28 @@ double ExperimentSpec::estimatedSequentialSeconds() const
 {
     const Workload *w = workloadImpl();
     return w ? w->estimatedSequentialSeconds(params) : 0;
+}
+
+qint64 ExperimentSpec::taskCount() const
+{
+    const Workload *w = workloadImpl();
+    return w ? w->taskCount(params) : 0;
+}
+
+qint64 ExperimentSpec::runCount() const
+{
+    QStringList named = this->models;
+    named.removeDuplicates();
+    qint64 models = named.size();
+    if (models == 0)
+        for (const ModelInfo &m : modelRegistry())
+            models += m.supports(workload) ? 1 : 0;
+    return qint64(repetitions) * std::max<qint64>(models, 1);
+}
+
+qint64 ExperimentSpec::estimatedResultBytes() const
+{
+    return taskCount() * runCount() * kResultBytesPerTask;
 }
 
 QJsonObject ExperimentSpec::toJson() const

@@ -30,6 +30,12 @@ struct ExperimentSpec {
 
     static constexpr int kMaxWorkers = 256;
     static constexpr int kMaxRepetitions = 100;
+    // Result memory: every task of every run (repetitions x models) keeps one record until the
+    // experiment ends. kResultBytesPerTask is what one record costs (TaskResult plus its events,
+    // kept at or below this by the process pool); a spec above kMaxResultBytes is refused
+    // before it starts rather than ending in an out-of-memory kill.
+    static constexpr qint64 kResultBytesPerTask = 200;
+    static constexpr qint64 kMaxResultBytes = qint64(2) << 30;  // 2 GiB
 
     // Parses and validates. On failure returns nullopt and a one-line message in *error
     // (with line/column for malformed JSON).
@@ -45,8 +51,18 @@ struct ExperimentSpec {
     // The run's tasks; `state` is the run's workload state (null: "{server}" and the like stay
     // unresolved, good for counting).
     std::vector<TaskSpec> makeTasks(WorkloadState *state = nullptr) const;
-    double estimatedSequentialSeconds() const;  // 0 when unknown (I/O, waits)
+    double estimatedSequentialSeconds() const;  // 0 when unknown (I/O)
+    qint64 taskCount() const;                   // tasks per run, without building them
+    // Runs the experiment makes: repetitions x models (all models that can run the workload
+    // when the spec names none).
+    qint64 runCount() const;
+    qint64 estimatedResultBytes() const;  // taskCount() x runCount() x kResultBytesPerTask
 };
+
+// `text` from a spec or a result file as it may be printed or quoted in a one-line message:
+// control characters (C0, DEL, C1; ESC starts terminal escapes) and bidirectional controls
+// become \xHH / \uHHHH, everything else stays as it is. The CLI prints spec text through it.
+QString literalText(const QString &text);
 
 // Line and column (1-based) of a byte offset in a text.
 QString lineColumnOf(const QByteArray &text, int offset);

@@ -1,8 +1,10 @@
 #include "workload.h"
 
+#include "experiment/experimentspec.h"
 #include "models/executionmodel.h"
 
 #include <QJsonArray>
+#include <algorithm>
 #include <cmath>
 
 namespace lab {
@@ -20,6 +22,11 @@ int Workload::defaultWorkers(const QJsonObject &) const
 double Workload::estimatedSequentialSeconds(const QJsonObject &) const
 {
     return 0;
+}
+
+qint64 Workload::taskCount(const QJsonObject &params) const
+{
+    return qint64(makeTasks(params, nullptr).size());
 }
 
 QString Workload::whyNotOn(const ModelInfo &model) const
@@ -96,6 +103,11 @@ bool readWhole(const QJsonValue &v, const ParamInfo &p, const QString &name, dou
         *error = QStringLiteral("%1 must be a number").arg(name);
         return false;
     }
+    // NaN compares false with every bound and infinity is "whole": refuse both by name first.
+    if (!std::isfinite(v.toDouble())) {
+        *error = QStringLiteral("%1 must be a finite number").arg(name);
+        return false;
+    }
     const double d = v.toDouble();
     if (d != std::floor(d)) {
         *error = QStringLiteral("%1 must be a whole number (got %2)").arg(name).arg(d, 0, 'g', 17);
@@ -128,8 +140,12 @@ std::optional<QJsonValue> readParam(const ParamInfo &p, const QJsonValue &v, QSt
         return QJsonValue(d);
     }
     case ParamInfo::Type::Number: {
-        if (!v.isDouble() || !std::isfinite(v.toDouble())) {
+        if (!v.isDouble()) {
             *error = QStringLiteral("%1 must be a number").arg(name);
+            return std::nullopt;
+        }
+        if (!std::isfinite(v.toDouble())) {
+            *error = QStringLiteral("%1 must be a finite number").arg(name);
             return std::nullopt;
         }
         if (v.toDouble() < p.min || v.toDouble() > p.max) {
@@ -156,8 +172,9 @@ std::optional<QJsonValue> readParam(const ParamInfo &p, const QJsonValue &v, QSt
             return std::nullopt;
         }
         const QJsonArray a = v.toArray();
-        if (p.max > 0 && a.size() > p.max) {
-            *error = QStringLiteral("%1 has %2 items (at most %3)").arg(name).arg(a.size()).arg(p.max, 0, 'f', 0);
+        const double most = p.max > 0 ? std::min<double>(p.max, ParamInfo::kMaxListItems) : ParamInfo::kMaxListItems;
+        if (a.size() > most) {
+            *error = QStringLiteral("%1 has %2 items (at most %3)").arg(name).arg(a.size()).arg(most, 0, 'f', 0);
             return std::nullopt;
         }
         for (qsizetype i = 0; i < a.size(); ++i) {
@@ -249,12 +266,30 @@ std::optional<QJsonObject> parseWorkloadParams(const Workload &workload, const Q
         if (!known.contains(it.key())) {
             known.removeFirst();
             *error = QStringLiteral("unknown key workload.%1 (the %2 workload takes: %3)")
-                         .arg(it.key(), workload.id(), known.join(QStringLiteral(", ")));
+                         .arg(literalText(it.key()), workload.id(), known.join(QStringLiteral(", ")));
             return std::nullopt;
         }
     const QString problem = workload.validate(out);
     if (!problem.isEmpty()) {
         *error = problem;
+        return std::nullopt;
+    }
+    // The caps hold for the tasks the parameters make together (a list times a repeat count),
+    // not only per list.
+    const qint64 tasks = workload.taskCount(out);
+    if (tasks > Workload::kMaxTasks) {
+        *error = QStringLiteral("the %1 workload would make %2 tasks per run: too many tasks (at most %3)")
+                     .arg(workload.id())
+                     .arg(tasks)
+                     .arg(Workload::kMaxTasks);
+        return std::nullopt;
+    }
+    const double seconds = workload.estimatedSequentialSeconds(out);
+    if (!(seconds <= Workload::kMaxSequentialSeconds)) {
+        *error = QStringLiteral("the %1 workload would take about %2 hours sequentially; the limit is %3 hour "
+                                "(fewer or smaller tasks)")
+                     .arg(workload.id(), QString::number(seconds / 3600.0, 'f', 1),
+                          QString::number(Workload::kMaxSequentialSeconds / 3600.0));
         return std::nullopt;
     }
     return out;

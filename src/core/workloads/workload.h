@@ -37,7 +37,7 @@ struct ParamInfo {
     QString unit;              // shown as a suffix ("ms", "µs", ...)
     QString tooltip;           // one or two sentences for the form
 
-    static constexpr int kMaxListItems = 100000;
+    static constexpr int kMaxListItems = 100000;  // any list; Workload::kMaxTasks caps the tasks they make
 };
 
 // Per-run shared state of a workload (a shared counter, a semaphore, a queue, a local server, a
@@ -63,6 +63,12 @@ class Workload {
 public:
     virtual ~Workload() = default;
 
+    // One cap for every way of listing tasks (a list, a range, a list times a repeat count):
+    // the parser refuses a spec with more tasks per run.
+    static constexpr qint64 kMaxTasks = ParamInfo::kMaxListItems;
+    // The one time guard: the parser refuses a spec whose sequential estimate is longer.
+    static constexpr double kMaxSequentialSeconds = 3600.0;
+
     virtual QString id() const = 0;            // the spec's workload.kind
     virtual QString label() const = 0;         // short, for the panel's workload picker
     virtual QString description() const = 0;  // one sentence
@@ -75,8 +81,12 @@ public:
     virtual int defaultWorkers(const QJsonObject &params) const;
     // How the panel words "auto" workers, e.g. "auto (1 per request)"; empty: "auto (N cores)".
     virtual QString autoWorkersText() const { return {}; }
-    // Seconds the sequential model would need, or 0 when unknown (I/O, waits).
+    // Seconds the sequential model would need at least, or 0 when unknown (I/O).
     virtual double estimatedSequentialSeconds(const QJsonObject &params) const;
+    // Tasks per run, without building them (the parser checks kMaxTasks with it, so it must be
+    // cheap for any parameters that passed the type and range checks). The default builds the
+    // tasks: override it where a parameter multiplies them.
+    virtual qint64 taskCount(const QJsonObject &params) const;
 
     // Empty when `model` can run this workload; otherwise the reason, shown beside the disabled
     // model. The default: every model but "async" (which needs non-blocking transfers), and the
@@ -112,8 +122,10 @@ const Workload *findWorkload(const QString &id);
 QStringList workloadIds();
 
 // The one place that reads a workload's JSON parameters: type and range checks with messages
-// that name the key ("workload.timeout_ms = 0 is out of range (1..3600000)"), defaults filled
-// in, unknown keys refused. Returns the normalised object (IntList ranges expanded).
+// that name the key ("workload.timeout_ms = 0 is out of range (1..3600000)"), NaN and
+// infinities refused, defaults filled in, unknown keys refused, then the task cap (kMaxTasks)
+// and the time guard (kMaxSequentialSeconds). Returns the normalised object (IntList ranges
+// expanded).
 std::optional<QJsonObject> parseWorkloadParams(const Workload &workload, const QJsonObject &json, QString *error);
 
 } // namespace lab

@@ -148,6 +148,18 @@ std::unique_ptr<WorkloadState> ConvoyWorkload::setUp(const QJsonObject &, QStrin
     return std::make_unique<ConvoyState>();
 }
 
+qint64 ConvoyWorkload::taskCount(const QJsonObject &params) const
+{
+    return 1 + params.value(kCpuThreads).toInt(1);
+}
+
+// A lower bound: every round trip waits for the echo peer's service time, once beside the CPU
+// threads and once alone (a GIL only adds to the first).
+double ConvoyWorkload::estimatedSequentialSeconds(const QJsonObject &params) const
+{
+    return 2.0 * params.value(kRoundTrips).toDouble(1000) * params.value(kEchoUs).toDouble(25) / 1e6;
+}
+
 std::vector<TaskSpec> ConvoyWorkload::makeTasks(const QJsonObject &params, WorkloadState *) const
 {
     const int cpuThreads = params.value(kCpuThreads).toInt(1);

@@ -85,6 +85,11 @@ std::vector<TaskSpec> CpuWorkload::makeTasks(const QJsonObject &params, Workload
     return tasks;
 }
 
+qint64 CpuWorkload::taskCount(const QJsonObject &params) const
+{
+    return params.value(QStringLiteral("numbers")).toArray().size();
+}
+
 QString CpuWorkload::checkTask(const TaskSpec &task) const
 {
     const QCborValue n = task.params.value(kN);

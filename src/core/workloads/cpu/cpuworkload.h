@@ -18,6 +18,7 @@ public:
     QString validate(const QJsonObject &params) const override;
     double estimatedSequentialSeconds(const QJsonObject &params) const override;
     std::vector<TaskSpec> makeTasks(const QJsonObject &params, WorkloadState *state) const override;
+    qint64 taskCount(const QJsonObject &params) const override;
     QString checkTask(const TaskSpec &task) const override;
     void execute(const TaskSpec &task, TaskEnv &env, TaskResult &result) const override;
     QString pythonScript() const override { return QStringLiteral("number_cruncher.py"); }

@@ -241,6 +241,11 @@ std::unique_ptr<WorkloadState> IoWorkload::setUp(const QJsonObject &params, QStr
     return state;
 }
 
+qint64 IoWorkload::taskCount(const QJsonObject &params) const
+{
+    return qint64(params.value(QStringLiteral("urls")).toArray().size()) * params.value(QStringLiteral("repeat")).toInt(1);
+}
+
 std::vector<TaskSpec> IoWorkload::makeTasks(const QJsonObject &params, WorkloadState *state) const
 {
     const auto *io = dynamic_cast<IoState *>(state);

@@ -48,6 +48,7 @@ public:
     QString whyNotOn(const ModelInfo &model) const override;
     std::unique_ptr<WorkloadState> setUp(const QJsonObject &params, QString *error) const override;
     std::vector<TaskSpec> makeTasks(const QJsonObject &params, WorkloadState *state) const override;
+    qint64 taskCount(const QJsonObject &params) const override;
     void execute(const TaskSpec &task, TaskEnv &env, TaskResult &result) const override;
     RunSummaryPtr summarize(const RunRecord &run, WorkloadState *state) const override;
     RunSummaryPtr summaryFromJson(const QJsonObject &run) const override;

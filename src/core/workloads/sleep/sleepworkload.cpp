@@ -58,6 +58,16 @@ QString SleepWorkload::autoWorkersText() const
     return QStringLiteral("auto (1 per task)");
 }
 
+qint64 SleepWorkload::taskCount(const QJsonObject &params) const
+{
+    return params.value(kTasks).toInt(1);
+}
+
+double SleepWorkload::estimatedSequentialSeconds(const QJsonObject &params) const
+{
+    return params.value(kTasks).toInt(1) * params.value(kMs).toDouble() / 1000.0;
+}
+
 std::vector<TaskSpec> SleepWorkload::makeTasks(const QJsonObject &params, WorkloadState *) const
 {
     std::vector<TaskSpec> tasks(size_t(params.value(kTasks).toInt(1)));

@@ -16,6 +16,8 @@ public:
     int defaultWorkers(const QJsonObject &params) const override;
     QString autoWorkersText() const override;
     std::vector<TaskSpec> makeTasks(const QJsonObject &params, WorkloadState *state) const override;
+    qint64 taskCount(const QJsonObject &params) const override;
+    double estimatedSequentialSeconds(const QJsonObject &params) const override;
     void execute(const TaskSpec &task, TaskEnv &env, TaskResult &result) const override;
     QString pythonScript() const override { return QStringLiteral("sleeper.py"); }
     QJsonObject pythonJob(const std::vector<TaskSpec> &tasks, const QJsonObject &params) const override;

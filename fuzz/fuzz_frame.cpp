@@ -1,0 +1,68 @@
+// The worker's input stream: frames (FrameDecoder) carrying protocol messages (decodeTask and
+// the other decoders, then the workload's checkTask, as the worker does before running a task).
+// Public API only. The first input byte picks the chunk size the stream arrives in, so frames
+// split anywhere are covered.
+#include "fuzzcheck.h"
+#include "ipc/framedecoder.h"
+#include "ipc/protocol.h"
+#include "workloads/workload.h"
+
+#include <algorithm>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
+{
+    if (size == 0)
+        return 0;
+    const qsizetype chunk = qsizetype(data[0] % 64) + 1;
+    const char *bytes = reinterpret_cast<const char *>(data) + 1;
+    const qsizetype total = qsizetype(size) - 1;
+    lab::ipc::FrameDecoder decoder;
+    int messages = 0;
+    for (qsizetype off = 0; off < total && !decoder.hasError(); off += chunk) {
+        decoder.feed(bytes + off, std::min(chunk, total - off));
+        while (const std::optional<QCborMap> m = decoder.next()) {
+            ++messages;
+            QString error;
+            switch (lab::ipc::messageType(*m)) {
+            case lab::ipc::MessageType::Task: {
+                lab::TaskSpec task;
+                if (lab::ipc::decodeTask(*m, &task, &error)) {
+                    const lab::Workload *w = lab::findWorkload(task.workload);
+                    LAB_FUZZ_CHECK(w != nullptr);
+                    // What the parent would send back for it must decode to the same task.
+                    lab::TaskSpec again;
+                    LAB_FUZZ_CHECK(lab::ipc::decodeTask(lab::ipc::encodeTask(task), &again, &error));
+                    LAB_FUZZ_CHECK(again.id == task.id && again.workload == task.workload);
+                } else {
+                    LAB_FUZZ_CHECK(!error.isEmpty());
+                }
+                break;
+            }
+            case lab::ipc::MessageType::Hello: {
+                lab::ipc::Hello h;
+                lab::ipc::decodeHello(*m, &h, &error);
+                break;
+            }
+            case lab::ipc::MessageType::Started: {
+                lab::ipc::Started s;
+                lab::ipc::decodeStarted(*m, &s, &error);
+                break;
+            }
+            case lab::ipc::MessageType::Result: {
+                lab::ipc::ResultMessage r;
+                lab::ipc::decodeResult(*m, &r, &error);
+                break;
+            }
+            case lab::ipc::MessageType::Cancel:
+                lab::ipc::decodeCancel(*m);
+                break;
+            case lab::ipc::MessageType::Bye:
+            case lab::ipc::MessageType::Unknown:
+                break;
+            }
+        }
+    }
+    LAB_FUZZ_CHECK(!decoder.hasError() || !decoder.errorString().isEmpty());
+    (void)messages;
+    return 0;
+}
