@@ -26,10 +26,14 @@ struct ExperimentSpec {
     QStringList models;            // empty: every model that supports the workload
     int workers = 0;               // 0: default (online cores for CPU, one per request for I/O)
     int repetitions = 1;
+    int chunkSize = 0;             // process pool tasks per message; 0: auto, ceil(tasks / (4 x workers))
+    double taskTimeout_s = 0;      // process pool per-task deadline; 0: derived from the estimate
     QJsonObject extra;             // unknown top-level keys kept for round trips
 
     static constexpr int kMaxWorkers = 256;
     static constexpr int kMaxRepetitions = 100;
+    static constexpr int kMaxChunkSize = 100000;
+    static constexpr double kMaxTaskTimeoutS = 7 * 24 * 3600.0;
 
     // Parses and validates. On failure returns nullopt and a one-line message in *error
     // (with line/column for malformed JSON).
