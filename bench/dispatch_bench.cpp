@@ -29,7 +29,7 @@ using namespace lab::bench;
 namespace {
 
 // Median of `rounds` runs of one model on `spec`; the figure every row prints.
-struct Figure {
+struct PoolFigure {
     double dispatchUs = -1;
     double wallMs = -1;
     double ipcShare = -1;
@@ -40,7 +40,7 @@ struct Figure {
     bool verified = true;
 };
 
-Figure measure(const ExperimentSpec &base, const QString &model, int chunk, int rounds, int workers = 0)
+PoolFigure measure(const ExperimentSpec &base, const QString &model, int chunk, int rounds, int workers = 0)
 {
     ExperimentSpec spec = base;
     spec.models = {model};
@@ -51,7 +51,7 @@ Figure measure(const ExperimentSpec &base, const QString &model, int chunk, int 
     Runner runner;
     const ExperimentResult r = runner.run(spec);
     std::vector<double> d, w, share, ready;
-    Figure f;
+    PoolFigure f;
     for (const RunRecord &run : r.runs) {
         f.verified = f.verified && run.verified;
         f.workers = run.workers;
@@ -85,6 +85,8 @@ double pipeRoundTripUs(int trips)
         return -1;
     const pid_t child = ::fork();
     if (child == 0) {
+        ::close(down[1]);
+        ::close(up[0]);
         char c;
         while (::read(down[0], &c, 1) == 1 && ::write(up[1], &c, 1) == 1) {
         }
@@ -210,10 +212,10 @@ int main(int argc, char *argv[])
     print(QStringLiteral("load average before: %1\n\n").arg(loadAverage()));
 
     const double pipeUs = pipeRoundTripUs(20000);
-    const Figure seq = measure(*spec, QStringLiteral("sequential"), 0, rounds);
-    const Figure thr = measure(*spec, QStringLiteral("threads"), 0, rounds);
-    const Figure p1 = measure(*spec, QStringLiteral("processes"), 1, rounds);
-    const Figure pa = measure(*spec, QStringLiteral("processes"), 0, rounds);
+    const PoolFigure seq = measure(*spec, QStringLiteral("sequential"), 0, rounds);
+    const PoolFigure thr = measure(*spec, QStringLiteral("threads"), 0, rounds);
+    const PoolFigure p1 = measure(*spec, QStringLiteral("processes"), 1, rounds);
+    const PoolFigure pa = measure(*spec, QStringLiteral("processes"), 0, rounds);
     std::optional<QJsonObject> py;
     QString pyWhy = QStringLiteral("--no-python");
     if (python)
@@ -275,8 +277,8 @@ int main(int argc, char *argv[])
     const long appPss = pssKbOf();
     if (big) {
         ExperimentSpec small = *spec;
-        const Figure one = measure(small, QStringLiteral("processes"), 0, 1, 1);
-        const Figure many = measure(small, QStringLiteral("processes"), 0, std::max(1, rounds / 2), 256);
+        const PoolFigure one = measure(small, QStringLiteral("processes"), 0, 1, 1);
+        const PoolFigure many = measure(small, QStringLiteral("processes"), 0, std::max(1, rounds / 2), 256);
         print(QStringLiteral("\nmemory: app PSS %1 MB; 1 worker: PSS %2 MB (RSS %3 MB); 256 workers: PSS %4 MB in all, "
                              "%5 MB each (RSS summed %6 MB)\n")
                   .arg(appPss / 1024.0, 0, 'f', 1)

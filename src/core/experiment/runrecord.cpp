@@ -209,6 +209,7 @@ void IpcSplit::writeJson(QJsonObject &run) const
         o.insert(QStringLiteral("chunk_size"), chunkSize);
         o.insert(QStringLiteral("task_timeout_s"), number(taskTimeout_s, 3));
         o.insert(QStringLiteral("ready_ms"), orNull(readyMs, 3));
+        o.insert(QStringLiteral("parent_cpu_s"), orNull(parentCpu_s, 6));
         run.insert(QStringLiteral("ipc"), o);
     }
     run.insert(QStringLiteral("spawn_ms_median"), orNull(spawnMedian_ms, 3));
@@ -228,6 +229,7 @@ std::optional<IpcSplit> IpcSplit::fromJson(const QJsonObject &run)
     s.chunkSize = o.value(QStringLiteral("chunk_size")).toInt();
     s.taskTimeout_s = o.value(QStringLiteral("task_timeout_s")).toDouble();
     s.readyMs = orNegative(o.value(QStringLiteral("ready_ms")));
+    s.parentCpu_s = orNegative(o.value(QStringLiteral("parent_cpu_s")));
     return s;
 }
 

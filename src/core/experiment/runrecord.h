@@ -63,6 +63,7 @@ struct IpcSplit {
     int chunkSize = 0;
     double taskTimeout_s = 0;
     double readyMs = -1;
+    double parentCpu_s = -1;       // CPU the app's pool thread spent feeding the workers
 
     void writeJson(QJsonObject &run) const;
     static std::optional<IpcSplit> fromJson(const QJsonObject &run);

@@ -159,6 +159,7 @@ private:
     std::vector<double> m_dispatchS;
     std::vector<double> m_computeS;
     double m_computeSum = 0;
+    double m_busySum = 0;               // workers' spans running tasks, bookkeeping included
     double m_avgCompute = -1;           // running mean of task compute, for the pipeline depth
     double m_firstDispatch = -1;
     double m_lastResult = -1;
@@ -175,6 +176,7 @@ private:
 
 void Pool::run(int workers)
 {
+    const double parentCpu0 = threadCpuSeconds();
     const ExperimentSpec &spec = m_ctx.spec;
     m_chunk = spec.chunkSize > 0 ? size_t(spec.chunkSize)
                                  : std::max<size_t>(1, (m_tasks.size() + 4 * size_t(workers) - 1) / (4 * size_t(workers)));
@@ -237,12 +239,13 @@ void Pool::run(int workers)
     IpcSplit ipc;
     ipc.dispatchMedian_s = median(m_dispatchS);
     ipc.computeMedian_s = median(m_computeS);
-    ipc.dispatchShare = dispatchSum + m_computeSum > 0 ? dispatchSum / (dispatchSum + m_computeSum) : 0;
+    ipc.dispatchShare = dispatchSum + m_busySum > 0 ? dispatchSum / (dispatchSum + m_busySum) : 0;
     ipc.protocolVersion = ipc::kProtocolVersion;
     ipc.spawnMedian_ms = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e3;
     ipc.chunkSize = int(m_chunk);
     ipc.taskTimeout_s = m_deadline_s;
     ipc.readyMs = m_allReady >= 0 ? (m_allReady - m_firstStart) * 1e3 : -1;
+    ipc.parentCpu_s = threadCpuSeconds() - parentCpu0;
     m_record.ipc = ipc;
 }
 
@@ -388,13 +391,17 @@ void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
     if (m.results.empty())
         return;
     const double now = monotonicSeconds();
-    // The time these results cost the parent beyond their computing: from when the worker
-    // could start on them (sent, or its previous answer) to now.
+    // What these results cost beyond the worker's own work on them: from when the worker
+    // could start on them (sent, or its previous answer) to now, minus the span the worker spent
+    // running them (first start to last end, its per-task bookkeeping included): pipes, the
+    // parent and waiting. That time, split over the tasks, is their dispatch (IPC) time.
     double compute = 0;
     for (const TaskResult &r : m.results)
         compute += r.compute_s;
+    const double busy = std::max(compute, m.results.back().end_s - m.results.front().start_s);
     const double since = std::max(s.lastResultAt, s.inflight.front().sent);
-    const double dispatchEach = std::max(0.0, (now - since) - compute) / double(m.results.size());
+    const double dispatchEach = std::max(0.0, (now - since) - busy) / double(m.results.size());
+    m_busySum += busy;
     s.lastResultAt = now;
     m_lastResult = now;
     for (const TaskResult &in : m.results) {
@@ -482,8 +489,10 @@ void Pool::dispatch(Slot &s)
 // The worker is gone: its unanswered tasks go back to the front of the queue, in order.
 void Pool::requeueInFlight(Slot &s)
 {
-    for (auto it = s.inflight.rbegin(); it != s.inflight.rend(); ++it)
+    for (auto it = s.inflight.rbegin(); it != s.inflight.rend(); ++it) {
         m_pending.push_front(it->task);
+        m_startedSeen[it->task] = 0;  // it starts again, in another worker
+    }
     s.inflight.clear();
 }
 
