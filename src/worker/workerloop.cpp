@@ -235,11 +235,11 @@ int run(int argc, char *argv[])
         return out.flush();
     };
     int code = 0;
+    bool wasIdle = true;  // the next task is the first after start-up or a wait
     for (;;) {
         std::shared_ptr<const ipc::TaskChunk> chunk;
         size_t index = 0;
         bool lastOfChunk = false;
-        bool wasIdle = false;
         {
             std::unique_lock lock(inbox->mutex);
             if (!inbox->closed && inbox->chunks.empty()) {
@@ -283,6 +283,7 @@ int run(int argc, char *argv[])
                 break;
             }
         }
+        wasIdle = false;
         pending.push_back(executeTask(task, inbox->cancelCurrent, hooks));
         {
             std::lock_guard lock(inbox->mutex);
