@@ -90,6 +90,8 @@ struct Slot {
     std::deque<InFlight> inflight;
     double progressAt = 0;              // last frame from it, or when it got work while idle
     double lastResultAt = 0;            // when its previous results arrived
+    double firstDispatchAt = -1;        // this incarnation's first task sent
+    double lastAnswerAt = -1;           // and its last results received
     bool timedOut = false;              // killed for missing the deadline
     double reportedCpu = 0;             // cumulative, from the last results
     double sampledCpu = 0;              // from /proc/<pid>/stat
@@ -160,6 +162,7 @@ private:
     std::vector<double> m_computeS;
     double m_computeSum = 0;
     double m_busySum = 0;               // workers' spans running tasks, bookkeeping included
+    double m_windowSum = 0;             // per incarnation: first task sent to last answer
     double m_avgCompute = -1;           // running mean of task compute, for the pipeline depth
     double m_firstDispatch = -1;
     double m_lastResult = -1;
@@ -227,11 +230,12 @@ void Pool::run(int workers)
 
     m_record.spawnWhat = QStringLiteral("process start to handshake");
     m_record.spawn_us_median = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e6;
-    // As for CPython's Pool.map: the wall time of the task phase beyond what the computing
-    // itself needs on `workers` processes, per task.
+    // As for CPython's Pool.map, (wall - compute / W) / tasks, with each worker's own window
+    // (its first task sent to its last answer) so that the workers' staggered start-up, which
+    // Pool.map pays before map() is called, is not counted: (sum of windows - compute) / W / tasks.
     m_record.dispatch_us_per_task =
-        answered > 0 && m_firstDispatch >= 0 && m_lastResult >= m_firstDispatch
-            ? std::max(0.0, (m_lastResult - m_firstDispatch) - m_computeSum / double(workers)) / double(answered) * 1e6
+        answered > 0 && m_windowSum > 0
+            ? std::max(0.0, m_windowSum - m_computeSum) / double(workers) / double(answered) * 1e6
             : -1.0;
     double dispatchSum = 0;
     for (double d : m_dispatchS)
@@ -403,6 +407,7 @@ void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
     const double dispatchEach = std::max(0.0, (now - since) - busy) / double(m.results.size());
     m_busySum += busy;
     s.lastResultAt = now;
+    s.lastAnswerAt = now;
     m_lastResult = now;
     for (const TaskResult &in : m.results) {
         const InFlight f = s.inflight.front();
@@ -469,6 +474,8 @@ void Pool::dispatch(Slot &s)
         s.progressAt = now;
     if (m_firstDispatch < 0)
         m_firstDispatch = now;
+    if (s.firstDispatchAt < 0)
+        s.firstDispatchAt = now;
     m_out.resize(0);
     while (s.inflight.size() < target && !m_pending.empty()) {
         m_ids.clear();
@@ -561,6 +568,9 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
 // Book-keeping for an incarnation that is gone: its CPU and memory stay counted.
 void Pool::retire(Slot &s)
 {
+    if (s.firstDispatchAt >= 0 && s.lastAnswerAt >= s.firstDispatchAt)
+        m_windowSum += s.lastAnswerAt - s.firstDispatchAt;
+    s.firstDispatchAt = s.lastAnswerAt = -1;
     m_deadCpu += std::max(s.reportedCpu, s.sampledCpu);
     s.reportedCpu = 0;
     s.sampledCpu = 0;
