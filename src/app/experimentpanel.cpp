@@ -139,6 +139,14 @@ void ExperimentPanel::buildModelList()
     m_unsupportedLabel->setWordWrap(true);
     m_unsupportedLabel->setEnabled(false);
     m_ui->modelsLayout->addWidget(m_unsupportedLabel);
+    // Process pool: tasks per message, as Pool.map's chunksize (0 = auto).
+    m_chunkSpin = new QSpinBox(this);
+    m_chunkSpin->setObjectName(QStringLiteral("chunkSpin"));
+    m_chunkSpin->setRange(0, ExperimentSpec::kMaxChunkSize);
+    m_chunkSpin->setSpecialValueText(tr("auto"));
+    m_chunkSpin->setToolTip(tr("Tasks per message for the process pool, like Pool.map's chunksize: 1 sends every task "
+                               "on its own; auto sends tasks / (4 × workers) at a time"));
+    m_ui->runForm->addRow(tr("Chunk size"), m_chunkSpin);
 }
 
 void ExperimentPanel::buildParamForm(const QString &workload, const QJsonObject &given)
@@ -284,6 +292,7 @@ void ExperimentPanel::setSpec(const ExperimentSpec &spec, const QString &source)
     m_ui->workersSpin->setValue(spec.workers);
     m_ui->switchSpin->setValue(spec.gil.switchIntervalMs);
     m_ui->repetitionsSpin->setValue(spec.repetitions);
+    m_chunkSpin->setValue(spec.chunkSize);
     QString why;
     const QStringList chosen = resolveModels(spec, &why);
     for (auto it = m_modelChecks.cbegin(); it != m_modelChecks.cend(); ++it)
@@ -349,6 +358,7 @@ ExperimentSpec ExperimentPanel::spec(bool allModels) const
     s.workers = m_ui->workersSpin->value();
     s.gil.switchIntervalMs = m_ui->switchSpin->value();
     s.repetitions = m_ui->repetitionsSpin->value();
+    s.chunkSize = m_chunkSpin->value();
     if (allModels) {
         s.models.clear();
         for (const ModelInfo &m : modelRegistry())
@@ -376,6 +386,7 @@ void ExperimentPanel::setRunning(bool running)
     m_ui->modelsGroup->setEnabled(!running);
     m_ui->workersSpin->setEnabled(!running);
     m_ui->repetitionsSpin->setEnabled(!running);
+    m_chunkSpin->setEnabled(!running);
     if (running) {
         m_ui->progressBar->setValue(0);
         m_ui->progressLabel->setText(tr("Starting…"));

@@ -7,6 +7,7 @@
 
 class QCheckBox;
 class QLabel;
+class QSpinBox;
 namespace Ui {
 class ExperimentPanel;
 }
@@ -57,6 +58,7 @@ private:
     QString m_source;
     QHash<QString, QCheckBox *> m_modelChecks;
     QLabel *m_unsupportedLabel = nullptr;
+    QSpinBox *m_chunkSpin = nullptr;
     QString m_formWorkload;          // the workload the parameter form was built for
     QHash<QString, QWidget *> m_paramEditors;   // ParamInfo::key -> its editor
     bool m_updating = false;

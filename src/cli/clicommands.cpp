@@ -105,6 +105,7 @@ int usage(const QString &problem = {})
         "usage:\n"
         "  concurrency-lab-cli run SPEC.json|PRESET [--models a,b,c] [--workers N] [--repetitions N]\n"
         "                      [--switch-interval MS] [--url URL]... [--param KEY=VALUE]...\n"
+        "                      [--chunk-size N] [--task-timeout S]\n"
         "                      [--json FILE] [--csv FILE] [--quiet]\n"
         "  concurrency-lab-cli show RESULTS.json  print the results table of a saved run\n"
         "  concurrency-lab-cli presets            list the built-in experiments\n"
@@ -318,7 +319,8 @@ int runCommand(const QStringList &args)
     const Options o = parseOptions(
         args,
         {QStringLiteral("models"), QStringLiteral("workers"), QStringLiteral("repetitions"), QStringLiteral("json"),
-         QStringLiteral("csv"), QStringLiteral("switch-interval"), QStringLiteral("url"), QStringLiteral("param")},
+         QStringLiteral("csv"), QStringLiteral("switch-interval"), QStringLiteral("url"), QStringLiteral("param"),
+         QStringLiteral("chunk-size"), QStringLiteral("task-timeout")},
         {QStringLiteral("quiet")});
     if (!o.error.isEmpty())
         return usage(o.error);
@@ -338,6 +340,11 @@ int runCommand(const QStringList &args)
         return usage(error);
     if (!numberOption(o, QStringLiteral("switch-interval"), 0.1, 100, spec->gil.switchIntervalMs,
                       &spec->gil.switchIntervalMs, &error, QStringLiteral("ms")))
+        return usage(error);
+    // Process pool: tasks per message (0 = auto) and the per-task deadline (0 = from the estimate).
+    if (!intOption(o, QStringLiteral("chunk-size"), 0, ExperimentSpec::kMaxChunkSize, &spec->chunkSize, &error)
+        || !numberOption(o, QStringLiteral("task-timeout"), 0, ExperimentSpec::kMaxTaskTimeoutS, spec->taskTimeout_s,
+                         &spec->taskTimeout_s, &error, QStringLiteral("s")))
         return usage(error);
     if (o.isSet(QStringLiteral("url"))) {
         if (!spec->params.contains(QStringLiteral("urls")))

@@ -19,18 +19,24 @@
 #include <thread>
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace lab::worker {
 
 namespace {
 
+constexpr double kFlushEveryS = 0.002;
+constexpr qsizetype kFlushBytes = 256 * 1024;
+
 // Shared by the reader thread (producer) and the main thread (runs tasks). Held through a
 // shared_ptr because the reader is detached and may outlive run().
 struct Inbox {
     std::mutex mutex;                 // guards everything below except cancelCurrent
     std::condition_variable changed;
-    std::deque<TaskSpec> tasks;
+    // Chunks in the order received; the main thread runs front->ids[nextTask] next.
+    std::deque<std::shared_ptr<const ipc::TaskChunk>> chunks;
+    size_t nextTask = 0;
     std::set<int> cancelledIds;       // cancels that arrived before their task started
     int currentId = -1;
     bool closed = false;              // stdin EOF, bye, or a protocol error: stop now
@@ -72,6 +78,27 @@ bool send(const QCborMap &message)
     return writeAll(STDOUT_FILENO, ipc::encodeFrame(message));
 }
 
+// Frames for the parent, written in batches: one write() per burst of results, not per task.
+struct Output {
+    QByteArray buffer;
+    double lastWrite = 0;
+    bool flush()
+    {
+        lastWrite = monotonicSeconds();
+        if (buffer.isEmpty())
+            return true;
+        const bool ok = writeAll(STDOUT_FILENO, buffer);
+        buffer.resize(0);  // keeps the capacity
+        return ok;
+    }
+};
+
+long peakRssKbNow()
+{
+    rusage u{};
+    return ::getrusage(RUSAGE_SELF, &u) == 0 ? long(u.ru_maxrss) : 0;
+}
+
 void complain(const QString &message)
 {
     std::fprintf(stderr, "concurrency-lab-worker: %s\n", qPrintable(message));
@@ -97,22 +124,28 @@ void readLoop(const std::shared_ptr<Inbox> &inbox)
         }
         decoder.feed(buf, n);
         while (!finished && reason.isEmpty()) {
-            const std::optional<QCborMap> m = decoder.next();
-            if (!m)
+            const std::optional<QByteArray> payload = decoder.nextPayload();
+            if (!payload)
                 break;
-            switch (ipc::messageType(*m)) {
-            case ipc::MessageType::Task: {
-                TaskSpec task;
+            if (ipc::peekMessageType(*payload) == ipc::MessageType::Tasks) {
+                auto chunk = std::make_shared<ipc::TaskChunk>();
                 QString error;
-                if (!ipc::decodeTask(*m, &task, &error)) {
-                    reason = QStringLiteral("bad task message: %1").arg(error);
+                if (!ipc::decodeTasks(*payload, chunk.get(), &error)) {
+                    reason = QStringLiteral("bad tasks message: %1").arg(error);
                     break;
                 }
                 std::lock_guard lock(inbox->mutex);
-                inbox->tasks.push_back(task);
+                inbox->chunks.push_back(std::move(chunk));
                 inbox->changed.notify_all();
+                continue;
+            }
+            QString error;
+            const std::optional<QCborMap> m = ipc::decodeMessage(*payload, &error);
+            if (!m) {
+                decoder.fail(error);
                 break;
             }
+            switch (ipc::messageType(*m)) {
             case ipc::MessageType::Cancel: {
                 const int id = ipc::decodeCancel(*m);
                 std::lock_guard lock(inbox->mutex);
@@ -182,34 +215,85 @@ int run(int argc, char *argv[])
     std::thread(readLoop, inbox).detach();
 
     ExecHooks hooks;
+    Output out;
+    out.lastWrite = monotonicSeconds();
+    // Results of the running chunk not yet framed; a chunk's results go out as one message,
+    // or in pieces when its tasks are long (so the parent's timeline and deadlines see them).
+    std::vector<TaskResult> pending;
+    double cpuNow = processCpuSeconds();
+    long rssNow = peakRssKbNow();
+    auto frameResults = [&] {
+        if (pending.empty())
+            return;
+        ipc::appendResultsFrame(out.buffer, pending, cpuNow, rssNow);
+        pending.clear();
+    };
+    auto flush = [&] {
+        frameResults();
+        cpuNow = processCpuSeconds();
+        rssNow = peakRssKbNow();
+        return out.flush();
+    };
     int code = 0;
+    bool wasIdle = true;  // the next task is the first after start-up or a wait
     for (;;) {
-        TaskSpec task;
+        std::shared_ptr<const ipc::TaskChunk> chunk;
+        size_t index = 0;
+        bool lastOfChunk = false;
         {
             std::unique_lock lock(inbox->mutex);
-            inbox->changed.wait(lock, [&] { return inbox->closed || !inbox->tasks.empty(); });
+            if (!inbox->closed && inbox->chunks.empty()) {
+                // Idle: everything we have goes out before we wait.
+                lock.unlock();
+                if (!flush()) {
+                    code = 1;
+                    break;
+                }
+                lock.lock();
+                inbox->changed.wait(lock, [&] { return inbox->closed || !inbox->chunks.empty(); });
+                wasIdle = true;
+            }
             if (inbox->closed)
                 break;
-            task = inbox->tasks.front();
-            inbox->tasks.pop_front();
-            inbox->currentId = task.id;
-            inbox->cancelCurrent.store(inbox->cancelledIds.erase(task.id) > 0);
+            chunk = inbox->chunks.front();
+            index = inbox->nextTask++;
+            lastOfChunk = inbox->nextTask >= chunk->size();
+            if (lastOfChunk) {
+                inbox->chunks.pop_front();
+                inbox->nextTask = 0;
+            }
+            const int id = chunk->ids[index];
+            inbox->currentId = id;
+            inbox->cancelCurrent.store(!inbox->cancelledIds.empty() && inbox->cancelledIds.erase(id) > 0);
         }
-        if (!send(ipc::encodeStarted({task.id, monotonicSeconds(), currentCpu()}))) {
-            code = 1;
+        TaskSpec task;
+        QString error;
+        if (!ipc::taskAt(*chunk, index, &task, &error)) {
+            inbox->close(QStringLiteral("bad tasks message: %1").arg(error));
             break;
         }
-        ipc::ResultMessage rm;
-        rm.result = executeTask(task, inbox->cancelCurrent, hooks);
+        chunk.reset();
+        const double now = monotonicSeconds();
+        if (wasIdle || now - out.lastWrite >= kFlushEveryS) {
+            // Work after a pause, long tasks, or a long stretch of short ones: say where we are.
+            frameResults();
+            ipc::appendStartedFrame(out.buffer, {task.id, now, currentCpu()});
+            if (!flush()) {
+                code = 1;
+                break;
+            }
+        }
+        wasIdle = false;
+        pending.push_back(executeTask(task, inbox->cancelCurrent, hooks));
         {
             std::lock_guard lock(inbox->mutex);
             inbox->currentId = -1;
             if (inbox->closed)
                 break;
         }
-        rm.workerCpu_s = processCpuSeconds();
-        rm.workerPeakRssKb = peakRssKb();
-        if (!send(ipc::encodeResult(rm))) {
+        if (lastOfChunk)
+            frameResults();
+        if (out.buffer.size() > kFlushBytes && !flush()) {
             code = 1;
             break;
         }

@@ -15,7 +15,10 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
+#include <map>
+#include <set>
 #include <csignal>
 #include <thread>
 #include <unistd.h>
@@ -75,6 +78,13 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
         return false;
+    }
+
+    ExperimentSpec &spec() { return m_spec; }
+    std::vector<LiveEvent> allEvents() const
+    {
+        size_t cursor = 0;
+        return live.since(&cursor);
     }
 
     std::atomic<bool> cancel{false};
@@ -288,6 +298,123 @@ private Q_SLOTS:
         }
         QCOMPARE(run.record.tasks_failed, 1);
         QVERIFY(!run.record.verified);
+    }
+
+    // A chunk's unfinished tasks survive the death of its worker: the running one is re-run
+    // (attempts 2), the ones behind it simply run later (attempts 1).
+    void workerKilledMidChunkRerunsTheRestOfTheChunk()
+    {
+        AsyncRun run;
+        run.spec().chunkSize = 4;
+        run.start(cpuTasks(4, 5'000'000, 40), 1);
+        QVERIFY(run.waitForEvent([](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && e.taskId == 1; }));
+        const std::vector<qint64> workers = liveWorkers(::getpid());
+        QCOMPARE(workers.size(), size_t(1));
+        QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.worker_restarts, 1);
+        QCOMPARE(run.record.tasks.size(), size_t(4));
+        QVERIFY(run.record.verified);
+        for (const TaskResult &t : run.record.tasks)
+            QCOMPARE(t.attempts, t.id == 1 ? 2 : 1);
+        QVERIFY(run.record.ipc);
+        QCOMPARE(run.record.ipc->chunkSize, 4);
+    }
+
+    // Automatic chunks (ceil(tasks / (4 x workers)) per message), yet every task keeps its own
+    // start and finish, in order and without overlap on its worker, and shows in the live log.
+    void autoChunksKeepEveryTaskOnTheTimeline()
+    {
+        AsyncRun run;
+        run.start(cpuTasks(400, 1000, 1), 2);
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.tasks.size(), size_t(400));
+        QVERIFY(run.record.verified);
+        QVERIFY(run.record.ipc);
+        QCOMPARE(run.record.ipc->chunkSize, 50);
+        QCOMPARE(run.record.ipc->protocolVersion, ipc::kProtocolVersion);
+        QVERIFY(run.record.ipc->readyMs > 0);
+        QVERIFY(run.record.dispatch_us_per_task && *run.record.dispatch_us_per_task >= 0);
+        QVERIFY(run.record.pss_kb && *run.record.pss_kb > 0);
+        std::map<int, std::vector<const TaskResult *>> byWorker;
+        for (const TaskResult &t : run.record.tasks) {
+            QVERIFY(t.start_s > 0 && t.end_s >= t.start_s);
+            QVERIFY(t.worker == 0 || t.worker == 1);
+            byWorker[t.worker].push_back(&t);
+        }
+        for (auto &[w, list] : byWorker) {
+            std::sort(list.begin(), list.end(), [](auto *a, auto *b) { return a->start_s < b->start_s; });
+            for (size_t i = 1; i < list.size(); ++i)
+                QVERIFY2(list[i]->start_s >= list[i - 1]->end_s, qPrintable(QStringLiteral("worker %1 tasks %2 and %3 overlap")
+                                                                                .arg(w)
+                                                                                .arg(list[i - 1]->id)
+                                                                                .arg(list[i]->id)));
+        }
+        std::set<int> started, finished;
+        for (const LiveEvent &e : run.allEvents())
+            (e.type == LiveEvent::TaskStarted ? started : finished).insert(e.taskId);
+        QCOMPARE(started.size(), size_t(400));
+        QCOMPARE(finished.size(), size_t(400));
+    }
+
+    void explicitChunkSizes_data()
+    {
+        QTest::addColumn<int>("chunk");
+        QTest::newRow("one task per message") << 1;
+        QTest::newRow("7 per message") << 7;
+        QTest::newRow("all in one") << 1000;
+    }
+
+    void explicitChunkSizes()
+    {
+        QFETCH(int, chunk);
+        AsyncRun run;
+        run.spec().chunkSize = chunk;
+        run.start(cpuTasks(100, 2000, 1), 2);
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.tasks.size(), size_t(100));
+        QVERIFY(run.record.verified);
+        QCOMPARE(run.record.ipc->chunkSize, chunk);
+    }
+
+    // A stopped (or hung) worker misses its task's deadline: it is SIGKILLed, reaped and
+    // replaced, that task is reported timed-out (not retried), and the run ends with every
+    // other task done.
+    void stoppedWorkerTimesOutAndTheRunEnds()
+    {
+        AsyncRun run;
+        run.spec().taskTimeout_s = 2;
+        run.start(cpuTasks(40, 5'000'000, 3), 2);
+        int started = 0;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && ++started >= 2; }));
+        const std::vector<qint64> workers = liveWorkers(::getpid());
+        QCOMPARE(workers.size(), size_t(2));
+        QElapsedTimer sinceStop;
+        sinceStop.start();
+        QCOMPARE(::kill(pid_t(workers[0]), SIGSTOP), 0);
+        run.join();
+        QVERIFY2(sinceStop.elapsed() < 15000, qPrintable(QString::number(sinceStop.elapsed())));
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.tasks.size(), size_t(40));
+        int timedOut = 0;
+        for (const TaskResult &t : run.record.tasks) {
+            if (t.errorCategory == QLatin1String("timed-out")) {
+                ++timedOut;
+                QVERIFY(!t.ok);
+                QCOMPARE(t.attempts, 1);
+                QVERIFY2(t.error.contains(QLatin1String("deadline")) && t.error.contains(QString::number(workers[0])),
+                         qPrintable(t.error));
+            } else {
+                QVERIFY2(t.ok && t.verified, qPrintable(t.error));
+            }
+        }
+        QCOMPARE(timedOut, 1);
+        QCOMPARE(run.record.tasks_failed, 1);
+        QVERIFY(run.record.worker_restarts >= 1);
+        QCOMPARE(run.record.ipc->taskTimeout_s, 2.0);
     }
 
     void brokenWorkersGiveARecordError_data()

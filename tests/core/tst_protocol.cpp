@@ -328,7 +328,213 @@ private Q_SLOTS:
         QCOMPARE(messageType(QCborMap{{QStringLiteral("type"), QStringLiteral("nope")}}), MessageType::Unknown);
     }
 
-    // The real worker: handshake, a task, a cancel, and EOF ending it mid-task.
+    // The lean messages: a chunk of tasks and its results, decoded without a QCborValue tree.
+    void chunkAndResultsRoundTrip()
+    {
+        std::vector<int> ids{3, 4, 99};
+        std::vector<QByteArray> params;
+        for (int id : ids)
+            params.push_back(encodeParams(CpuWorkload::task(id, 1000 + quint64(id), 2).params));
+        QByteArray frames;
+        appendTasksFrame(frames, QStringLiteral("cpu"), ids, params);
+        FrameDecoder d;
+        d.feed(frames);
+        const auto payload = d.nextPayload();
+        QVERIFY(payload);
+        QCOMPARE(peekMessageType(*payload), MessageType::Tasks);
+        TaskChunk chunk;
+        QString error;
+        QVERIFY2(decodeTasks(*payload, &chunk, &error), qPrintable(error));
+        QCOMPARE(chunk.size(), size_t(3));
+        for (size_t i = 0; i < 3; ++i) {
+            TaskSpec t;
+            QVERIFY2(taskAt(chunk, i, &t, &error), qPrintable(error));
+            QCOMPARE(t.id, ids[i]);
+            QCOMPARE(t.workload, QStringLiteral("cpu"));
+            QCOMPARE(t.integer(QLatin1String("n")), 1000 + ids[i]);
+            QCOMPARE(t.integer(QLatin1String("repeat")), 2);
+        }
+
+        std::vector<TaskResult> results(2);
+        results[0].id = 3;
+        results[0].start_s = 10.5;
+        results[0].end_s = 10.75;
+        results[0].cpu_start = 0;
+        results[0].cpu_end = 1;
+        results[0].ok = results[0].verified = true;
+        results[0].value = toDecimal(sumSquaresClosedForm(kCpuMaxN));
+        results[0].compute_s = 0.25;
+        results[0].cpuTime_s = 0.2;
+        results[1].id = 4;
+        results[1].error = QStringLiteral("refused");
+        results[1].errorCategory = QStringLiteral("refused");
+        results[1].url = QStringLiteral("http://127.0.0.1:1/x");
+        results[1].bytes = 123456789012;
+        results[1].httpStatus = 404;
+        results[1].ttfb_s = 0.125;
+        results[1].checksum = QStringLiteral("abc");
+        QByteArray out;
+        appendResultsFrame(out, results, 1.5, 4096);
+        appendStartedFrame(out, {7, 12.25, 1});
+        d.feed(out);
+        const auto rp = d.nextPayload();
+        QVERIFY(rp);
+        QCOMPARE(peekMessageType(*rp), MessageType::Results);
+        ResultsMessage rm;
+        QVERIFY2(decodeResults(*rp, &rm, &error, 2), qPrintable(error));
+        QCOMPARE(rm.workerCpu_s, 1.5);
+        QCOMPARE(rm.workerPeakRssKb, 4096L);
+        QCOMPARE(rm.results.size(), size_t(2));
+        const TaskResult &a = rm.results[0], &b = rm.results[1];
+        QCOMPARE(a.id, 3);
+        QCOMPARE(a.start_s, 10.5);
+        QCOMPARE(a.end_s, 10.75);
+        QCOMPARE(a.cpu_end, 1);
+        QVERIFY(a.ok && a.verified && !a.cancelled);
+        QCOMPARE(a.value, toDecimal(sumSquaresClosedForm(kCpuMaxN)));
+        QCOMPARE(a.compute_s, 0.25);
+        QCOMPARE(a.cpuTime_s, 0.2);
+        QVERIFY(a.url.isEmpty() && a.error.isEmpty());
+        QCOMPARE(b.errorCategory, QStringLiteral("refused"));
+        QCOMPARE(b.url, QStringLiteral("http://127.0.0.1:1/x"));
+        QCOMPARE(b.bytes, 123456789012);
+        QCOMPARE(b.httpStatus, 404);
+        QCOMPARE(b.ttfb_s, 0.125);
+        QCOMPARE(b.checksum, QStringLiteral("abc"));
+        // More results than the worker holds tasks is a protocol violation.
+        QVERIFY(!decodeResults(*rp, &rm, &error, 1));
+        QVERIFY2(error.contains(QLatin1String("more results")), qPrintable(error));
+        // The same lean "started" reads through the generic decoder too.
+        const auto sp = d.nextPayload();
+        QVERIFY(sp);
+        Started st;
+        QVERIFY2(decodeStartedPayload(*sp, &st, &error), qPrintable(error));
+        QCOMPARE(st.id, 7);
+        QCOMPARE(st.t, 12.25);
+        QCOMPARE(st.cpu, 1);
+        const auto generic = decodeMessage(*sp, &error);
+        QVERIFY(generic && decodeStarted(*generic, &st, &error));
+    }
+
+    void leanDecodersRejectMalformedMessages_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<QString>("expected");
+        auto cbor = [](const QCborMap &m) { return m.toCborValue().toCbor(); };
+        QCborMap base{{QStringLiteral("type"), QStringLiteral("results")},
+                      {QStringLiteral("worker_cpu_s"), 1.0},
+                      {QStringLiteral("worker_peak_rss_kb"), 1}};
+        QTest::newRow("no results") << cbor(base) << QStringLiteral("needs type and results");
+        QCborMap shortRow = base;
+        shortRow.insert(QStringLiteral("results"), QCborArray{QCborArray{1, 2.0, 3.0}});
+        QTest::newRow("short row") << cbor(shortRow) << QStringLiteral("malformed");
+        QCborMap badFlags = base;
+        badFlags.insert(QStringLiteral("results"),
+                        QCborArray{QCborArray{1, 2.0, 3.0, 0, 0, 99, 0.0, 0.0, QCborValue(), QCborValue(), QCborValue(), QCborValue()}});
+        QTest::newRow("bad flags") << cbor(badFlags) << QStringLiteral("malformed");
+        QTest::newRow("not a map") << QCborValue(5).toCbor() << QStringLiteral("must be a CBOR map");
+        QTest::newRow("truncated") << cbor(shortRow).left(10) << QStringLiteral("results");
+    }
+
+    void leanDecodersRejectMalformedMessages()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(QString, expected);
+        ResultsMessage rm;
+        QString error;
+        QVERIFY(!decodeResults(payload, &rm, &error, 10));
+        QVERIFY2(error.contains(expected), qPrintable(error));
+        QVERIFY(!error.contains(QLatin1Char('\n')));
+    }
+
+    void chunkDecoderRejectsMismatches()
+    {
+        auto cbor = [](const QCborMap &m) { return m.toCborValue().toCbor(); };
+        QCborMap m{{QStringLiteral("type"), QStringLiteral("tasks")},
+                   {QStringLiteral("workload"), QStringLiteral("cpu")},
+                   {QStringLiteral("ids"), QCborArray{1, 2}},
+                   {QStringLiteral("params"), QCborArray{encodeParams(CpuWorkload::task(1, 5).params)}}};
+        TaskChunk c;
+        QString error;
+        QVERIFY(!decodeTasks(cbor(m), &c, &error));
+        QVERIFY2(error.contains(QLatin1String("2 ids and 1 parameter")), qPrintable(error));
+        // Parameters that are not a map, or a task its workload refuses, fail when the task is taken.
+        m.insert(QStringLiteral("ids"), QCborArray{1, 2});
+        m.insert(QStringLiteral("params"), QCborArray{QCborValue(QByteArray("\x05", 1)).toByteArray(),
+                                                       encodeParams(CpuWorkload::task(2, kCpuMaxN + 1).params)});
+        QVERIFY2(decodeTasks(cbor(m), &c, &error), qPrintable(error));
+        TaskSpec t;
+        QVERIFY(!taskAt(c, 0, &t, &error));
+        QVERIFY2(error.contains(QLatin1String("not a CBOR map")), qPrintable(error));
+        QVERIFY(!taskAt(c, 1, &t, &error));
+        QVERIFY2(error.contains(QLatin1String("n must be")), qPrintable(error));
+    }
+
+    // One 16 MiB frame of nested or repeated empty arrays would decode into a gigabyte of
+    // QCborValue tree; the budget refuses it from a scan that allocates nothing.
+    void decoderBoundsNestingAndItemCounts_data()
+    {
+        QTest::addColumn<QByteArray>("payload");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("deep nesting") << QByteArray(100000, '\x81') + QByteArray(1, '\x80') << QStringLiteral("nested more than");
+        // {"type": "x", "a": [[], [], ... ]}: 1 byte each on the wire, ~100 bytes decoded.
+        QByteArray wide = QByteArray::fromHex("a2647479706561786161" "9a000f4240");
+        wide.append(QByteArray(1000000, '\x80'));
+        QTest::newRow("a million empty arrays") << wide << QStringLiteral("would decode into more than");
+        QByteArray ints = QByteArray::fromHex("a2647479706561786161" "9a000f4240");
+        ints.append(QByteArray(1000000, '\x01'));
+        QTest::newRow("a million small ints") << ints << QStringLiteral("would decode into more than");
+    }
+
+    void decoderBoundsNestingAndItemCounts()
+    {
+        QFETCH(QByteArray, payload);
+        QFETCH(QString, expected);
+        QVERIFY2(cborBudgetProblem(payload).contains(expected), qPrintable(cborBudgetProblem(payload)));
+        FrameDecoder d;
+        d.feed(rawFrame(payload));
+        QVERIFY(!d.next());
+        QVERIFY(d.hasError());
+        QVERIFY2(d.errorString().contains(expected), qPrintable(d.errorString()));
+        QVERIFY(!d.errorString().contains(QLatin1Char('\n')));
+        // Messages of the protocol's own shape stay well inside the budget.
+        QVERIFY(cborBudgetProblem(encodeTask(CpuWorkload::task(1, 10)).toCborValue().toCbor()).isEmpty());
+        QVERIFY(cborBudgetProblem(encodeResult({}).toCborValue().toCbor()).isEmpty());
+    }
+
+    // The real worker fed the 16 MiB frame of empty arrays: it refuses it with one line and
+    // its peak memory stays a small multiple of the frame (was 1.2 GB).
+    void workerFedAnAmplifyingFrameStaysSmall()
+    {
+        WorkerProcess w;
+        QVERIFY(w.start());
+        QVERIFY(w.receive());  // hello
+        // {"type": "cancel", "a": [[], [], ...]} filling the largest frame allowed.
+        const quint32 items = kMaxFrameBytes - 20;
+        QByteArray payload = QByteArray::fromHex("a26474797065666361" "6e63656c61619a");
+        payload.append(header(0));
+        qToBigEndian<quint32>(items, payload.data() + payload.size() - 4);
+        payload.append(QByteArray(qsizetype(items), '\x80'));
+        QCOMPARE(payload.size(), qsizetype(kMaxFrameBytes));
+        const qint64 pid = w.proc().processId();
+        w.proc().write(rawFrame(payload));
+        long peakKb = 0;
+        QElapsedTimer t;
+        t.start();
+        while (w.proc().state() != QProcess::NotRunning && t.elapsed() < 10000) {
+            peakKb = std::max(peakKb, peakRssKbOf(pid));
+            w.proc().waitForFinished(5);
+        }
+        QCOMPARE(w.proc().state(), QProcess::NotRunning);
+        QCOMPARE(w.proc().exitCode(), 1);
+        const QString err = QString::fromLocal8Bit(w.proc().readAllStandardError());
+        QVERIFY2(err.contains(QLatin1String("would decode into more than")), qPrintable(err));
+        qInfo("worker fed a 16 MiB frame of empty arrays peaked at %ld MB", peakKb / 1024);
+        // The frame itself is buffered (16 MiB, twice while reassembled) plus the program.
+        QVERIFY2(peakKb < 120 * 1024, qPrintable(QStringLiteral("worker peaked at %1 MB").arg(peakKb / 1024)));
+    }
+
+    // The real worker: handshake, a chunk, a cancel, and EOF ending it mid-task.
     void workerSpeaksTheProtocol()
     {
         WorkerProcess w;
@@ -341,9 +547,22 @@ private Q_SLOTS:
         QCOMPARE(h.version, kProtocolVersion);
         QCOMPARE(h.pid, w.proc().processId());
 
-        TaskSpec t = CpuWorkload::task(9, 5'000'000, 2);
+        // A chunk of two tasks: a "started" when the worker takes up work after waiting, then
+        // the chunk's results in order, each with its own times.
+        auto sendChunk = [&](std::vector<TaskSpec> tasks) {
+            std::vector<int> ids;
+            std::vector<QByteArray> params;
+            for (const TaskSpec &t : tasks) {
+                ids.push_back(t.id);
+                params.push_back(encodeParams(t.params));
+            }
+            QByteArray f;
+            appendTasksFrame(f, QStringLiteral("cpu"), ids, params);
+            w.proc().write(f);
+            w.proc().waitForBytesWritten(1000);
+        };
         const double sent = monotonicSeconds();
-        w.send(encodeTask(t));
+        sendChunk({CpuWorkload::task(9, 5'000'000, 2), CpuWorkload::task(8, 10, 1)});
         auto started = w.receive();
         QVERIFY(started);
         Started st;
@@ -351,33 +570,46 @@ private Q_SLOTS:
         QCOMPARE(st.id, 9);
         // Same CLOCK_MONOTONIC in both processes.
         QVERIFY2(st.t >= sent - 1e-3 && st.t <= monotonicSeconds(), qPrintable(QString::number(st.t - sent)));
-        auto result = w.receive();
-        QVERIFY(result);
-        ResultMessage rm;
-        QVERIFY2(decodeResult(*result, &rm, &error), qPrintable(error));
-        QCOMPARE(rm.result.id, 9);
-        QVERIFY(rm.result.ok && rm.result.verified);
-        QCOMPARE(rm.result.value, toDecimal(sumSquaresClosedForm(5'000'000)));
-        QVERIFY(rm.result.compute_s > 0);
-        QVERIFY(rm.workerCpu_s >= rm.result.cpuTime_s);
-        QVERIFY(rm.workerPeakRssKb > 0);
+        std::vector<TaskResult> got;
+        double workerCpu = 0;
+        long workerRss = 0;
+        while (got.size() < 2) {
+            auto m = w.receive();
+            QVERIFY(m);
+            if (messageType(*m) == MessageType::Started)
+                continue;
+            QCOMPARE(messageType(*m), MessageType::Results);
+            ResultsMessage rm;
+            QVERIFY2(decodeResults(m->toCborValue().toCbor(), &rm, &error, 2 - got.size()), qPrintable(error));
+            got.insert(got.end(), rm.results.begin(), rm.results.end());
+            workerCpu = rm.workerCpu_s;
+            workerRss = rm.workerPeakRssKb;
+        }
+        QCOMPARE(got[0].id, 9);
+        QCOMPARE(got[1].id, 8);
+        QVERIFY(got[0].ok && got[0].verified && got[1].ok && got[1].verified);
+        QCOMPARE(got[0].value, toDecimal(sumSquaresClosedForm(5'000'000)));
+        QCOMPARE(got[1].value, toDecimal(sumSquaresClosedForm(10)));
+        QVERIFY(got[0].compute_s > 0);
+        QVERIFY(got[1].start_s >= got[0].end_s);
+        QVERIFY(workerCpu >= got[0].cpuTime_s);
+        QVERIFY(workerRss > 0);
 
         // A long task, cancelled: the answer is a cancelled result, at once.
-        t = CpuWorkload::task(10, 5'000'000, 1'000'000);
-        w.send(encodeTask(t));
+        sendChunk({CpuWorkload::task(10, 5'000'000, 1'000'000)});
         QVERIFY(w.receive());  // started
         QElapsedTimer timer;
         timer.start();
         w.send(encodeCancel(10));
-        result = w.receive(2000);
+        auto result = w.receive(2000);
         QVERIFY(result);
-        QVERIFY(decodeResult(*result, &rm, &error));
-        QVERIFY(rm.result.cancelled && !rm.result.ok);
+        ResultsMessage rm;
+        QVERIFY2(decodeResults(result->toCborValue().toCbor(), &rm, &error, 1), qPrintable(error));
+        QVERIFY(rm.results[0].cancelled && !rm.results[0].ok);
         QVERIFY2(timer.elapsed() < 500, qPrintable(QString::number(timer.elapsed())));
 
         // Another long task, then stdin EOF: the worker exits promptly, mid-task, code 0.
-        t.id = 11;
-        w.send(encodeTask(t));
+        sendChunk({CpuWorkload::task(11, 5'000'000, 1'000'000)});
         QVERIFY(w.receive());  // started
         timer.restart();
         w.proc().closeWriteChannel();

@@ -334,10 +334,16 @@ private Q_SLOTS:
         const ExperimentSpec fixed =
             specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]},"task_timeout_s":2.5})");
         QCOMPARE(PythonModel::taskDeadlineSeconds(1000, fixed), 2.5);
-        for (const char *bad : {"0", "-1", "\"x\""}) {
-            const ExperimentSpec s = specFromJson(
-                QByteArray(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]},"task_timeout_s":)") + bad + "}");
-            QVERIFY2(!PythonModel::taskTimeoutOverride(s), bad);
+        // 0 means "derived"; negative or non-numbers are refused when the spec is read.
+        QVERIFY(!PythonModel::taskTimeoutOverride(
+            specFromJson(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]},"task_timeout_s":0})")));
+        for (const char *bad : {"-1", "\"x\""}) {
+            QString error;
+            QVERIFY2(!ExperimentSpec::fromJson(
+                         QByteArray(R"({"name":"t","workload":{"kind":"cpu","numbers":[10]},"task_timeout_s":)") + bad + "}",
+                         &error),
+                     bad);
+            QVERIFY2(error.startsWith(QLatin1String("task_timeout_s")), qPrintable(error));
         }
         // The cpu estimate: CPython's rate, ~100x the C++ loop.
         const ExperimentSpec big = specFromJson(

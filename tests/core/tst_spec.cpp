@@ -143,7 +143,7 @@ private Q_SLOTS:
         QTest::newRow("results beyond memory")
             << QByteArray(R"({"workload":{"kind":"cpu","numbers":{"start":0,"count":100000}},"repetitions":100,)"
                           R"("models":["sequential","threads","processes","gil-threads"]})")
-            << QStringLiteral("100000 tasks x 400 runs (repetitions x models) would keep about 7.5 GiB of results; "
+            << QStringLiteral("100000 tasks x 400 runs (repetitions x models) would keep about 96.9 GiB of results; "
                               "the limit is 2 GiB");
         // JSON text cannot carry NaN or infinity (Qt refuses 1e999): the checks in code below.
         QTest::newRow("huge literal") << QByteArray(R"({"workload":{"kind":"cpu","numbers":[5]},"workers":1e999})")

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <cmath>
+
 namespace lab {
 
 namespace {
@@ -151,8 +153,19 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
             s.models << m.toString();
     }
     if (!readInt(obj, QStringLiteral("workers"), 0, kMaxWorkers, &s.workers, error)
-        || !readInt(obj, QStringLiteral("repetitions"), 1, kMaxRepetitions, &s.repetitions, error))
+        || !readInt(obj, QStringLiteral("repetitions"), 1, kMaxRepetitions, &s.repetitions, error)
+        || !readInt(obj, QStringLiteral("chunk_size"), 0, kMaxChunkSize, &s.chunkSize, error))
         return std::nullopt;
+    if (obj.contains(QStringLiteral("task_timeout_s"))) {
+        const QJsonValue v = obj.value(QStringLiteral("task_timeout_s"));
+        const double t = v.toDouble(-1);
+        if (!v.isDouble() || !std::isfinite(t) || t < 0 || t > kMaxTaskTimeoutS) {
+            *error = QStringLiteral("task_timeout_s must be a number of seconds, 0 (derived from the estimate) to %1")
+                         .arg(kMaxTaskTimeoutS);
+            return std::nullopt;
+        }
+        s.taskTimeout_s = t;
+    }
     const QJsonObject gil = obj.value(QStringLiteral("gil")).toObject();
     if (gil.contains(QStringLiteral("switch_interval_ms"))) {
         const double ms = gil.value(QStringLiteral("switch_interval_ms")).toDouble(-1);
@@ -164,7 +177,8 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
     static const QStringList known = {QStringLiteral("name"),   QStringLiteral("title"),
                                       QStringLiteral("description"), QStringLiteral("workload"),
                                       QStringLiteral("models"), QStringLiteral("workers"),
-                                      QStringLiteral("repetitions"), QStringLiteral("gil")};
+                                      QStringLiteral("repetitions"), QStringLiteral("gil"),
+                                      QStringLiteral("chunk_size"), QStringLiteral("task_timeout_s")};
     for (auto it = obj.begin(); it != obj.end(); ++it)
         if (!known.contains(it.key()))
             s.extra.insert(it.key(), it.value());
@@ -185,6 +199,10 @@ QString ExperimentSpec::validate() const
     const QString interval = checkSwitchInterval(gil.switchIntervalMs);
     if (!interval.isEmpty())
         return interval;
+    if (chunkSize < 0 || chunkSize > kMaxChunkSize)
+        return QStringLiteral("chunk_size = %1 is out of range (0 = auto, 1..%2)").arg(chunkSize).arg(kMaxChunkSize);
+    if (!std::isfinite(taskTimeout_s) || taskTimeout_s < 0 || taskTimeout_s > kMaxTaskTimeoutS)
+        return QStringLiteral("task_timeout_s must be 0 (derived from the estimate) to %1 seconds").arg(kMaxTaskTimeoutS);
     const Workload *w = workloadImpl();
     if (!w)
         return QStringLiteral("unknown workload \"%1\"").arg(workload);
@@ -265,6 +283,11 @@ QJsonObject ExperimentSpec::toJson() const
     o.insert(QStringLiteral("models"), QJsonArray::fromStringList(models));
     o.insert(QStringLiteral("workers"), workers);
     o.insert(QStringLiteral("repetitions"), repetitions);
+    // Written only when set, so specs and results of older versions read and write unchanged.
+    if (chunkSize > 0)
+        o.insert(QStringLiteral("chunk_size"), chunkSize);
+    if (taskTimeout_s > 0)
+        o.insert(QStringLiteral("task_timeout_s"), taskTimeout_s);
     o.insert(QStringLiteral("gil"), QJsonObject{{QStringLiteral("switch_interval_ms"), gil.switchIntervalMs}});
     return o;
 }

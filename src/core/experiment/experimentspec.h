@@ -26,16 +26,20 @@ struct ExperimentSpec {
     QStringList models;            // empty: every model that supports the workload
     int workers = 0;               // 0: default (online cores for CPU, one per request for I/O)
     int repetitions = 1;
+    int chunkSize = 0;             // process pool tasks per message; 0: auto, ceil(tasks / (4 x workers))
+    double taskTimeout_s = 0;      // process pool per-task deadline; 0: derived from the estimate
     QJsonObject extra;             // unknown top-level keys kept for round trips
 
     static constexpr int kMaxWorkers = 256;
     static constexpr int kMaxRepetitions = 100;
     // Result memory: every task of every run (repetitions x models) keeps one record until the
-    // experiment ends. kResultBytesPerTask is what one record costs (TaskResult plus its events,
-    // kept at or below this by the process pool); a spec above kMaxResultBytes is refused
-    // before it starts rather than ending in an out-of-memory kill.
-    static constexpr qint64 kResultBytesPerTask = 200;
+    // experiment ends. kResultBytesPerTask is what one record costs today (TaskResult plus its
+    // events and strings: about 2.6 KB measured; compact records are still to come); a spec
+    // above kMaxResultBytes is refused before it starts rather than ending in an OOM kill.
+    static constexpr qint64 kResultBytesPerTask = 2600;
     static constexpr qint64 kMaxResultBytes = qint64(2) << 30;  // 2 GiB
+    static constexpr int kMaxChunkSize = 100000;
+    static constexpr double kMaxTaskTimeoutS = 7 * 24 * 3600.0;
 
     // Parses and validates. On failure returns nullopt and a one-line message in *error
     // (with line/column for malformed JSON).

@@ -1,6 +1,7 @@
 #include "runner.h"
 
 #include "models/executionmodel.h"
+#include "sampling/smapsrollup.h"
 #include "util/sysinfo.h"
 #include "workloads/workload.h"
 
@@ -76,6 +77,9 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             rec.model = id;
             rec.repetition = rep;
             rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
+            // New runs always carry these keys: null unless the model measures them.
+            rec.dispatch_us_per_task = -1.0;
+            rec.pss_kb = -1L;
             const QString unavailable = info->whyUnavailable();
             m_live.setCurrentRun(index);
             // The workload's shared state is set up before the run's clock starts and torn down
@@ -106,6 +110,10 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
                 rec.peak_rss_kb = -1;
             else if (rec.peak_rss_kb <= 0)
                 rec.peak_rss_kb = peakReset ? peakRssKb() : currentRssKb();
+            // PSS of the app after the run; for in-process models it is also what ran the tasks.
+            rec.app_pss_kb = pssKbOf();
+            if (unavailable.isEmpty() && (info->family == ModelFamily::InProcess || info->family == ModelFamily::Async))
+                rec.pss_kb = *rec.app_pss_kb;
             if (rec.python && !rec.python->version.isEmpty())
                 result.machine.pythonVersion = rec.python->version;
             const int missing = int(tasks.size()) - int(rec.tasks.size());

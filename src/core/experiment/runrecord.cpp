@@ -66,7 +66,8 @@ const QStringList &knownRunKeys()
         QStringLiteral("spawn_what"), QStringLiteral("peak_rss_kb"), QStringLiteral("ui_lag_p99_ms"),
         QStringLiteral("foreign_busy_cores"), QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
         QStringLiteral("throughput"), QStringLiteral("throughput_columns"), QStringLiteral("gil"),
-        QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python")};
+        QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python"),
+        QStringLiteral("dispatch_us_per_task"), QStringLiteral("pss_kb"), QStringLiteral("app_pss_kb")};
     return keys;
 }
 
@@ -203,6 +204,14 @@ void IpcSplit::writeJson(QJsonObject &run) const
                                                   {QStringLiteral("compute_s_median"), number(computeMedian_s, 7)},
                                                   {QStringLiteral("dispatch_share"), number(dispatchShare, 6)},
                                                   {QStringLiteral("protocol_version"), protocolVersion}});
+    if (chunkSize > 0) {
+        QJsonObject o = run.value(QStringLiteral("ipc")).toObject();
+        o.insert(QStringLiteral("chunk_size"), chunkSize);
+        o.insert(QStringLiteral("task_timeout_s"), number(taskTimeout_s, 3));
+        o.insert(QStringLiteral("ready_ms"), orNull(readyMs, 3));
+        o.insert(QStringLiteral("parent_cpu_s"), orNull(parentCpu_s, 6));
+        run.insert(QStringLiteral("ipc"), o);
+    }
     run.insert(QStringLiteral("spawn_ms_median"), orNull(spawnMedian_ms, 3));
 }
 
@@ -217,6 +226,10 @@ std::optional<IpcSplit> IpcSplit::fromJson(const QJsonObject &run)
     s.dispatchShare = o.value(QStringLiteral("dispatch_share")).toDouble();
     s.protocolVersion = o.value(QStringLiteral("protocol_version")).toInt();
     s.spawnMedian_ms = orNegative(run.value(QStringLiteral("spawn_ms_median")));
+    s.chunkSize = o.value(QStringLiteral("chunk_size")).toInt();
+    s.taskTimeout_s = o.value(QStringLiteral("task_timeout_s")).toDouble();
+    s.readyMs = orNegative(o.value(QStringLiteral("ready_ms")));
+    s.parentCpu_s = orNegative(o.value(QStringLiteral("parent_cpu_s")));
     return s;
 }
 
@@ -321,6 +334,12 @@ QJsonObject RunRecord::toJson(double timeBase) const
     o.insert(QStringLiteral("ui_lag_p99_ms"), orNull(ui_lag_p99_ms, 2));
     o.insert(QStringLiteral("foreign_busy_cores"),
              foreign_busy_cores ? orNull(std::max(0.0, *foreign_busy_cores), 3) : QJsonValue());
+    if (dispatch_us_per_task)
+        o.insert(QStringLiteral("dispatch_us_per_task"), orNull(*dispatch_us_per_task, 3));
+    if (pss_kb)
+        o.insert(QStringLiteral("pss_kb"), *pss_kb < 0 ? QJsonValue() : QJsonValue(double(*pss_kb)));
+    if (app_pss_kb)
+        o.insert(QStringLiteral("app_pss_kb"), *app_pss_kb < 0 ? QJsonValue() : QJsonValue(double(*app_pss_kb)));
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
     QJsonArray ts;
@@ -365,6 +384,12 @@ std::optional<RunRecord> RunRecord::fromJson(const QJsonObject &o, QString *erro
     r.ui_lag_p99_ms = orNegative(o.value(QStringLiteral("ui_lag_p99_ms")));
     if (o.value(QStringLiteral("foreign_busy_cores")).isDouble())
         r.foreign_busy_cores = o.value(QStringLiteral("foreign_busy_cores")).toDouble();
+    if (o.contains(QStringLiteral("dispatch_us_per_task")))
+        r.dispatch_us_per_task = orNegative(o.value(QStringLiteral("dispatch_us_per_task")));
+    if (o.contains(QStringLiteral("pss_kb")))
+        r.pss_kb = long(orNegative(o.value(QStringLiteral("pss_kb"))));
+    if (o.contains(QStringLiteral("app_pss_kb")))
+        r.app_pss_kb = long(orNegative(o.value(QStringLiteral("app_pss_kb"))));
     r.ranOnUiThread = o.value(QStringLiteral("ran_on_ui_thread")).toBool();
     r.note = o.value(QStringLiteral("note")).toString();
     r.error = o.value(QStringLiteral("error")).toString();

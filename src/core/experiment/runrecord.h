@@ -58,6 +58,12 @@ struct IpcSplit {
     double dispatchShare = 0;      // sum of dispatch / sum of (dispatch + compute), 0..1
     int protocolVersion = 0;
     double spawnMedian_ms = -1;    // negative: no worker started
+    // Protocol 3 on: tasks per message, the per-task deadline, and the time from starting the
+    // first worker to the last one's handshake. Absent (0 / negative) in older files.
+    int chunkSize = 0;
+    double taskTimeout_s = 0;
+    double readyMs = -1;
+    double parentCpu_s = -1;       // CPU the app's pool thread spent feeding the workers
 
     void writeJson(QJsonObject &run) const;
     static std::optional<IpcSplit> fromJson(const QJsonObject &run);
@@ -114,6 +120,15 @@ struct RunRecord {
     // process's high-water mark during the run for in-process models, the sum of the
     // workers' peaks for process models. -1: not measured.
     long peak_rss_kb = 0;
+    // Figures that newer runs carry and older files lack: nullopt = the key is absent (an
+    // older file; written back absent), a negative value = null (does not apply / unknown).
+    // dispatch_us_per_task: (wall of the task phase - task compute / workers) / tasks, the
+    // model's cost per task, as for CPython's Pool.map. pss_kb: proportional set size of what
+    // ran the tasks (sum of the workers' largest samples for process models, the app at the
+    // run's end for in-process ones); app_pss_kb: the app itself at the run's end.
+    std::optional<double> dispatch_us_per_task;
+    std::optional<long> pss_kb;
+    std::optional<long> app_pss_kb;
     double ui_lag_p99_ms = -1;  // filled by the GUI
     // Cores other programs kept busy while the run went (sampling/foreignload.h); nullopt: not
     // measured (JSON null).

@@ -4,17 +4,24 @@
 
 #include <QCborMap>
 #include <QString>
+#include <utility>
+#include <vector>
 
 // Messages between ProcessPoolModel (parent) and concurrency-lab-worker (child). Each is one
-// frame (framedecoder.h). The worker speaks first (hello); the parent sends one task at a
-// time and may cancel it; closing the worker's stdin or "bye" ends it. Times are absolute
-// CLOCK_MONOTONIC seconds, which parent and child share on Linux.
+// frame (framedecoder.h). The worker speaks first (hello); the parent sends chunks of tasks
+// ("tasks", several in flight) and may cancel the running one; the worker runs them in the
+// order received and answers with "results" (each task with its own times; a chunk's results
+// may come in several messages, always in order) and, now and then, "started"; closing the
+// worker's stdin or "bye" ends it. Times are absolute CLOCK_MONOTONIC seconds, which parent
+// and child share on Linux. The hot messages (tasks, results, started) have lean encoders
+// and streaming decoders that build no QCborValue tree.
 namespace lab::ipc {
 
 // Bump on any incompatible change; the parent refuses a worker speaking another version.
-inline constexpr int kProtocolVersion = 2;  // 2: tasks carry a workload id and a parameter map
+// 2: tasks carry a workload id and a parameter map; 3: chunks ("tasks"/"results"), pipelining.
+inline constexpr int kProtocolVersion = 3;
 
-enum class MessageType { Hello, Task, Started, Result, Cancel, Bye, Unknown };
+enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Unknown };
 
 MessageType messageType(const QCborMap &message);
 QString messageTypeName(MessageType type);
@@ -50,5 +57,39 @@ bool decodeTask(const QCborMap &m, TaskSpec *out, QString *error);
 bool decodeStarted(const QCborMap &m, Started *out, QString *error);
 bool decodeResult(const QCborMap &m, ResultMessage *out, QString *error);
 int decodeCancel(const QCborMap &m);  // task id, -1 if absent
+
+// The "type" of a message payload, read without decoding the rest (Unknown when absent).
+MessageType peekMessageType(QByteArrayView payload);
+
+// A chunk of tasks of one workload: {"type":"tasks","workload":W,"ids":[...],"params":[b...]},
+// each task's parameter map as a CBOR byte string, decoded only when the task runs.
+void appendTasksFrame(QByteArray &out, const QString &workload, const std::vector<int> &ids,
+                      const std::vector<QByteArray> &encodedParams);
+QByteArray encodeParams(const QCborMap &params);
+struct TaskChunk {
+    QByteArray payload;   // owns the parameter bytes `params` points into
+    QString workload;
+    std::vector<int> ids;
+    std::vector<std::pair<qsizetype, qsizetype>> params;  // offset and length in payload
+    size_t size() const { return ids.size(); }
+};
+bool decodeTasks(const QByteArray &payload, TaskChunk *out, QString *error);
+// Task i of a chunk, with its parameters decoded (bounded) and checked by its workload.
+bool taskAt(const TaskChunk &chunk, size_t i, TaskSpec *out, QString *error);
+
+// {"type":"results","worker_cpu_s":c,"worker_peak_rss_kb":k,"results":[[...], ...]}, one
+// positional array per task (see protocol.cpp).
+void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
+                        long workerPeakRssKb);
+struct ResultsMessage {
+    std::vector<TaskResult> results;
+    double workerCpu_s = 0;
+    long workerPeakRssKb = 0;
+};
+// At most maxResults results are accepted (the tasks the worker holds).
+bool decodeResults(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults);
+
+void appendStartedFrame(QByteArray &out, const Started &started);
+bool decodeStartedPayload(QByteArrayView payload, Started *out, QString *error);
 
 } // namespace lab::ipc

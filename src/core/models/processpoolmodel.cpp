@@ -1,6 +1,7 @@
 #include "processpoolmodel.h"
 
 #include "ipc/protocol.h"
+#include "sampling/smapsrollup.h"
 #include "util/sysinfo.h"
 
 #include <QCoreApplication>
@@ -24,6 +25,10 @@ namespace lab {
 namespace {
 
 constexpr int kMaxAttempts = 2;         // a task that kills this many workers fails
+constexpr double kDeadlineFloorS = 30;  // default task deadline: at least this,
+constexpr double kDeadlineFactor = 3;   // and this many times the sequential estimate
+constexpr double kLongChunkS = 0.02;    // chunks longer than this are sent one at a time
+constexpr size_t kPipelineTasks = 32;   // else about this many tasks in flight per worker
 constexpr int kPollMs = 10;             // cancel is seen within this
 constexpr int kSampleEveryPolls = 10;   // /proc sampling of workers every 100 ms
 constexpr double kHandshakeTimeoutS = 10;
@@ -66,8 +71,13 @@ double procCpuSeconds(qint64 pid)
     return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / tick;
 }
 
+struct InFlight {
+    size_t task = 0;    // index into the task list
+    double sent = 0;    // monotonic seconds when its chunk was written
+};
+
 struct Slot {
-    enum class State { Starting, Idle, Busy, Stopping, Dead };
+    enum class State { Starting, Ready, Stopping, Dead };
     int index = 0;
     std::unique_ptr<QProcess> proc;
     std::unique_ptr<QObject> context;   // receiver of this incarnation's connections
@@ -75,13 +85,21 @@ struct Slot {
     State state = State::Dead;
     double startRequested = 0;
     qint64 pid = 0;
-    size_t task = 0;                    // index into the task list while Busy
-    double taskSent = 0;
-    double reportedCpu = 0;             // cumulative, from the last result
+    // Tasks sent and not yet answered, in the order the worker runs them: the front is the
+    // one it is running (or about to run).
+    std::deque<InFlight> inflight;
+    double progressAt = 0;              // last frame from it, or when it got work while idle
+    double lastResultAt = 0;            // when its previous results arrived
+    double firstDispatchAt = -1;        // this incarnation's first task sent
+    double lastAnswerAt = -1;           // and its last results received
+    bool timedOut = false;              // killed for missing the deadline
+    double reportedCpu = 0;             // cumulative, from the last results
     double sampledCpu = 0;              // from /proc/<pid>/stat
     long peakRssKb = 0;                 // max over incarnations
+    long peakPssKb = -1;                // max over samples of this incarnation
+    long retiredPssKb = -1;             // max over earlier incarnations
     QByteArray stderrTail;
-    QString failure;                    // why we killed it (protocol violation)
+    QString failure;                    // why we killed it (protocol violation, deadline)
 };
 
 // One run of the pool. Lives on the stack of ProcessPoolModel::run(); every QObject it
@@ -90,7 +108,7 @@ class Pool {
 public:
     Pool(QString program, const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRecord &record)
         : m_program(std::move(program)), m_tasks(tasks), m_ctx(ctx), m_record(record),
-          m_attempts(tasks.size(), 0)
+          m_deaths(tasks.size(), 0), m_startedSeen(tasks.size(), 0)
     {
     }
 
@@ -101,15 +119,18 @@ private:
     void onReadyRead(Slot &s);
     void onFinished(Slot &s, int code, QProcess::ExitStatus status);
     void onStartFailed(Slot &s);
-    void handleMessage(Slot &s, const QCborMap &m);
+    void handleFrame(Slot &s, const QByteArray &payload);
+    void handleResults(Slot &s, const ipc::ResultsMessage &m);
     void violation(Slot &s, const QString &why);
     void dispatch(Slot &s);
+    size_t targetInFlight() const;
+    void requeueInFlight(Slot &s);
     void retire(Slot &s);
-    void finishTask(Slot &s, TaskResult r);
+    void settle(size_t task, TaskResult r);
     void abort(const QString &error);
     void stop();
     void poll();
-    void sample(Slot &s);
+    void sample(Slot &s, bool withPss);
     void shutdown(bool graceful);
     void drain(Slot &s);
     bool alive(const Slot &s) const { return s.proc && s.proc->state() != QProcess::NotRunning; }
@@ -123,22 +144,54 @@ private:
     bool m_stopRequested = false;
     bool m_shuttingDown = false;
     int m_polls = 0;
+    size_t m_chunk = 1;
+    double m_deadline_s = 0;
     std::vector<std::unique_ptr<Slot>> m_slots;
     // Finished QProcess objects of replaced workers: deleting one inside its own signal is unsafe.
     std::vector<std::unique_ptr<QProcess>> m_graveyard;
     std::vector<std::unique_ptr<QObject>> m_oldContexts;
     std::deque<size_t> m_pending;
-    std::vector<int> m_attempts;
+    std::vector<QByteArray> m_params;   // each task's parameters, CBOR-encoded once
+    std::vector<int> m_deaths;          // workers that died while running the task
+    std::vector<char> m_startedSeen;    // a "started" came for it (else its result says when)
     std::vector<TaskResult> m_results;
-    size_t m_settled = 0;             // tasks with a final result (ok or failed)
-    double m_deadCpu = 0;             // CPU of worker incarnations that are gone
+    size_t m_settled = 0;               // tasks with a final result (ok, failed, timed out)
+    double m_deadCpu = 0;               // CPU of worker incarnations that are gone
     std::vector<double> m_spawnS;
     std::vector<double> m_dispatchS;
     std::vector<double> m_computeS;
+    double m_computeSum = 0;
+    double m_busySum = 0;               // workers' spans running tasks, bookkeeping included
+    double m_windowSum = 0;             // per incarnation: first task sent to last answer
+    double m_avgCompute = -1;           // running mean of task compute, for the pipeline depth
+    double m_firstDispatch = -1;
+    double m_lastResult = -1;
+    double m_firstStart = -1;
+    double m_allReady = -1;
+    int m_initialWorkers = 0;
+    int m_ready = 0;
+    // Scratch buffers of the hot path (no allocation per message once warm).
+    ipc::ResultsMessage m_scratch;
+    QByteArray m_out;
+    std::vector<int> m_ids;
+    std::vector<QByteArray> m_chunkParams;
 };
 
 void Pool::run(int workers)
 {
+    const double parentCpu0 = threadCpuSeconds();
+    const ExperimentSpec &spec = m_ctx.spec;
+    m_chunk = spec.chunkSize > 0 ? size_t(spec.chunkSize)
+                                 : std::max<size_t>(1, (m_tasks.size() + 4 * size_t(workers) - 1) / (4 * size_t(workers)));
+    // A task can take at most the whole sequential estimate; three times that, and never less
+    // than the floor (I/O waits, estimates of 0, loaded machines), is a deadline only a hung,
+    // stopped or deadlocked worker misses.
+    m_deadline_s = spec.taskTimeout_s > 0 ? spec.taskTimeout_s
+                                          : std::max(kDeadlineFloorS, kDeadlineFactor * spec.estimatedSequentialSeconds());
+    m_params.reserve(m_tasks.size());
+    for (const TaskSpec &t : m_tasks)
+        m_params.push_back(ipc::encodeParams(t.params));
+    m_results.reserve(m_tasks.size());
     for (size_t i = 0; i < m_tasks.size(); ++i)
         m_pending.push_back(i);
     QTimer poller;
@@ -146,6 +199,8 @@ void Pool::run(int workers)
     QObject::connect(&poller, &QTimer::timeout, &m_loop, [this] { poll(); });
     poller.start();
 
+    m_initialWorkers = workers;
+    m_firstStart = monotonicSeconds();
     for (int w = 0; w < workers && !m_stopRequested; ++w) {
         m_slots.push_back(std::make_unique<Slot>());
         m_slots.back()->index = w;
@@ -157,28 +212,44 @@ void Pool::run(int workers)
     const bool graceful = m_record.error.isEmpty() && !m_ctx.cancel.load() && m_settled == m_tasks.size();
     shutdown(graceful);
 
-    for (const auto &s : m_slots)
+    long pss = -1;
+    for (const auto &s : m_slots) {
         m_record.peak_rss_kb += s->peakRssKb;
+        const long p = std::max(s->peakPssKb, s->retiredPssKb);
+        if (p >= 0)
+            pss = std::max(0L, pss) + p;
+    }
+    m_record.pss_kb = pss;
     double cpu = m_deadCpu;
     for (const auto &s : m_slots)
         cpu += std::max(s->reportedCpu, s->sampledCpu);
     m_record.cpu_s = cpu;
     std::sort(m_results.begin(), m_results.end(), [](const TaskResult &a, const TaskResult &b) { return a.id < b.id; });
+    const size_t answered = m_results.size();
     m_record.tasks = std::move(m_results);
 
     m_record.spawnWhat = QStringLiteral("process start to handshake");
     m_record.spawn_us_median = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e6;
-    double dispatchSum = 0, computeSum = 0;
+    // As for CPython's Pool.map, (wall - compute / W) / tasks, with each worker's own window
+    // (its first task sent to its last answer) so that the workers' staggered start-up, which
+    // Pool.map pays before map() is called, is not counted: (sum of windows - compute) / W / tasks.
+    m_record.dispatch_us_per_task =
+        answered > 0 && m_windowSum > 0
+            ? std::max(0.0, m_windowSum - m_computeSum) / double(workers) / double(answered) * 1e6
+            : -1.0;
+    double dispatchSum = 0;
     for (double d : m_dispatchS)
         dispatchSum += d;
-    for (double c : m_computeS)
-        computeSum += c;
     IpcSplit ipc;
     ipc.dispatchMedian_s = median(m_dispatchS);
     ipc.computeMedian_s = median(m_computeS);
-    ipc.dispatchShare = dispatchSum + computeSum > 0 ? dispatchSum / (dispatchSum + computeSum) : 0;
+    ipc.dispatchShare = dispatchSum + m_busySum > 0 ? dispatchSum / (dispatchSum + m_busySum) : 0;
     ipc.protocolVersion = ipc::kProtocolVersion;
     ipc.spawnMedian_ms = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e3;
+    ipc.chunkSize = int(m_chunk);
+    ipc.taskTimeout_s = m_deadline_s;
+    ipc.readyMs = m_allReady >= 0 ? (m_allReady - m_firstStart) * 1e3 : -1;
+    ipc.parentCpu_s = threadCpuSeconds() - parentCpu0;
     m_record.ipc = ipc;
 }
 
@@ -194,8 +265,12 @@ void Pool::startWorker(Slot &s)
     s.decoder = ipc::FrameDecoder();
     s.state = Slot::State::Starting;
     s.pid = 0;
+    s.inflight.clear();
+    s.timedOut = false;
     s.reportedCpu = 0;
     s.sampledCpu = 0;
+    s.retiredPssKb = std::max(s.retiredPssKb, s.peakPssKb);
+    s.peakPssKb = -1;
     s.stderrTail.clear();
     s.failure.clear();
 
@@ -230,14 +305,22 @@ void Pool::onStartFailed(Slot &s)
 void Pool::onReadyRead(Slot &s)
 {
     s.decoder.feed(s.proc->readAllStandardOutput());
+    bool any = false;
     while (s.failure.isEmpty()) {
-        const std::optional<QCborMap> m = s.decoder.next();
-        if (!m)
+        const std::optional<QByteArray> payload = s.decoder.nextPayload();
+        if (!payload)
             break;
-        handleMessage(s, *m);
+        any = true;
+        handleFrame(s, *payload);
     }
     if (s.decoder.hasError() && s.failure.isEmpty())
         violation(s, QStringLiteral("protocol error: %1").arg(s.decoder.errorString()));
+    if (any) {
+        s.progressAt = monotonicSeconds();
+        // One refill per burst of messages: one write for many tasks.
+        if (s.failure.isEmpty() && !m_shuttingDown)
+            dispatch(s);
+    }
 }
 
 void Pool::violation(Slot &s, const QString &why)
@@ -249,15 +332,16 @@ void Pool::violation(Slot &s, const QString &why)
     s.proc->kill();
 }
 
-void Pool::handleMessage(Slot &s, const QCborMap &m)
+void Pool::handleFrame(Slot &s, const QByteArray &payload)
 {
-    const ipc::MessageType type = ipc::messageType(m);
     QString error;
+    const ipc::MessageType type = ipc::peekMessageType(payload);
     if (s.state == Slot::State::Starting) {
+        const std::optional<QCborMap> m = ipc::decodeMessage(payload, &error);
         ipc::Hello hello;
-        if (type != ipc::MessageType::Hello || !ipc::decodeHello(m, &hello, &error)) {
+        if (!m || type != ipc::MessageType::Hello || !ipc::decodeHello(*m, &hello, &error)) {
             violation(s, QStringLiteral("expected a hello handshake, got \"%1\" %2")
-                             .arg(m.value(QStringLiteral("type")).toString(), error));
+                             .arg(m ? m->value(QStringLiteral("type")).toString() : QString(), error));
             return;
         }
         if (hello.version != ipc::kProtocolVersion) {
@@ -268,78 +352,160 @@ void Pool::handleMessage(Slot &s, const QCborMap &m)
             abort(QStringLiteral("%1 %2").arg(m_program, s.failure));
             return;
         }
-        m_spawnS.push_back(monotonicSeconds() - s.startRequested);
+        const double now = monotonicSeconds();
+        m_spawnS.push_back(now - s.startRequested);
+        if (++m_ready == m_initialWorkers)
+            m_allReady = now;
         if (s.pid <= 0)
             s.pid = hello.pid;
-        s.state = Slot::State::Idle;
-        dispatch(s);
-        return;
+        s.state = Slot::State::Ready;
+        s.lastResultAt = now;
+        return;  // onReadyRead() dispatches
     }
     switch (type) {
+    case ipc::MessageType::Results: {
+        if (!ipc::decodeResults(payload, &m_scratch, &error, s.inflight.size()))
+            return violation(s, error);
+        handleResults(s, m_scratch);
+        return;
+    }
     case ipc::MessageType::Started: {
         ipc::Started st;
-        if (!ipc::decodeStarted(m, &st, &error))
+        if (!ipc::decodeStartedPayload(payload, &st, &error))
             return violation(s, error);
-        if (s.state == Slot::State::Busy && st.id == m_tasks[s.task].id)
-            m_ctx.live.push({LiveEvent::TaskStarted, st.id, s.index, st.t, false, 0, st.cpu});
-        return;
-    }
-    case ipc::MessageType::Result: {
-        ipc::ResultMessage rm;
-        if (!ipc::decodeResult(m, &rm, &error))
-            return violation(s, error);
-        if (s.state != Slot::State::Busy || rm.result.id != m_tasks[s.task].id)
-            return violation(s, QStringLiteral("result for task %1, which it was not running").arg(rm.result.id));
-        s.reportedCpu = std::max(s.reportedCpu, rm.workerCpu_s);
-        s.peakRssKb = std::max(s.peakRssKb, rm.workerPeakRssKb);
-        TaskResult r = rm.result;
-        r.dispatch_s = std::max(0.0, (monotonicSeconds() - s.taskSent) - r.compute_s);
-        r.start_s -= m_ctx.t0;
-        r.end_s -= m_ctx.t0;
-        s.state = m_shuttingDown ? Slot::State::Stopping : Slot::State::Idle;
-        if (r.cancelled) {
-            // An unfinished task is not a result (as in the thread pool).
-            m_ctx.live.push({LiveEvent::TaskFinished, r.id, s.index, m_ctx.t0 + r.end_s, false, 0, r.cpu_end});
-            return;
-        }
-        m_dispatchS.push_back(r.dispatch_s);
-        m_computeS.push_back(r.compute_s);
-        finishTask(s, std::move(r));
-        if (!m_shuttingDown)
-            dispatch(s);
-        return;
+        for (const InFlight &f : s.inflight)
+            if (m_tasks[f.task].id == st.id) {
+                if (!m_startedSeen[f.task]) {
+                    m_startedSeen[f.task] = 1;
+                    m_ctx.live.push({LiveEvent::TaskStarted, st.id, s.index, st.t, false, 0, st.cpu});
+                }
+                return;
+            }
+        return violation(s, QStringLiteral("started task %1, which it was not given").arg(st.id));
     }
     default:
-        return violation(s, QStringLiteral("unexpected \"%1\" message").arg(m.value(QStringLiteral("type")).toString()));
+        return violation(s, QStringLiteral("unexpected \"%1\" message").arg(ipc::messageTypeName(type)));
     }
 }
 
-void Pool::finishTask(Slot &s, TaskResult r)
+void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
 {
-    r.worker = s.index;
-    r.attempts = m_attempts[s.task];
-    m_ctx.live.push({LiveEvent::TaskFinished, r.id, s.index, m_ctx.t0 + r.end_s, r.ok, r.bytes, r.cpu_end});
+    s.reportedCpu = std::max(s.reportedCpu, m.workerCpu_s);
+    s.peakRssKb = std::max(s.peakRssKb, m.workerPeakRssKb);
+    if (m.results.empty())
+        return;
+    const double now = monotonicSeconds();
+    // What these results cost beyond the worker's own work on them: from when the worker
+    // could start on them (sent, or its previous answer) to now, minus the span the worker spent
+    // running them (first start to last end, its per-task bookkeeping included): pipes, the
+    // parent and waiting. That time, split over the tasks, is their dispatch (IPC) time.
+    double compute = 0;
+    for (const TaskResult &r : m.results)
+        compute += r.compute_s;
+    const double busy = std::max(compute, m.results.back().end_s - m.results.front().start_s);
+    const double since = std::max(s.lastResultAt, s.inflight.front().sent);
+    const double dispatchEach = std::max(0.0, (now - since) - busy) / double(m.results.size());
+    m_busySum += busy;
+    s.lastResultAt = now;
+    s.lastAnswerAt = now;
+    m_lastResult = now;
+    for (const TaskResult &in : m.results) {
+        const InFlight f = s.inflight.front();
+        if (in.id != m_tasks[f.task].id)
+            return violation(s, QStringLiteral("result for task %1, which it was not running (expected %2)")
+                                    .arg(in.id)
+                                    .arg(m_tasks[f.task].id));
+        s.inflight.pop_front();
+        TaskResult r = in;
+        r.start_s -= m_ctx.t0;
+        r.end_s -= m_ctx.t0;
+        if (!m_startedSeen[f.task]) {
+            m_startedSeen[f.task] = 1;
+            m_ctx.live.push({LiveEvent::TaskStarted, r.id, s.index, m_ctx.t0 + r.start_s, false, 0, r.cpu_start});
+        }
+        if (r.cancelled) {
+            // An unfinished task is not a result (as in the thread pool).
+            m_ctx.live.push({LiveEvent::TaskFinished, r.id, s.index, m_ctx.t0 + r.end_s, false, 0, r.cpu_end});
+            continue;
+        }
+        r.dispatch_s = dispatchEach;
+        m_dispatchS.push_back(dispatchEach);
+        m_computeS.push_back(r.compute_s);
+        m_computeSum += r.compute_s;
+        m_avgCompute = m_avgCompute < 0 ? r.compute_s : 0.9 * m_avgCompute + 0.1 * r.compute_s;
+        r.worker = s.index;
+        r.attempts = m_deaths[f.task] + 1;
+        settle(f.task, std::move(r));
+    }
+}
+
+void Pool::settle(size_t task, TaskResult r)
+{
+    Q_UNUSED(task);
+    m_ctx.live.push({LiveEvent::TaskFinished, r.id, r.worker, m_ctx.t0 + r.end_s, r.ok, r.bytes, r.cpu_end});
     m_results.push_back(std::move(r));
     ++m_settled;
     if (m_settled == m_tasks.size())
         stop();
 }
 
+// Enough work queued in each worker that it never waits for the parent: for short tasks a
+// deep pipeline, for long ones a single chunk (so the last chunks still balance).
+size_t Pool::targetInFlight() const
+{
+    if (m_avgCompute < 0)
+        return m_chunk;
+    const double chunkSeconds = m_avgCompute * double(m_chunk);
+    if (chunkSeconds >= kLongChunkS)
+        return m_chunk;
+    const size_t chunks = std::max<size_t>(2, (kPipelineTasks + m_chunk - 1) / m_chunk);
+    return m_chunk * std::min<size_t>(chunks, 8);
+}
+
 void Pool::dispatch(Slot &s)
 {
-    if (m_stopRequested || m_pending.empty() || s.state != Slot::State::Idle)
+    if (m_stopRequested || m_pending.empty() || s.state != Slot::State::Ready)
         return;
-    s.task = m_pending.front();
-    m_pending.pop_front();
-    ++m_attempts[s.task];
-    s.state = Slot::State::Busy;
-    s.taskSent = monotonicSeconds();
-    s.proc->write(ipc::encodeFrame(ipc::encodeTask(m_tasks[s.task])));
+    const size_t target = targetInFlight();
+    if (s.inflight.size() >= target)
+        return;
+    const double now = monotonicSeconds();
+    if (s.inflight.empty())
+        s.progressAt = now;
+    if (m_firstDispatch < 0)
+        m_firstDispatch = now;
+    if (s.firstDispatchAt < 0)
+        s.firstDispatchAt = now;
+    m_out.resize(0);
+    while (s.inflight.size() < target && !m_pending.empty()) {
+        m_ids.clear();
+        m_chunkParams.clear();
+        const QString &workload = m_tasks[m_pending.front()].workload;
+        while (m_ids.size() < m_chunk && !m_pending.empty() && m_tasks[m_pending.front()].workload == workload) {
+            const size_t t = m_pending.front();
+            m_pending.pop_front();
+            m_ids.push_back(m_tasks[t].id);
+            m_chunkParams.push_back(m_params[t]);
+            s.inflight.push_back({t, now});
+        }
+        ipc::appendTasksFrame(m_out, workload, m_ids, m_chunkParams);
+    }
+    s.proc->write(m_out);
+}
+
+// The worker is gone: its unanswered tasks go back to the front of the queue, in order.
+void Pool::requeueInFlight(Slot &s)
+{
+    for (auto it = s.inflight.rbegin(); it != s.inflight.rend(); ++it) {
+        m_pending.push_front(it->task);
+        m_startedSeen[it->task] = 0;  // it starts again, in another worker
+    }
+    s.inflight.clear();
 }
 
 void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
 {
-    // A result may be in the pipe behind the exit notification.
+    // Results may be in the pipe behind the exit notification.
     if (s.failure.isEmpty())
         onReadyRead(s);
     retire(s);
@@ -347,7 +513,7 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
         return;
     QString why = s.failure.isEmpty() ? describeExit(code, status) : s.failure;
     const QString tail = QString::fromLocal8Bit(s.stderrTail).trimmed().split(QLatin1Char('\n')).constLast();
-    if (!tail.isEmpty())
+    if (!tail.isEmpty() && !s.timedOut)
         why += QStringLiteral(" (stderr: %1)").arg(tail);
     const QString who = QStringLiteral("worker %1 (pid %2)").arg(s.index).arg(s.pid);
 
@@ -355,23 +521,35 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
         abort(QStringLiteral("worker %1 failed before its handshake: %2").arg(m_program, why));
         return;
     }
-    if (s.state == Slot::State::Busy) {
-        const size_t t = s.task;
-        if (m_attempts[t] < kMaxAttempts) {
-            m_pending.push_front(t);
+    if (!s.inflight.empty()) {
+        // The front task is the one it was running; the rest never started.
+        const InFlight f = s.inflight.front();
+        s.inflight.pop_front();
+        TaskResult r;
+        r.id = m_tasks[f.task].id;
+        r.worker = s.index;
+        r.start_s = std::max(f.sent, s.lastResultAt) - m_ctx.t0;
+        r.end_s = monotonicSeconds() - m_ctx.t0;
+        if (s.timedOut) {
+            r.attempts = m_deaths[f.task] + 1;
+            r.error = QStringLiteral("task %1 ran past its %2 s deadline; %3 was killed and replaced")
+                          .arg(r.id)
+                          .arg(m_deadline_s, 0, 'g', 3)
+                          .arg(who);
+            r.errorCategory = QStringLiteral("timed-out");
+            settle(f.task, std::move(r));
+        } else if (++m_deaths[f.task] < kMaxAttempts) {
+            s.inflight.push_front(f);
         } else {
-            TaskResult r;
-            r.id = m_tasks[t].id;
-            r.start_s = s.taskSent - m_ctx.t0;
-            r.end_s = monotonicSeconds() - m_ctx.t0;
+            r.attempts = m_deaths[f.task];
             r.error = QStringLiteral("task %1 was running in %2 workers that died; the last, %3, %4")
                           .arg(r.id)
-                          .arg(m_attempts[t])
+                          .arg(m_deaths[f.task])
                           .arg(who, why);
             r.errorCategory = QStringLiteral("worker-died");
-            s.state = Slot::State::Dead;
-            finishTask(s, std::move(r));
+            settle(f.task, std::move(r));
         }
+        requeueInFlight(s);
     }
     s.state = Slot::State::Dead;
     if (m_stopRequested || m_pending.empty())
@@ -390,6 +568,9 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
 // Book-keeping for an incarnation that is gone: its CPU and memory stay counted.
 void Pool::retire(Slot &s)
 {
+    if (s.firstDispatchAt >= 0 && s.lastAnswerAt >= s.firstDispatchAt)
+        m_windowSum += s.lastAnswerAt - s.firstDispatchAt;
+    s.firstDispatchAt = s.lastAnswerAt = -1;
     m_deadCpu += std::max(s.reportedCpu, s.sampledCpu);
     s.reportedCpu = 0;
     s.sampledCpu = 0;
@@ -408,7 +589,7 @@ void Pool::stop()
     m_loop.quit();
 }
 
-void Pool::sample(Slot &s)
+void Pool::sample(Slot &s, bool withPss)
 {
     if (!alive(s) || s.pid <= 0)
         return;
@@ -416,6 +597,8 @@ void Pool::sample(Slot &s)
     if (cpu >= 0)
         s.sampledCpu = std::max(s.sampledCpu, cpu);
     s.peakRssKb = std::max(s.peakRssKb, peakRssKbOf(s.pid));
+    if (withPss)
+        s.peakPssKb = std::max(s.peakPssKb, pssKbOf(s.pid));
 }
 
 void Pool::poll()
@@ -425,13 +608,25 @@ void Pool::poll()
         return;
     }
     const double now = monotonicSeconds();
-    const bool sampleNow = ++m_polls % kSampleEveryPolls == 0;
+    ++m_polls;
+    // /proc reads cost ~20-50 us each: fewer of them when there are many workers.
+    const int every = m_slots.size() > 16 ? kSampleEveryPolls * 5 : kSampleEveryPolls;
+    const bool sampleNow = m_polls % every == 0;
+    const bool pssNow = m_polls % (every * 10) == 0;
     for (const auto &s : m_slots) {
         if (sampleNow)
-            sample(*s);
+            sample(*s, pssNow);
         if (s->state == Slot::State::Starting && now - s->startRequested > kHandshakeTimeoutS) {
             abort(QStringLiteral("%1 sent no handshake within %2 s").arg(m_program).arg(kHandshakeTimeoutS));
             return;
+        }
+        if (s->state == Slot::State::Ready && !s->inflight.empty() && !s->timedOut && s->failure.isEmpty() &&
+            now - s->progressAt > m_deadline_s) {
+            // Hung, stopped or deadlocked: SIGKILL works on a stopped process too; onFinished()
+            // reports its task and replaces it.
+            s->timedOut = true;
+            s->failure = QStringLiteral("missed its %1 s task deadline").arg(m_deadline_s, 0, 'g', 3);
+            s->proc->kill();
         }
     }
 }
@@ -453,15 +648,16 @@ void Pool::shutdown(bool graceful)
     for (const auto &s : m_slots) {
         if (!s->proc)
             continue;
-        sample(*s);
+        // The last look at a live worker: its memory after the work, shared pages counted once.
+        sample(*s, true);
         // From here on the loop below owns the processes; their signals are not wanted.
         QObject::disconnect(s->proc.get(), nullptr, s->context.get(), nullptr);
         if (!alive(*s))
             continue;
         if (graceful)
             s->proc->write(ipc::encodeFrame(ipc::encodeBye()));
-        else if (s->state == Slot::State::Busy)
-            s->proc->write(ipc::encodeFrame(ipc::encodeCancel(m_tasks[s->task].id)));
+        else if (!s->inflight.empty())
+            s->proc->write(ipc::encodeFrame(ipc::encodeCancel(-1)));
         s->proc->closeWriteChannel();
         live.push_back(s.get());
     }

@@ -3,12 +3,16 @@
 
 namespace lab {
 
-// W concurrency-lab-worker child processes fed one task at a time over their stdin/stdout
-// (multiprocessing.Pool.map with chunksize 1). run() blocks the calling thread and spins a
-// local QEventLoop there, so the QProcess objects live and die in that thread; a
-// QCoreApplication must exist. A worker that dies mid-task is replaced and its task re-run
-// once; cancel escalates from a cancel frame + stdin EOF to SIGTERM and, after 1 s, SIGKILL,
-// and every child is reaped before run() returns.
+// W concurrency-lab-worker child processes fed chunks of tasks over their stdin/stdout, as
+// multiprocessing.Pool.map does: spec.chunkSize tasks per message (0: ceil(tasks / (4 x W))),
+// several in flight per worker while tasks are short, each task timed on its own in the
+// worker. run() blocks the calling thread and spins a local QEventLoop there, so the QProcess
+// objects live and die in that thread; a QCoreApplication must exist. A worker that dies
+// mid-task is replaced, the task it was running re-run once and the rest of its tasks re-queued;
+// one that sends nothing for a task's deadline (spec.taskTimeout_s, else derived from the
+// estimate) is SIGKILLed and replaced and that task reported "timed-out". Cancel escalates
+// from a cancel frame + stdin EOF to SIGTERM and, after 1 s, SIGKILL, and every child is reaped
+// before run() returns.
 class ProcessPoolModel : public ExecutionModel {
 public:
     ProcessPoolModel();

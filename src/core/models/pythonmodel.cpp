@@ -189,7 +189,10 @@ double PythonModel::secondsPerCpuIteration()
 
 std::optional<double> PythonModel::taskTimeoutOverride(const ExperimentSpec &spec)
 {
-    // task_timeout_s: the spec's per-task deadline, shared with the native process pool.
+    // task_timeout_s: the spec's per-task deadline, shared with the native process pool
+    // (a typed, validated field of the spec; extra only for specs built in code).
+    if (spec.taskTimeout_s > 0)
+        return spec.taskTimeout_s;
     const QJsonValue v = spec.extra.value(QStringLiteral("task_timeout_s"));
     if (v.isDouble() && std::isfinite(v.toDouble()) && v.toDouble() > 0)
         return v.toDouble();

@@ -3,6 +3,7 @@
 #include "util/sysinfo.h"
 #include "workloads/taskexec.h"
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -59,12 +60,14 @@ void ThreadPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, R
         cpuSeconds[size_t(w)] = threadCpuSeconds();
     };
 
+    const double phaseStart = monotonicSeconds();
     std::vector<std::thread> threads;
     threads.reserve(size_t(workers));
     for (int w = 0; w < workers; ++w)
         threads.emplace_back(body, w, monotonicSeconds());
     for (std::thread &t : threads)
         t.join();
+    const double phase = monotonicSeconds() - phaseStart;
 
     std::sort(results.begin(), results.end(), [](const TaskResult &a, const TaskResult &b) { return a.id < b.id; });
     record.tasks = std::move(results);
@@ -73,6 +76,13 @@ void ThreadPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, R
         record.cpu_s += c;
     record.spawn_us_median = startLatencyUs.empty() ? -1 : median(startLatencyUs);
     record.spawnWhat = QStringLiteral("thread start to running");
+    // Measured as for the process pool and CPython's pools: the task phase's wall time beyond
+    // the computing spread over the workers, per task (thread start and joins included).
+    double compute = 0;
+    for (const TaskResult &r : record.tasks)
+        compute += r.compute_s;
+    record.dispatch_us_per_task =
+        record.tasks.empty() ? -1.0 : std::max(0.0, phase - compute / double(workers)) / double(record.tasks.size()) * 1e6;
     afterRun(record);
 }
 

@@ -10,7 +10,6 @@ TaskResult executeTask(const TaskSpec &task, const std::atomic<bool> &cancel, Ex
     TaskResult r;
     r.id = task.id;
     r.cpu_start = currentCpu();
-    const double cpu0 = threadCpuSeconds();
     r.start_s = monotonicSeconds();
     if (const Workload *w = findWorkload(task.workload)) {
         TaskEnv env{cancel, hooks, state};
@@ -21,7 +20,9 @@ TaskResult executeTask(const TaskSpec &task, const std::atomic<bool> &cancel, Ex
     }
     r.end_s = monotonicSeconds();
     r.compute_s = r.end_s - r.start_s;
-    r.cpuTime_s = threadCpuSeconds() - cpu0;
+    // No per-task thread CPU clock: it is a system call (two per task doubled the in-process
+    // models' bookkeeping) and nothing reads it for native tasks; runs take CPU from /proc
+    // and the threads' clocks once per run.
     r.cpu_end = currentCpu();
     return r;
 }
