@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "chartmodels/appcpumeter.h"
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
@@ -152,6 +153,9 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
 
     restoreSettings();
     m_sampler->start();
+    // The app's own CPU, shown on the CPU chart beside the machine's.
+    connect(m_controller->appCpuMeter(), &AppCpuMeter::updated, m_chartModels->cpu(), &CpuSeriesModel::setAppCpuPercent);
+    m_controller->appCpuMeter()->start();
     updateStatus();
 }
 
@@ -286,6 +290,9 @@ void MainWindow::createStatusBar()
     m_lagLabel->setToolTip(tr("Event-loop lag of this window (timer drift): now and 99th percentile. "
                               "It stays low while worker threads saturate every core; it spikes when "
                               "work runs on the UI thread."));
+    // A fixed size: the text changes 4 times a second and must not lay out the status bar again.
+    m_lagLabel->setText(tr("UI lag 9999.9 ms (p99 9999.9 ms)"));
+    m_lagLabel->setFixedSize(m_lagLabel->sizeHint());
     statusBar()->addPermanentWidget(m_coresLabel);
     statusBar()->addPermanentWidget(m_samplerLabel);
     statusBar()->addPermanentWidget(m_lagLabel);

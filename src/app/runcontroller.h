@@ -12,6 +12,7 @@
 
 namespace lab {
 
+class AppCpuMeter;
 class LagMeter;
 
 // Drives experiments for the GUI. The Runner lives on its own QThread; this object lives on
@@ -27,6 +28,8 @@ public:
 
     bool isRunning() const { return m_running; }
     LagMeter *lagMeter() const { return m_lag; }
+    // The app's own CPU (not the runner's or its workers'); stamped into each RunRecord.
+    AppCpuMeter *appCpuMeter() const { return m_appCpu; }
     const ExperimentResult &lastResult() const { return m_result; }
 
     // sequentialOnUiThread: the sequential model (if selected) runs here, blocking the event loop.
@@ -66,6 +69,8 @@ private:
     bool m_uiRunStarted = false;
     std::shared_ptr<std::atomic<bool>> m_shutdown = std::make_shared<std::atomic<bool>>(false);
     LagMeter *m_lag = nullptr;
+    AppCpuMeter *m_appCpu = nullptr;
+    double m_appCpuAtRunStart = 0;        // m_appCpu->cpuSeconds() when the current run started
     QTimer m_pollTimer;
     QElapsedTimer m_clock;
 

@@ -64,6 +64,7 @@ const QStringList &knownRunKeys()
         QStringLiteral("tasks_ok"), QStringLiteral("tasks_failed"), QStringLiteral("verified"),
         QStringLiteral("cancelled"), QStringLiteral("worker_restarts"), QStringLiteral("spawn_us_median"),
         QStringLiteral("spawn_what"), QStringLiteral("peak_rss_kb"), QStringLiteral("ui_lag_p99_ms"),
+        QStringLiteral("app_cpu_s"),
         QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
         QStringLiteral("throughput"), QStringLiteral("throughput_columns"), QStringLiteral("gil"),
         QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python")};
@@ -319,6 +320,7 @@ QJsonObject RunRecord::toJson(double timeBase) const
     o.insert(QStringLiteral("spawn_what"), spawnWhat.isEmpty() ? QJsonValue() : QJsonValue(spawnWhat));
     o.insert(QStringLiteral("peak_rss_kb"), peak_rss_kb < 0 ? QJsonValue() : QJsonValue(double(peak_rss_kb)));
     o.insert(QStringLiteral("ui_lag_p99_ms"), orNull(ui_lag_p99_ms, 2));
+    o.insert(QStringLiteral("app_cpu_s"), orNull(app_cpu_s, 4));
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
     QJsonArray ts;
@@ -361,6 +363,7 @@ std::optional<RunRecord> RunRecord::fromJson(const QJsonObject &o, QString *erro
     r.spawnWhat = o.value(QStringLiteral("spawn_what")).toString();
     r.peak_rss_kb = long(orNegative(o.value(QStringLiteral("peak_rss_kb"))));
     r.ui_lag_p99_ms = orNegative(o.value(QStringLiteral("ui_lag_p99_ms")));
+    r.app_cpu_s = orNegative(o.value(QStringLiteral("app_cpu_s")));
     r.ranOnUiThread = o.value(QStringLiteral("ran_on_ui_thread")).toBool();
     r.note = o.value(QStringLiteral("note")).toString();
     r.error = o.value(QStringLiteral("error")).toString();

@@ -115,6 +115,9 @@ struct RunRecord {
     // workers' peaks for process models. -1: not measured.
     long peak_rss_kb = 0;
     double ui_lag_p99_ms = -1;  // filled by the GUI
+    // CPU seconds the app's own threads (GUI, sampler, ..., not the runner or its workers)
+    // used during the run: filled by the GUI, -1 (null) in the CLI.
+    double app_cpu_s = -1;
     bool ranOnUiThread = false; // the app's deliberate freeze demo
     QString note;               // a caveat about how this model ran the spec (python-*)
     QString error;              // run-level failure (model could not start, ...)
