@@ -300,13 +300,16 @@ void MainWindow::createStatusBar()
 
 void MainWindow::updateStatus()
 {
+    // Called 4 times a second: a label whose text did not change must not lay out the bar again.
+    auto set = [](QLabel *label, const QString &text) {
+        if (label->text() != text)
+            label->setText(text);
+    };
     const int cores = m_sampler->coreCount() > 0 ? m_sampler->coreCount() : onlineCores();
-    m_coresLabel->setText(tr("%1 cores").arg(cores));
-    m_samplerLabel->setText(tr("Sampler %1 Hz").arg(m_sampler->rateHz()));
+    set(m_coresLabel, tr("%1 cores").arg(cores));
+    set(m_samplerLabel, tr("Sampler %1 Hz").arg(m_sampler->rateHz()));
     const LagMeter *lag = m_controller->lagMeter();
-    m_lagLabel->setText(tr("UI lag %1 ms (p99 %2 ms)")
-                            .arg(lag->currentMs(), 0, 'f', 1)
-                            .arg(lag->p99Ms(), 0, 'f', 1));
+    set(m_lagLabel, tr("UI lag %1 ms (p99 %2 ms)").arg(lag->currentMs(), 0, 'f', 1).arg(lag->p99Ms(), 0, 'f', 1));
 }
 
 void MainWindow::setSamplerRate(double hz)

@@ -41,6 +41,17 @@ public:
         update(before.united(m_appRect));
     }
     QString appText() const { return m_appText.text(); }
+    // The plot's layout changed: the label may belong elsewhere.
+    void relayout()
+    {
+        if (m_appText.text().isEmpty())
+            return;
+        const QRect r = labelRect();
+        if (r != m_appRect) {
+            update(m_appRect.united(r));
+            m_appRect = r;
+        }
+    }
     QRect appRect() const { return m_appRect; }
 
 protected:
@@ -66,6 +77,13 @@ protected:
                 // Cores first, the total on top: the order the graphs draw in.
                 const int lines = 1 + int(c.m_coreGraphs.size());
                 QVector<QPointF> pts;
+                // Only the samples whose segments can touch the repainted strip.
+                const double stripLo = event->rect().left() - 8, stripHi = event->rect().right() + 8;
+                int from = first, to = ring.size();
+                while (from + 1 < to && x->coordToPixel(ring.time(from + 1) - origin) < stripLo)
+                    ++from;
+                while (to - 1 > from + 1 && x->coordToPixel(ring.time(to - 2) - origin) > stripHi)
+                    --to;
                 for (int k = 0; k < lines; ++k) {
                     const int l = k + 1 < lines ? k + 1 : 0;  // row column: 0 total, 1 + c core c
                     QCPGraph *g = l == 0 ? c.m_totalGraph : c.m_coreGraphs[l - 1];
@@ -79,7 +97,7 @@ protected:
                     p.setPen(pen);
                     p.setRenderHint(QPainter::Antialiasing, g->antialiased());
                     pts.clear();
-                    for (int i = first; i < ring.size(); ++i) {
+                    for (int i = from; i < to; ++i) {
                         const float v = ring.row(i)[l];
                         if (std::isnan(v)) {
                             if (pts.size() > 1)
@@ -114,11 +132,23 @@ public:
     }
 
 private:
+    // Bottom right, beside the time axis label; where that label leaves no room, inside the
+    // top right corner of the plot (the right end of a live view is its newest step).
     QRect labelRect() const
     {
         const QSizeF size = m_appText.size();
         const int w = int(std::ceil(size.width())) + 12, h = int(std::ceil(size.height())) + 4;
-        return QRect(width() - w - 4, height() - h - 2, w, h);
+        const QRect corner(width() - w - 4, height() - h - 2, w, h);
+        const CpuChart &c = *m_chart;
+        QCPAxisRect *bottom = c.m_totalRect ? c.m_totalRect : c.m_mainRect;
+        if (!bottom)
+            return corner;
+        QCPAxis *x = bottom->axis(QCPAxis::atBottom);
+        const int labelHalf = QFontMetrics(x->labelFont()).horizontalAdvance(x->label()) / 2;
+        if (corner.left() > bottom->rect().center().x() + labelHalf + 8)
+            return corner;
+        const QRect area = c.m_mainRect->rect();
+        return QRect(area.right() - w - 3, area.top() + 3, w, h);
     }
 
     QStaticText m_appText;
@@ -161,8 +191,10 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
         m_drawn.pointLimit = m_coreGraphs.size() + 1 > 5 ? std::max(1, columns / 2) : columns;
         m_drawn.newest = m_reducedNewest;
         m_tailPaintedTo = m_reducedNewest;
-        if (m_tail)
+        if (m_tail) {
             m_tail->setGeometry(m_plot->rect());
+            m_tail->relayout();
+        }
     });
 
     connect(m_plot, &QCustomPlot::mouseMove, this, &CpuChart::onHover);

@@ -323,7 +323,8 @@ void TimelineChart::updateLanesAxis()
     const int lanes = m_model ? m_model->laneCount() : 1;
     const int rows = std::max(1, (lanes + m_groupSize - 1) / m_groupSize);
     y->setRange(-0.5, rows - 0.5);
-    y->setLabel(m_groupSize > 1 ? tr("workers (%1 per row: busy share)").arg(m_groupSize) : tr("worker"));
+    // Grouped rows say so in their tick labels ("0–15"); the label stays short.
+    y->setLabel(m_groupSize > 1 ? tr("workers") : tr("worker"));
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     // A label every row while they are far enough apart for the tick font.
     const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(rows);
