@@ -2,10 +2,12 @@
 #include "labconfig.h"
 #include "mainwindow.h"
 #include "scriptedsession.h"
+#include "util/shutdownsignals.h"
 
 #include <QApplication>
 #include <QIcon>
 #include <QTimer>
+#include <csignal>
 #include <cstdio>
 
 int main(int argc, char *argv[])
@@ -31,6 +33,14 @@ int main(int argc, char *argv[])
     lab::MainWindow window(!options.noSettings && !options.quitWhenDone);
     lab::ScriptedSession script(&window, options);
     QObject::connect(&script, &lab::ScriptedSession::finished, &app, [](int code) { QApplication::exit(code); });
+    // SIGTERM, SIGHUP and SIGINT end the app the way closing its window does: the run in
+    // progress is cancelled, its child processes are killed and reaped, its temporary folders
+    // removed (MainWindow::closeEvent, then the destructors below). Exit status 128 + signal.
+    lab::ShutdownSignals stopSignals({SIGTERM, SIGHUP, SIGINT});
+    QObject::connect(&stopSignals, &lab::ShutdownSignals::signalReceived, &app, [&window](int sig) {
+        window.close();
+        QApplication::exit(128 + sig);
+    });
     window.show();
     QTimer::singleShot(0, &script, &lab::ScriptedSession::start);
     return QApplication::exec();

@@ -41,7 +41,7 @@ void onSignal(int sig)
     [[maybe_unused]] ssize_t n = ::write(g_signalPipe[1], &c, 1);
 }
 
-// SIGINT/SIGTERM become a cancel request handled in the event loop (self-pipe trick).
+// SIGINT/SIGTERM/SIGHUP become a cancel request handled in the event loop (self-pipe trick).
 void installSignalHandlers(const std::function<void()> &onCancel)
 {
     if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
@@ -52,6 +52,10 @@ void installSignalHandlers(const std::function<void()> &onCancel)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    // A closed terminal: cancel, keep the partial results, clean up; unless started under nohup.
+    struct sigaction hup {};
+    if (sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN)
+        sigaction(SIGHUP, &sa, nullptr);
     auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
     QObject::connect(notifier, &QSocketNotifier::activated, [onCancel] {
         char buf[16];

@@ -1,5 +1,6 @@
 #include "experimentspec.h"
 
+#include "models/pythonmodel.h"
 #include "util/sysinfo.h"
 
 #include <QJsonArray>
@@ -142,7 +143,8 @@ QString ExperimentSpec::validate() const
     QString error;
     if (!parseWorkloadParams(*w, json, &error))
         return error;
-    return {};
+    // The workload's own guard counts the C++ loop; CPython models need their own estimate.
+    return PythonModel::timeGuard(*this);
 }
 
 int ExperimentSpec::effectiveWorkers() const

@@ -53,7 +53,7 @@ const std::vector<ModelInfo> &modelRegistry()
         addPython(PythonModel::Mode::Threads, QStringLiteral("CPython threads"),
                   QStringLiteral("The seed's Python script on a ThreadPoolExecutor in a real python3, under its real GIL"));
         addPython(PythonModel::Mode::Processes, QStringLiteral("CPython processes"),
-                  QStringLiteral("The seed's Python script on a multiprocessing.Pool in a real python3"));
+                  QStringLiteral("The seed's Python script on multiprocessing workers (a supervised Pool, one task at a time) in a real python3"));
         r.push_back({QStringLiteral("async"), QStringLiteral("Async"),
                      QStringLiteral("One thread drives up to W transfers at once with curl_multi: what asyncio "
                                     "and aiohttp give Python."),

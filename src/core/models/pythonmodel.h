@@ -1,6 +1,8 @@
 #pragma once
 #include "executionmodel.h"
 
+#include <optional>
+
 namespace lab {
 
 // Real CPython beside the emulation: runs each workload's Python twin (workloads/<name>/*.py) (the seed's number cruncher,
@@ -20,6 +22,23 @@ public:
     static QString interpreter();        // absolute path, empty when none is usable
     static QString unavailableReason();  // empty when interpreter() is usable
     static QString note();
+
+    // CPython's seconds per iteration of the cpu workload's loop: the C++ loop's rate (measured
+    // once per process) times kCpythonSlowdown (measured on this project's machines: 0.6 ns
+    // against 40-70 ns per iteration; /work/shared/reference/measured-here.md).
+    static constexpr double kCpythonSlowdown = 100;
+    static double secondsPerCpuIteration();
+    // How long the python-sequential model would take for the spec, from the workload's
+    // estimates in its pythonJob(); 0 when unknown (I/O, waits).
+    static double estimatedSequentialSeconds(const ExperimentSpec &spec);
+    // Empty, or the one line why the spec's CPython models would run past the one-hour limit.
+    static QString timeGuard(const ExperimentSpec &spec);
+    // A task's deadline: the spec's task_timeout_s when set, else kDeadlineFactor x its estimate
+    // (at least kMinDeadlineS); a task that misses it is killed and reported timed-out.
+    static constexpr double kDeadlineFactor = 20;
+    static constexpr double kMinDeadlineS = 10;
+    static double taskDeadlineSeconds(double estimateSeconds, const ExperimentSpec &spec);
+    static std::optional<double> taskTimeoutOverride(const ExperimentSpec &spec);
 
 private:
     Mode m_mode;

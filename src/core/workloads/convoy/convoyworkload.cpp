@@ -3,6 +3,7 @@
 #include "convoywork.h"
 #include "experiment/runrecord.h"
 #include "models/executionmodel.h"
+#include "models/pythonmodel.h"
 #include "workloads/cpu/cpuwork.h"
 
 #include <QJsonDocument>
@@ -188,10 +189,18 @@ RunSummaryPtr ConvoyWorkload::summaryFromJson(const QJsonObject &run) const
 
 QJsonObject ConvoyWorkload::pythonJob(const std::vector<TaskSpec> &, const QJsonObject &params) const
 {
+    // The estimate (for the model's deadline and time guard): each round trip beside the CPU
+    // threads waits up to two switch intervals (estimate_switches, scaled by the model), alone
+    // about the echo; the CPU threads stop at the end of a chunk.
+    const double roundTrips = params.value(kRoundTrips).toDouble(1000);
+    const double echoS = params.value(kEchoUs).toDouble(25) * 1e-6;
+    const double chunkS = params.value(kChunkN).toDouble(100000) * PythonModel::secondsPerCpuIteration();
     return {{kRoundTrips, params.value(kRoundTrips)},
             {kCpuThreads, params.value(kCpuThreads)},
             {kChunkN, params.value(kChunkN)},
-            {kEchoUs, params.value(kEchoUs)}};
+            {kEchoUs, params.value(kEchoUs)},
+            {QStringLiteral("estimate_s"), roundTrips * (2 * echoS + 100e-6) + chunkS},
+            {QStringLiteral("estimate_switches"), params.value(kCpuThreads).toInt(1) > 0 ? 2 * roundTrips : 0.0}};
 }
 
 void ConvoyWorkload::judgePython(const TaskSpec &task, const QJsonObject &event, TaskResult &r) const

@@ -16,7 +16,7 @@ import socket
 import threading
 import time
 
-from labcommon import emit, emit_done, emit_hello, read_job
+from labcommon import die_with_parent, emit, emit_done, emit_hello, read_job
 
 PAYLOAD = 64
 
@@ -69,9 +69,11 @@ def main():
     emit_hello()
 
     mine, peer = socket.socketpair()
+    parent = os.getpid()
     child = os.fork()
     if child == 0:
         mine.close()
+        die_with_parent(parent)
         echo_forever(peer, echo_us * 1e-6)
     peer.close()
 

@@ -1,6 +1,7 @@
 #include "cpuworkload.h"
 
 #include "cpuwork.h"
+#include "models/pythonmodel.h"
 
 #include <QJsonArray>
 
@@ -118,7 +119,13 @@ QJsonObject CpuWorkload::pythonJob(const std::vector<TaskSpec> &tasks, const QJs
 {
     QJsonArray list;
     for (const TaskSpec &t : tasks)
-        list.append(QJsonObject{{QStringLiteral("id"), t.id}, {kN, double(t.integer(QLatin1String("n")))}});
+    {
+        // estimate_s: what CPython needs for this n, from which the model derives its deadline.
+        const double n = double(t.integer(QLatin1String("n")));
+        list.append(QJsonObject{{QStringLiteral("id"), t.id},
+                                {kN, n},
+                                {QStringLiteral("estimate_s"), n * PythonModel::secondsPerCpuIteration()}});
+    }
     return {{QStringLiteral("tasks"), list}};
 }
 

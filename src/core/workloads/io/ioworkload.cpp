@@ -285,9 +285,13 @@ QJsonObject IoWorkload::pythonJob(const std::vector<TaskSpec> &tasks, const QJso
     QJsonArray list;
     for (const TaskSpec &t : tasks) {
         const HttpRequest req = HttpRequest::fromTask(t);
+        // The native client's limits, enforced the same way by web_scraper.py.
         list.append(QJsonObject{{QStringLiteral("id"), t.id},
                                 {QStringLiteral("url"), req.url},
-                                {QStringLiteral("timeout_s"), req.timeoutMs / 1000.0}});
+                                {QStringLiteral("connect_timeout_s"), req.connectTimeoutMs / 1000.0},
+                                {QStringLiteral("timeout_s"), req.timeoutMs / 1000.0},
+                                {QStringLiteral("max_body_bytes"), double(req.maxBodyBytes)},
+                                {QStringLiteral("estimate_s"), (req.connectTimeoutMs + req.timeoutMs) / 1000.0}});
     }
     return {{QStringLiteral("tasks"), list}};
 }
@@ -303,7 +307,10 @@ void IoWorkload::judgePython(const TaskSpec &, const QJsonObject &e, TaskResult 
     const QString error = e.value(QStringLiteral("error")).toString();
     if (!error.isEmpty() || r.httpStatus >= 400 || r.httpStatus == 0) {
         r.error = error.isEmpty() ? QStringLiteral("HTTP %1").arg(r.httpStatus) : error;
-        r.errorCategory = r.httpStatus >= 400 ? QStringLiteral("http") : QStringLiteral("network");
+        // The script files failures under the native client's categories (httpclient.h).
+        r.errorCategory = e.value(QStringLiteral("category")).toString();
+        if (r.errorCategory.isEmpty())
+            r.errorCategory = r.httpStatus >= 400 ? QString::fromLatin1(ioerror::kHttp) : QString::fromLatin1(ioerror::kNetwork);
         return;
     }
     r.ok = true;

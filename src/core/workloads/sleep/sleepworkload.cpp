@@ -93,7 +93,9 @@ QJsonObject SleepWorkload::pythonJob(const std::vector<TaskSpec> &tasks, const Q
 {
     QJsonArray list;
     for (const TaskSpec &t : tasks)
-        list.append(QJsonObject{{QStringLiteral("id"), t.id}, {kMs, t.real(QLatin1String("ms"))}});
+        list.append(QJsonObject{{QStringLiteral("id"), t.id},
+                                {kMs, t.real(QLatin1String("ms"))},
+                                {QStringLiteral("estimate_s"), t.real(QLatin1String("ms")) / 1000.0}});
     return {{QStringLiteral("tasks"), list}};
 }
 
