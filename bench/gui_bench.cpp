@@ -1,12 +1,15 @@
-// gui-bench: drawing cost of the per-core chart, event-loop lag under load and memory of long
-// sampling, all measured in one run. `gui-bench --render DIR [--dark]` writes every chart with
-// realistic synthetic data as PNG/SVG/PDF, to look at.
+// gui-bench: the app's own footprint (idle CPU of the real app over 30 s), drawing cost of the
+// per-core chart (replots and live frames) and of the timeline at 256 lanes x 100,000 tasks,
+// event-loop lag under load and memory of long sampling, all measured in one run.
+// `gui-bench --render DIR [--dark]` writes every chart with realistic synthetic data as
+// PNG/SVG/PDF, to look at. `gui-bench --idle-only` measures only the idle app.
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
 #include "charts/timelinechart.h"
+#include "sampling/procstat.h"
 #include "sampling/cpusampler.h"
 #include "util/lagmeter.h"
 #include "util/sysinfo.h"
@@ -17,6 +20,8 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
+#include <QProcessEnvironment>
+#include <QThread>
 #include <QTimer>
 #include <atomic>
 #include <cmath>
@@ -24,6 +29,7 @@
 #include <qcustomplot.h>
 #include <random>
 #include <thread>
+#include <unistd.h>
 
 using namespace lab;
 
@@ -329,6 +335,146 @@ double lagUnder(const std::function<void()> &startLoad, const std::function<void
     return p99;
 }
 
+// utime + stime of a process (not its children) from /proc/PID/stat, in seconds; -1 if gone.
+double processCpuOf(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray text = f.readAll();
+    const int close = int(text.lastIndexOf(')'));
+    if (close < 0)
+        return -1;
+    // Fields after the comm start at 3 (state); utime is 14, stime 15.
+    const QList<QByteArray> fields = text.mid(close + 2).split(' ');
+    if (fields.size() < 13)
+        return -1;
+    const double ticks = double(sysconf(_SC_CLK_TCK));
+    return (fields[11].toDouble() + fields[12].toDouble()) / ticks;
+}
+
+// The real app, idle on its default experiment (sampler at 10 Hz, every chart live) at
+// 1920x1080: its own CPU over `seconds`, read from /proc/PID/stat before and after (the X
+// server's CPU is not the app's). Under a display (scripts/bench.sh runs this under xvfb-run)
+// the app draws through xcb; without one, offscreen.
+bool benchIdleApp(int seconds, double *percent, double *otherCores, QString *platform, QString *error)
+{
+    const QString app = siblingExecutable(QStringLiteral("concurrency-lab"));
+    if (app.isEmpty()) {
+        *error = QStringLiteral("concurrency-lab not found beside gui-bench");
+        return false;
+    }
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    *platform = env.contains(QStringLiteral("DISPLAY")) ? QStringLiteral("xcb") : QStringLiteral("offscreen");
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), *platform);
+    QProcess proc;
+    proc.setProcessEnvironment(env);
+    proc.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    proc.setStandardOutputFile(QProcess::nullDevice());
+    proc.start(app, {QStringLiteral("--no-settings"), QStringLiteral("--size"), QStringLiteral("1920x1080")});
+    if (!proc.waitForStarted(5000)) {
+        *error = QStringLiteral("cannot start %1: %2").arg(app, proc.errorString());
+        return false;
+    }
+    const qint64 pid = proc.processId();
+    QThread::sleep(5);  // start-up: first layout, fonts, the first samples
+    const auto stat0 = readProcStat();
+    const double cpu0 = processCpuOf(pid);
+    const double selfCpu0 = processCpuSeconds();
+    const double t0 = monotonicSeconds();
+    QThread::sleep(unsigned(seconds));
+    const double cpu1 = processCpuOf(pid);
+    const double t1 = monotonicSeconds();
+    const auto stat1 = readProcStat();
+    const double selfCpu1 = processCpuSeconds();
+    const bool alive = proc.state() == QProcess::Running && cpu1 >= 0;
+    proc.terminate();
+    if (!proc.waitForFinished(5000)) {
+        proc.kill();
+        proc.waitForFinished(3000);
+    }
+    if (!alive || cpu0 < 0) {
+        *error = QStringLiteral("the app exited during the measurement");
+        return false;
+    }
+    *percent = 100.0 * (cpu1 - cpu0) / (t1 - t0);
+    *otherCores = std::max(0.0, machineBusyCores(stat0, stat1) - (cpu1 - cpu0) / (t1 - t0) -
+                                    (selfCpu1 - selfCpu0) / (t1 - t0));
+    return true;
+}
+
+// Timeline redraw cost: `tasks` tasks over `lanes` workers in a width x height chart; the
+// whole run in view, then a tenth of it. Median of `frames` synchronous replots.
+void benchTimeline(int lanes, int tasks, QSize size, int frames, double *fullMs, double *zoomMs, int *groupSize,
+                   int *spans, double *emptyMs)
+{
+    {
+        // The same chart without data: what a replot costs anyway (axes, labels, composition).
+        TimelineChart empty;
+        empty.resize(size);
+        empty.show();
+        processEventsFor(200);
+        empty.renderNow();
+        std::vector<double> t;
+        for (int i = 0; i < frames; ++i)
+            t.push_back(empty.renderNow());
+        *emptyMs = median(t);
+    }
+    TimelineChart chart;
+    chart.resize(size);
+    chart.show();
+    processEventsFor(200);
+    const double origin = monotonicSeconds() - 100;
+    chart.setTimeOrigin(origin);
+    // 5 ms tasks: 100,000 of them keep 256 workers busy for about 2 s.
+    const RunRecord r = syntheticRun(QStringLiteral("threads"), lanes, origin + 10, 0.005, tasks, false, 21);
+    chart.addRun(r);
+    chart.setTimeRange(10 - 0.05, 10 + r.wall_s + 0.05);
+    chart.renderNow();  // warm-up and grouping
+    std::vector<double> times;
+    for (int i = 0; i < frames; ++i)
+        times.push_back(chart.renderNow());
+    *fullMs = median(times);
+    *groupSize = chart.groupSize();
+    *spans = chart.lastSpanCount();
+    chart.setTimeRange(10 + 0.45 * r.wall_s, 10 + 0.55 * r.wall_s);
+    chart.renderNow();
+    times.clear();
+    for (int i = 0; i < frames; ++i)
+        times.push_back(chart.renderNow());
+    *zoomMs = median(times);
+}
+
+// The default live case: 2 cores, 30 s window at 10 Hz. A replot, and a live frame (a new
+// sample within the current step: only the new segment and its strip of pixels).
+void benchLiveCpu(int cores, QSize size, double *replotMs, double *frameMs, int *tailFrames)
+{
+    CpuChart chart;
+    chart.resize(size);
+    chart.show();
+    processEventsFor(300);  // exposed: a repaint paints
+    SyntheticCpu cpu(cores, 8, 5);
+    const double t0 = monotonicSeconds() - 60;
+    chart.setTimeOrigin(t0);
+    int i = 0;
+    for (; i < 600; ++i)
+        chart.addSample(cpu.next(t0 + i * 0.1));
+    chart.renderNow();
+    std::vector<double> replots, frames;
+    for (int k = 0; k < 30; ++k) {
+        chart.addSample(cpu.next(t0 + (i++) * 0.1));
+        replots.push_back(chart.renderNow());
+    }
+    const int tails0 = chart.tailFrameCount();
+    for (int k = 0; k < 60; ++k) {
+        chart.addSample(cpu.next(t0 + (i++) * 0.1));
+        frames.push_back(chart.renderLiveNow());  // 2 of 3 s steps: mostly tail frames
+    }
+    *replotMs = median(replots);
+    *frameMs = median(frames);
+    *tailFrames = chart.tailFrameCount() - tails0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -368,6 +514,48 @@ int main(int argc, char **argv)
     std::printf("gui-bench: QCustomPlot %s, software raster, platform %s, %d cores, load average %s\n",
                 QCUSTOMPLOT_VERSION_STR, qPrintable(QGuiApplication::platformName()), onlineCores(),
                 qPrintable(loadAverage()));
+    const bool idleOnly = args.contains(QStringLiteral("--idle-only"));
+
+    if (!idleOnly) {
+        // 0. The live CPU chart as it runs by default, and the timeline at scale.
+        double replotMs = 0, frameMs = 0;
+        int tails = 0;
+        benchLiveCpu(2, QSize(1100, 420), &replotMs, &frameMs, &tails);
+        std::printf("cpu chart 2 cores, 30 s at 10 Hz, 1100x420: replot median %.2f ms; live frame median %.3f ms "
+                    "(%d of 60 frames drew only the new samples)\n",
+                    replotMs, frameMs, tails);
+        struct Case {
+            int lanes, tasks;
+            QSize size;
+        };
+        for (const Case &c : {Case{256, 100000, QSize(1600, 480)}, Case{256, 100000, QSize(1000, 300)},
+                              Case{32, 100000, QSize(1600, 600)}}) {
+            double full = 0, zoom = 0, empty = 0;
+            int group = 0, spans = 0;
+            benchTimeline(c.lanes, c.tasks, c.size, 15, &full, &zoom, &group, &spans, &empty);
+            std::printf("timeline %d lanes x %d tasks, %dx%d (%d lanes per row, %d spans drawn): redraw median %.2f ms "
+                        "whole run, %.2f ms a tenth of it (the empty chart: %.2f ms)  [target <= 16 ms: %s]\n",
+                        c.lanes, c.tasks, c.size.width(), c.size.height(), group, spans, full, zoom, empty,
+                        std::max(full, zoom) <= 16 ? "ok" : "MISSED");
+        }
+        std::fflush(stdout);
+    }
+
+    {
+        double percent = 0, other = 0;
+        QString platform, error;
+        const int seconds = 30;
+        if (benchIdleApp(seconds, &percent, &other, &platform, &error))
+            std::printf("app idle, default experiment, sampler 10 Hz, charts live, 1920x1080 (%s): %.2f %% of a core "
+                        "over %d s (/proc/PID/stat)  [target <= 1 %%: %s]; other load meanwhile %.2f cores%s\n",
+                        qPrintable(platform), percent, seconds, percent <= 1.0 ? "ok" : "MISSED", other,
+                        other > 0.3 ? " (disturbed)" : "");
+        else
+            std::printf("app idle: not measured: %s\n", qPrintable(error));
+        std::fflush(stdout);
+    }
+    if (idleOnly)
+        return 0;
 
     // 1. Replot cost at projector styling, 1280x480 widget, 10 min at 10 Hz of noisy data.
     for (int cores : {16, 128}) {

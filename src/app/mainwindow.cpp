@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "chartmodels/appcpumeter.h"
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
@@ -192,6 +193,9 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_presentation = new PresentationMode(this);
     m_sampler->start();
     m_foreign->start();
+    // The app's own CPU, shown on the CPU chart beside the machine's.
+    connect(m_controller->appCpuMeter(), &AppCpuMeter::updated, m_chartModels->cpu(), &CpuSeriesModel::setAppCpuPercent);
+    m_controller->appCpuMeter()->start();
     updateStatus();
     updateResultsTitle();
     updateFollowIndicator();
@@ -486,10 +490,15 @@ void MainWindow::onForeignLoad(double cores)
 
 void MainWindow::updateStatus()
 {
+    // Called 4 times a second: a label whose text did not change must not lay out the bar again.
+    auto setIfChanged = [](QLabel *label, const QString &text) {
+        if (label->text() != text)
+            label->setText(text);
+    };
     if (!m_sampler)
         return;  // closing
     const int cores = m_sampler->coreCount() > 0 ? m_sampler->coreCount() : onlineCores();
-    m_coresLabel->setText(tr("%1 cores · %2 Hz").arg(cores).arg(m_sampler->rateHz()));
+    setIfChanged(m_coresLabel, tr("%1 cores · %2 Hz").arg(cores).arg(m_sampler->rateHz()));
     m_coresLabel->setToolTip(tr("Cores of this machine · CPU sampler rate (View → CPU sampler rate)"));
     m_samplerLabel->hide();
     const LagMeter *lag = m_controller->lagMeter();
@@ -498,7 +507,7 @@ void MainWindow::updateStatus()
     // A freeze stays visible for the window's 10 s, with its true length.
     if (worst >= 300)
         text += tr(", <b>froze %1 s</b>").arg(worst / 1000.0, 0, 'f', 2);
-    m_lagLabel->setText(text);
+    setIfChanged(m_lagLabel, text);
 }
 
 void MainWindow::setSamplerRate(double hz)

@@ -1,5 +1,6 @@
 #include "runcontroller.h"
 
+#include "chartmodels/appcpumeter.h"
 #include "models/executionmodel.h"
 #include "sampling/foreignload.h"
 #include "util/lagmeter.h"
@@ -16,7 +17,8 @@ constexpr double kRateWindowS = 1.0;      // live throughput = finished tasks in
 const QString kSequential = QStringLiteral("sequential");
 } // namespace
 
-RunController::RunController(QObject *parent) : QObject(parent), m_lag(new LagMeter(this))
+RunController::RunController(QObject *parent)
+    : QObject(parent), m_lag(new LagMeter(this)), m_appCpu(new AppCpuMeter(this))
 {
     m_runner = new Runner;  // registers the metatypes the queued signals below need
     m_runner->moveToThread(&m_thread);
@@ -33,6 +35,7 @@ RunController::RunController(QObject *parent) : QObject(parent), m_lag(new LagMe
             [this](quint64, int, const QString &model, int workers, double t0) {
                 m_uiRunStarted = true;
                 m_currentRun = 0;
+                m_appCpuAtRunStart = m_appCpu->cpuSeconds();
                 Q_EMIT runStarted(0, model, workers, t0);
                 m_lag->beginRecording();
                 beginForeignMeasure();
@@ -130,6 +133,8 @@ void RunController::runSequentialOnUiThread(ExperimentSpec spec, ExperimentSpec 
     RunRecord rec = local.runs.front();
     rec.ranOnUiThread = true;
     rec.foreign_busy_cores = endForeignMeasure();
+    // The GUI thread ran the tasks itself: the app's share is what it did besides them.
+    rec.app_cpu_s = std::max(0.0, m_appCpu->cpuSeconds() - m_appCpuAtRunStart - rec.cpu_s);
 
     // The lag meter's timer only notices the freeze when it fires late, after control returns
     // to the event loop: close the recording a few timer periods later.
@@ -233,6 +238,7 @@ void RunController::onRunStarted(quint64 gen, int index, const QString &model, i
     m_recentDone.clear();
     m_lag->beginRecording();
     beginForeignMeasure();
+    m_appCpuAtRunStart = m_appCpu->cpuSeconds();
     Q_EMIT runStarted(m_runOffset + index, model, workers, t0);
     poll();
 }
@@ -244,6 +250,7 @@ void RunController::onRunFinished(quint64 gen, RunRecord record)
     poll();
     record.ui_lag_p99_ms = m_lag->endRecording();
     record.foreign_busy_cores = endForeignMeasure();
+    record.app_cpu_s = std::max(0.0, m_appCpu->cpuSeconds() - m_appCpuAtRunStart);
     m_tasksDoneInFinishedRuns += m_tasksPerRun;
     m_currentRun = -1;
     appendRun(std::move(record));

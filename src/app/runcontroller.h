@@ -14,6 +14,7 @@
 namespace lab {
 
 class ForeignLoadMonitor;
+class AppCpuMeter;
 class LagMeter;
 
 // Drives experiments for the GUI. The Runner lives on its own QThread; this object lives on
@@ -32,6 +33,8 @@ public:
     // Its figure before a run goes into the experiment's warnings; an injected reading
     // (ForeignLoadMonitor::setOverride) also stands for the load measured during each run.
     void setForeignLoadMonitor(ForeignLoadMonitor *monitor) { m_foreign = monitor; }
+    // The app's own CPU (not the runner's or its workers'); stamped into each RunRecord.
+    AppCpuMeter *appCpuMeter() const { return m_appCpu; }
     const ExperimentResult &lastResult() const { return m_result; }
 
     // sequentialOnUiThread: the sequential model (if selected) runs here, blocking the event loop.
@@ -76,6 +79,8 @@ private:
     ForeignLoadMonitor *m_foreign = nullptr;
     std::optional<LoadSnapshot> m_loadAtRunStart;
     double m_foreignBefore = -1;          // cores busy elsewhere before the experiment; <0: unknown
+    AppCpuMeter *m_appCpu = nullptr;
+    double m_appCpuAtRunStart = 0;        // m_appCpu->cpuSeconds() when the current run started
     QTimer m_pollTimer;
     QElapsedTimer m_clock;
 

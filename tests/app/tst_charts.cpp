@@ -92,6 +92,10 @@ private Q_SLOTS:
     void throughputLines();
     void oneNameAndDistinctColours();
     void wheelZoomsAroundTheCursor();
+    void cpuLiveFramesDrawOnlyNewSamples();
+    void cpuAppCpuLabel();
+    void minimisedChartsDoNotRedraw();
+    void timelineGroupsLanesToFit();
 };
 
 void TestCharts::styleColorsAndFonts()
@@ -139,9 +143,11 @@ void TestCharts::addSampleDoesNotReplotSynchronously()
     QVERIFY2(replots.count() <= 3, qPrintable(QString::number(replots.count())));
     QCOMPARE(chart.sampleCount(), 200);
     QVERIFY(chart.lastReplotMs() > 0);
-    // Follows the newest sample.
+    // Follows the newest sample, in steps of a tenth of the window.
     QVERIFY(chart.isFollowingLive());
-    QVERIFY(std::abs(chart.timeUpper() - (t0 + 199 * 0.1 - chart.timeOrigin())) < 1e-6);
+    const double newest = t0 + 199 * 0.1 - chart.timeOrigin();
+    QVERIFY(chart.timeUpper() >= newest - 1e-9 && chart.timeUpper() - newest < 3 + 1e-9);
+    QVERIFY(std::abs(std::remainder(chart.timeUpper(), 3.0)) < 1e-9);
     QVERIFY(std::abs(chart.timeUpper() - chart.timeLower() - 30) < 1e-6);
 }
 
@@ -429,8 +435,8 @@ void TestCharts::timeAxisLinkMovesBoth()
     QTRY_VERIFY(cpu.isFollowingLive());
     QVERIFY(timeline.isFollowingLive());
     cpu.renderNow();
-    QCOMPARE(cpu.timeUpper(), 20.0);
-    QCOMPARE(timeline.timeUpper(), 20.0);
+    QCOMPARE(cpu.timeUpper(), 21.0);  // the newest sample (20 s) within the 3 s step
+    QCOMPARE(timeline.timeUpper(), 21.0);
 }
 
 // One clock for all charts: a burst of data into two charts is one tick, both replot on it;
@@ -665,6 +671,165 @@ void TestCharts::wheelZoomsAroundTheCursor()
     // The moment under the cursor stays under it.
     QVERIFY2(std::abs(x->pixelToCoord(at.x()) - 80) < 0.5, qPrintable(QString::number(x->pixelToCoord(at.x()))));
     QVERIFY(!chart.isFollowingLive());
+}
+
+// Between steps of the live view a new sample draws only itself: no replot, the axes (and the
+// charts sharing them) stay; a step, a span change or a theme change replots.
+void TestCharts::cpuLiveFramesDrawOnlyNewSamples()
+{
+    CpuChart chart;
+    RedrawClock clock(10);
+    chart.setRedrawClock(&clock);
+    chart.resize(800, 350);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    const double t0 = std::floor(monotonicSeconds()) - 100;
+    chart.setTimeOrigin(t0);
+    // Samples at 10 Hz; the newest at 60.05 s: the view ends at 63 s (steps of 3 s).
+    int i = 0;
+    for (; i < 601; ++i)
+        chart.addSample(sample(t0 + 0.05 + i * 0.1, 2));
+    chart.renderNow();
+    QCOMPARE(chart.timeUpper(), 63.0);
+    TimeRange *range = chart.timeRange();
+    QSignalSpy rangeMoves(range, &TimeRange::rangeChanged);
+    const int replots0 = chart.replotCount(), tails0 = chart.tailFrameCount();
+    // 20 more samples up to 62.05 s: the same view, 20 tail frames, not one replot.
+    for (int k = 0; k < 20; ++k, ++i) {
+        chart.addSample(sample(t0 + 0.05 + i * 0.1, 2));
+        chart.renderLiveNow();
+    }
+    QCOMPARE(chart.replotCount(), replots0);
+    QCOMPARE(chart.tailFrameCount(), tails0 + 20);
+    QCOMPARE(rangeMoves.count(), 0);
+    // Through the clock as well.
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 2));
+    QTRY_COMPARE(chart.tailFrameCount(), tails0 + 21);
+    QCOMPARE(chart.replotCount(), replots0);
+    // Past 63 s: one step, one replot.
+    for (int k = 0; k < 10; ++k, ++i)
+        chart.addSample(sample(t0 + 0.05 + i * 0.1, 2));
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots0 + 1);
+    QCOMPARE(chart.timeUpper(), 66.0);
+    QCOMPARE(rangeMoves.count(), 1);
+    // A run starting is a change of the spans: replot; its open span then reaches the view's
+    // right edge, so the next samples are tail frames again.
+    chart.markRunStarted(t0 + 63.5, "threads");
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 2));
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots0 + 2);
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 2));
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots0 + 2);
+    // A zoomed (not following) view: new samples beyond it cost no replot either.
+    chart.setTimeRange(10, 20);
+    chart.renderNow();
+    const int replots1 = chart.replotCount();
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 2));
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots1);
+    chart.setDark(true);
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots1 + 1);
+    // Heatmap mode always replots.
+    chart.setLiveFollow(true);
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 32));
+    chart.renderLiveNow();
+    const int replots2 = chart.replotCount();
+    chart.addSample(sample(t0 + 0.05 + (i++) * 0.1, 32));
+    chart.renderLiveNow();
+    QCOMPARE(chart.replotCount(), replots2 + 1);
+}
+
+void TestCharts::cpuAppCpuLabel()
+{
+    CpuChart chart;
+    QVERIFY(chart.appCpuText().isEmpty());  // not measured: nothing shown, never "0 %"
+    chart.model()->setAppCpuPercent(0.8349);
+    QCOMPARE(chart.appCpuText(), QStringLiteral("app 0.8 % of a core"));
+    chart.model()->setAppCpuPercent(23.4);
+    QCOMPARE(chart.appCpuText(), QStringLiteral("app 23 % of a core"));
+    chart.model()->setAppCpuPercent(qQNaN());
+    QVERIFY(chart.appCpuText().isEmpty());
+}
+
+// A minimised window draws nothing; it stays dirty and draws when it is back.
+void TestCharts::minimisedChartsDoNotRedraw()
+{
+    RedrawClock clock(10);
+    CpuChart cpu;
+    TimelineChart timeline;
+    cpu.setRedrawClock(&clock);
+    timeline.setRedrawClock(&clock);
+    cpu.resize(600, 300);
+    timeline.resize(600, 300);
+    cpu.show();
+    timeline.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&cpu));
+    const double t0 = monotonicSeconds();
+    cpu.addSample(sample(t0, 2));
+    QTRY_VERIFY(!cpu.isDirty());
+    cpu.showMinimized();
+    timeline.showMinimized();
+    QTRY_VERIFY(cpu.isMinimized() && timeline.isMinimized());
+    const int cpuDraws = cpu.redrawCount(), timelineDraws = timeline.redrawCount();
+    const int ticks = clock.tickCount();
+    for (int i = 1; i <= 5; ++i) {
+        cpu.addSample(sample(t0 + i * 0.1, 2));
+        timeline.addRun(run("threads", 2, t0, 0.5, 4));
+        QTest::qWait(20);
+    }
+    QVERIFY(clock.tickCount() > ticks);
+    QCOMPARE(cpu.redrawCount(), cpuDraws);
+    QCOMPARE(timeline.redrawCount(), timelineDraws);
+    QVERIFY(cpu.isDirty() && timeline.isDirty());
+    cpu.showNormal();
+    timeline.showNormal();
+    cpu.addSample(sample(t0 + 1, 2));  // the next sample (or the show) draws what was missed
+    timeline.addRun(run("threads", 2, t0, 0.5, 4));
+    QTRY_VERIFY(cpu.redrawCount() > cpuDraws && timeline.redrawCount() > timelineDraws);
+}
+
+// 256 workers do not fit as lanes: rows of 16 (or more) lanes, each showing its busy share;
+// the tooltip names the group and the task under the cursor.
+void TestCharts::timelineGroupsLanesToFit()
+{
+    TimelineChart chart;
+    chart.resize(1000, 420);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.setTimeOrigin(0);
+    chart.addRun(run("threads", 256, 10, 2.0, 2560));
+    QCOMPARE(chart.laneCount(), 256);
+    chart.zoomToRun();
+    chart.renderNow();
+    QVERIFY2(chart.groupSize() >= 16, qPrintable(QString::number(chart.groupSize())));
+    const int rowPx = chart.plot()->axisRect()->height() / chart.rowCount();
+    QVERIFY2(rowPx >= TimelineChart::kMinRowPx, qPrintable(QString::number(rowPx)));
+    auto *ticker = dynamic_cast<QCPAxisTickerText *>(chart.plot()->yAxis->ticker().data());
+    QVERIFY(ticker);
+    QVERIFY(ticker->ticks().value(0).contains(QStringLiteral("0–%1").arg(chart.groupSize() - 1)));
+    // Each row: a busy span per round of tasks (with partly busy columns at the edges), not
+    // one per task.
+    QVERIFY2(chart.lastSpanCount() >= chart.rowCount() && chart.lastSpanCount() <= 40 * chart.rowCount(),
+             qPrintable(QString::number(chart.lastSpanCount())));
+    const double x = chart.plot()->xAxis->coordToPixel(11.1);  // inside the sixth round
+    const double y = chart.plot()->yAxis->coordToPixel(1);
+    const QString tip = chart.toolTipAt(QPointF(x, y));
+    const int g = chart.groupSize();
+    QVERIFY2(tip.contains(QStringLiteral("workers %1–%2").arg(g).arg(2 * g - 1)), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("%1 of %1 busy").arg(g)), qPrintable(tip));
+    QVERIFY(tip.contains("Task "));
+    // Taller: more rows, fewer lanes each; a few workers: one lane each again.
+    chart.resize(1000, 1400);
+    chart.renderNow();
+    QVERIFY(chart.groupSize() < g);
+    chart.clear();
+    chart.addRun(run("threads", 4, 10, 1.0, 8));
+    chart.renderNow();
+    QCOMPARE(chart.groupSize(), 1);
+    QCOMPARE(chart.rowCount(), 4);
 }
 
 QTEST_MAIN(TestCharts)

@@ -140,4 +140,13 @@ void CpuSeriesModel::clear()
     Q_EMIT samplesChanged();
 }
 
+void CpuSeriesModel::setAppCpuPercent(double percentOfCore)
+{
+    const double v = std::isfinite(percentOfCore) ? std::max(0.0, percentOfCore) : qQNaN();
+    if (v == m_appCpu || (std::isnan(v) && std::isnan(m_appCpu)))
+        return;
+    m_appCpu = v;
+    Q_EMIT appCpuChanged(v);
+}
+
 } // namespace lab

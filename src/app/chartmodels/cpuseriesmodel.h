@@ -57,6 +57,8 @@ public:
     int sampleCount() const { return m_ring.size(); }
     double newestTime() const { return m_ring.isEmpty() ? qQNaN() : m_ring.time(m_ring.size() - 1); }
     const std::vector<Span> &spans() const { return m_spans; }
+    // The app's own CPU (percent of one core, AppCpuMeter); NaN: not measured.
+    double appCpuPercent() const { return m_appCpu; }
 
     void setCapacity(int samples);  // clears the samples
     void setCoreCount(int cores);   // clears the samples when it changes
@@ -71,16 +73,19 @@ public Q_SLOTS:
     void setSpans(const std::vector<Span> &spans);
     void clearRunMarks();
     void clear();  // samples and spans
+    void setAppCpuPercent(double percentOfCore);
 
 Q_SIGNALS:
     void samplesChanged();
     void spansChanged();
     void coreCountChanged(int cores);
+    void appCpuChanged(double percentOfCore);
 
 private:
     CpuSampleRing m_ring;
     int m_capacity = kDefaultCapacity;
     std::vector<Span> m_spans;
+    double m_appCpu = qQNaN();
 };
 
 } // namespace lab

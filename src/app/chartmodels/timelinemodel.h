@@ -38,6 +38,30 @@ public:
     static constexpr int kMaxBars = 200000;
     static constexpr int kMaxGilSpans = 400000;
 
+    // What a redraw draws, reduced to the pixels of the view: in each row, consecutive bars
+    // narrower than kMergePx that touch (within a pixel) merge into one span; with several lanes
+    // per row (groupSize > 1) a row shows its lanes' occupancy per pixel column instead.
+    enum class SpanKind : quint8 { Done, Running, Failed };
+    struct Span {
+        float x0 = 0, x1 = 0;   // pixel columns from the left of the view, x1 > x0
+        int row = 0;
+        int modelIndex = 0;
+        SpanKind kind = SpanKind::Done;
+        float fill = 1;         // share of the row's lanes busy (1 for a single lane)
+        int tasks = 1;          // bars merged into this span (single lanes)
+    };
+    struct Frame {
+        int rows = 0;
+        int groupSize = 1;
+        std::vector<Span> spans;  // by row, then left to right
+        int barsVisited = 0;      // bars looked at (the rest were culled)
+    };
+    static constexpr float kMergePx = 2.0f;
+    // Occupancy levels of a grouped row: adjacent columns of one level merge into one span.
+    static constexpr int kFillLevels = 16;
+    // Lanes per row so that `lanes` fit in `maxRows` rows: 1, 2, 4, 8, 16, ...
+    static int groupSizeFor(int lanes, int maxRows);
+
     explicit TimelineModel(QObject *parent = nullptr);
 
     const std::vector<Bar> &bars() const { return m_bars; }
@@ -55,6 +79,13 @@ public:
     // Earliest start and latest end of all bars (running bars end at `now`); false if none.
     bool timeSpan(double now, double *lower, double *upper) const;
     int nextRunIndex() const { return m_nextRun; }
+    // [first, last) positions in laneBars()[lane] of the bars overlapping [lower, upper]
+    // (running bars end at `now`); a binary search, not a scan.
+    std::pair<int, int> visibleBars(int lane, double lower, double upper, double now) const;
+    // The view [lower, upper] (monotonic s) over `columns` pixels, lanes grouped by `groupSize`.
+    Frame reduce(double lower, double upper, int columns, int groupSize, double now) const;
+    // Bars of lanes [firstLane, firstLane + count) running at time t (monotonic s).
+    std::vector<int> barsAt(int firstLane, int count, double t, double tolerance, double now) const;
 
 public Q_SLOTS:
     void clear();
@@ -76,11 +107,17 @@ Q_SIGNALS:
 private:
     int modelIndex(const QString &model);
     void rebuildLaneIndex();
+    void updateEndMax(int lane, int from);
 
     std::vector<Bar> m_bars;
     std::vector<GilSpan> m_gil;
     std::vector<std::vector<int>> m_laneBars;
     std::vector<std::vector<int>> m_laneGil;
+    // Per lane, parallel to m_laneBars: the latest end among the lane's bars up to this one
+    // (+inf after a running bar), so the first visible bar is found by binary search.
+    std::vector<std::vector<double>> m_laneEndMax;
+    double m_minT0 = qInf(), m_maxT1 = -qInf();  // over finished bars; running ones end "now"
+    int m_runningBars = 0;                        // bars without an end (some may never get one)
     QHash<quint64, int> m_open;  // (run, task id) -> bar index of a running task
     QStringList m_models;
     QHash<int, TaskSpec> m_specs;

@@ -5,6 +5,9 @@
 #include "util/sysinfo.h"
 
 #include <QMouseEvent>
+#include <QPaintEvent>
+#include <QPainter>
+#include <QStaticText>
 #include <QToolTip>
 #include <QThread>
 #include <algorithm>
@@ -12,6 +15,147 @@
 #include <qcustomplot.h>
 
 namespace lab {
+
+// A transparent child over the plot that draws what the chart's model gained since the last
+// replot, and the app's own CPU. Updating a strip of it repaints only that strip of the plot
+// below (the plot composites its cached layers clipped to the strip): a new sample costs a few
+// segments and a few thousand pixels instead of a replot of the whole chart.
+class LiveTail : public QWidget {
+public:
+    explicit LiveTail(CpuChart *chart, QWidget *parent) : QWidget(parent), m_chart(chart)
+    {
+        setAttribute(Qt::WA_TransparentForMouseEvents);
+        setAttribute(Qt::WA_NoSystemBackground);
+        setFocusPolicy(Qt::NoFocus);
+        m_appText.setTextFormat(Qt::PlainText);
+    }
+    // The app's own CPU, drawn at the bottom right of the plot; shaped once per change.
+    void setAppText(const QString &text)
+    {
+        if (text == m_appText.text())
+            return;
+        const QRect before = m_appRect;
+        m_appText.setText(text);
+        m_appText.prepare(QTransform(), labelFont());
+        m_appRect = text.isEmpty() ? QRect() : labelRect();
+        update(before.united(m_appRect));
+    }
+    QString appText() const { return m_appText.text(); }
+    // The plot's layout changed: the label may belong elsewhere.
+    void relayout()
+    {
+        if (m_appText.text().isEmpty())
+            return;
+        const QRect r = labelRect();
+        if (r != m_appRect) {
+            update(m_appRect.united(r));
+            m_appRect = r;
+        }
+    }
+    QRect appRect() const { return m_appRect; }
+
+protected:
+    void resizeEvent(QResizeEvent *) override
+    {
+        if (!m_appText.text().isEmpty())
+            m_appRect = labelRect();
+    }
+    void paintEvent(QPaintEvent *event) override
+    {
+        QPainter p(this);
+        CpuChart &c = *m_chart;
+        if (c.m_drawn.valid && !c.m_heatmapLayout && c.m_mainRect && c.m_model &&
+            event->rect().intersects(c.m_mainRect->rect())) {
+            const CpuSampleRing &ring = c.ring();
+            const int first = ring.lowerBound(c.m_drawn.newest);
+            if (first < ring.size() - 1) {
+                QCPAxis *x = c.m_mainRect->axis(QCPAxis::atBottom);
+                QCPAxis *y = c.m_mainRect->axis(QCPAxis::atLeft);
+                p.save();
+                p.setClipRect(c.m_mainRect->rect());
+                const double origin = c.timeOrigin();
+                // Cores first, the total on top: the order the graphs draw in.
+                const int lines = 1 + int(c.m_coreGraphs.size());
+                QVector<QPointF> pts;
+                // Only the samples whose segments can touch the repainted strip.
+                const double stripLo = event->rect().left() - 8, stripHi = event->rect().right() + 8;
+                int from = first, to = ring.size();
+                while (from + 1 < to && x->coordToPixel(ring.time(from + 1) - origin) < stripLo)
+                    ++from;
+                while (to - 1 > from + 1 && x->coordToPixel(ring.time(to - 2) - origin) > stripHi)
+                    --to;
+                for (int k = 0; k < lines; ++k) {
+                    const int l = k + 1 < lines ? k + 1 : 0;  // row column: 0 total, 1 + c core c
+                    QCPGraph *g = l == 0 ? c.m_totalGraph : c.m_coreGraphs[l - 1];
+                    if (!g)
+                        continue;
+                    QPen pen = g->pen();
+                    if (pen.widthF() > 1.01) {  // as PiecewiseGraph strokes short lines
+                        pen.setJoinStyle(Qt::RoundJoin);
+                        pen.setCapStyle(Qt::RoundCap);
+                    }
+                    p.setPen(pen);
+                    p.setRenderHint(QPainter::Antialiasing, g->antialiased());
+                    pts.clear();
+                    for (int i = from; i < to; ++i) {
+                        const float v = ring.row(i)[l];
+                        if (std::isnan(v)) {
+                            if (pts.size() > 1)
+                                p.drawPolyline(pts);
+                            pts.clear();
+                            continue;
+                        }
+                        pts.append(QPointF(x->coordToPixel(ring.time(i) - origin), y->coordToPixel(double(v))));
+                    }
+                    if (pts.size() > 1)
+                        p.drawPolyline(pts);
+                }
+                p.restore();
+            }
+        }
+        if (!m_appRect.isEmpty() && event->rect().intersects(m_appRect)) {
+            const ChartPalette pal = chartPalette(c.isDark());
+            p.setRenderHint(QPainter::Antialiasing, false);
+            p.fillRect(m_appRect, pal.legendBackground);
+            p.setPen(pal.foreground);
+            p.setFont(labelFont());
+            p.drawStaticText(m_appRect.left() + 6, m_appRect.top() + 2, m_appText);
+        }
+    }
+
+public:
+    QFont labelFont() const
+    {
+        QFont f = m_chart->plot()->font();
+        f.setPointSizeF(kTickFontPt);
+        return f;
+    }
+
+private:
+    // Bottom right, beside the time axis label; where that label leaves no room, inside the
+    // top right corner of the plot (the right end of a live view is its newest step).
+    QRect labelRect() const
+    {
+        const QSizeF size = m_appText.size();
+        const int w = int(std::ceil(size.width())) + 12, h = int(std::ceil(size.height())) + 4;
+        const QRect corner(width() - w - 4, height() - h - 2, w, h);
+        const CpuChart &c = *m_chart;
+        QCPAxisRect *bottom = c.m_totalRect ? c.m_totalRect : c.m_mainRect;
+        if (!bottom)
+            return corner;
+        QCPAxis *x = bottom->axis(QCPAxis::atBottom);
+        const int labelHalf = QFontMetrics(x->labelFont()).horizontalAdvance(x->label()) / 2;
+        if (corner.left() > bottom->rect().center().x() + labelHalf + 8)
+            return corner;
+        const QRect area = c.m_mainRect->rect();
+        return QRect(area.right() - w - 3, area.top() + 3, w, h);
+    }
+
+    QStaticText m_appText;
+    QRect m_appRect;
+private:
+    CpuChart *m_chart;
+};
 
 CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
 {
@@ -33,9 +177,30 @@ CpuChart::CpuChart(QWidget *parent) : TimeChart(parent)
     connect(m_plot, &QCustomPlot::afterReplot, this, [this] {
         m_lastReplotMs = double(m_reduceClock.nsecsElapsed()) / 1e6;
         ++m_replotCount;
+        // The plot's buffers now hold everything up to m_reducedNewest: the tail starts there.
+        QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
+        m_drawn.valid = m_layoutBuilt;
+        m_drawn.lower = x->range().lower;
+        m_drawn.upper = x->range().upper;
+        m_drawn.origin = timeOrigin();
+        m_drawn.rect = m_mainRect->rect();
+        m_drawn.spansVersion = m_spansVersion;
+        m_drawn.styleVersion = m_styleVersion;
+        m_drawn.fewPoints = m_pointsInView <= 800;
+        const int columns = std::max(1, m_mainRect->width());
+        m_drawn.pointLimit = m_coreGraphs.size() + 1 > 5 ? std::max(1, columns / 2) : columns;
+        m_drawn.newest = m_reducedNewest;
+        m_tailPaintedTo = m_reducedNewest;
+        if (m_tail) {
+            m_tail->setGeometry(m_plot->rect());
+            m_tail->relayout();
+        }
     });
 
     connect(m_plot, &QCustomPlot::mouseMove, this, &CpuChart::onHover);
+    m_tail = new LiveTail(this, m_plot);
+    m_tail->setGeometry(m_plot->rect());
+    m_tail->show();
 }
 
 CpuChart::~CpuChart() = default;
@@ -50,12 +215,17 @@ void CpuChart::setModel(CpuSeriesModel *model)
     });
     connect(model, &CpuSeriesModel::coreCountChanged, this, &CpuChart::onCoreCountChanged);
     connect(model, &CpuSeriesModel::spansChanged, this, [this] {
+        ++m_spansVersion;
         syncSpanItems();
         markDirty();
     });
+    // Only the label's own pixels repaint; nothing else of the chart changed.
+    connect(model, &CpuSeriesModel::appCpuChanged, this, [this] { m_tail->setAppText(appCpuText()); });
     onCoreCountChanged(model->coreCount());
+    ++m_spansVersion;
     syncSpanItems();
     m_reducedColumns = -1;
+    m_drawn.valid = false;
     markDirty();
 }
 
@@ -152,10 +322,80 @@ void CpuChart::redraw()
 {
     if (isFollowingLive())
         followNewest();
+    if (tailPossible()) {
+        drawTail();
+        return;
+    }
     updateSpanItems();
     m_reducedColumns = -1;
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
+
+double CpuChart::renderLiveNow()
+{
+    QElapsedTimer clock;
+    clock.start();
+    if (isFollowingLive())
+        followNewest();
+    if (tailPossible()) {
+        const QRect dirty = drawTail();
+        if (!dirty.isEmpty())
+            m_tail->repaint(dirty);
+    } else {
+        updateSpanItems();
+        m_reducedColumns = -1;
+        m_plot->replot(QCustomPlot::rpImmediateRefresh);
+    }
+    return double(clock.nsecsElapsed()) / 1e6;
+}
+
+bool CpuChart::tailPossible() const
+{
+    if (!m_drawn.valid || m_heatmapLayout || !m_model || ring().isEmpty() || !m_plot->isVisible())
+        return false;
+    QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
+    if (x->range().lower != m_drawn.lower || x->range().upper != m_drawn.upper || timeOrigin() != m_drawn.origin ||
+        m_mainRect->rect() != m_drawn.rect || m_spansVersion != m_drawn.spansVersion ||
+        m_styleVersion != m_drawn.styleVersion || m_tail->geometry() != m_plot->rect())
+        return false;
+    // The replot's newest sample must still be in the ring (it was not cleared or replaced).
+    const int first = ring().lowerBound(m_drawn.newest);
+    if (first >= ring().size() || ring().time(first) != m_drawn.newest)
+        return false;
+    // Raw points only, and the pens a replot would choose for this many.
+    const int points = m_pointsInView + (ring().size() - 1 - first);
+    return points <= m_drawn.pointLimit && (points <= 800) == m_drawn.fewPoints;
+}
+
+QRect CpuChart::drawTail()
+{
+    const double origin = timeOrigin();
+    const double newest = ring().time(ring().size() - 1);
+    if (newest <= m_tailPaintedTo)
+        return {};
+    QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
+    // From the previous tail end to the new one, with room for the pen and its joins.
+    const int margin = 6;
+    const double xa = x->coordToPixel(m_tailPaintedTo - origin), xb = x->coordToPixel(newest - origin);
+    const QRect area = m_mainRect->rect();
+    QRect dirty(QPoint(int(std::floor(std::min(xa, xb))) - margin, area.top() - margin),
+                QPoint(int(std::ceil(std::max(xa, xb))) + margin, area.bottom() + margin));
+    dirty = dirty.intersected(area.adjusted(-margin, -margin, margin, margin));
+    m_tailPaintedTo = newest;
+    ++m_tailFrames;
+    if (!dirty.isEmpty())
+        m_tail->update(dirty);
+    return dirty;
+}
+
+QString CpuChart::appCpuText() const
+{
+    const double v = m_model ? m_model->appCpuPercent() : qQNaN();
+    if (std::isnan(v))
+        return {};
+    return tr("app %1 % of a core").arg(v, 0, 'f', v < 10 ? 1 : 0);
+}
+
 
 QString CpuChart::toolTipAt(const QPointF &pos) const
 {
@@ -213,8 +453,12 @@ void CpuChart::onHover(QMouseEvent *event)
 
 void CpuChart::followNewest()
 {
-    const double upper = ring().isEmpty() ? monotonicSeconds() - timeOrigin()
-                                          : ring().time(ring().size() - 1) - timeOrigin();
+    const double newest = ring().isEmpty() ? monotonicSeconds() - timeOrigin()
+                                           : ring().time(ring().size() - 1) - timeOrigin();
+    // The right edge moves in whole steps: between steps the axes (and every chart sharing
+    // the range) stay as they are.
+    const double step = m_window * kStepFraction;
+    const double upper = std::ceil(newest / step) * step;
     timeRange()->setLiveRange(upper - m_window, upper);
 }
 
@@ -239,6 +483,7 @@ QCPAxisRect *CpuChart::spanRect() const
 void CpuChart::buildLayout(bool heatmap)
 {
     // Tear down the mode-specific parts; the ring, spans (as data) and range survive.
+    m_drawn.valid = false;
     unregisterTimeAxes();
     removeSpanItems();
     m_plot->clearPlottables();
@@ -458,7 +703,9 @@ void CpuChart::updateSpanItems()
         SpanItems &s = m_spanItems[i];
         if (!s.rect)
             continue;
-        const double t1 = std::isnan(span.t1) ? std::max(newest, span.t0) : span.t1;
+        // A running run's span reaches the right edge of the view ("still going"): it does not
+        // change with every sample, so live frames need no replot.
+        const double t1 = std::isnan(span.t1) ? std::max({newest, span.t0, timeUpper() + origin}) : span.t1;
         s.rect->topLeft->setCoords(span.t0 - origin, 0);
         s.rect->bottomRight->setCoords(t1 - origin, 1);
         // Keep the label visible while any part of the span is in view.
@@ -481,6 +728,9 @@ void CpuChart::updateSpanItems()
 
 void CpuChart::applyThemeColors(bool dark)
 {
+    ++m_styleVersion;
+    if (m_tail)
+        m_tail->update();
     const ChartPalette p = chartPalette(dark);
     updateLinePens();
     if (m_totalGraph)
@@ -533,6 +783,7 @@ void CpuChart::reduceForView()
     m_reducedLower = lower;
     m_reducedUpper = upper;
     m_reducedOrigin = timeOrigin();
+    m_reducedNewest = ring().isEmpty() ? 0 : ring().time(ring().size() - 1);
     if (m_heatmapLayout)
         reduceHeatmap(lower, upper, columns);
     reduceLines(lower, upper, columns);

@@ -19,6 +19,7 @@ class QCPLayoutGrid;
 namespace lab {
 
 class DirectColorMapData;
+class LiveTail;
 
 // Live per-core CPU chart: one 1 px line per core plus a thick total line for up to 16 cores,
 // a cores x time heatmap (plus a total strip) above. A view of a CpuSeriesModel (its own unless
@@ -31,6 +32,10 @@ public:
     static constexpr double kMinWindow = 10;
     static constexpr double kMaxWindow = 600;
     static constexpr int kDefaultCapacity = CpuSeriesModel::kDefaultCapacity;
+    // Following live, the view moves in steps of this share of the window. Between steps new
+    // samples only add to the right end: they are drawn over the last replot (lines mode,
+    // up to one point per pixel column) and only that strip of the widget repaints.
+    static constexpr double kStepFraction = 0.1;
 
     explicit CpuChart(QWidget *parent = nullptr);
     ~CpuChart() override;
@@ -49,6 +54,12 @@ public:
     // Duration of the last redraw: data reduction + QCustomPlot::replot (ms).
     double lastReplotMs() const { return m_lastReplotMs; }
     int replotCount() const { return m_replotCount; }
+    // Live frames that drew only the newest samples, without a replot.
+    int tailFrameCount() const { return m_tailFrames; }
+    // What a clock tick does (a tail frame or a replot), synchronously; returns the time (ms).
+    double renderLiveNow();
+    // The app's own CPU as the chart shows it ("app 0.8 % of a core"); empty when unknown.
+    QString appCpuText() const;
     // Reduces the data and replots synchronously; returns the time taken (ms). For benches,
     // tests and exports; the live chart never needs it.
     double renderNow();
@@ -71,9 +82,22 @@ protected:
     void timeOriginApplied() override;
     void liveFollowResumed() override;
     void redraw() override;
-    bool readyToRedraw() const override { return !m_paused; }
+    bool readyToRedraw() const override { return !m_paused && TimeChart::readyToRedraw(); }
 
 private:
+    friend class LiveTail;
+    // What the last replot drew: a tail frame is possible while all of it still holds.
+    struct Drawn {
+        bool valid = false;
+        double lower = 0, upper = 0, origin = 0;
+        QRect rect;
+        int spansVersion = 0, styleVersion = 0;
+        int pointLimit = 0;  // more points in view than this reduce per column: replot
+        bool fewPoints = false;
+        double newest = 0;   // time of the newest sample in the replot's data
+    };
+    bool tailPossible() const;
+    QRect drawTail();
     struct SpanItems {  // drawn for the model's span of the same index
         QCPItemRect *rect = nullptr;
         QCPItemText *label = nullptr;
@@ -117,6 +141,14 @@ private:
     int m_reducedColumns = 0;
     bool m_reducedDense = false;
     int m_pointsInView = 0;
+
+    LiveTail *m_tail = nullptr;
+    Drawn m_drawn;
+    double m_reducedNewest = 0;
+    double m_tailPaintedTo = 0;  // newest sample time a tail frame has asked to paint
+    int m_spansVersion = 0;
+    int m_styleVersion = 0;
+    int m_tailFrames = 0;
 
     QElapsedTimer m_reduceClock;
     double m_reduceMs = 0;

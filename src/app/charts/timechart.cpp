@@ -206,6 +206,11 @@ bool TimeChart::eventFilter(QObject *watched, QEvent *event)
     return ChartWidget::eventFilter(watched, event);
 }
 
+bool TimeChart::readyToRedraw() const
+{
+    return !window()->isMinimized();
+}
+
 void TimeChart::placeCursor(double t)
 {
     const bool visible = std::isfinite(t);
@@ -223,7 +228,7 @@ void TimeChart::placeCursor(double t)
             m_cursorLabel->setText(QString::number(t, 'f', 2) + QStringLiteral(" s"));
         }
     }
-    if (QCPLayer *overlay = m_plot->layer(QStringLiteral("overlay")))
+    if (QCPLayer *overlay = m_plot->layer(QStringLiteral("overlay")); overlay && m_plot->isVisible())
         overlay->replot();
 }
 

@@ -47,6 +47,8 @@ protected:
     // Sets the range of every time axis without treating it as a user action.
     void applyTimeRange(double lower, double upper);
     bool eventFilter(QObject *watched, QEvent *event) override;
+    // A minimised window draws nothing (it stays dirty and draws when shown again).
+    bool readyToRedraw() const override;
     void updateCursorColors(bool dark);
     virtual void timeOriginApplied() {}
     // Live follow was switched on: the derived chart moves the range to the newest data.

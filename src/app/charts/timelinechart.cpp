@@ -4,7 +4,9 @@
 #include "plotitems.h"
 #include "util/sysinfo.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
+#include <QSet>
 #include <QLocale>
 #include <QMouseEvent>
 #include <QToolTip>
@@ -37,8 +39,9 @@ protected:
     TimelineChart *m_chart;
 };
 
-// Draws every task bar in one pass: culled to the view, at least 1 px wide, a 1 px gap
-// between neighbouring bars when they are wide enough to tell apart.
+// Draws the bars reduced to the view's pixels (TimelineModel::reduce): culled to the view,
+// sub-pixel bars merged per lane, lanes grouped into occupancy rows when they do not fit; one
+// drawRects call per colour. A 1 px gap ends each bar wide enough to tell neighbours apart.
 class TimelineBarsPlottable : public TimelinePlottable {
 public:
     using TimelinePlottable::TimelinePlottable;
@@ -53,7 +56,7 @@ public:
     QCPRange getValueRange(bool &found, QCP::SignDomain, const QCPRange &) const override
     {
         found = true;
-        return {-0.5, m_chart->m_model->laneCount() - 0.5};
+        return {-0.5, m_chart->rowCount() - 0.5};
     }
 
 protected:
@@ -64,45 +67,78 @@ protected:
         if (!x || !y)
             return;
         const double origin = m_chart->timeOrigin();
-        const double lower = x->range().lower + origin, upper = x->range().upper + origin;
-        const double now = monotonicSeconds();
-        const double pxPerSecond = std::abs(x->coordToPixel(1) - x->coordToPixel(0));
-        const bool dark = isDarkStyle(parentPlot());
-        painter->setPen(Qt::NoPen);
+        const QRect area = x->axisRect()->rect();
         const TimelineModel &model = *m_chart->m_model;
-        for (size_t lane = 0; lane < model.laneBars().size(); ++lane) {
-            const double yc = y->coordToPixel(double(lane));
-            const double half = std::abs(y->coordToPixel(double(lane) + kBarHalfHeight) - yc);
-            const double top = yc - half, height = std::max(1.0, 2 * half);
-            for (int idx : model.laneBars()[lane]) {
-                const auto &b = model.bars()[size_t(idx)];
-                const bool live = std::isnan(b.t1);
-                const double t1 = live ? std::max(now, b.t0) : b.t1;
-                if (t1 < lower || b.t0 > upper)
-                    continue;
-                double x0 = x->coordToPixel(b.t0 - origin);
-                double x1 = x->coordToPixel(t1 - origin);
-                if ((x1 - x0) * pxPerSecond > 0 && x1 - x0 >= 4)
-                    x1 -= 1;  // gap to the next bar
-                const double w = std::max(1.0, x1 - x0);
-                QColor c = modelColor(model.models().value(b.modelIndex));
-                if (live)
-                    c = dark ? c.darker(140) : c.lighter(135);
-                const QRectF r(x0, top, w, height);
-                if (!b.ok && !live) {
-                    painter->fillRect(r, QBrush(c, Qt::BDiagPattern));
-                    painter->setPen(QPen(c, 1));
-                    painter->drawRect(r);
-                    painter->setPen(Qt::NoPen);
-                } else {
-                    painter->fillRect(r, c);
-                }
+        const int group = m_chart->m_groupSize;
+        const TimelineModel::Frame frame = model.reduce(x->range().lower + origin, x->range().upper + origin,
+                                                        area.width(), group, monotonicSeconds());
+        m_chart->m_lastSpanCount = int(frame.spans.size());
+        const bool dark = isDarkStyle(parentPlot());
+        const QStringList models = model.models();
+        painter->setPen(Qt::NoPen);
+        auto rowBand = [&](int row, double *top, double *height) {
+            const double yc = y->coordToPixel(double(row));
+            const double half = std::abs(y->coordToPixel(double(row) + kBarHalfHeight) - yc);
+            *top = yc - half;
+            *height = std::max(1.0, 2 * half);
+        };
+        if (group > 1) {
+            // A faint track per row: a full column means every lane of the group was busy.
+            QColor track = chartPalette(dark).grid;
+            track.setAlpha(dark ? 90 : 110);
+            QVector<QRectF> tracks;
+            for (int row = 0; row < frame.rows; ++row) {
+                double top, height;
+                rowBand(row, &top, &height);
+                tracks.append(QRectF(area.left(), top, area.width(), height));
             }
+            painter->setBrush(track);
+            painter->drawRects(tracks);
         }
+        // Batches by (model, kind): one drawRects per colour.
+        std::vector<QVector<QRectF>> batches(size_t(std::max<qsizetype>(1, models.size())) * 3);
+        const double left = area.left();
+        double rowTop = 0, rowHeight = 0;
+        int lastRow = -1;
+        for (const TimelineModel::Span &sp : frame.spans) {
+            if (sp.row != lastRow) {
+                rowBand(sp.row, &rowTop, &rowHeight);
+                lastRow = sp.row;
+            }
+            double x0 = left + sp.x0, x1 = left + sp.x1;
+            QRectF r;
+            if (group == 1) {
+                if (x1 - x0 >= 4)
+                    x1 -= 1;  // gap to the next bar
+                r = QRectF(x0, rowTop, std::max(1.0, x1 - x0), rowHeight);
+            } else {
+                const double h = std::max(1.0, rowHeight * double(sp.fill));
+                r = QRectF(x0, rowTop + rowHeight - h, std::max(1.0, x1 - x0), h);
+            }
+            const size_t slot = size_t(std::clamp(sp.modelIndex, 0, int(batches.size() / 3) - 1)) * 3 + size_t(sp.kind);
+            batches[slot].append(r);
+        }
+        for (size_t slot = 0; slot < batches.size(); ++slot) {
+            if (batches[slot].isEmpty())
+                continue;
+            QColor c = modelColor(models.value(int(slot / 3)));
+            const auto kind = TimelineModel::SpanKind(slot % 3);
+            if (kind == TimelineModel::SpanKind::Running)
+                c = dark ? c.darker(140) : c.lighter(135);
+            if (kind == TimelineModel::SpanKind::Failed) {
+                painter->setBrush(QBrush(c, Qt::BDiagPattern));
+                painter->setPen(QPen(c, 1));
+            } else {
+                painter->setBrush(c);
+                painter->setPen(Qt::NoPen);
+            }
+            painter->drawRects(batches[slot]);
+        }
+        painter->setPen(Qt::NoPen);
     }
 };
 
-// GIL-held spans as a dark strip in the lower part of each lane; spans closer than a pixel
+// GIL-held spans as a dark strip in the lower part of each row; spans closer than a pixel
 // are merged, so thousands of 5 ms tenures cost a few hundred rectangles.
 class GilSpansPlottable : public TimelinePlottable {
 public:
@@ -135,33 +171,45 @@ protected:
             return;
         // Coverage per pixel column: a column fully held is opaque, a column where the GIL
         // changed hands is drawn with the held fraction as opacity, so a zoomed-out view of
-        // thousands of 5 ms tenures shows the share, not a solid bar.
+        // thousands of 5 ms tenures shows the share, not a solid bar. A grouped row adds up
+        // its lanes (one holder at a time: at most one lane's worth).
         std::vector<float> coverage(static_cast<size_t>(width));
         const TimelineModel &model = *m_chart->m_model;
-        for (size_t lane = 0; lane < model.laneGil().size(); ++lane) {
-            if (model.laneGil()[lane].empty())
-                continue;
+        const int group = m_chart->m_groupSize;
+        const int lanes = int(model.laneGil().size());
+        for (int row = 0; row * group < lanes; ++row) {
             std::fill(coverage.begin(), coverage.end(), 0.0f);
             bool any = false;
-            for (int idx : model.laneGil()[lane]) {
-                const auto &s = model.gilSpans()[size_t(idx)];
-                if (s.t1 < lower || s.t0 > upper)
+            for (int lane = row * group; lane < std::min(lanes, (row + 1) * group); ++lane) {
+                const std::vector<int> &spans = model.laneGil()[size_t(lane)];
+                if (spans.empty())
                     continue;
-                const double x0 = std::max(double(left), x->coordToPixel(s.t0 - origin)) - left;
-                const double x1 = std::min(double(left + width), x->coordToPixel(s.t1 - origin)) - left;
-                if (x1 <= x0)
-                    continue;
-                any = true;
-                for (int col = int(x0); col < int(std::ceil(x1)) && col < width; ++col) {
-                    const double a = std::max(x0, double(col)), b = std::min(x1, double(col + 1));
-                    if (b > a)
-                        coverage[size_t(col)] += float(b - a);
+                // One worker holds the GIL at one time: its spans end in order, so the first
+                // visible one is found by binary search.
+                auto it = std::lower_bound(spans.begin(), spans.end(), lower,
+                                           [&](int idx, double t) { return model.gilSpans()[size_t(idx)].t1 < t; });
+                for (; it != spans.end(); ++it) {
+                    const auto &s = model.gilSpans()[size_t(*it)];
+                    if (s.t0 > upper)
+                        break;
+                    if (s.t1 < lower)
+                        continue;
+                    const double x0 = std::max(double(left), x->coordToPixel(s.t0 - origin)) - left;
+                    const double x1 = std::min(double(left + width), x->coordToPixel(s.t1 - origin)) - left;
+                    if (x1 <= x0)
+                        continue;
+                    any = true;
+                    for (int col = int(x0); col < int(std::ceil(x1)) && col < width; ++col) {
+                        const double a = std::max(x0, double(col)), b = std::min(x1, double(col + 1));
+                        if (b > a)
+                            coverage[size_t(col)] += float(b - a);
+                    }
                 }
             }
             if (!any)
                 continue;
-            const double yTop = y->coordToPixel(double(lane) + kGilTop);
-            const double yBottom = y->coordToPixel(double(lane) + kBarHalfHeight);
+            const double yTop = y->coordToPixel(double(row) + kGilTop);
+            const double yBottom = y->coordToPixel(double(row) + kBarHalfHeight);
             const double top = std::min(yTop, yBottom), height = std::max(2.0, std::abs(yBottom - yTop));
             int runStart = 0;
             int runAlpha = -1;
@@ -204,6 +252,8 @@ TimelineChart::TimelineChart(QWidget *parent) : TimeChart(parent)
     setModel(new TimelineModel(this));
     applyTimeRange(timeLower(), timeUpper());
     connect(m_plot, &QCustomPlot::mouseMove, this, &TimelineChart::onHover);
+    // How many rows fit is known after the layout pass (exports too, at their own size).
+    connect(m_plot, &QCustomPlot::afterLayout, this, &TimelineChart::updateGrouping);
 }
 
 TimelineChart::~TimelineChart() = default;
@@ -218,7 +268,12 @@ void TimelineChart::setModel(TimelineModel *model)
             fitAll();
         markDirty();
     });
-    connect(model, &TimelineModel::lanesChanged, this, &TimelineChart::updateLanesAxis);
+    connect(model, &TimelineModel::lanesChanged, this, [this] {
+        const int maxRows = std::max(1, m_plot->axisRect()->height() / kMinRowPx);
+        m_groupSize = TimelineModel::groupSizeFor(m_model->laneCount(), maxRows);
+        updateLanesAxis();
+        markDirty();
+    });
     connect(model, &TimelineModel::modelsChanged, this, &TimelineChart::updateLegend);
     updateLanesAxis();
     updateLegend();
@@ -266,13 +321,45 @@ void TimelineChart::updateLanesAxis()
 {
     QCPAxis *y = m_plot->yAxis;
     const int lanes = m_model ? m_model->laneCount() : 1;
-    y->setRange(-0.5, lanes - 0.5);
+    const int rows = std::max(1, (lanes + m_groupSize - 1) / m_groupSize);
+    y->setRange(-0.5, rows - 0.5);
+    // Grouped rows say so in their tick labels ("0–15"); the label stays short.
+    y->setLabel(m_groupSize > 1 ? tr("workers") : tr("worker"));
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    const int step = lanes <= 16 ? 1 : lanes <= 32 ? 2 : lanes <= 64 ? 4 : lanes <= 128 ? 8 : 16;
-    for (int i = 0; i < lanes; i += step)
-        ticker->addTick(i, QString::number(i));
+    // A label every row while they are far enough apart for the tick font.
+    const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(rows);
+    const int step = rowPx >= 20 ? 1 : rowPx >= 10 ? 2 : rowPx >= 5 ? 4 : rowPx >= 2.5 ? 8 : 16;
+    for (int r = 0; r < rows; r += step) {
+        const int first = r * m_groupSize, last = std::min(lanes, first + m_groupSize) - 1;
+        ticker->addTick(r, m_groupSize > 1 ? QStringLiteral("%1–%2").arg(first).arg(last) : QString::number(first));
+    }
     y->setTicker(ticker);
     y->setSubTicks(false);
+}
+
+void TimelineChart::updateGrouping()
+{
+    const int lanes = m_model ? m_model->laneCount() : 1;
+    const int maxRows = std::max(1, m_plot->axisRect()->height() / kMinRowPx);
+    const int group = TimelineModel::groupSizeFor(lanes, maxRows);
+    if (group == m_groupSize)
+        return;
+    m_groupSize = group;
+    updateLanesAxis();
+    // The ticks of this frame were made before we knew: lay out again with the new ones.
+    m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
+    m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
+    m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+}
+
+double TimelineChart::renderNow()
+{
+    if (isFollowingLive() && !sharesTimeRange())
+        fitAll();
+    QElapsedTimer clock;
+    clock.start();
+    m_plot->replot(QCustomPlot::rpImmediateRefresh);
+    return double(clock.nsecsElapsed()) / 1e6;
 }
 
 void TimelineChart::updateLegend()
@@ -345,24 +432,29 @@ const TimelineChart::Bar *TimelineChart::barAt(const QPointF &pos) const
     QCPAxis *y = m_plot->yAxis;
     if (!m_plot->axisRect()->rect().contains(pos.toPoint()))
         return nullptr;
-    const double laneCoord = y->pixelToCoord(pos.y());
-    const int lane = int(std::lround(laneCoord));
-    if (lane < 0 || lane >= int(m_model->laneBars().size()) || std::abs(laneCoord - lane) > kBarHalfHeight + 0.05)
+    const double rowCoord = y->pixelToCoord(pos.y());
+    const int row = int(std::lround(rowCoord));
+    if (row < 0 || row >= rowCount() || std::abs(rowCoord - row) > kBarHalfHeight + 0.05)
         return nullptr;
     const double t = x->pixelToCoord(pos.x()) + timeOrigin();
     const double tolerance = std::abs(x->pixelToCoord(pos.x() + 2) - x->pixelToCoord(pos.x()));
-    const double now = monotonicSeconds();
-    const Bar *best = nullptr;
-    for (int idx : m_model->laneBars()[size_t(lane)]) {
-        const Bar &b = m_model->bars()[size_t(idx)];
-        const double t1 = std::isnan(b.t1) ? now : b.t1;
-        if (t >= b.t0 - tolerance && t <= t1 + tolerance) {
-            best = &b;
-            if (t >= b.t0 && t <= t1)
-                break;
-        }
-    }
-    return best;
+    const std::vector<int> hits = m_model->barsAt(row * m_groupSize, m_groupSize, t, tolerance, monotonicSeconds());
+    return hits.empty() ? nullptr : &m_model->bars()[size_t(hits.front())];
+}
+
+QString TimelineChart::describeGroup(int row, double t) const
+{
+    const int first = row * m_groupSize, count = std::min(m_groupSize, laneCount() - first);
+    const std::vector<int> hits = m_model->barsAt(first, count, t, 0, monotonicSeconds());
+    QSet<int> busy;
+    for (int idx : hits)
+        busy.insert(m_model->bars()[size_t(idx)].lane);
+    return tr("workers %1–%2 at %3 s: %4 of %5 busy")
+        .arg(first)
+        .arg(first + count - 1)
+        .arg(t - timeOrigin(), 0, 'f', 3)
+        .arg(busy.size())
+        .arg(count);
 }
 
 QString TimelineChart::describe(const Bar &b) const
@@ -402,7 +494,13 @@ QString TimelineChart::describe(const Bar &b) const
 QString TimelineChart::toolTipAt(const QPointF &pos) const
 {
     const Bar *b = barAt(pos);
-    return b ? describe(*b) : QString();
+    if (!b)
+        return {};
+    if (m_groupSize == 1)
+        return describe(*b);
+    const int row = int(std::lround(m_plot->yAxis->pixelToCoord(pos.y())));
+    const double t = m_plot->xAxis->pixelToCoord(pos.x()) + timeOrigin();
+    return describeGroup(row, t) + QStringLiteral("\n\n") + describe(*b);
 }
 
 void TimelineChart::onHover(QMouseEvent *event)

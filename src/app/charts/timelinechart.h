@@ -35,6 +35,15 @@ public:
     int barCount() const { return int(m_model->bars().size()); }
     int gilSpanCount() const { return int(m_model->gilSpans().size()); }
     int laneCount() const { return m_model->laneCount(); }
+    // Rows drawn: one per lane, or one per group of groupSize() lanes when lanes do not fit
+    // at kMinRowPx (the group's row shows how many of its lanes are busy).
+    static constexpr int kMinRowPx = 14;
+    int groupSize() const { return m_groupSize; }
+    int rowCount() const { return (laneCount() + m_groupSize - 1) / m_groupSize; }
+    // Spans the last redraw drew (after merging and grouping).
+    int lastSpanCount() const { return m_lastSpanCount; }
+    // Replots synchronously; returns the time taken (ms). For benches and tests.
+    double renderNow();
     const std::vector<Bar> &bars() const { return m_model->bars(); }
     QStringList models() const { return m_model->models(); }
     // Tooltip text for a point in widget coordinates (empty when over no bar).
@@ -64,6 +73,8 @@ private:
     friend class GilSpansPlottable;
 
     void updateLanesAxis();
+    void updateGrouping();
+    QString describeGroup(int row, double t) const;
     void updateLegend();
     void fitAll();
     void onHover(QMouseEvent *event);
@@ -75,6 +86,8 @@ private:
     QCPBars *m_gilSwatch = nullptr;
     TimelineBarsPlottable *m_barsPlottable = nullptr;
     GilSpansPlottable *m_gilPlottable = nullptr;
+    int m_groupSize = 1;
+    int m_lastSpanCount = 0;
 };
 
 } // namespace lab

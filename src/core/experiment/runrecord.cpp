@@ -64,7 +64,8 @@ const QStringList &knownRunKeys()
         QStringLiteral("tasks_ok"), QStringLiteral("tasks_failed"), QStringLiteral("verified"),
         QStringLiteral("cancelled"), QStringLiteral("worker_restarts"), QStringLiteral("spawn_us_median"),
         QStringLiteral("spawn_what"), QStringLiteral("peak_rss_kb"), QStringLiteral("ui_lag_p99_ms"),
-        QStringLiteral("foreign_busy_cores"), QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
+        QStringLiteral("foreign_busy_cores"), QStringLiteral("app_cpu_s"),
+        QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
         QStringLiteral("throughput"), QStringLiteral("throughput_columns"), QStringLiteral("gil"),
         QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python"),
         QStringLiteral("dispatch_us_per_task"), QStringLiteral("pss_kb"), QStringLiteral("app_pss_kb")};
@@ -340,6 +341,7 @@ QJsonObject RunRecord::toJson(double timeBase) const
         o.insert(QStringLiteral("pss_kb"), *pss_kb < 0 ? QJsonValue() : QJsonValue(double(*pss_kb)));
     if (app_pss_kb)
         o.insert(QStringLiteral("app_pss_kb"), *app_pss_kb < 0 ? QJsonValue() : QJsonValue(double(*app_pss_kb)));
+    o.insert(QStringLiteral("app_cpu_s"), orNull(app_cpu_s, 4));
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
     QJsonArray ts;
@@ -390,6 +392,7 @@ std::optional<RunRecord> RunRecord::fromJson(const QJsonObject &o, QString *erro
         r.pss_kb = long(orNegative(o.value(QStringLiteral("pss_kb"))));
     if (o.contains(QStringLiteral("app_pss_kb")))
         r.app_pss_kb = long(orNegative(o.value(QStringLiteral("app_pss_kb"))));
+    r.app_cpu_s = orNegative(o.value(QStringLiteral("app_cpu_s")));
     r.ranOnUiThread = o.value(QStringLiteral("ran_on_ui_thread")).toBool();
     r.note = o.value(QStringLiteral("note")).toString();
     r.error = o.value(QStringLiteral("error")).toString();

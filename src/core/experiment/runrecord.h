@@ -133,6 +133,9 @@ struct RunRecord {
     // Cores other programs kept busy while the run went (sampling/foreignload.h); nullopt: not
     // measured (JSON null).
     std::optional<double> foreign_busy_cores;
+    // CPU seconds the app's own threads (GUI, sampler, ..., not the runner or its workers)
+    // used during the run: filled by the GUI, -1 (null) in the CLI.
+    double app_cpu_s = -1;
     bool ranOnUiThread = false; // the app's deliberate freeze demo
     QString note;               // a caveat about how this model ran the spec (python-*)
     QString error;              // run-level failure (model could not start, ...)
