@@ -20,9 +20,36 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     int messages = 0;
     for (qsizetype off = 0; off < total && !decoder.hasError(); off += chunk) {
         decoder.feed(bytes + off, std::min(chunk, total - off));
-        while (const std::optional<QCborMap> m = decoder.next()) {
+        while (const std::optional<QByteArray> payload = decoder.nextPayload()) {
             ++messages;
             QString error;
+            // The lean messages of protocol 3 are read straight from the payload, as the worker
+            // and the pool read them; the others through the bounded CBOR decode.
+            const lab::ipc::MessageType type = lab::ipc::peekMessageType(*payload);
+            if (type == lab::ipc::MessageType::Tasks) {
+                lab::ipc::TaskChunk tasks;
+                if (lab::ipc::decodeTasks(*payload, &tasks, &error)) {
+                    for (size_t i = 0; i < tasks.size(); ++i) {
+                        lab::TaskSpec task;
+                        if (!lab::ipc::taskAt(tasks, i, &task, &error))
+                            LAB_FUZZ_CHECK(!error.isEmpty());
+                    }
+                } else {
+                    LAB_FUZZ_CHECK(!error.isEmpty());
+                }
+                continue;
+            }
+            if (type == lab::ipc::MessageType::Results) {
+                lab::ipc::ResultsMessage r;
+                if (!lab::ipc::decodeResults(*payload, &r, &error, 4096))
+                    LAB_FUZZ_CHECK(!error.isEmpty());
+                continue;
+            }
+            const std::optional<QCborMap> m = lab::ipc::decodeMessage(*payload, &error);
+            if (!m) {
+                LAB_FUZZ_CHECK(!error.isEmpty());
+                continue;
+            }
             switch (lab::ipc::messageType(*m)) {
             case lab::ipc::MessageType::Task: {
                 lab::TaskSpec task;
@@ -56,6 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             case lab::ipc::MessageType::Cancel:
                 lab::ipc::decodeCancel(*m);
                 break;
+            case lab::ipc::MessageType::Tasks:    // handled above
+            case lab::ipc::MessageType::Results:
             case lab::ipc::MessageType::Bye:
             case lab::ipc::MessageType::Unknown:
                 break;
