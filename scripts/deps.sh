@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Concurrency Lab needs, only those missing (fast when all are there).
+# With arguments, installs those packages instead (the fuzz and package scripts' tools), the same way.
 set -euo pipefail
 PACKAGES=(
   cmake g++ make pkg-config
@@ -11,12 +12,13 @@ PACKAGES=(
   # the install check (scripts/check-install.sh, tests/core/tst_install.cpp)
   desktop-file-utils appstream shared-mime-info man-db groff-base
 )
+if [ $# -gt 0 ]; then PACKAGES=("$@"); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
-echo "deps: installing ${missing[*]}" >&2
+echo "$(basename "$0"): installing ${missing[*]}" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive

@@ -11,21 +11,7 @@ out=$(mkdir -p "${1:-$src/build}" && cd "${1:-$src/build}" && pwd)
 
 scripts/deps.sh
 # Packaging tools, only those missing (as deps.sh does for the build).
-tools=(dpkg-dev fakeroot file lintian)
-missing=()
-for p in "${tools[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "package: installing ${missing[*]}" >&2
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
-    $SUDO apt-get update
-    $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-  fi
-fi
+scripts/deps.sh dpkg-dev fakeroot file lintian
 
 # A release tree of its own with Debian's hardening flags (as dpkg-buildpackage passes them, all
 # of them, without -g: CPack strips the programs): Release (-O3), no tests or benches.
