@@ -10,6 +10,7 @@
 #include "workloads/cpu/cpuworkload.h"
 
 #include <QElapsedTimer>
+#include <QSet>
 #include <QFile>
 #include <QJsonObject>
 #include <QTemporaryDir>
@@ -388,8 +389,14 @@ private Q_SLOTS:
         AsyncRun run;
         run.spec().taskTimeout_s = 2;
         run.start(cpuTasks(40, 5'000'000, 3), 2);
-        int started = 0;
-        QVERIFY(run.waitForEvent([&](const LiveEvent &e) { return e.type == LiveEvent::TaskStarted && ++started >= 2; }));
+        // Both workers have started a task: each has done its handshake and holds work (a
+        // worker stopped before that holds nothing, and no task of it could time out).
+        QSet<int> busy;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
+            if (e.type == LiveEvent::TaskStarted)
+                busy.insert(e.worker);
+            return busy.size() >= 2;
+        }));
         const std::vector<qint64> workers = liveWorkers(::getpid());
         QCOMPARE(workers.size(), size_t(2));
         QElapsedTimer sinceStop;
