@@ -105,7 +105,7 @@ int usage(const QString &problem = {})
         "usage:\n"
         "  concurrency-lab-cli run SPEC.json|PRESET [--models a,b,c] [--workers N] [--repetitions N]\n"
         "                      [--switch-interval MS] [--url URL]... [--param KEY=VALUE]...\n"
-        "                      [--chunk-size N] [--task-timeout S]\n"
+        "                      [--chunk-size N] [--task-timeout S] [--variants a,b]\n"
         "                      [--json FILE] [--csv FILE] [--quiet]\n"
         "  concurrency-lab-cli show RESULTS.json  print the results table of a saved run\n"
         "  concurrency-lab-cli presets            list the built-in experiments\n"
@@ -199,7 +199,10 @@ QString fmt(double v, int prec)
 QString table(const ExperimentResult &r)
 {
     const QString gap = QStringLiteral("  ");
-    QString s = cell(QStringLiteral("model"), -18) + gap + cell(QStringLiteral("workers"), 7) + gap
+    bool variants = false;
+    for (const RunRecord &run : r.runs)
+        variants |= !run.variant.isEmpty();
+    QString s = (variants ? cell(QStringLiteral("variant"), -16) + gap : QString()) + cell(QStringLiteral("model"), -18) + gap + cell(QStringLiteral("workers"), 7) + gap
                 + cell(QStringLiteral("wall s"), 9) + gap + cell(QStringLiteral("CPU s"), 9) + gap
                 + cell(QStringLiteral("busy cores"), 10) + gap + cell(QStringLiteral("speedup"), 7) + gap
                 + cell(QStringLiteral("effic."), 6) + gap + cell(QStringLiteral("spawn ms"), 9) + gap
@@ -221,7 +224,8 @@ QString table(const ExperimentResult &r)
             verified += QStringLiteral(" (%1/%2 failed)").arg(run.tasks_failed).arg(run.tasks_total);
         // A result file (`show`) may carry any model name and error text: cells by
         // concatenation, spec text through literal().
-        s += cell(literal(run.model), -18) + gap + cell(QString::number(run.workers), 7) + gap
+        s += (variants ? cell(literal(run.variant), -16) + gap : QString()) + cell(literal(run.model), -18) + gap
+             + cell(QString::number(run.workers), 7) + gap
              + cell(fmt(run.wall_s, 3), 9) + gap + cell(fmt(run.cpu_s, 3), 9) + gap + cell(fmt(run.busy_cores, 2), 10)
              + gap + cell(fmt(run.speedup, 2), 7) + gap + cell(fmt(run.efficiency, 2), 6) + gap
              + cell(fmt(run.spawn_us_median < 0 ? -1 : run.spawn_us_median / 1000, 3), 9) + gap + verified
@@ -237,6 +241,25 @@ QString table(const ExperimentResult &r)
                                                           f.unit.isEmpty() ? QString() : QLatin1Char(' ') + f.unit);
             if (!parts.isEmpty())
                 s += QStringLiteral("    ") + literal(parts.join(QStringLiteral(", "))) + QLatin1Char('\n');
+            // A variant's outcome: what it should give, what it gave, its cost, in words.
+            if (const std::optional<VariantOutcome> v = run.workloadSummary->outcome()) {
+                QString cost;
+                if (v->nsPerOp)
+                    cost = QStringLiteral(", %1 ns/op").arg(fmt(*v->nsPerOp, 1));
+                else if (v->usPerOp)
+                    cost = QStringLiteral(", %1 us/op").arg(fmt(*v->usPerOp, 2));
+                if (v->gbPerS)
+                    cost += QStringLiteral(", %1 GB/s").arg(fmt(*v->gbPerS, 3));
+                s += QStringLiteral("    ")
+                     + literal(QStringLiteral("expected %1, got %2: %3%4")
+                                   .arg(v->expected, v->actual,
+                                        v->ok ? QStringLiteral("ok")
+                                              : (v->failsByDesign ? QStringLiteral("WRONG (by design)") : QStringLiteral("WRONG")),
+                                        cost))
+                     + QLatin1Char('\n');
+                if (!v->words.isEmpty())
+                    s += QStringLiteral("    ") + literal(v->words) + QLatin1Char('\n');
+            }
         }
         for (const TaskResult &t : run.tasks)
             if (!t.ok && !t.error.isEmpty())
@@ -320,7 +343,7 @@ int runCommand(const QStringList &args)
         args,
         {QStringLiteral("models"), QStringLiteral("workers"), QStringLiteral("repetitions"), QStringLiteral("json"),
          QStringLiteral("csv"), QStringLiteral("switch-interval"), QStringLiteral("url"), QStringLiteral("param"),
-         QStringLiteral("chunk-size"), QStringLiteral("task-timeout")},
+         QStringLiteral("chunk-size"), QStringLiteral("task-timeout"), QStringLiteral("variants")},
         {QStringLiteral("quiet")});
     if (!o.error.isEmpty())
         return usage(o.error);
@@ -334,6 +357,8 @@ int runCommand(const QStringList &args)
         return usage(error);
     if (o.isSet(QStringLiteral("models")))
         spec->models = o.value(QStringLiteral("models")).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    if (o.isSet(QStringLiteral("variants")))
+        spec->variants = o.value(QStringLiteral("variants")).split(QLatin1Char(','), Qt::SkipEmptyParts);
     if (!intOption(o, QStringLiteral("workers"), 1, ExperimentSpec::kMaxWorkers, &spec->workers, &error)
         || !intOption(o, QStringLiteral("repetitions"), 1, ExperimentSpec::kMaxRepetitions, &spec->repetitions,
                       &error))

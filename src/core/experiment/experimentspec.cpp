@@ -152,6 +152,28 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
         for (const QJsonValue &m : models.toArray())
             s.models << m.toString();
     }
+    const QJsonValue variants = obj.value(QStringLiteral("variants"));
+    if (!variants.isUndefined()) {
+        const std::vector<Variant> all = workload->variants(s.params);
+        QStringList names;
+        for (const Variant &v : all)
+            names << v.name;
+        if (!variants.isArray() || variants.toArray().isEmpty()) {
+            *error = QStringLiteral("variants must be a non-empty list of variant names");
+            return std::nullopt;
+        }
+        for (const QJsonValue &v : variants.toArray()) {
+            if (!names.contains(v.toString())) {
+                *error = names.isEmpty()
+                             ? QStringLiteral("the %1 workload has no variants (variants: \"%2\")").arg(kind, literalText(v.toString()))
+                             : QStringLiteral("unknown variant \"%1\" (the %2 workload has: %3)")
+                                   .arg(literalText(v.toString()), kind, names.join(QStringLiteral(", ")));
+                return std::nullopt;
+            }
+            if (!s.variants.contains(v.toString()))
+                s.variants << v.toString();
+        }
+    }
     if (!readInt(obj, QStringLiteral("workers"), 0, kMaxWorkers, &s.workers, error)
         || !readInt(obj, QStringLiteral("repetitions"), 1, kMaxRepetitions, &s.repetitions, error)
         || !readInt(obj, QStringLiteral("chunk_size"), 0, kMaxChunkSize, &s.chunkSize, error))
@@ -178,7 +200,8 @@ std::optional<ExperimentSpec> ExperimentSpec::fromJsonObject(const QJsonObject &
                                       QStringLiteral("description"), QStringLiteral("workload"),
                                       QStringLiteral("models"), QStringLiteral("workers"),
                                       QStringLiteral("repetitions"), QStringLiteral("gil"),
-                                      QStringLiteral("chunk_size"), QStringLiteral("task_timeout_s")};
+                                      QStringLiteral("chunk_size"), QStringLiteral("task_timeout_s"),
+                                      QStringLiteral("variants")};
     for (auto it = obj.begin(); it != obj.end(); ++it)
         if (!known.contains(it.key()))
             s.extra.insert(it.key(), it.value());
@@ -206,6 +229,16 @@ QString ExperimentSpec::validate() const
     const Workload *w = workloadImpl();
     if (!w)
         return QStringLiteral("unknown workload \"%1\"").arg(workload);
+    if (!variants.isEmpty()) {
+        QStringList names;
+        for (const Variant &v : w->variants(params))
+            names << v.name;
+        for (const QString &v : variants)
+            if (!names.contains(v))
+                return names.isEmpty() ? QStringLiteral("the %1 workload has no variants").arg(workload)
+                                       : QStringLiteral("unknown variant \"%1\" (the %2 workload has: %3)")
+                                             .arg(literalText(v), workload, names.join(QStringLiteral(", ")));
+    }
     // Specs built in code (the panel) go through the same checks as parsed ones.
     QJsonObject json = params;
     json.insert(QStringLiteral("kind"), workload);
@@ -254,20 +287,59 @@ qint64 ExperimentSpec::taskCount() const
     return w ? w->taskCount(params) : 0;
 }
 
+std::vector<Variant> ExperimentSpec::selectedVariants() const
+{
+    const Workload *w = workloadImpl();
+    std::vector<Variant> out;
+    if (w)
+        for (Variant &v : w->variants(params))
+            if (variants.isEmpty() || variants.contains(v.name))
+                out.push_back(std::move(v));
+    if (out.empty())
+        out.push_back(Variant{});
+    return out;
+}
+
+std::vector<ExperimentSpec::PlannedRun> ExperimentSpec::plan(const QStringList &models) const
+{
+    const Workload *w = workloadImpl();
+    QStringList ordered = models;
+    ordered.removeDuplicates();
+    // Baselines first: every later run gets its speedup at once (see baselineModel()).
+    for (const QString &base : {QStringLiteral("python-sequential"), QStringLiteral("sequential")})
+        if (ordered.removeAll(base) > 0)
+            ordered.prepend(base);
+    std::vector<PlannedRun> out;
+    for (const Variant &v : selectedVariants()) {
+        const QJsonObject p = withVariant(params, v);
+        for (const QString &id : std::as_const(ordered)) {
+            const ModelInfo *m = findModel(id);
+            if (w && m && w->whyNotOnVariant(*m, p).isEmpty())
+                out.push_back({v, id});
+        }
+    }
+    return out;
+}
+
 qint64 ExperimentSpec::runCount() const
 {
     QStringList named = this->models;
-    named.removeDuplicates();
-    qint64 models = named.size();
-    if (models == 0)
+    if (named.isEmpty())
         for (const ModelInfo &m : modelRegistry())
-            models += m.supports(workload) ? 1 : 0;
-    return qint64(repetitions) * std::max<qint64>(models, 1);
+            if (m.supports(workload))
+                named << m.id;
+    return qint64(repetitions) * std::max<qint64>(qint64(plan(named).size()), 1);
 }
 
 qint64 ExperimentSpec::estimatedResultBytes() const
 {
-    return taskCount() * runCount() * kResultBytesPerTask;
+    // The largest variant stands for all (variants differ in sizes, not in task counts, so far).
+    const Workload *w = workloadImpl();
+    qint64 tasks = taskCount();
+    if (w)
+        for (const Variant &v : selectedVariants())
+            tasks = std::max(tasks, w->taskCount(withVariant(params, v)));
+    return tasks * runCount() * kResultBytesPerTask;
 }
 
 QJsonObject ExperimentSpec::toJson() const
@@ -281,6 +353,8 @@ QJsonObject ExperimentSpec::toJson() const
     w.insert(QStringLiteral("kind"), workload);
     o.insert(QStringLiteral("workload"), w);
     o.insert(QStringLiteral("models"), QJsonArray::fromStringList(models));
+    if (!variants.isEmpty())
+        o.insert(QStringLiteral("variants"), QJsonArray::fromStringList(variants));
     o.insert(QStringLiteral("workers"), workers);
     o.insert(QStringLiteral("repetitions"), repetitions);
     // Written only when set, so specs and results of older versions read and write unchanged.

@@ -24,6 +24,7 @@ struct ExperimentSpec {
     QJsonObject params;            // the workload's parameters, checked, defaults filled in
     GilParams gil;
     QStringList models;            // empty: every model that supports the workload
+    QStringList variants;          // the workload's variants to run, by name; empty: all of them
     int workers = 0;               // 0: default (online cores for CPU, one per request for I/O)
     int repetitions = 1;
     int chunkSize = 0;             // process pool tasks per message; 0: auto, ceil(tasks / (4 x workers))
@@ -57,6 +58,16 @@ struct ExperimentSpec {
     std::vector<TaskSpec> makeTasks(WorkloadState *state = nullptr) const;
     double estimatedSequentialSeconds() const;  // 0 when unknown (I/O)
     qint64 taskCount() const;                   // tasks per run, without building them
+    // The variants this spec runs, in the workload's order: those named in `variants`, or all;
+    // a workload without variants gives one unnamed variant with no overrides.
+    std::vector<Variant> selectedVariants() const;
+    // One repetition's runs in order: for each variant, its baselines first (sequential,
+    // python-sequential), then the other `models` that fit it (Workload::whyNotOnVariant).
+    struct PlannedRun {
+        Variant variant;
+        QString model;
+    };
+    std::vector<PlannedRun> plan(const QStringList &models) const;
     // Runs the experiment makes: repetitions x models (all models that can run the workload
     // when the spec names none).
     qint64 runCount() const;

@@ -57,26 +57,35 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
         Q_EMIT experimentFinished(gen, result);
         return result;
     }
-    // Baselines first: every later run gets its speedup at once (see baselineModel()).
-    for (const QString &base : {QStringLiteral("python-sequential"), QStringLiteral("sequential")})
-        if (models.removeAll(base) > 0)
-            models.prepend(base);
-
+    // One repetition: every variant, its baselines first, then the models that fit it.
+    const std::vector<ExperimentSpec::PlannedRun> plan = spec.plan(models);
+    if (plan.empty()) {
+        result.error = QStringLiteral("none of the selected models can run the selected variants of the %1 workload")
+                           .arg(spec.workload);
+        Q_EMIT experimentFinished(gen, result);
+        return result;
+    }
     const int tasksPerRun = int(spec.makeTasks().size());
-    const int runCount = int(models.size()) * spec.repetitions;
+    const int runCount = int(plan.size()) * spec.repetitions;
     Q_EMIT experimentStarted(gen, runCount, tasksPerRun);
 
     int index = 0;
     for (int rep = 0; rep < spec.repetitions && !m_cancel.load(); ++rep) {
-        for (const QString &id : std::as_const(models)) {
+        for (const ExperimentSpec::PlannedRun &planned : plan) {
             if (m_cancel.load())
                 break;
+            const QString &id = planned.model;
+            // The variant's runs see the spec with its overrides, as if it had been written so.
+            ExperimentSpec variantSpec = spec;
+            variantSpec.params = withVariant(spec.params, planned.variant);
             const ModelInfo *info = findModel(id);
             RunRecord rec;
             rec.runId = ExperimentResult::runIdFor(result.experimentId, index);
             rec.model = id;
+            rec.variant = planned.variant.name;
+            rec.primitives = workload->primitives(variantSpec.params);
             rec.repetition = rep;
-            rec.workers = info->fixedSingleWorker ? 1 : spec.effectiveWorkers();
+            rec.workers = info->fixedSingleWorker ? 1 : variantSpec.effectiveWorkers();
             // New runs always carry these keys: null unless the model measures them.
             rec.dispatch_us_per_task = -1.0;
             rec.pss_kb = -1L;
@@ -86,8 +95,8 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             // after it stops; the tasks are made against it (e.g. the local server's port).
             QString setupError;
             std::unique_ptr<WorkloadState> state =
-                unavailable.isEmpty() ? workload->setUp(spec.params, &setupError) : nullptr;
-            const std::vector<TaskSpec> tasks = spec.makeTasks(state.get());
+                unavailable.isEmpty() ? workload->setUp(variantSpec.params, &setupError) : nullptr;
+            const std::vector<TaskSpec> tasks = variantSpec.makeTasks(state.get());
             // Peak RSS per run: in-process models run in this process, so its high-water mark is
             // reset here and read after the run (includes the app's own footprint, as the
             // threads share it); where the kernel refuses the reset, the RSS at the end stands
@@ -100,11 +109,19 @@ ExperimentResult Runner::run(const ExperimentSpec &spec)
             } else if (!setupError.isEmpty()) {
                 rec.error = setupError;
             } else {
-                RunContext ctx{spec, rec.workers, m_cancel, m_live, rec.t0, state.get()};
+                RunContext ctx{variantSpec, rec.workers, m_cancel, m_live, rec.t0, state.get()};
                 std::unique_ptr<ExecutionModel> model = info->create();
                 model->run(tasks, ctx, rec);
             }
             rec.wall_s = monotonicSeconds() - rec.t0;
+            // Traces were recorded on the shared monotonic clock (here, in workers, in CPython):
+            // from now on they are relative to the run's start, like every other time.
+            for (TaskResult &t : rec.tasks)
+                if (t.trace) {
+                    auto rebased = std::make_shared<TaskTrace>(*t.trace);
+                    rebased->shift(-rec.t0);
+                    t.trace = std::move(rebased);
+                }
             rec.cancelled = m_cancel.load();
             if (!unavailable.isEmpty())
                 rec.peak_rss_kb = -1;

@@ -68,7 +68,8 @@ const QStringList &knownRunKeys()
         QStringLiteral("ran_on_ui_thread"), QStringLiteral("note"), QStringLiteral("error"), QStringLiteral("tasks"),
         QStringLiteral("throughput"), QStringLiteral("throughput_columns"), QStringLiteral("gil"),
         QStringLiteral("ipc"), QStringLiteral("spawn_ms_median"), QStringLiteral("python"),
-        QStringLiteral("dispatch_us_per_task"), QStringLiteral("pss_kb"), QStringLiteral("app_pss_kb")};
+        QStringLiteral("dispatch_us_per_task"), QStringLiteral("pss_kb"), QStringLiteral("app_pss_kb"),
+        QStringLiteral("variant"), QStringLiteral("primitives")};
     return keys;
 }
 
@@ -127,6 +128,8 @@ QJsonObject taskResultToJson(const TaskResult &t)
         j.insert(QStringLiteral("ttfb_s"), number(t.ttfb_s));
         j.insert(QStringLiteral("checksum"), t.checksum);
     }
+    if (t.trace)
+        j.insert(QStringLiteral("trace"), t.trace->toJson());
     return j;
 }
 
@@ -152,6 +155,12 @@ TaskResult taskResultFromJson(const QJsonObject &o)
     t.bytes = qint64(o.value(QStringLiteral("bytes")).toDouble());
     t.ttfb_s = o.value(QStringLiteral("ttfb_s")).toDouble();
     t.checksum = o.value(QStringLiteral("checksum")).toString();
+    if (o.value(QStringLiteral("trace")).isObject()) {
+        auto trace = std::make_shared<TaskTrace>();
+        QString ignored;  // a malformed trace is dropped; the task's own figures still stand
+        if (TaskTrace::fromJson(o.value(QStringLiteral("trace")).toObject(), trace.get(), &ignored))
+            t.trace = std::move(trace);
+    }
     return t;
 }
 
@@ -315,6 +324,14 @@ QJsonObject RunRecord::toJson(double timeBase) const
     if (!runId.isEmpty())
         o.insert(QStringLiteral("run_id"), runId);
     o.insert(QStringLiteral("model"), model);
+    if (!variant.isEmpty())
+        o.insert(QStringLiteral("variant"), variant);
+    if (!primitives.empty()) {
+        QJsonArray ps;
+        for (const PrimitiveInfo &p : primitives)
+            ps.append(p.toJson());
+        o.insert(QStringLiteral("primitives"), ps);
+    }
     o.insert(QStringLiteral("repetition"), repetition);
     o.insert(QStringLiteral("workers"), workers);
     o.insert(QStringLiteral("t0_s"), number(t0 - timeBase));
@@ -366,6 +383,9 @@ std::optional<RunRecord> RunRecord::fromJson(const QJsonObject &o, QString *erro
     RunRecord r;
     r.runId = o.value(QStringLiteral("run_id")).toString();
     r.model = o.value(QStringLiteral("model")).toString();
+    r.variant = o.value(QStringLiteral("variant")).toString();
+    for (const QJsonValue &p : o.value(QStringLiteral("primitives")).toArray())
+        r.primitives.push_back(PrimitiveInfo::fromJson(p.toObject()));
     r.repetition = o.value(QStringLiteral("repetition")).toInt();
     r.workers = o.value(QStringLiteral("workers")).toInt();
     r.t0 = o.value(QStringLiteral("t0_s")).toDouble();
@@ -476,12 +496,14 @@ QString baselineModel(const QString &model)
 
 void applySpeedups(std::vector<RunRecord> &runs)
 {
+    // Each variant against its own baseline: "mutex on threads" vs "mutex sequential".
     QHash<QString, std::vector<double>> walls;
+    const auto key = [](const QString &variant, const QString &model) -> QString { return variant + QLatin1Char('\n') + model; };
     for (const RunRecord &r : runs)
         if (!r.cancelled && r.error.isEmpty() && r.wall_s > 0 && r.tasks_ok > 0)
-            walls[r.model].push_back(r.wall_s);
+            walls[key(r.variant, r.model)].push_back(r.wall_s);
     for (RunRecord &r : runs) {
-        const double base = median(walls.value(baselineModel(r.model)));
+        const double base = median(walls.value(key(r.variant, baselineModel(r.model))));
         const bool usable = base > 0 && r.wall_s > 0 && !r.cancelled && r.error.isEmpty();
         r.speedup = usable ? base / r.wall_s : -1;
         r.efficiency = usable ? r.speedup / std::max(1, r.workers) : -1;
@@ -494,6 +516,23 @@ bool ExperimentResult::allOk() const
         if (r.tasks_failed > 0 || !r.error.isEmpty())
             return false;
     return true;
+}
+
+QJsonArray ExperimentResult::variantTable() const
+{
+    QJsonArray rows;
+    for (const RunRecord &r : runs) {
+        const std::optional<VariantOutcome> out = r.workloadSummary ? r.workloadSummary->outcome() : std::nullopt;
+        if (!out)
+            continue;
+        QJsonObject row = out->toJson();
+        row.insert(QStringLiteral("variant"), r.variant);
+        row.insert(QStringLiteral("model"), r.model);
+        row.insert(QStringLiteral("repetition"), r.repetition);
+        row.insert(QStringLiteral("run_id"), r.runId);
+        rows.append(row);
+    }
+    return rows;
 }
 
 QJsonObject ExperimentResult::toJson() const
@@ -514,6 +553,9 @@ QJsonObject ExperimentResult::toJson() const
     if (!error.isEmpty())
         o.insert(QStringLiteral("error"), error);
     o.insert(QStringLiteral("warnings"), QJsonArray::fromStringList(warnings));
+    const QJsonArray table = variantTable();
+    if (!table.isEmpty())
+        o.insert(QStringLiteral("variants"), table);
     return o;
 }
 
@@ -619,7 +661,8 @@ std::optional<ExperimentResult> ExperimentResult::fromJsonObject(const QJsonObje
     static const QStringList known{QStringLiteral("schema"),   QStringLiteral("generator"), QStringLiteral("experiment_id"),
                                    QStringLiteral("started_at"), QStringLiteral("spec"),    QStringLiteral("machine"),
                                    QStringLiteral("runs"),     QStringLiteral("cpu"),       QStringLiteral("cancelled"),
-                                   QStringLiteral("error"),    QStringLiteral("warnings")};
+                                   QStringLiteral("error"),    QStringLiteral("warnings"),
+                                   QStringLiteral("variants")};  // derived from the runs' summaries
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             r.extra.insert(it.key(), it.value());

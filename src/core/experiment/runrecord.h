@@ -4,6 +4,7 @@
 #include "summary.h"
 #include "workloads/task.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
@@ -100,6 +101,7 @@ struct CpuSeries {
 struct RunRecord {
     QString runId;              // "<experiment id>/<index>": stable across save and load
     QString model;
+    QString variant;            // the workload's variant (Variant::name); empty: it has none
     int repetition = 0;
     int workers = 0;
     double t0 = 0;              // monotonic seconds when the run started (shared time base)
@@ -144,6 +146,8 @@ struct RunRecord {
     std::optional<GilStats> gil;
     std::optional<IpcSplit> ipc;
     std::optional<PythonInfo> python;
+    // The primitives the tasks' traces refer to (Workload::primitives), one timeline lane each.
+    std::vector<PrimitiveInfo> primitives;
     RunSummaryPtr workloadSummary;  // the workload's typed summary (io, convoy, ...); may be null
     QJsonObject extra;          // keys no typed field knows (workload sections until read by a
                                 // summary reader, newer files); written back verbatim
@@ -196,6 +200,9 @@ struct ExperimentResult {
 
     void computeSpeedups() { applySpeedups(runs); }
     bool allOk() const;
+    // One row per run with a variant outcome (JSON "variants", derived on save, not read back):
+    // variant, model, repetition, run_id and VariantOutcome's keys.
+    QJsonArray variantTable() const;
     QJsonObject toJson() const;
 
     static QString newExperimentId();

@@ -232,6 +232,8 @@ QCborMap encodeResult(const ResultMessage &rm)
         m.insert(key("ttfb_s"), t.ttfb_s);
         m.insert(key("checksum"), t.checksum);
     }
+    if (t.trace)
+        m.insert(key("trace"), t.trace->toCbor());
     m.insert(key("worker_cpu_s"), rm.workerCpu_s);
     m.insert(key("worker_peak_rss_kb"), qint64(rm.workerPeakRssKb));
     return m;
@@ -264,6 +266,12 @@ bool decodeResult(const QCborMap &m, ResultMessage *out, QString *error)
     rm.workerPeakRssKb = long(r.integer("worker_peak_rss_kb", false, 0));
     if (!r.ok())
         return false;
+    if (m.value(key("trace")).isByteArray()) {
+        auto trace = std::make_shared<TaskTrace>();
+        if (!TaskTrace::fromCbor(m.value(key("trace")).toByteArray(), trace.get(), error))
+            return false;
+        t.trace = std::move(trace);
+    }
     *out = rm;
     return true;
 }
@@ -646,7 +654,8 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
     w.key(QLatin1StringView("results"));
     w.array(quint64(results.size()));
     for (const TaskResult &t : results) {
-        w.array(12);
+        // A 13th field, the task's thread-state trace (trace/statetrace.h), only when recorded.
+        w.array(t.trace ? 13 : 12);
         w.integer(t.id);
         w.real(t.start_s);
         w.real(t.end_s);
@@ -668,6 +677,8 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
             w.real(t.ttfb_s);
             w.text(t.checksum);
         }
+        if (t.trace)
+            w.bytes(t.trace->toCbor());
     }
 }
 
@@ -675,7 +686,10 @@ namespace {
 
 bool readResult(QCborStreamReader &r, TaskResult *t)
 {
-    if (!r.isArray() || !r.isLengthKnown() || r.length() != 12 || !r.enterContainer())
+    if (!r.isArray() || !r.isLengthKnown() || (r.length() != 12 && r.length() != 13))
+        return false;
+    const bool traced = r.length() == 13;
+    if (!r.enterContainer())
         return false;
     qint64 id = 0, cpuStart = 0, cpuEnd = 0, flags = 0;
     if (!readInteger(r, &id) || !readNumber(r, &t->start_s) || !readNumber(r, &t->end_s) ||
@@ -702,6 +716,21 @@ bool readResult(QCborStreamReader &r, TaskResult *t)
             return false;
         t->bytes = bytes;
         t->httpStatus = int(int(std::clamp<qint64>(status, 0, 999)));
+    }
+    if (traced) {
+        if (!r.isByteArray() || !r.isLengthKnown() || r.length() > qsizetype(TaskTrace::kMaxRecords) * 2 * 64)
+            return false;
+        QByteArray bytes;
+        auto chunk = r.readByteArray();
+        while (chunk.status == QCborStreamReader::Ok) {
+            bytes += chunk.data;
+            chunk = r.readByteArray();
+        }
+        auto trace = std::make_shared<TaskTrace>();
+        QString ignored;
+        if (chunk.status != QCborStreamReader::EndOfString || !TaskTrace::fromCbor(bytes, trace.get(), &ignored))
+            return false;
+        t->trace = std::move(trace);
     }
     return r.leaveContainer();
 }

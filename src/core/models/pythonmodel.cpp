@@ -389,6 +389,17 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
                 r.cpuTime_s = e.value(QStringLiteral("cpu_s")).toDouble();
                 r.value = e.value(QStringLiteral("value")).toString();
                 workload->judgePython(*byId[id], e, r);
+                // A twin's thread-state trace: time.monotonic() is the same clock (the Runner rebases).
+                if (e.value(QStringLiteral("trace")).isObject()) {
+                    auto trace = std::make_shared<TaskTrace>();
+                    QString traceError;
+                    if (TaskTrace::fromJson(e.value(QStringLiteral("trace")).toObject(), trace.get(), &traceError))
+                        r.trace = std::move(trace);
+                    else if (r.ok) {
+                        r.ok = false;
+                        r.error = QStringLiteral("the CPython script sent a malformed trace: %1").arg(traceError);
+                    }
+                }
                 ctx.live.push({LiveEvent::TaskFinished, id, worker, t, r.ok, r.bytes, -1});
                 finished[id] = std::move(r);
             } else if (event == QLatin1String("failed") && byId.count(id)) {

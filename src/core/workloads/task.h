@@ -1,4 +1,6 @@
 #pragma once
+#include "trace/statetrace.h"
+
 #include <QCborMap>
 #include <QCborValue>
 #include <QMetaType>
@@ -48,6 +50,9 @@ struct TaskResult {
     int httpStatus = 0;
     double ttfb_s = 0;
     QString checksum;
+    // Thread-state trace (workloads that own primitives): absolute monotonic times until the
+    // Runner rebases the run, then relative to its t0. Null for most tasks.
+    TaskTracePtr trace;
 };
 
 } // namespace lab

@@ -40,6 +40,29 @@ QString Workload::whyNotOn(const ModelInfo &model) const
     return {};
 }
 
+QString Workload::whyNotOnVariant(const ModelInfo &model, const QJsonObject &) const
+{
+    return whyNotOn(model);
+}
+
+std::vector<Variant> Workload::variants(const QJsonObject &) const
+{
+    return {};
+}
+
+std::vector<PrimitiveInfo> Workload::primitives(const QJsonObject &) const
+{
+    return {};
+}
+
+QJsonObject withVariant(const QJsonObject &params, const Variant &variant)
+{
+    QJsonObject merged = params;
+    for (auto it = variant.params.begin(); it != variant.params.end(); ++it)
+        merged.insert(it.key(), it.value());
+    return merged;
+}
+
 QString Workload::checkTask(const TaskSpec &) const
 {
     return {};
@@ -269,22 +292,43 @@ std::optional<QJsonObject> parseWorkloadParams(const Workload &workload, const Q
                          .arg(literalText(it.key()), workload.id(), known.join(QStringLiteral(", ")));
             return std::nullopt;
         }
-    const QString problem = workload.validate(out);
-    if (!problem.isEmpty()) {
-        *error = problem;
+    // The checks that hold for the parameters the tasks are made from: the workload's own, the
+    // task cap, the time guard (summed over the variants, which run one after another).
+    double seconds = 0;
+    const auto check = [&](const QJsonObject &p, const QString &where) {
+        const QString problem = workload.validate(p);
+        if (!problem.isEmpty()) {
+            *error = where + problem;
+            return false;
+        }
+        const qint64 tasks = workload.taskCount(p);
+        if (tasks > Workload::kMaxTasks) {
+            *error = QStringLiteral("%1the %2 workload would make %3 tasks per run: too many tasks (at most %4)")
+                         .arg(where, workload.id())
+                         .arg(tasks)
+                         .arg(Workload::kMaxTasks);
+            return false;
+        }
+        seconds += workload.estimatedSequentialSeconds(p);
+        return true;
+    };
+    const std::vector<Variant> variants = workload.variants(out);
+    if (variants.empty() && !check(out, {}))
         return std::nullopt;
+    for (const Variant &v : variants) {
+        const QString where = QStringLiteral("variant %1: ").arg(v.name);
+        // A variant's overrides pass the same type and range checks as the spec's own keys.
+        for (const ParamInfo &p : params) {
+            if (!v.params.contains(p.key))
+                continue;
+            if (!readParam(p, v.params.value(p.key), error)) {
+                *error = where + *error;
+                return std::nullopt;
+            }
+        }
+        if (!check(withVariant(out, v), where))
+            return std::nullopt;
     }
-    // The caps hold for the tasks the parameters make together (a list times a repeat count),
-    // not only per list.
-    const qint64 tasks = workload.taskCount(out);
-    if (tasks > Workload::kMaxTasks) {
-        *error = QStringLiteral("the %1 workload would make %2 tasks per run: too many tasks (at most %3)")
-                     .arg(workload.id())
-                     .arg(tasks)
-                     .arg(Workload::kMaxTasks);
-        return std::nullopt;
-    }
-    const double seconds = workload.estimatedSequentialSeconds(out);
     if (!(seconds <= Workload::kMaxSequentialSeconds)) {
         *error = QStringLiteral("the %1 workload would take about %2 hours sequentially; the limit is %3 hour "
                                 "(fewer or smaller tasks)")

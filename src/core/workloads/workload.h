@@ -49,6 +49,15 @@ public:
     virtual ~WorkloadState() = default;
 };
 
+// One variant of an experiment: a named set of parameter overrides. The Runner runs every
+// variant on every selected model that fits it (Workload::whyNotOnVariant), so one click shows
+// "unsynchronised / mutex / atomic / local sums" or "pipe-1MiB / shm-1MiB ..." side by side.
+struct Variant {
+    QString name;          // stable, for --variants, JSON and scripts ("mutex", "pipe-1MiB")
+    QString label;         // on screen ("Mutex", "Pipe, 1 MiB")
+    QJsonObject params;    // merged over the spec's workload parameters for this variant's runs
+};
+
 // What a task body gets besides its TaskSpec.
 struct TaskEnv {
     const std::atomic<bool> &cancel;
@@ -92,6 +101,17 @@ public:
     // model. The default: every model but "async" (which needs non-blocking transfers), and the
     // CPython models only with a Python twin.
     virtual QString whyNotOn(const ModelInfo &model) const;
+    // The same for one variant (its merged parameters): e.g. CPython has no atomic counter. The
+    // default is whyNotOn(model). The Runner skips a pair that does not fit; the JSON and the
+    // variants table say "–" there.
+    virtual QString whyNotOnVariant(const ModelInfo &model, const QJsonObject &variantParams) const;
+
+    // The experiment's variants for these parameters, in display order; empty (the default):
+    // the workload has none and each model runs once per repetition, as before.
+    virtual std::vector<Variant> variants(const QJsonObject &params) const;
+    // The primitives the run's tasks record waits on (TaskTrace::primitive indexes this list):
+    // each gets a lane on the thread-state timeline. Empty: no trace.
+    virtual std::vector<PrimitiveInfo> primitives(const QJsonObject &params) const;
 
     // Per-run shared state; null with *error empty means "none needed".
     virtual std::unique_ptr<WorkloadState> setUp(const QJsonObject &params, QString *error) const;
@@ -115,6 +135,9 @@ public:
     // expected result, as strictly as execute() verifies the native one.
     virtual void judgePython(const TaskSpec &task, const QJsonObject &event, TaskResult &result) const;
 };
+
+// The parameters one variant's runs use: `params` with the variant's overrides.
+QJsonObject withVariant(const QJsonObject &params, const Variant &variant);
 
 // The registry (registry.cpp): every workload, in the panel's order.
 const std::vector<std::unique_ptr<Workload>> &workloadRegistry();
