@@ -216,7 +216,7 @@ private Q_SLOTS:
     {
         Runner runner;
         const ExperimentResult r = runner.run(
-            raceSpec(QStringLiteral(R"("threads","processes")"), QStringLiteral(R"("unsynchronised")"), 2, 1000000));
+            raceSpec(QStringLiteral(R"("threads","processes")"), QStringLiteral(R"("unsynchronised")"), 2, 5000000));
         QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
         QCOMPARE(r.runs.size(), size_t(2));
         for (const RunRecord &run : r.runs) {
@@ -225,7 +225,7 @@ private Q_SLOTS:
             const auto o = s->outcome();
             QVERIFY(o && o->failsByDesign);
             QCOMPARE(*s->lost(), s->expected - *s->actual);
-            QVERIFY(*s->actual >= 1000000 && *s->actual <= s->expected);  // a store overwrites, never adds
+            QVERIFY(*s->actual >= 5000000 && *s->actual <= s->expected);  // a store overwrites, never adds
             QCOMPARE(o->ok, *s->lost() == 0);
             if (*s->lost() > 0)
                 QVERIFY2(o->words.startsWith(QStringLiteral("lost ")), qPrintable(o->words));
@@ -256,7 +256,6 @@ private Q_SLOTS:
         QTest::newRow("W = 0") << QByteArray(R"({"kind":"race-counter","tasks":0})") << QStringLiteral("workload.tasks");
         QTest::newRow("W = 65") << QByteArray(R"({"kind":"race-counter","tasks":65})") << QStringLiteral("workload.tasks");
         QTest::newRow("W = 1.5") << QByteArray(R"({"kind":"race-counter","tasks":1.5})") << QStringLiteral("workload.tasks");
-        QTest::newRow("method") << QByteArray(R"({"kind":"race-counter","method":"magic"})") << QStringLiteral("workload.method");
         QTest::newRow("deadlock tasks") << QByteArray(R"({"kind":"deadlock","tasks":1})") << QStringLiteral("workload.tasks");
         QTest::newRow("contenders") << QByteArray(R"({"kind":"lock-contention","contenders":99})") << QStringLiteral("contenders");
     }

@@ -15,8 +15,10 @@ bool StartGate::arriveAndWait(int parties, qint64 timeoutNs, const std::atomic<b
     while (arrived.load(std::memory_order_acquire) < parties) {
         if (cancel.load(std::memory_order_relaxed) || monotonicNs() >= deadline)
             return false;
-        // Spin briefly so the racers leave within microseconds of each other, then sleep.
-        if (++spins < 200)
+        // Spin (yielding) for the first ~20 ms, so the racers leave within microseconds of each
+        // other even when the last one arrives late; then sleep, to wait out a missing racer
+        // cheaply.
+        if (++spins < 20000)
             sched_yield();
         else
             std::this_thread::sleep_for(std::chrono::microseconds(50));
