@@ -59,7 +59,7 @@ double uncontendedNs(Lock &lock, TraceRecorder *rec, int n)
 int main(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
-    qint64 increments = 2000000;
+    qint64 increments = 10000000;  // loops of tens of ms: shorter ones may not overlap on a busy box
     qint64 ops = 1000000;
     const QStringList args = app.arguments();
     for (qsizetype i = 1; i + 1 < args.size(); ++i) {
@@ -175,11 +175,31 @@ int main(int argc, char **argv)
         busy.wait(LaneState::Lock, 0, now - 1000, now, 0, now - 500);  // past the bound: counted only
     }
     const double perDropped = double(monotonicNs() - t0) / kN;
+    t0 = monotonicNs();
+    for (int i = 0; i < kN; ++i)
+        (void)monotonicNs();  // a vDSO or system call: never folded away
+    const double clockNs = double(monotonicNs() - t0) / kN;
+    print(QStringLiteral("clock_gettime(CLOCK_MONOTONIC) on this machine: %1 ns per read (each recorded wait reads it "
+                         "twice more than a fast-path acquire)\n")
+              .arg(clockNs, 0, 'f', 1));
     print(QStringLiteral("trace overhead per recorded wait (span + holder event, clock read included): %1 ns; "
                          "past the %2-record bound (counted only): %3 ns; ratio traced/bare mutex fast path: %4x\n")
               .arg(perEvent, 0, 'f', 1)
               .arg(kEvents)
               .arg(perDropped, 0, 'f', 1)
               .arg(mTraced / mBare, 0, 'f', 2));
+    // What tracing adds per operation in the contended runs: the fast-path bookkeeping on every
+    // operation plus the recorded waits' cost spread over all operations.
+    for (const RunRecord &run : lc.runs) {
+        const auto *s = dynamic_cast<const LockContentionSummary *>(run.workloadSummary.get());
+        if (!s || run.model != QLatin1String("threads") || s->lock == QLatin1String("atomic") || s->ops <= 0)
+            continue;
+        const double perOp = (s->lock == QLatin1String("mutex") ? mTraced - plainNs : 0.0)
+                             + double(s->waits) * perEvent / (double(s->ops) * s->contenders);
+        print(QStringLiteral("  tracing cost per operation, %1: %2 ns (%3 recorded waits)\n")
+                  .arg(run.variant)
+                  .arg(perOp, 0, 'f', 2)
+                  .arg(s->waits));
+    }
     return 0;
 }

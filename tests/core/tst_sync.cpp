@@ -271,6 +271,31 @@ private Q_SLOTS:
         QVERIFY2(!error.contains(QLatin1Char('\n')), qPrintable(error));
     }
 
+    // A task outside a run (no state, no segment, or a segment that is gone) fails with a reason.
+    void taskWithoutItsSegmentFails()
+    {
+        std::atomic<bool> cancel{false};
+        ExecHooks hooks;
+        for (const QString &kind : {QStringLiteral("race-counter"), QStringLiteral("deadlock")}) {
+            const Workload *w = findWorkload(kind);
+            QString error;
+            const auto params = parseWorkloadParams(*w, {{QStringLiteral("kind"), kind}}, &error);
+            QVERIFY2(params, qPrintable(error));
+            std::vector<TaskSpec> tasks = w->makeTasks(withVariant(*params, w->variants(*params).front()), nullptr);
+            QVERIFY(w->checkTask(tasks.front()).isEmpty());  // a counted task passes the wire
+            TaskEnv env{cancel, hooks, nullptr};
+            TaskResult r;
+            w->execute(tasks.front(), env, r);
+            QVERIFY(!r.ok);
+            QVERIFY2(r.error.contains(QStringLiteral("shm is missing")), qPrintable(r.error));
+            tasks.front().params.insert(QStringLiteral("shm"), QString(ShmSegment::namePrefix() + QStringLiteral("gone")));
+            TaskResult gone;
+            w->execute(tasks.front(), env, gone);
+            QVERIFY(!gone.ok);
+            QCOMPARE(gone.errorCategory, QStringLiteral("shared-memory"));
+        }
+    }
+
     void deadlockIsFoundAndOrderedFinishes()
     {
         Runner runner;

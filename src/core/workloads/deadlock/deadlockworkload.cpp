@@ -384,8 +384,6 @@ QString DeadlockWorkload::checkTask(const TaskSpec &task) const
     const QString order = task.string(QLatin1String("order"));
     if (order != QLatin1String("opposite") && order != QLatin1String("ordered"))
         return QStringLiteral("order \"%1\" is not an order (opposite, ordered)").arg(order);
-    if (task.string(QLatin1String("shm")).isEmpty())
-        return QStringLiteral("shm is missing (the locks' segment)");
     return {};
 }
 
@@ -408,6 +406,13 @@ void DeadlockWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult &r
     ShmSegment attached;
     DeadlockShared *shared = state ? state->shared : nullptr;
     if (!shared) {
+        // Tasks made without a run's state (counted, or sent over the wire in a test) have no
+        // segment: only a run's tasks can execute.
+        if (task.string(QLatin1String("shm")).isEmpty()) {
+            r.error = QStringLiteral("shm is missing (the run's lock segment)");
+            r.errorCategory = QStringLiteral("bad-task");
+            return;
+        }
         QString error;
         attached = ShmSegment::attach(task.string(QLatin1String("shm")), sizeof(DeadlockShared), &error);
         if (!attached.isValid()) {

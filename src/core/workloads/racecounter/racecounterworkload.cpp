@@ -389,8 +389,6 @@ QString RaceCounterWorkload::checkTask(const TaskSpec &task) const
     const qint64 w = task.integer(QLatin1String("tasks"), -1);
     if (w < 1 || w > 64)
         return QStringLiteral("tasks = %1 is out of range (1..64)").arg(w);
-    if (task.string(QLatin1String("shm")).isEmpty())
-        return QStringLiteral("shm is missing (the shared counter's segment)");
     return {};
 }
 
@@ -411,6 +409,13 @@ void RaceCounterWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult
     ShmSegment attached;
     RaceShared *shared = state ? state->shared : nullptr;
     if (!shared) {
+        // Tasks made without a run's state (counted, or sent over the wire in a test) have no
+        // segment: only a run's tasks can execute.
+        if (task.string(QLatin1String("shm")).isEmpty()) {
+            r.error = QStringLiteral("shm is missing (the run's shared-counter segment)");
+            r.errorCategory = QStringLiteral("bad-task");
+            return;
+        }
         QString error;
         attached = ShmSegment::attach(task.string(QLatin1String("shm")), sizeof(RaceShared), &error);
         if (!attached.isValid()) {
