@@ -1,8 +1,11 @@
 #include "workload.h"
 
+#include "conditionqueue/conditionqueueworkload.h"
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
+#include "eventgate/eventgateworkload.h"
 #include "io/ioworkload.h"
+#include "semaphorepool/semaphorepoolworkload.h"
 #include "sleep/sleepworkload.h"
 
 namespace lab {
@@ -16,6 +19,9 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<IoWorkload>());
         r.push_back(std::make_unique<ConvoyWorkload>());
         r.push_back(std::make_unique<SleepWorkload>());
+        r.push_back(std::make_unique<SemaphorePoolWorkload>());
+        r.push_back(std::make_unique<EventGateWorkload>());
+        r.push_back(std::make_unique<ConditionQueueWorkload>());
         return r;
     }();
     return registry;
