@@ -53,7 +53,6 @@ public:
         if (pred())
             return true;
         const qint64 start = monotonicNs();
-        const int task = rec ? rec->task() : -1;
         bool ok = true;
         if (hooks) {
             // Re-taking the GIL with the mutex held cannot deadlock: a contended lock() gives
