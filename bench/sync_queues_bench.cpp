@@ -60,7 +60,7 @@ std::optional<ExperimentResult> runPreset(const QString &preset, const QStringLi
 
 void queueSection()
 {
-    print(QStringLiteral("queue (condition-queue preset: 2 producers, 2 consumers, 100000 items, 64 slots)\n"));
+    print(QStringLiteral("queue (condition-queue preset: 2 producers, 2 consumers, 50000 items, 64 slots)\n"));
     const auto r = runPreset(QStringLiteral("condition-queue"), {QStringLiteral("threads"), QStringLiteral("processes"),
                                                                  QStringLiteral("python-threads"),
                                                                  QStringLiteral("python-processes")});

@@ -49,6 +49,13 @@ const StateSpan *firstSpan(const TaskTracePtr &trace, LaneState state)
 }
 
 // Waits (bounded) until `cond` holds; the scripted scenarios use it to order their threads.
+// Empty when `model` can run here (python3 may be missing).
+QString unavailable(const QString &model)
+{
+    const ModelInfo *m = findModel(model);
+    return !m ? QStringLiteral("unknown model") : m->whyUnavailable();
+}
+
 template <class F>
 bool waitUntil(F cond, int ms = 5000)
 {
@@ -289,10 +296,14 @@ private Q_SLOTS:
         QTest::addColumn<QString>("model");
         QTest::newRow("threads") << QStringLiteral("threads");
         QTest::newRow("processes") << QStringLiteral("processes");
+        QTest::newRow("python-threads") << QStringLiteral("python-threads");
+        QTest::newRow("python-processes") << QStringLiteral("python-processes");
     }
     void semaphorePoolHoldsTheLimit()
     {
         QFETCH(QString, model);
+        if (!unavailable(model).isEmpty())
+            QSKIP(qPrintable(unavailable(model)));
         ExperimentSpec spec = specFromJson(R"({"name":"t","workload":{"kind":"semaphore-pool","requests":10,
             "size_bytes":3000,"latency_ms":20},"workers":6,"variants":["k-2","unlimited"]})");
         spec.models = {model};
@@ -306,8 +317,12 @@ private Q_SLOTS:
             auto s = std::dynamic_pointer_cast<const SemaphorePoolSummary>(run.workloadSummary);
             QVERIFY(s);
             QCOMPARE(s->requestsVerified, 10);
-            QVERIFY(s->maxInFlightTraced && s->maxInFlightCounter);
-            QCOMPARE(*s->maxInFlightTraced, *s->maxInFlightCounter);
+            QVERIFY(s->maxInFlightTraced);
+            if (!model.startsWith(QLatin1String("python-"))) {
+                // Native runs: the semaphore's own high-water mark agrees with the trace.
+                QVERIFY(s->maxInFlightCounter);
+                QCOMPARE(*s->maxInFlightTraced, *s->maxInFlightCounter);
+            }
             const auto o = s->outcome();
             QVERIFY2(o && o->ok, qPrintable(o ? o->words : QString()));
             if (run.variant == QLatin1String("k-2")) {
@@ -339,10 +354,14 @@ private Q_SLOTS:
         QTest::addColumn<QString>("model");
         QTest::newRow("threads") << QStringLiteral("threads");
         QTest::newRow("processes") << QStringLiteral("processes");
+        QTest::newRow("python-threads") << QStringLiteral("python-threads");
+        QTest::newRow("python-processes") << QStringLiteral("python-processes");
     }
     void eventReleasesAll()
     {
         QFETCH(QString, model);
+        if (!unavailable(model).isEmpty())
+            QSKIP(qPrintable(unavailable(model)));
         ExperimentSpec spec =
             specFromJson(R"({"name":"t","workload":{"kind":"event-gate","waiters":3,"rounds":5,"settle_us":200}})");
         spec.models = {model};
@@ -393,10 +412,14 @@ private Q_SLOTS:
         QTest::newRow("threads") << QStringLiteral("threads");
         QTest::newRow("gil-threads") << QStringLiteral("gil-threads");
         QTest::newRow("processes") << QStringLiteral("processes");
+        QTest::newRow("python-threads") << QStringLiteral("python-threads");
+        QTest::newRow("python-processes") << QStringLiteral("python-processes");
     }
     void queueDeliversEachItemOnce()
     {
         QFETCH(QString, model);
+        if (!unavailable(model).isEmpty())
+            QSKIP(qPrintable(unavailable(model)));
         ExperimentSpec spec = specFromJson(R"({"name":"t","workload":{"kind":"condition-queue","producers":2,
             "consumers":3,"items":20000,"capacity":16}})");
         spec.models = {model};
@@ -412,7 +435,8 @@ private Q_SLOTS:
         QCOMPARE(s->items, qint64(20000));
         QCOMPARE(s->received, qint64(20000));
         QVERIFY(s->exactlyOnce);
-        QVERIFY(s->maxDepth && *s->maxDepth >= 1 && *s->maxDepth <= (model == QLatin1String("processes") ? 1e6 : 16));
+        const bool pipe = model == QLatin1String("processes");
+        QVERIFY(s->maxDepth && *s->maxDepth >= 1 && *s->maxDepth <= (pipe ? s->capacity : 16));
         QVERIFY(s->itemsPerS);
         QVERIFY(s->outcome()->ok);
     }

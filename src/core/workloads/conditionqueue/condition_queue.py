@@ -8,8 +8,8 @@ JSON lines: hello, start/finish per task, done. Producer i puts the ids i, i+P, 
 (id, producer task, put time); the last producer to finish puts one None per consumer. A
 consumer's "value" has its count, the sum of its ids and the sum of their splitmix64 hashes
 (as the app computes them), so the app can check that every item arrived exactly once. The
-"trace" has the blocked puts and gets (a get's culprit: the item's producer) and a sample of the
-queue's depth. Standard library only.
+"trace" has the blocked puts and gets (a get's culprit: the item's producer; the first 2000, the
+rest counted) and a sample of the queue's depth. Standard library only.
 """
 import json
 import multiprocessing
@@ -19,9 +19,21 @@ import time
 
 from labcommon import emit, emit_done, read_job, run_tasks
 
+
+EMIT_LOCK = None  # processes: one finish line at a time (a line longer than PIPE_BUF is not written atomically)
+
+
+def emit_whole(obj):
+    if EMIT_LOCK is None:
+        emit(obj)
+    else:
+        with EMIT_LOCK:
+            emit(obj)
+
 QUEUE = 0
 MASK = (1 << 64) - 1
 MAX_EVENTS = 2000
+MAX_SPANS = 2000  # a sample: the finish line stays small; the rest are counted as dropped
 JOB = None
 Q = None
 LEFT = None
@@ -49,13 +61,24 @@ def stall_error():
             % (int(STALL_S * 1000), p, c, p + c))
 
 
+class Spans(list):
+    dropped = 0
+
+
+def record(spans, span):
+    if len(spans) < MAX_SPANS:
+        spans.append(span)
+    else:
+        spans.dropped += 1
+
+
 def put(item, task, spans, events, n):
     try:
         Q.put_nowait(item)
     except queue.Full:
         start = time.monotonic()
         Q.put(item, timeout=STALL_S)  # raises queue.Full when nobody takes anything
-        spans.append(["queue-full", QUEUE, start, time.monotonic(), -1, None])
+        record(spans, ["queue-full", QUEUE, start, time.monotonic(), -1, None])
     if n % max(1, int(JOB["items"]) // MAX_EVENTS) == 0 and len(events) < MAX_EVENTS:
         events.append([QUEUE, time.monotonic(), depth(), task])
 
@@ -102,8 +125,8 @@ def consumer(task, spans, events):
                                              "hash": str(hashed)})}
             end = time.monotonic()
             culprit, put_at = (item[1], item[2]) if item is not None else (-1, None)
-            spans.append(["queue-empty", QUEUE, start, end, culprit,
-                          end - put_at if put_at is not None and end >= put_at else None])
+            record(spans, ["queue-empty", QUEUE, start, end, culprit,
+                           end - put_at if put_at is not None and end >= put_at else None])
         if item is None:
             break
         count += 1
@@ -116,15 +139,15 @@ def consumer(task, spans, events):
 
 
 def run_task(task, worker):
-    emit({"event": "start", "task": task["id"], "worker": worker, "t": time.monotonic()})
+    emit_whole({"event": "start", "task": task["id"], "worker": worker, "t": time.monotonic()})
     t0 = time.monotonic()
     c0 = time.thread_time()
-    spans, events = [], []
+    spans, events = Spans(), []
     out = producer(task, spans, events) if task["role"] == "producer" else consumer(task, spans, events)
     out.update({"event": "finish", "task": task["id"], "worker": worker, "t0": t0,
-                "cpu_s": time.thread_time() - c0, "trace": {"spans": spans, "events": events},
+                "cpu_s": time.thread_time() - c0, "trace": {"spans": spans, "events": events, "dropped_spans": spans.dropped},
                 "t": time.monotonic()})
-    emit(out)
+    emit_whole(out)
     return task["id"]
 
 
@@ -133,7 +156,7 @@ class _Left:
 
 
 def main():
-    global JOB, Q, LEFT, LEFT_LOCK, STALL_S
+    global JOB, Q, LEFT, LEFT_LOCK, STALL_S, EMIT_LOCK
     JOB = read_job()
     STALL_S = int(JOB.get("stall_timeout_ms", 5000)) / 1000.0
     capacity = int(JOB["capacity"])
@@ -142,6 +165,7 @@ def main():
         Q = multiprocessing.Queue(maxsize=capacity)
         LEFT = multiprocessing.Value("i", int(JOB["producers"]), lock=False)
         LEFT_LOCK = multiprocessing.Lock()
+        EMIT_LOCK = multiprocessing.Lock()
     else:
         Q = queue.Queue(maxsize=capacity)
         LEFT = _Left()

@@ -20,6 +20,7 @@ struct ConditionQueueSummary : RunSummary {
     int emptyWaits = 0, fullWaits = 0;
     std::optional<double> wakeP50Us;
     qint64 droppedEvents = 0;
+    qint64 droppedSpans = 0;     // waits past the trace's bound: counted, not in the waits above
 
     void writeJson(QJsonObject &run) const override;
     std::vector<Figure> figures() const override;

@@ -16,6 +16,17 @@ import time
 
 from labcommon import emit, emit_done, read_job, run_tasks
 
+
+EMIT_LOCK = None  # processes: one finish line at a time (a line longer than PIPE_BUF is not written atomically)
+
+
+def emit_whole(obj):
+    if EMIT_LOCK is None:
+        emit(obj)
+    else:
+        with EMIT_LOCK:
+            emit(obj)
+
 GATE = 0
 G = None
 
@@ -97,7 +108,7 @@ JOB = None
 
 
 def run_task(task, worker):
-    emit({"event": "start", "task": task["id"], "worker": worker, "t": time.monotonic()})
+    emit_whole({"event": "start", "task": task["id"], "worker": worker, "t": time.monotonic()})
     t0 = time.monotonic()
     c0 = time.thread_time()
     spans, events = [], []
@@ -108,13 +119,15 @@ def run_task(task, worker):
     out.update({"event": "finish", "task": task["id"], "worker": worker, "t0": t0,
                 "cpu_s": time.thread_time() - c0, "trace": {"spans": spans, "events": events},
                 "t": time.monotonic()})
-    emit(out)
+    emit_whole(out)
     return task["id"]
 
 
 def main():
-    global G, JOB
+    global G, JOB, EMIT_LOCK
     JOB = read_job()
+    if JOB.get("mode") == "processes":
+        EMIT_LOCK = multiprocessing.Lock()
     G = Gate(int(JOB["rounds"]), JOB.get("mode") == "processes")
     run_tasks(JOB, run_task)
     emit_done()

@@ -36,7 +36,7 @@ class Permits:
             self.books = [0.0, -1.0, 0.0]  # in use, last releaser, its release time
 
     def acquire(self, task, spans, events):
-        if self.limited and not self.sem.acquire(blocking=False):
+        if self.limited and not self.sem.acquire(False):
             start = time.monotonic()
             self.sem.acquire()
             end = time.monotonic()

@@ -130,7 +130,8 @@ std::optional<VariantOutcome> SemaphorePoolSummary::outcome() const
     const bool allOk = requestsVerified == requests && requests > 0;
     o.ok = allOk && most && limitHeld();
     o.usPerOp = usPerRequest;
-    QString words = most ? QStringLiteral("at most %1 downloads ran at once").arg(*most, 0, 'f', 0)
+    QString words = most ? (*most == 1 ? QStringLiteral("one download at a time")
+                                       : QStringLiteral("at most %1 downloads ran at once").arg(*most, 0, 'f', 0))
                          : QStringLiteral("the run recorded no permits in use");
     if (blockedAcquires > 0 && waitP50Ms)
         words += QStringLiteral("; %1 of %2 waited for a permit (median %3 ms)")
