@@ -18,6 +18,15 @@ void initCond(pthread_cond_t *c, bool processShared);
 // over slices so a cancel is seen within kSliceMs.
 void waitSlice(pthread_cond_t *c, pthread_mutex_t *m, int sliceMs);
 inline constexpr int kSliceMs = 20;
+// Fast paths record only a sample of their value changes: one in kSampleEvery per thread. A
+// clock read alone costs 20-100 ns (more on a loaded VM), so recording every uncontended
+// operation would cost more than the operation.
+inline constexpr unsigned kSampleEvery = 16;
+inline bool sampleThisOne(unsigned every = kSampleEvery)
+{
+    thread_local unsigned count = 0;
+    return every <= 1 || ++count % every == 0;
+}
 } // namespace syncutil
 
 // A condition variable with its mutex, tracing both: a contended lock() records a Lock wait

@@ -20,7 +20,6 @@ TracedQueue::TracedQueue(int capacity, int primitive, int stallMs)
     syncutil::initMutex(&m_mutex, false);
     syncutil::initCond(&m_notEmpty, false);
     syncutil::initCond(&m_notFull, false);
-    m_lastProgressNs = monotonicNs();
 }
 
 TracedQueue::~TracedQueue()
@@ -28,6 +27,34 @@ TracedQueue::~TracedQueue()
     pthread_cond_destroy(&m_notFull);
     pthread_cond_destroy(&m_notEmpty);
     pthread_mutex_destroy(&m_mutex);
+}
+
+// The mutex held: waits on `cond` until `blocked()` is false; Cancelled or Stalled (no put or
+// get anywhere for the stall limit) otherwise. The clock is read here, in the slow path only.
+template <class Blocked>
+QueueStatus TracedQueue::waitWhile(pthread_cond_t *cond, int *waiters, const std::atomic<bool> &cancel, Blocked blocked)
+{
+    quint64 seenOps = m_ops;
+    qint64 seenAt = monotonicNs();
+    ++*waiters;
+    QueueStatus status = QueueStatus::Ok;
+    while (blocked()) {
+        if (cancel.load(std::memory_order_relaxed)) {
+            status = QueueStatus::Cancelled;
+            break;
+        }
+        const qint64 now = monotonicNs();
+        if (m_ops != seenOps) {
+            seenOps = m_ops;
+            seenAt = now;
+        } else if (now - seenAt > m_stallNs) {
+            status = QueueStatus::Stalled;
+            break;
+        }
+        syncutil::waitSlice(cond, &m_mutex, syncutil::kSliceMs);
+    }
+    --*waiters;
+    return status;
 }
 
 QueueStatus TracedQueue::put(qint64 item, TraceRecorder *rec, const std::atomic<bool> &cancel, ExecHooks *hooks)
@@ -43,33 +70,32 @@ QueueStatus TracedQueue::put(qint64 item, TraceRecorder *rec, const std::atomic<
         if (hooks)
             guard = std::make_unique<BlockingSection>(*hooks);
         pthread_mutex_lock(&m_mutex);
-        while (!m_closed && int(m_items.size()) >= m_capacity) {
-            if (cancel.load(std::memory_order_relaxed)) {
-                pthread_mutex_unlock(&m_mutex);
-                return QueueStatus::Cancelled;
-            }
-            if (monotonicNs() - m_lastProgressNs > m_stallNs) {
-                pthread_mutex_unlock(&m_mutex);
-                return QueueStatus::Stalled;
-            }
-            syncutil::waitSlice(&m_notFull, &m_mutex, syncutil::kSliceMs);
+        const QueueStatus s =
+            waitWhile(&m_notFull, &m_putWaiters, cancel, [&] { return !m_closed && int(m_items.size()) >= m_capacity; });
+        if (s != QueueStatus::Ok) {
+            pthread_mutex_unlock(&m_mutex);
+            return s;
         }
     }
     if (m_closed) {
         pthread_mutex_unlock(&m_mutex);
         return QueueStatus::Closed;
     }
-    const qint64 now = monotonicNs();
-    m_items.push_back({item, me, now});
+    const bool wake = m_getWaiters > 0;
+    const bool record = rec && (start || syncutil::sampleThisOne());
+    // The put time is for a blocked getter's wake-up latency and for the record; else unread.
+    const qint64 now = wake || record ? monotonicNs() : 0;
+    m_items.push_back({item, me, wake ? now : 0});
     const int depth = int(m_items.size());
     m_maxDepth = std::max(m_maxDepth, depth);
-    progressed(now);
+    ++m_ops;
     const int culprit = m_lastTaker;
     const qint64 taken = m_lastTakeNs;
     pthread_mutex_unlock(&m_mutex);
-    pthread_cond_signal(&m_notEmpty);
+    if (wake)
+        pthread_cond_signal(&m_notEmpty);
     guard.reset();
-    if (rec) {
+    if (record) {
         if (start)
             rec->wait(LaneState::QueueFull, m_primitive, start, now, culprit, taken);
         rec->set(m_primitive, now, depth);
@@ -89,16 +115,10 @@ QueueStatus TracedQueue::get(qint64 *item, TraceRecorder *rec, const std::atomic
         if (hooks)
             guard = std::make_unique<BlockingSection>(*hooks);
         pthread_mutex_lock(&m_mutex);
-        while (m_items.empty() && !m_closed) {
-            if (cancel.load(std::memory_order_relaxed)) {
-                pthread_mutex_unlock(&m_mutex);
-                return QueueStatus::Cancelled;
-            }
-            if (monotonicNs() - m_lastProgressNs > m_stallNs) {
-                pthread_mutex_unlock(&m_mutex);
-                return QueueStatus::Stalled;
-            }
-            syncutil::waitSlice(&m_notEmpty, &m_mutex, syncutil::kSliceMs);
+        const QueueStatus s = waitWhile(&m_notEmpty, &m_getWaiters, cancel, [&] { return m_items.empty() && !m_closed; });
+        if (s != QueueStatus::Ok) {
+            pthread_mutex_unlock(&m_mutex);
+            return s;
         }
     }
     if (m_items.empty()) {  // closed and drained
@@ -107,16 +127,19 @@ QueueStatus TracedQueue::get(qint64 *item, TraceRecorder *rec, const std::atomic
     }
     const Item got = m_items.front();
     m_items.pop_front();
-    const qint64 now = monotonicNs();
+    const bool wake = m_putWaiters > 0;
+    const bool record = rec && (start || syncutil::sampleThisOne());
+    const qint64 now = wake || record ? monotonicNs() : 0;
     const int depth = int(m_items.size());
     m_lastTaker = me;
     m_lastTakeNs = now;
-    progressed(now);
+    ++m_ops;
     pthread_mutex_unlock(&m_mutex);
-    pthread_cond_signal(&m_notFull);
+    if (wake)
+        pthread_cond_signal(&m_notFull);
     guard.reset();
     *item = got.value;
-    if (rec) {
+    if (record) {
         if (start)
             rec->wait(LaneState::QueueEmpty, m_primitive, start, now, got.putter, got.putNs);
         rec->set(m_primitive, now, depth);
@@ -202,7 +225,9 @@ std::unique_ptr<PipeQueue> PipeQueue::create(int capacity, int producers, QStrin
     q->m_s = new (q->m_shm.data()) Shared;
     q->m_s->lastTaker.store(-1);
     q->m_s->lastTakeNs.store(0);
-    q->m_s->lastProgressNs.store(monotonicNs());
+    q->m_s->ops.store(0);
+    q->m_s->getWaiters.store(0);
+    q->m_s->putWaiters.store(0);
     q->m_s->producersLeft.store(producers);
     q->m_s->maxDepth.store(0);
     return q;
@@ -258,21 +283,50 @@ int PipeQueue::maxDepth() const
     return m_s ? m_s->maxDepth.load() : 0;
 }
 
+void PipeQueue::noteDepth(int d)
+{
+    int seen = m_s->maxDepth.load(std::memory_order_relaxed);
+    while (d > seen && !m_s->maxDepth.compare_exchange_weak(seen, d, std::memory_order_relaxed)) {
+    }
+}
+
+QueueStatus PipeQueue::waitFor(short events, const std::atomic<bool> &cancel, quint64 *seenOps, qint64 *seenAt)
+{
+    if (cancel.load(std::memory_order_relaxed))
+        return QueueStatus::Cancelled;
+    const qint64 now = monotonicNs();
+    const quint64 ops = m_s->ops.load(std::memory_order_relaxed);
+    if (*seenAt == 0 || ops != *seenOps) {
+        *seenOps = ops;
+        *seenAt = now;
+    } else if (now - *seenAt > m_stallNs) {
+        return QueueStatus::Stalled;
+    }
+    pollfd p{m_fd, events, 0};
+    ::poll(&p, 1, syncutil::kSliceMs);
+    return QueueStatus::Ok;
+}
+
 QueueStatus PipeQueue::writeRecord(qint64 item, TraceRecorder *rec, const std::atomic<bool> &cancel)
 {
     const int me = rec ? rec->task() : -1;
     qint64 start = 0;
+    quint64 seenOps = 0;
+    qint64 seenAt = 0;
     for (;;) {
-        Record r{item, monotonicNs(), me, ~me};
+        // The time only for a blocked reader (its wake-up latency), a blocked write or a sample.
+        const bool record = rec && (start || syncutil::sampleThisOne());
+        const bool stamp = record || m_s->getWaiters.load(std::memory_order_relaxed) > 0;
+        Record r{item, stamp ? monotonicNs() : 0, me, ~me};
         const ssize_t n = ::write(m_fd, &r, sizeof r);
         if (n == ssize_t(sizeof r)) {
-            const qint64 now = r.putNs;
-            m_s->lastProgressNs.store(now, std::memory_order_relaxed);
-            const int d = depth();
-            int seen = m_s->maxDepth.load(std::memory_order_relaxed);
-            while (d > seen && !m_s->maxDepth.compare_exchange_weak(seen, d, std::memory_order_relaxed)) {
-            }
-            if (rec) {
+            m_s->ops.fetch_add(1, std::memory_order_relaxed);
+            if (start)
+                m_s->putWaiters.fetch_sub(1, std::memory_order_relaxed);
+            if (record) {
+                const qint64 now = r.putNs;
+                const int d = depth();
+                noteDepth(d);
                 if (start)
                     rec->wait(LaneState::QueueFull, m_primitive, start, now, m_s->lastTaker.load(std::memory_order_relaxed),
                               m_s->lastTakeNs.load(std::memory_order_relaxed));
@@ -280,16 +334,21 @@ QueueStatus PipeQueue::writeRecord(qint64 item, TraceRecorder *rec, const std::a
             }
             return QueueStatus::Ok;
         }
-        if (n >= 0 || (errno != EAGAIN && errno != EINTR))
+        if (n >= 0 || (errno != EAGAIN && errno != EINTR)) {
+            if (start)
+                m_s->putWaiters.fetch_sub(1, std::memory_order_relaxed);
             return QueueStatus::Broken;  // a partial write cannot happen below PIPE_BUF; anything else is fatal
-        if (!start)
+        }
+        if (!start) {
             start = monotonicNs();
-        if (cancel.load(std::memory_order_relaxed))
-            return QueueStatus::Cancelled;
-        if (monotonicNs() - m_s->lastProgressNs.load(std::memory_order_relaxed) > m_stallNs)
-            return QueueStatus::Stalled;
-        pollfd p{m_fd, POLLOUT, 0};
-        ::poll(&p, 1, syncutil::kSliceMs);
+            m_s->putWaiters.fetch_add(1, std::memory_order_relaxed);
+            noteDepth(m_capacityRecords);  // full
+        }
+        const QueueStatus s = waitFor(POLLOUT, cancel, &seenOps, &seenAt);
+        if (s != QueueStatus::Ok) {
+            m_s->putWaiters.fetch_sub(1, std::memory_order_relaxed);
+            return s;
+        }
     }
 }
 
@@ -314,36 +373,44 @@ QueueStatus PipeQueue::get(qint64 *item, TraceRecorder *rec, const std::atomic<b
 {
     const int me = rec ? rec->task() : -1;
     qint64 start = 0;
+    quint64 seenOps = 0;
+    qint64 seenAt = 0;
+    const auto leave = [&](QueueStatus s) {
+        if (start)
+            m_s->getWaiters.fetch_sub(1, std::memory_order_relaxed);
+        return s;
+    };
     for (;;) {
         Record r;
         const ssize_t n = ::read(m_fd, &r, sizeof r);
         if (n == ssize_t(sizeof r)) {
             if (r.check != ~r.putter)
-                return QueueStatus::Broken;
-            const qint64 now = monotonicNs();
+                return leave(QueueStatus::Broken);
+            m_s->ops.fetch_add(1, std::memory_order_relaxed);
+            const bool record = rec && (start || syncutil::sampleThisOne());
+            const bool stamp = record || m_s->putWaiters.load(std::memory_order_relaxed) > 0;
+            const qint64 now = stamp ? monotonicNs() : 0;
             m_s->lastTaker.store(me, std::memory_order_relaxed);
             m_s->lastTakeNs.store(now, std::memory_order_relaxed);
-            m_s->lastProgressNs.store(now, std::memory_order_relaxed);
-            if (rec) {
+            if (record) {
                 if (start)
                     rec->wait(LaneState::QueueEmpty, m_primitive, start, now, r.putter, r.putNs);
                 rec->set(m_primitive, now, depth());
             }
             if (r.item == kStopItem)
-                return QueueStatus::Closed;
+                return leave(QueueStatus::Closed);
             *item = r.item;
-            return QueueStatus::Ok;
+            return leave(QueueStatus::Ok);
         }
         if (n > 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-            return QueueStatus::Broken;  // a torn record or a broken pipe: refuse to guess
-        if (!start)
+            return leave(QueueStatus::Broken);  // a torn record or a broken pipe: refuse to guess
+        if (!start) {
             start = monotonicNs();
-        if (cancel.load(std::memory_order_relaxed))
-            return QueueStatus::Cancelled;
-        if (monotonicNs() - m_s->lastProgressNs.load(std::memory_order_relaxed) > m_stallNs)
-            return QueueStatus::Stalled;
-        pollfd p{m_fd, POLLIN, 0};
-        ::poll(&p, 1, syncutil::kSliceMs);
+            m_s->getWaiters.fetch_add(1, std::memory_order_relaxed);
+        }
+        const QueueStatus s = waitFor(POLLIN, cancel, &seenOps, &seenAt);
+        if (s != QueueStatus::Ok)
+            return leave(s);
     }
 }
 

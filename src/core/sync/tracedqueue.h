@@ -25,8 +25,8 @@ enum class QueueStatus {
 // condition variables (not empty, not full), like queue.Queue. A get() that blocks on an empty
 // queue records a QueueEmpty wait whose culprit is the task that put the item it got (latency:
 // from that put to running); a put() that blocks on a full queue records QueueFull with the
-// taker of the slot it got. Every put and get records the depth on the queue's lane. A fast
-// put or get records only that depth.
+// taker of the slot it got; both record the depth after them. Uncontended puts and gets record
+// the depth for a sample only (syncutil::kSampleEvery) and read no clock otherwise.
 class TracedQueue {
 public:
     TracedQueue(int capacity, int primitive, int stallMs = 5000);
@@ -49,7 +49,8 @@ private:
         int putter;
         qint64 putNs;
     };
-    void progressed(qint64 now) { m_lastProgressNs = now; }
+    template <class Blocked>
+    QueueStatus waitWhile(pthread_cond_t *cond, int *waiters, const std::atomic<bool> &cancel, Blocked blocked);
     pthread_mutex_t m_mutex;
     pthread_cond_t m_notEmpty;
     pthread_cond_t m_notFull;
@@ -61,7 +62,9 @@ private:
     bool m_closed = false;
     int m_lastTaker = -1;
     qint64 m_lastTakeNs = 0;
-    qint64 m_lastProgressNs = 0;
+    int m_getWaiters = 0;
+    int m_putWaiters = 0;
+    quint64 m_ops = 0;            // puts and gets so far: a waiter that sees it still gives up (Stalled)
 };
 
 // A queue between processes over a named pipe (FIFO). The owner (a workload's setUp, in the
@@ -76,9 +79,11 @@ public:
     struct Shared {
         std::atomic<int> lastTaker;
         std::atomic<qint64> lastTakeNs;
-        std::atomic<qint64> lastProgressNs;
+        std::atomic<quint64> ops;          // records written and read: a waiter that sees it still gives up
+        std::atomic<int> getWaiters;       // readers blocked now (a writer then stamps its record's time)
+        std::atomic<int> putWaiters;
         std::atomic<int> producersLeft;
-        std::atomic<int> maxDepth;
+        std::atomic<int> maxDepth;         // of the sampled and the blocked operations
     };
     static constexpr int kRecordBytes = 24;
 
@@ -109,6 +114,9 @@ public:
 private:
     PipeQueue() = default;
     QueueStatus writeRecord(qint64 item, TraceRecorder *rec, const std::atomic<bool> &cancel);
+    // Blocked: polls the pipe for `events`; Ok to try again, or Cancelled / Stalled.
+    QueueStatus waitFor(short events, const std::atomic<bool> &cancel, quint64 *seenOps, qint64 *seenAt);
+    void noteDepth(int depth);
     std::unique_ptr<QTemporaryDir> m_dir;  // owner only
     QString m_fifoPath;
     ShmSegment m_shm;

@@ -45,9 +45,11 @@ bool TracedSemaphore::acquire(TraceRecorder *rec, const std::atomic<bool> &cance
         const int now = ++m_s->inUse;
         m_s->maxInUse = std::max(m_s->maxInUse, now);
         ++m_s->acquires;
-        const qint64 t = rec ? monotonicNs() : 0;
+        // A sample of the fast path, and always a count over the limit (which must never be).
+        const bool record = rec && (now > m_s->capacity || syncutil::sampleThisOne(m_sampleEvery));
+        const qint64 t = record ? monotonicNs() : 0;
         pthread_mutex_unlock(&m_s->mutex);
-        if (rec)
+        if (record)
             rec->set(m_primitive, t, now);
         return true;
     }
@@ -89,14 +91,16 @@ void TracedSemaphore::release(TraceRecorder *rec)
 {
     pthread_mutex_lock(&m_s->mutex);
     const int now = --m_s->inUse;
-    const qint64 t = monotonicNs();
+    const bool wake = m_s->waiting > 0;
+    // The time is only needed by a waiter (its wake-up latency) or a sampled record.
+    const bool record = rec && (wake || syncutil::sampleThisOne(m_sampleEvery));
+    const qint64 t = wake || record ? monotonicNs() : 0;
     m_s->lastPoster = rec ? rec->task() : -1;
     m_s->lastPostNs = t;
-    const bool wake = m_s->waiting > 0;
     pthread_mutex_unlock(&m_s->mutex);
     if (wake)
         pthread_cond_signal(&m_s->cond);
-    if (rec)
+    if (record)
         rec->set(m_primitive, t, now);
 }
 

@@ -10,8 +10,9 @@ namespace lab {
 
 // A counting semaphore of `capacity` permits that traces itself: a blocked acquire records a
 // Semaphore wait whose culprit is the task that posted the permit it got (with the latency from
-// that post to running again); every acquire and release records the permits in use (the
-// primitive's own lane). An acquire that finds a permit free records only that value. It also
+// that post to running again) and the permits in use after it; uncontended acquires and
+// releases record the permits in use for a sample only (syncutil::kSampleEvery), and always a
+// count above the capacity, so the trace alone proves "never more than k". It also
 // keeps the highest count in use it ever saw (under its mutex), so a run can prove "never more
 // than k". Lives on the heap (threads) or in a ShmSegment (processes, processShared).
 class TracedSemaphore {
@@ -33,8 +34,10 @@ public:
 
     // In this process only: owns its Shared.
     TracedSemaphore(int capacity, int primitive);
-    // A view on a Shared someone else initialised (in a ShmSegment).
-    TracedSemaphore(Shared *s, int primitive) : m_s(s), m_primitive(primitive) {}
+    // A view on a Shared someone else initialised (in a ShmSegment). sampleEvery: 1 records
+    // every fast-path change (operations far apart, e.g. one per download).
+    TracedSemaphore(Shared *s, int primitive, unsigned sampleEvery = 16)
+        : m_s(s), m_primitive(primitive), m_sampleEvery(sampleEvery) {}
     ~TracedSemaphore();
     TracedSemaphore(const TracedSemaphore &) = delete;
     TracedSemaphore &operator=(const TracedSemaphore &) = delete;
@@ -45,6 +48,7 @@ public:
     void release(TraceRecorder *rec);
 
     int capacity() const { return m_s->capacity; }
+    Shared *shared() const { return m_s; }
     int inUse() const;
     int maxInUse() const;
     qint64 acquires() const;
@@ -54,6 +58,7 @@ private:
     Shared *m_s;
     std::unique_ptr<Shared> m_own;
     int m_primitive;
+    unsigned m_sampleEvery = 16;
 };
 
 } // namespace lab

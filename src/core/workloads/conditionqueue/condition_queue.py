@@ -20,15 +20,14 @@ import time
 from labcommon import emit, emit_done, read_job, run_tasks
 
 
-EMIT_LOCK = None  # processes: one finish line at a time (a line longer than PIPE_BUF is not written atomically)
+# One line at a time, across threads or pool processes: a line longer than PIPE_BUF (a finish
+# with its trace) is not written atomically, and another writer's line could land inside it.
+EMIT_LOCK = threading.Lock()
 
 
 def emit_whole(obj):
-    if EMIT_LOCK is None:
+    with EMIT_LOCK:
         emit(obj)
-    else:
-        with EMIT_LOCK:
-            emit(obj)
 
 QUEUE = 0
 MASK = (1 << 64) - 1

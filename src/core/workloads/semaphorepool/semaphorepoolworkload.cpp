@@ -280,7 +280,8 @@ void SemaphorePoolWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResu
         }
         shared = static_cast<TracedSemaphore::Shared *>(attached.data());
     }
-    TracedSemaphore sem(shared, 0);
+    // One acquire per download: every change is recorded (its clock read is nothing beside it).
+    TracedSemaphore sem(shared, 0, 1);
     TraceRecorder rec(task.id);
     if (!sem.acquire(&rec, env.cancel, &env.hooks)) {
         result.cancelled = true;
