@@ -1,11 +1,14 @@
 #include "workload.h"
 
+#include "conditionqueue/conditionqueueworkload.h"
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
 #include "deadlock/deadlockworkload.h"
+#include "eventgate/eventgateworkload.h"
 #include "io/ioworkload.h"
 #include "lockcontention/lockcontentionworkload.h"
 #include "racecounter/racecounterworkload.h"
+#include "semaphorepool/semaphorepoolworkload.h"
 #include "sleep/sleepworkload.h"
 
 namespace lab {
@@ -22,6 +25,9 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<RaceCounterWorkload>());
         r.push_back(std::make_unique<LockContentionWorkload>());
         r.push_back(std::make_unique<DeadlockWorkload>());
+        r.push_back(std::make_unique<SemaphorePoolWorkload>());
+        r.push_back(std::make_unique<EventGateWorkload>());
+        r.push_back(std::make_unique<ConditionQueueWorkload>());
         return r;
     }();
     return registry;
