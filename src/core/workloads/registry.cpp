@@ -2,6 +2,7 @@
 
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
+#include "faultisolation/faultisolationworkload.h"
 #include "io/ioworkload.h"
 #include "sleep/sleepworkload.h"
 
@@ -16,6 +17,7 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<IoWorkload>());
         r.push_back(std::make_unique<ConvoyWorkload>());
         r.push_back(std::make_unique<SleepWorkload>());
+        r.push_back(std::make_unique<FaultIsolationWorkload>());
         return r;
     }();
     return registry;
