@@ -304,6 +304,11 @@ RunSummaryPtr FaultIsolationWorkload::summarize(const RunRecord &run, WorkloadSt
     } else if (isolating) {
         s->expected = QStringLiteral("only task %1 lost").arg(s->faultTask);
         s->ok = faultLost && s->lost == 1 && accounted;
+    } else if (s->fault == kHang) {
+        // Whatever runs it is killed at the deadline; what else goes depends on the model (the
+        // host's other tasks had finished, a fresh interpreter runs the ones left).
+        s->expected = QStringLiteral("task %1 lost at its deadline").arg(s->faultTask);
+        s->ok = faultLost && accounted;
     } else if (s->fault == kPoolMap) {
         s->expected = QStringLiteral("every result lost: Pool.map returns all or nothing");
         s->ok = faultLost && s->lost == s->total;
@@ -313,11 +318,11 @@ RunSummaryPtr FaultIsolationWorkload::summarize(const RunRecord &run, WorkloadSt
     }
     if (s->lost == 0)
         s->words = QStringLiteral("all %1 completed").arg(s->total);
-    else if (isolating && s->lost == 1)
+    else if ((isolating || s->fault == kHang) && s->lost == 1)
         s->words = QStringLiteral("%1: %2; the other %3 completed%4")
                        .arg(head, s->cause)
                        .arg(s->completed)
-                       .arg(run.worker_restarts > 0 ? QStringLiteral(" in a replaced worker") : QString());
+                       .arg(isolating && run.worker_restarts > 0 ? QStringLiteral(" in a replaced worker") : QString());
     else
         s->words = QStringLiteral("%1: %2; %3").arg(head, s->cause.isEmpty() ? QStringLiteral("failed") : s->cause,
                                                     s->completed > 0 ? QString(plural(s->completed, QStringLiteral("task"), QStringLiteral("tasks"))
