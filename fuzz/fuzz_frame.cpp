@@ -83,6 +83,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             case lab::ipc::MessageType::Cancel:
                 lab::ipc::decodeCancel(*m);
                 break;
+            case lab::ipc::MessageType::Host: {
+                lab::ipc::HostJob job;
+                if (lab::ipc::decodeHost(*m, &job, &error)) {
+                    // Re-encoded, it must read back the same.
+                    lab::ipc::HostJob again;
+                    LAB_FUZZ_CHECK(lab::ipc::decodeHost(lab::ipc::encodeHost(job), &again, &error));
+                    LAB_FUZZ_CHECK(again.workers == job.workers && again.tasks == job.tasks &&
+                                   again.specJson == job.specJson);
+                } else {
+                    LAB_FUZZ_CHECK(!error.isEmpty());
+                }
+                break;
+            }
             case lab::ipc::MessageType::Tasks:    // handled above
             case lab::ipc::MessageType::Results:
             case lab::ipc::MessageType::Bye:

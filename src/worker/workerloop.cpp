@@ -1,5 +1,6 @@
 #include "workerloop.h"
 
+#include "hostloop.h"
 #include "ipc/protocol.h"
 #include "util/sysinfo.h"
 #include "workloads/taskexec.h"
@@ -183,6 +184,7 @@ int run(int argc, char *argv[])
     // effect, so compare against the pid it passed us (or init) right after.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     qint64 expectedParent = -1;
+    bool host = false;
     for (int i = 1; i < argc; ++i) {
         const QByteArray a(argv[i]);
         if (a == "--parent" && i + 1 < argc) {
@@ -192,6 +194,8 @@ int run(int argc, char *argv[])
                 complain(QStringLiteral("--parent needs a process id"));
                 return 2;
             }
+        } else if (a == "--host") {
+            host = true;
         } else if (a == "--version") {
             std::printf("concurrency-lab-worker protocol %d\n", ipc::kProtocolVersion);
             return 0;
@@ -207,6 +211,8 @@ int run(int argc, char *argv[])
         return 3;
     // A closed pipe must be a write error we handle, not a signal that kills us mid-message.
     std::signal(SIGPIPE, SIG_IGN);
+    if (host)
+        return runHost();
 
     if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
         return 1;

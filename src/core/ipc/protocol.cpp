@@ -111,6 +111,8 @@ QString messageTypeName(MessageType type)
         return QStringLiteral("cancel");
     case MessageType::Bye:
         return QStringLiteral("bye");
+    case MessageType::Host:
+        return QStringLiteral("host");
     case MessageType::Unknown:
         break;
     }
@@ -126,7 +128,8 @@ MessageType messageType(const QCborMap &m)
 MessageType messageTypeFromName(QStringView t)
 {
     for (MessageType type : {MessageType::Hello, MessageType::Task, MessageType::Tasks, MessageType::Started,
-                             MessageType::Result, MessageType::Results, MessageType::Cancel, MessageType::Bye})
+                             MessageType::Result, MessageType::Results, MessageType::Cancel, MessageType::Bye,
+                             MessageType::Host})
         if (t == messageTypeName(type))
             return type;
     return MessageType::Unknown;
@@ -292,6 +295,37 @@ int decodeCancel(const QCborMap &m)
 QCborMap encodeBye()
 {
     return message(MessageType::Bye);
+}
+
+QCborMap encodeHost(const HostJob &job)
+{
+    QCborMap m = message(MessageType::Host);
+    m.insert(key("spec"), QString::fromUtf8(job.specJson));
+    m.insert(key("workers"), job.workers);
+    m.insert(key("tasks"), job.tasks);
+    return m;
+}
+
+bool decodeHost(const QCborMap &m, HostJob *out, QString *error)
+{
+    Reader r(m, MessageType::Host, error);
+    out->specJson = r.string("spec", true).toUtf8();
+    const qint64 workers = r.integer("workers");
+    const qint64 tasks = r.integer("tasks");
+    if (!r.ok())
+        return false;
+    // The same bounds the spec parser and the task cap hold the parent to.
+    if (workers < 1 || workers > 256) {
+        *error = QStringLiteral("field \"workers\" must be in 1..256");
+        return false;
+    }
+    if (tasks < 0 || tasks > 100000) {
+        *error = QStringLiteral("field \"tasks\" must be in 0..100000");
+        return false;
+    }
+    out->workers = int(workers);
+    out->tasks = int(tasks);
+    return true;
 }
 
 } // namespace lab::ipc

@@ -18,10 +18,11 @@
 namespace lab::ipc {
 
 // Bump on any incompatible change; the parent refuses a worker speaking another version.
-// 2: tasks carry a workload id and a parameter map; 3: chunks ("tasks"/"results"), pipelining.
-inline constexpr int kProtocolVersion = 3;
+// 2: tasks carry a workload id and a parameter map; 3: chunks ("tasks"/"results"), pipelining;
+// 4: "host", the job of a worker in --host mode (threads-hosted).
+inline constexpr int kProtocolVersion = 4;
 
-enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Unknown };
+enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Host, Unknown };
 
 MessageType messageType(const QCborMap &message);
 QString messageTypeName(MessageType type);
@@ -49,6 +50,18 @@ QCborMap encodeStarted(const Started &started);
 QCborMap encodeResult(const ResultMessage &result);
 QCborMap encodeCancel(int taskId);  // -1: whatever task is running
 QCborMap encodeBye();
+
+// A worker started with --host runs a whole run on its own threads: the parent sends one
+// "host" message (the experiment spec as JSON text, the threads to run, how many tasks follow),
+// then the tasks as "tasks" frames; the host answers with "started" and "results" frames as
+// tasks finish, and ends on stdin EOF or "bye".
+struct HostJob {
+    QByteArray specJson;
+    int workers = 1;
+    int tasks = 0;
+};
+QCborMap encodeHost(const HostJob &job);
+bool decodeHost(const QCborMap &m, HostJob *out, QString *error);
 
 // Decoders check the type and the presence and kind of every required field; on failure they
 // return false with a one-line reason.

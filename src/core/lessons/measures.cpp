@@ -17,7 +17,7 @@ struct MeasureInfo {
     const char *unit;
     int decimals;
 };
-constexpr std::array<MeasureInfo, 13> kMeasures{{
+constexpr std::array<MeasureInfo, 15> kMeasures{{
     {Measure::Speedup, "speedup", "x", 2},
     {Measure::WallS, "wall_s", " s", 2},
     {Measure::Efficiency, "efficiency", " %", 0},
@@ -31,6 +31,8 @@ constexpr std::array<MeasureInfo, 13> kMeasures{{
     {Measure::LatencyP50AloneMs, "latency_p50_alone_ms", " ms", 3},
     {Measure::LatencyP99AloneMs, "latency_p99_alone_ms", " ms", 3},
     {Measure::LatencyMultiplier, "latency_multiplier", "x", 0},
+    {Measure::TasksOk, "tasks_ok", " tasks", 0},
+    {Measure::TasksFailed, "tasks_failed", " tasks", 0},
 }};
 
 const MeasureInfo &info(Measure m)
@@ -122,6 +124,8 @@ std::optional<double> measureOf(Measure m, const RunRecord &run)
     case Measure::LatencyP50AloneMs: return convoy ? usToMs(convoy->aloneP50Us) : std::nullopt;
     case Measure::LatencyP99AloneMs: return convoy ? usToMs(convoy->aloneP99Us) : std::nullopt;
     case Measure::LatencyMultiplier: return convoy ? convoy->multiplierP50 : std::nullopt;
+    case Measure::TasksOk: return run.tasks_total > 0 ? std::optional<double>(run.tasks_ok) : std::nullopt;
+    case Measure::TasksFailed: return run.tasks_total > 0 ? std::optional<double>(run.tasks_failed) : std::nullopt;
     }
     return std::nullopt;
 }

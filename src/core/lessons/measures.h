@@ -24,6 +24,8 @@ enum class Measure {
     LatencyP50AloneMs,  // convoy: round trip alone
     LatencyP99AloneMs,
     LatencyMultiplier,  // convoy: p50 beside / p50 alone
+    TasksOk,            // tasks that finished and were verified
+    TasksFailed,        // tasks that failed (lost with a crashed worker or host, timed out, ...)
 };
 
 std::optional<Measure> measureFromName(const QString &name);

@@ -1,6 +1,7 @@
 #include "asyncmodel.h"
 #include "executionmodel.h"
 #include "gilthreadsmodel.h"
+#include "hostedthreadsmodel.h"
 #include "pythonmodel.h"
 #include "processpoolmodel.h"
 #include "threadpoolmodel.h"
@@ -33,6 +34,15 @@ const std::vector<ModelInfo> &modelRegistry()
                      QStringLiteral("A pool of concurrency-lab-worker child processes fed over pipes "
                                     "(multiprocessing.Pool.map)."),
                      F::ChildProcesses, false, [] { return std::make_unique<ProcessPoolModel>(); }, [] {
+                         return siblingExecutable(ProcessPoolModel::workerName()).isEmpty()
+                                    ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
+                                    : QString();
+                     }});
+        r.push_back({QStringLiteral("threads-hosted"), QStringLiteral("Threads (in a host process)"),
+                     QStringLiteral("The threads model inside one sacrificial concurrency-lab-worker process: a crash in "
+                                    "any task kills the host and every task it had not finished, as it would kill a "
+                                    "Python interpreter running a ThreadPoolExecutor."),
+                     F::ChildProcesses, false, [] { return std::make_unique<HostedThreadsModel>(); }, [] {
                          return siblingExecutable(ProcessPoolModel::workerName()).isEmpty()
                                     ? QStringLiteral("%1 was not found next to this program").arg(ProcessPoolModel::workerName())
                                     : QString();

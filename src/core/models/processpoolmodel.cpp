@@ -33,6 +33,10 @@ constexpr int kPollMs = 10;             // cancel is seen within this
 constexpr int kSampleEveryPolls = 10;   // /proc sampling of workers every 100 ms
 constexpr double kHandshakeTimeoutS = 10;
 constexpr int kGraceMs = 1000;          // bye/EOF -> SIGTERM, and SIGTERM -> SIGKILL
+// The worker says "started" (with the results before it) for a task that begins this long
+// after its last write (workerloop.cpp, kFlushEveryS): tasks at least this long are each
+// announced, so the last one announced is the one running.
+constexpr double kWorkerFlushS = 0.002;
 
 QStringList workerArguments()
 {
@@ -93,6 +97,8 @@ struct Slot {
     double firstDispatchAt = -1;        // this incarnation's first task sent
     double lastAnswerAt = -1;           // and its last results received
     bool timedOut = false;              // killed for missing the deadline
+    size_t lastStarted = SIZE_MAX;      // task of its last frame when that was a "started"
+    double lastStartedAt = 0;           // and when the worker says it started
     double reportedCpu = 0;             // cumulative, from the last results
     double sampledCpu = 0;              // from /proc/<pid>/stat
     long peakRssKb = 0;                 // max over incarnations
@@ -108,7 +114,8 @@ class Pool {
 public:
     Pool(QString program, const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRecord &record)
         : m_program(std::move(program)), m_tasks(tasks), m_ctx(ctx), m_record(record),
-          m_deaths(tasks.size(), 0), m_startedSeen(tasks.size(), 0)
+          m_deaths(tasks.size(), 0), m_tries(tasks.size(), 0), m_suspect(tasks.size(), 0),
+          m_startedSeen(tasks.size(), 0)
     {
     }
 
@@ -152,7 +159,12 @@ private:
     std::vector<std::unique_ptr<QObject>> m_oldContexts;
     std::deque<size_t> m_pending;
     std::vector<QByteArray> m_params;   // each task's parameters, CBOR-encoded once
-    std::vector<int> m_deaths;          // workers that died while running the task
+    std::vector<int> m_deaths;          // workers that died while running the task (known: it ran alone)
+    std::vector<int> m_tries;           // runs of the task in workers that died (it had started)
+    // Tasks a worker died with while it held several: short tasks' results go out in bursts,
+    // so the parent cannot tell which one it was running (the crash may have come after the
+    // front task finished unreported). Each is re-run alone, where a death is its own.
+    std::vector<char> m_suspect;
     std::vector<char> m_startedSeen;    // a "started" came for it (else its result says when)
     std::vector<TaskResult> m_results;
     size_t m_settled = 0;               // tasks with a final result (ok, failed, timed out)
@@ -267,6 +279,7 @@ void Pool::startWorker(Slot &s)
     s.pid = 0;
     s.inflight.clear();
     s.timedOut = false;
+    s.lastStarted = SIZE_MAX;
     s.reportedCpu = 0;
     s.sampledCpu = 0;
     s.retiredPssKb = std::max(s.retiredPssKb, s.peakPssKb);
@@ -375,6 +388,8 @@ void Pool::handleFrame(Slot &s, const QByteArray &payload)
             return violation(s, error);
         for (const InFlight &f : s.inflight)
             if (m_tasks[f.task].id == st.id) {
+                s.lastStarted = f.task;
+                s.lastStartedAt = st.t;
                 if (!m_startedSeen[f.task]) {
                     m_startedSeen[f.task] = 1;
                     m_ctx.live.push({LiveEvent::TaskStarted, st.id, s.index, st.t, false, 0, st.cpu});
@@ -394,6 +409,7 @@ void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
     s.peakRssKb = std::max(s.peakRssKb, m.workerPeakRssKb);
     if (m.results.empty())
         return;
+    s.lastStarted = SIZE_MAX;
     const double now = monotonicSeconds();
     // What these results cost beyond the worker's own work on them: from when the worker
     // could start on them (sent, or its previous answer) to now, minus the span the worker spent
@@ -434,7 +450,7 @@ void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
         m_computeSum += r.compute_s;
         m_avgCompute = m_avgCompute < 0 ? r.compute_s : 0.9 * m_avgCompute + 0.1 * r.compute_s;
         r.worker = s.index;
-        r.attempts = m_deaths[f.task] + 1;
+        r.attempts = m_tries[f.task] + 1;
         settle(f.task, std::move(r));
     }
 }
@@ -466,6 +482,9 @@ void Pool::dispatch(Slot &s)
 {
     if (m_stopRequested || m_pending.empty() || s.state != Slot::State::Ready)
         return;
+    // A suspect (see m_suspect) runs alone: nothing goes with it or behind it.
+    if (!s.inflight.empty() && m_suspect[s.inflight.front().task])
+        return;
     const size_t target = targetInFlight();
     if (s.inflight.size() >= target)
         return;
@@ -480,8 +499,13 @@ void Pool::dispatch(Slot &s)
     while (s.inflight.size() < target && !m_pending.empty()) {
         m_ids.clear();
         m_chunkParams.clear();
+        const bool suspect = m_suspect[m_pending.front()];
+        if (suspect && !s.inflight.empty())
+            break;
+        const size_t chunk = suspect ? 1 : m_chunk;
         const QString &workload = m_tasks[m_pending.front()].workload;
-        while (m_ids.size() < m_chunk && !m_pending.empty() && m_tasks[m_pending.front()].workload == workload) {
+        while (m_ids.size() < chunk && !m_pending.empty() && m_tasks[m_pending.front()].workload == workload
+               && (suspect || !m_suspect[m_pending.front()])) {
             const size_t t = m_pending.front();
             m_pending.pop_front();
             m_ids.push_back(m_tasks[t].id);
@@ -489,6 +513,8 @@ void Pool::dispatch(Slot &s)
             s.inflight.push_back({t, now});
         }
         ipc::appendTasksFrame(m_out, workload, m_ids, m_chunkParams);
+        if (suspect)
+            break;
     }
     s.proc->write(m_out);
 }
@@ -521,17 +547,32 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
         abort(QStringLiteral("worker %1 failed before its handshake: %2").arg(m_program, why));
         return;
     }
-    if (!s.inflight.empty()) {
-        // The front task is the one it was running; the rest never started.
+    // Which task it was running: the only one it held, or the last one it announced when
+    // tasks are long enough to be announced each. Otherwise short tasks' results were still
+    // in its buffer and the crash may have come after the front one finished.
+    // Before any result, the announced task's own run so far stands in for the tasks' length.
+    const bool known = s.inflight.size() == 1
+                       || (s.lastStarted == s.inflight.front().task
+                           && (m_avgCompute >= 0 ? m_avgCompute : monotonicSeconds() - s.lastStartedAt) >= kWorkerFlushS);
+    if (!known && !s.inflight.empty()) {
+        // None is charged; each re-runs alone, where a death is its own.
+        const InFlight f = s.inflight.front();
+        if (m_startedSeen[f.task])
+            ++m_tries[f.task];
+        for (const InFlight &g : s.inflight)
+            m_suspect[g.task] = 1;
+        requeueInFlight(s);
+    } else if (!s.inflight.empty()) {
         const InFlight f = s.inflight.front();
         s.inflight.pop_front();
+        ++m_tries[f.task];
         TaskResult r;
         r.id = m_tasks[f.task].id;
         r.worker = s.index;
         r.start_s = std::max(f.sent, s.lastResultAt) - m_ctx.t0;
         r.end_s = monotonicSeconds() - m_ctx.t0;
         if (s.timedOut) {
-            r.attempts = m_deaths[f.task] + 1;
+            r.attempts = m_tries[f.task];
             r.error = QStringLiteral("task %1 ran past its %2 s deadline; %3 was killed and replaced")
                           .arg(r.id)
                           .arg(m_deadline_s, 0, 'g', 3)
@@ -541,7 +582,7 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
         } else if (++m_deaths[f.task] < kMaxAttempts) {
             s.inflight.push_front(f);
         } else {
-            r.attempts = m_deaths[f.task];
+            r.attempts = m_tries[f.task];
             r.error = QStringLiteral("task %1 was running in %2 workers that died; the last, %3, %4")
                           .arg(r.id)
                           .arg(m_deaths[f.task])
@@ -554,8 +595,9 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
     s.state = Slot::State::Dead;
     if (m_stopRequested || m_pending.empty())
         return;
-    // A bounded number of replacements: each task can kill at most kMaxAttempts workers.
-    if (m_record.worker_restarts >= int(m_tasks.size()) * kMaxAttempts + int(m_slots.size())) {
+    // A bounded number of replacements: each task can kill at most kMaxAttempts workers alone.
+    // (Plus the deaths with several tasks held, each of which makes at least two suspects.)
+    if (m_record.worker_restarts >= int(m_tasks.size()) * (kMaxAttempts + 1) + int(m_slots.size())) {
         abort(QStringLiteral("workers keep dying (%1 replaced); the last, %2, %3")
                   .arg(m_record.worker_restarts)
                   .arg(who, why));

@@ -8,7 +8,9 @@ namespace lab {
 // several in flight per worker while tasks are short, each task timed on its own in the
 // worker. run() blocks the calling thread and spins a local QEventLoop there, so the QProcess
 // objects live and die in that thread; a QCoreApplication must exist. A worker that dies
-// mid-task is replaced, the task it was running re-run once and the rest of its tasks re-queued;
+// mid-task is replaced, the task it was running re-run once and the rest of its tasks re-queued
+// (when it held several, which one it was running is unknown: each re-runs alone, so a crash
+// is pinned on the task that causes it and every other task completes);
 // one that sends nothing for a task's deadline (spec.taskTimeout_s, else derived from the
 // estimate) is SIGKILLed and replaced and that task reported "timed-out". Cancel escalates
 // from a cancel frame + stdin EOF to SIGTERM and, after 1 s, SIGKILL, and every child is reaped

@@ -53,6 +53,7 @@ void ThreadPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, R
             ctx.live.push({LiveEvent::TaskFinished, task.id, w, ctx.t0 + r.end_s, r.ok, r.bytes, r.cpu_end});
             if (r.cancelled)
                 break;  // an unfinished task is not a result
+            taskFinished(r);
             std::lock_guard lock(resultsMutex);
             results.push_back(std::move(r));
         }

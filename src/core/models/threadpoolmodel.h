@@ -17,6 +17,9 @@ protected:
     virtual std::unique_ptr<ExecHooks> makeHooks(int index, RunContext &ctx);
     virtual void beforeRun(RunContext &ctx, int workers);
     virtual void afterRun(RunRecord &record);
+    // Each finished task as it finishes (times relative to ctx.t0), from the worker thread that
+    // ran it; the hosted model's host streams them to its parent from here.
+    virtual void taskFinished(const TaskResult &) {}
 
 private:
     QString m_id;

@@ -5,6 +5,7 @@
 #include "cpu/cpuworkload.h"
 #include "deadlock/deadlockworkload.h"
 #include "eventgate/eventgateworkload.h"
+#include "faultisolation/faultisolationworkload.h"
 #include "io/ioworkload.h"
 #include "lockcontention/lockcontentionworkload.h"
 #include "racecounter/racecounterworkload.h"
@@ -28,6 +29,7 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<SemaphorePoolWorkload>());
         r.push_back(std::make_unique<EventGateWorkload>());
         r.push_back(std::make_unique<ConditionQueueWorkload>());
+        r.push_back(std::make_unique<FaultIsolationWorkload>());
         return r;
     }();
     return registry;
