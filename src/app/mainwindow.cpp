@@ -363,6 +363,10 @@ void MainWindow::updateStateRuns()
     if (has && !m_timelineTabs->isTabVisible(1))
         m_timelineTabs->setCurrentIndex(1);  // runs that recorded their waits: show the waits
     m_timelineTabs->setTabVisible(1, has);
+    // The thread states need room for their lanes: workers plus primitives.
+    const int rows = has ? states->laneCount() + int(states->primitiveLanes().size()) : 0;
+    const int screenH = screen() ? screen()->availableGeometry().height() : 1080;
+    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 3, 150 + 24 * rows) : 130);
 }
 
 QList<NamedPlot> MainWindow::namedPlots() const

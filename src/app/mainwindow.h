@@ -8,6 +8,8 @@
 
 class QAction;
 class QActionGroup;
+class QComboBox;
+class QTabWidget;
 class QCustomPlot;
 class QLabel;
 class QMenu;
@@ -163,9 +165,9 @@ private:
     ComparisonChart *m_comparison = nullptr;
     StateTimelineChart *m_states = nullptr;
     VariantChart *m_variantChart = nullptr;
-    class QTabWidget *m_timelineTabs = nullptr;
-    class QTabWidget *m_comparisonTabs = nullptr;
-    class QComboBox *m_stateRunBox = nullptr;
+    ::QTabWidget *m_timelineTabs = nullptr;
+    ::QTabWidget *m_comparisonTabs = nullptr;
+    ::QComboBox *m_stateRunBox = nullptr;
     ResultsTableModel *m_resultsModel = nullptr;
     QSortFilterProxyModel *m_resultsProxy = nullptr;
     PresentationMode *m_presentation = nullptr;

@@ -198,6 +198,7 @@ private Q_SLOTS:
         // The chart gives the same text for the pixel of the wait.
         StateTimelineChart chart;
         chart.resize(900, 400);
+        chart.show();
         chart.model()->setRun(lockHandoff());
         chart.renderNow();
         const QString tip = chart.toolTipAt(chart.pixelFor(0.005, 1));

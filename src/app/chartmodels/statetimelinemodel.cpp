@@ -12,11 +12,6 @@ namespace lab {
 
 namespace {
 
-QString tr(const char *text, const char *disambiguation = nullptr, int n = -1)
-{
-    return QCoreApplication::translate("lab::StateTimelineModel", text, disambiguation, n);
-}
-
 // "850 µs", "12.3 ms", "1.25 s"
 QString spanText(double s)
 {

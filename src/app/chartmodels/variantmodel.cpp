@@ -11,11 +11,6 @@
 namespace lab {
 
 namespace {
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("lab::VariantModel", text);
-}
-
 int registryOrder(const QString &model)
 {
     const std::vector<ModelInfo> &models = modelRegistry();
@@ -190,8 +185,8 @@ void VariantModel::setExperiment(const ExperimentSpec &spec, const std::vector<R
         if (counts[m] > counts[int(m_metric)])
             m_metric = Metric(m);
 
-    const int slots = std::max<int>(1, int(m_models.size()));
-    const double width = 0.8 / slots;
+    const int slotCount = std::max<int>(1, int(m_models.size()));
+    const double width = 0.8 / slotCount;
     std::vector<double> values;
     for (const RunRecord &r : m_median) {
         Bar b;

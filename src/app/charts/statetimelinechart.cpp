@@ -4,6 +4,8 @@
 #include "plotitems.h"
 
 #include <QElapsedTimer>
+#include <QHash>
+#include <climits>
 #include <QFontMetrics>
 #include <QMouseEvent>
 #include <QToolTip>
@@ -141,44 +143,73 @@ protected:
             const auto bh = band(row, kHalf);
             const double top = bh.first, height = bh.second;
             auto px = [&](double t) { return std::clamp(x->coordToPixel(t * kMs), double(area.left()) - 2, double(area.right()) + 2); };
+            // Steps are in time order: start at the first visible one, and merge what falls
+            // into one pixel column (a lock changes hands a million times).
+            const auto firstStep = std::lower_bound(pl.steps.begin(), pl.steps.end(), lower,
+                                                    [](const StateTimelineModel::Step &st, double t) { return st.t1 < t; });
             switch (pl.shape) {
             case StateTimelineModel::PrimitiveShape::Holder:
-                for (const auto &s : pl.steps) {
-                    if (s.value < 0 || s.t1 < lower || s.t0 > upper)
+            case StateTimelineModel::PrimitiveShape::Flag: {
+                const bool holder = pl.shape == StateTimelineModel::PrimitiveShape::Holder;
+                QHash<int, QVector<QRectF>> byColour;
+                QVector<QPair<QRectF, int>> labels;
+                QRectF cur;
+                int curKey = INT_MIN;
+                auto flush = [&] {
+                    if (curKey != INT_MIN)
+                        byColour[curKey].append(cur);
+                    curKey = INT_MIN;
+                };
+                for (auto it = firstStep; it != pl.steps.end() && it->t0 <= upper; ++it) {
+                    if (holder ? it->value < 0 : it->value == 0)
                         continue;
-                    const int holderLane = m->lane(s.value);
-                    const QRectF r(px(s.t0), top, std::max(1.0, px(s.t1) - px(s.t0)), height);
-                    painter->setPen(Qt::NoPen);
-                    painter->setBrush(coreColor(holderLane >= 0 ? holderLane : s.value));
-                    painter->drawRect(r);
-                    const QString label = QStringLiteral("T%1").arg(s.value);
-                    if (r.width() > fm.horizontalAdvance(label) + 6) {
-                        painter->setPen(Qt::white);
-                        painter->drawText(r, Qt::AlignCenter, label);
+                    const int holderLane = holder ? m->lane(it->value) : 0;
+                    const int key = holder ? (holderLane >= 0 ? holderLane : it->value) : 0;
+                    const double x0 = px(it->t0), x1 = std::max(x0 + 1, px(it->t1));
+                    // A column already painted keeps its first holder (sub-pixel hand-overs).
+                    if (curKey != INT_MIN && key != curKey && x1 <= cur.right() + 1)
+                        continue;
+                    if (key == curKey && x0 <= cur.right() + 1) {
+                        cur.setRight(std::max(cur.right(), x1));
+                        continue;
                     }
+                    flush();
+                    cur = QRectF(x0, top, x1 - x0, height);
+                    curKey = key;
+                    if (holder && x1 - x0 > fm.horizontalAdvance(QStringLiteral("T000")) + 6 && labels.size() < 200)
+                        labels.append({cur, it->value});
                 }
-                break;
-            case StateTimelineModel::PrimitiveShape::Flag:
+                flush();
                 painter->setPen(Qt::NoPen);
-                painter->setBrush(laneStateColor(int(LaneState::Event), dark));
-                for (const auto &s : pl.steps)
-                    if (s.value != 0 && s.t1 >= lower && s.t0 <= upper)
-                        painter->drawRect(QRectF(px(s.t0), top, std::max(1.0, px(s.t1) - px(s.t0)), height));
+                for (auto c = byColour.cbegin(); c != byColour.cend(); ++c) {
+                    painter->setBrush(holder ? coreColor(c.key()) : laneStateColor(int(LaneState::Event), dark));
+                    painter->drawRects(c.value());
+                }
+                painter->setPen(Qt::white);
+                for (const auto &l : std::as_const(labels))
+                    painter->drawText(l.first, Qt::AlignCenter, QStringLiteral("T%1").arg(l.second));
                 break;
+            }
             case StateTimelineModel::PrimitiveShape::Level: {
                 const int full = std::max({1, pl.info.capacity, pl.maxValue});
                 auto py = [&](int v) { return top + height - height * double(std::clamp(v, 0, full)) / full; };
                 QPolygonF poly;
-                double lastY = py(0);
+                double lastY = py(firstStep == pl.steps.begin() ? 0 : (firstStep - 1)->value);
                 poly << QPointF(area.left(), lastY);
-                for (const auto &s : pl.steps) {
-                    if (s.t1 < lower)
+                int lastCol = INT_MIN;
+                for (auto it = firstStep; it != pl.steps.end() && it->t0 <= upper; ++it) {
+                    const double xx = px(it->t0);
+                    const double yy = py(it->value);
+                    // Within one column only the highest value stays visible.
+                    if (int(xx) == lastCol && !poly.isEmpty()) {
+                        if (yy < poly.last().y())
+                            poly.last().setY(yy);
+                        lastY = poly.last().y();
                         continue;
-                    if (s.t0 > upper)
-                        break;
-                    const double yy = py(s.value);
-                    poly << QPointF(px(s.t0), lastY) << QPointF(px(s.t0), yy);
+                    }
+                    poly << QPointF(xx, lastY) << QPointF(xx, yy);
                     lastY = yy;
+                    lastCol = int(xx);
                 }
                 poly << QPointF(area.right(), lastY);
                 QColor fill = laneStateColor(int(LaneState::Semaphore), dark);
