@@ -366,7 +366,7 @@ void MainWindow::updateStateRuns()
     // The thread states need room for their lanes: workers plus primitives.
     const int rows = has ? states->laneCount() + int(states->primitiveLanes().size()) : 0;
     const int screenH = screen() ? screen()->availableGeometry().height() : 1080;
-    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 3, 150 + 24 * rows) : 130);
+    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 4, 130 + 20 * rows) : 130);
 }
 
 QList<NamedPlot> MainWindow::namedPlots() const

@@ -287,7 +287,7 @@ private:
 
 StateTimelineChart::StateTimelineChart(QWidget *parent) : ChartWidget(parent)
 {
-    placeLegendOnTop(m_plot, 6);
+    placeLegendOnTop(m_plot, 3);  // state names are long: three a row fit 1024 px
     QCPAxis *x = m_plot->xAxis;
     QCPAxis *y = m_plot->yAxis;
     x->setLabel(tr("time since the run started (ms)"));
