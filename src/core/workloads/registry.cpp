@@ -2,7 +2,10 @@
 
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
+#include "deadlock/deadlockworkload.h"
 #include "io/ioworkload.h"
+#include "lockcontention/lockcontentionworkload.h"
+#include "racecounter/racecounterworkload.h"
 #include "sleep/sleepworkload.h"
 
 namespace lab {
@@ -16,6 +19,9 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<IoWorkload>());
         r.push_back(std::make_unique<ConvoyWorkload>());
         r.push_back(std::make_unique<SleepWorkload>());
+        r.push_back(std::make_unique<RaceCounterWorkload>());
+        r.push_back(std::make_unique<LockContentionWorkload>());
+        r.push_back(std::make_unique<DeadlockWorkload>());
         return r;
     }();
     return registry;
