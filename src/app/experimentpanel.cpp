@@ -1,6 +1,10 @@
 #include "experimentpanel.h"
 
 #include "models/executionmodel.h"
+
+#include <QBoxLayout>
+#include <QGroupBox>
+#include <QVBoxLayout>
 #include "util/sysinfo.h"
 #include "ui_experimentpanel.h"
 
@@ -108,6 +112,7 @@ ExperimentPanel::ExperimentPanel(QWidget *parent) : QWidget(parent), m_ui(std::m
         const QString w = currentWorkload();
         // Back to the loaded spec's workload: its parameters; another one: that one's defaults.
         buildParamForm(w, w == m_spec.workload ? m_spec.params : QJsonObject());
+        buildVariantList(w, formParams(), w == m_spec.workload ? m_spec.variants : QStringList());
         updateWorkloadWidgets();
     });
 }
@@ -147,6 +152,60 @@ void ExperimentPanel::buildModelList()
     m_chunkSpin->setToolTip(tr("Tasks per message for the process pool, like Pool.map's chunksize: 1 sends every task "
                                "on its own; auto sends tasks / (4 × workers) at a time"));
     m_ui->runForm->addRow(tr("Chunk size"), m_chunkSpin);
+    // The workload's variants, below the models: each ticked one runs on every fitting model.
+    m_variantsGroup = new QGroupBox(tr("Variants"), this);
+    m_variantsGroup->setObjectName(QStringLiteral("variantsGroup"));
+    m_variantsGroup->setToolTip(tr("Each ticked variant runs on every ticked model that can run it"));
+    new QVBoxLayout(m_variantsGroup);
+    m_variantsGroup->hide();
+    if (auto *parentLayout = qobject_cast<QBoxLayout *>(m_ui->modelsGroup->parentWidget()->layout()))
+        parentLayout->insertWidget(parentLayout->indexOf(m_ui->modelsGroup) + 1, m_variantsGroup);
+}
+
+void ExperimentPanel::buildVariantList(const QString &workload, const QJsonObject &params, const QStringList &chosen)
+{
+    qDeleteAll(m_variantChecks);
+    m_variantChecks.clear();
+    const Workload *w = findWorkload(workload);
+    const std::vector<Variant> variants = w ? w->variants(params) : std::vector<Variant>{};
+    for (const Variant &v : variants) {
+        auto *box = new QCheckBox(v.label.isEmpty() ? v.name : v.label, m_variantsGroup);
+        box->setObjectName(QStringLiteral("variant_") + v.name);
+        box->setProperty("variantName", v.name);
+        box->setChecked(chosen.isEmpty() || chosen.contains(v.name));
+        m_variantsGroup->layout()->addWidget(box);
+        m_variantChecks.append(box);
+        connect(box, &QCheckBox::toggled, this, [this, box](bool on) {
+            // At least one variant runs: unticking the last one is undone.
+            if (!on && checkedVariants().isEmpty())
+                box->setChecked(true);
+        });
+    }
+    m_variantsGroup->setVisible(!m_variantChecks.isEmpty());
+}
+
+QStringList ExperimentPanel::variantNames() const
+{
+    QStringList out;
+    for (const QCheckBox *b : m_variantChecks)
+        out << b->property("variantName").toString();
+    return out;
+}
+
+QStringList ExperimentPanel::checkedVariants() const
+{
+    QStringList out;
+    for (const QCheckBox *b : m_variantChecks)
+        if (b->isChecked())
+            out << b->property("variantName").toString();
+    return out;
+}
+
+void ExperimentPanel::setVariantChecked(const QString &name, bool checked)
+{
+    for (QCheckBox *b : std::as_const(m_variantChecks))
+        if (b->property("variantName").toString() == name)
+            b->setChecked(checked);
 }
 
 void ExperimentPanel::buildParamForm(const QString &workload, const QJsonObject &given)
@@ -289,6 +348,7 @@ void ExperimentPanel::setSpec(const ExperimentSpec &spec, const QString &source)
     m_ui->descriptionLabel->setToolTip(spec.description);
     m_ui->workloadCombo->setCurrentIndex(m_ui->workloadCombo->findData(spec.workload));
     buildParamForm(spec.workload, spec.params);
+    buildVariantList(spec.workload, formParams(), spec.variants);
     m_ui->workersSpin->setValue(spec.workers);
     m_ui->switchSpin->setValue(spec.gil.switchIntervalMs);
     m_ui->repetitionsSpin->setValue(spec.repetitions);
@@ -359,6 +419,9 @@ ExperimentSpec ExperimentPanel::spec(bool allModels) const
     s.gil.switchIntervalMs = m_ui->switchSpin->value();
     s.repetitions = m_ui->repetitionsSpin->value();
     s.chunkSize = m_chunkSpin->value();
+    // All ticked: no list (the spec then runs every variant, also ones a newer build adds).
+    const QStringList ticked = checkedVariants();
+    s.variants = ticked.size() == m_variantChecks.size() ? QStringList() : ticked;
     if (allModels) {
         s.models.clear();
         for (const ModelInfo &m : modelRegistry())

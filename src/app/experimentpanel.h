@@ -6,6 +6,7 @@
 #include <memory>
 
 class QCheckBox;
+class QGroupBox;
 class QLabel;
 class QSpinBox;
 namespace Ui {
@@ -32,6 +33,10 @@ public:
     bool runOnUiThread() const;
     QStringList checkedModels() const;
     void setModelChecked(const QString &id, bool checked);
+    // The workload's variants (Workload::variants) and which are ticked; empty: it has none.
+    QStringList variantNames() const;
+    QStringList checkedVariants() const;
+    void setVariantChecked(const QString &name, bool checked);
 
     void setRunning(bool running);
     void setProgress(int done, int total, double elapsedS, double remainingS);
@@ -51,12 +56,16 @@ private:
     // from `params` (the spec's, or the workload's defaults).
     void buildParamForm(const QString &workload, const QJsonObject &params);
     QJsonObject formParams() const;
+    // The "Variants" list for the workload's variants; `chosen` ticked (empty: all).
+    void buildVariantList(const QString &workload, const QJsonObject &params, const QStringList &chosen);
     QString currentWorkload() const;
 
     std::unique_ptr<Ui::ExperimentPanel> m_ui;
     ExperimentSpec m_spec;
     QString m_source;
     QHash<QString, QCheckBox *> m_modelChecks;
+    QGroupBox *m_variantsGroup = nullptr;
+    QList<QCheckBox *> m_variantChecks;  // in the workload's order; objectName "variant_<name>"
     QLabel *m_unsupportedLabel = nullptr;
     QSpinBox *m_chunkSpin = nullptr;
     QString m_formWorkload;          // the workload the parameter form was built for

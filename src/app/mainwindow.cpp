@@ -6,7 +6,9 @@
 #include "charts/comparisonchart.h"
 #include "charts/cpuchart.h"
 #include "charts/throughputchart.h"
+#include "charts/statetimelinechart.h"
 #include "charts/timelinechart.h"
+#include "charts/variantchart.h"
 #include "chartmodels/chartmodels.h"
 #include "experiment/presets.h"
 #include "export/chrometrace.h"
@@ -26,6 +28,7 @@
 #include "util/sysinfo.h"
 
 #include <QActionGroup>
+#include <QComboBox>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -49,6 +52,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
+#include <QVBoxLayout>
 #include <qcustomplot.h>
 
 #include <cstdio>
@@ -287,16 +291,57 @@ void MainWindow::createCharts()
     m_ui->cpuHostLayout->addWidget(m_cpu);
     m_throughput = new ThroughputChart(m_ui->throughputHost);
     m_ui->throughputHostLayout->addWidget(m_throughput);
-    m_timeline = new TimelineChart(m_ui->timelineHost);
-    m_ui->timelineHostLayout->addWidget(m_timeline);
-    m_comparison = new ComparisonChart(m_ui->comparisonHost);
-    m_ui->comparisonHostLayout->addWidget(m_comparison);
+    // The task timeline and, for runs that recorded their waits, the thread states: one tab each.
+    m_timelineTabs = new QTabWidget(m_ui->timelineHost);
+    m_timelineTabs->setObjectName(QStringLiteral("timelineTabs"));
+    m_timelineTabs->setDocumentMode(true);
+    m_ui->timelineHostLayout->addWidget(m_timelineTabs);
+    m_timeline = new TimelineChart(m_timelineTabs);
+    m_timelineTabs->addTab(m_timeline, tr("Tasks"));
+    auto *statesPage = new QWidget(m_timelineTabs);
+    auto *statesLayout = new QVBoxLayout(statesPage);
+    statesLayout->setContentsMargins(0, 2, 0, 0);
+    statesLayout->setSpacing(2);
+    auto *runRow = new QHBoxLayout;
+    runRow->setContentsMargins(6, 0, 6, 0);
+    runRow->addWidget(new QLabel(tr("Run:"), statesPage));
+    m_stateRunBox = new QComboBox(statesPage);
+    m_stateRunBox->setObjectName(QStringLiteral("stateRunBox"));
+    m_stateRunBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    runRow->addWidget(m_stateRunBox);
+    runRow->addStretch(1);
+    statesLayout->addLayout(runRow);
+    m_states = new StateTimelineChart(statesPage);
+    statesLayout->addWidget(m_states, 1);
+    m_timelineTabs->addTab(statesPage, tr("Thread states"));
+    m_timelineTabs->setTabVisible(1, false);
+
+    m_comparisonTabs = new QTabWidget(m_ui->comparisonHost);
+    m_comparisonTabs->setObjectName(QStringLiteral("comparisonTabs"));
+    m_comparisonTabs->setDocumentMode(true);
+    m_ui->comparisonHostLayout->addWidget(m_comparisonTabs);
+    m_comparison = new ComparisonChart(m_comparisonTabs);
+    m_comparisonTabs->addTab(m_comparison, tr("Models"));
+    m_variantChart = new VariantChart(m_comparisonTabs);
+    m_comparisonTabs->addTab(m_variantChart, tr("Variants"));
+    m_comparisonTabs->setTabVisible(1, false);
 
     // Views of the chart models the store feeds; both time charts follow one time range.
     m_cpu->setModel(m_chartModels->cpu());
     m_throughput->setModel(m_chartModels->throughput());
     m_timeline->setModel(m_chartModels->timeline());
     m_comparison->setModel(m_chartModels->comparison());
+    m_states->setModel(m_chartModels->states());
+    m_variantChart->setModel(m_chartModels->variants());
+    connect(m_chartModels->states(), &StateTimelineModel::candidatesChanged, this, &MainWindow::updateStateRuns);
+    connect(m_stateRunBox, qOverload<int>(&QComboBox::activated), m_chartModels->states(), &StateTimelineModel::select);
+    connect(m_chartModels->variants(), &VariantModel::changed, this, [this] {
+        const bool has = m_chartModels->variants()->hasVariants();
+        if (has && !m_comparisonTabs->isTabVisible(1))
+            m_comparisonTabs->setCurrentIndex(1);  // an experiment of variants: its figures first
+        m_comparisonTabs->setTabVisible(1, has);
+        updateResultsTable();
+    });
     m_cpu->setTimeRangeObject(m_chartModels->timeRange());
     m_timeline->setTimeRangeObject(m_chartModels->timeRange());
     m_cpu->setWindowSeconds(m_chartWindow);
@@ -304,14 +349,38 @@ void MainWindow::createCharts()
     const QList<NamedPlot> plots = namedPlots();
     for (const NamedPlot &p : plots)
         attachChartMenu(p.plot, p.name);
+    attachChartMenu(m_states->plot(), QStringLiteral("states"));
+    attachChartMenu(m_variantChart->plot(), QStringLiteral("variants"));
+}
+
+void MainWindow::updateStateRuns()
+{
+    const StateTimelineModel *states = m_chartModels->states();
+    m_stateRunBox->clear();
+    m_stateRunBox->addItems(states->candidateLabels());
+    m_stateRunBox->setCurrentIndex(states->selected());
+    const bool has = states->hasRun();
+    if (has && !m_timelineTabs->isTabVisible(1))
+        m_timelineTabs->setCurrentIndex(1);  // runs that recorded their waits: show the waits
+    m_timelineTabs->setTabVisible(1, has);
+    // The thread states need room for their lanes: workers plus primitives.
+    const int rows = has ? states->laneCount() + int(states->primitiveLanes().size()) : 0;
+    const int screenH = screen() ? screen()->availableGeometry().height() : 1080;
+    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 4, 130 + 20 * rows) : 130);
 }
 
 QList<NamedPlot> MainWindow::namedPlots() const
 {
-    return {{QStringLiteral("cpu"), m_cpu->plot()},
+    QList<NamedPlot> plots{{QStringLiteral("cpu"), m_cpu->plot()},
             {QStringLiteral("throughput"), m_throughput->plot()},
             {QStringLiteral("timeline"), m_timeline->plot()},
             {QStringLiteral("comparison"), m_comparison->plot()}};
+    // The thread states and the variants, when the experiment shown has them.
+    if (m_chartModels->states()->hasRun())
+        plots.append({QStringLiteral("states"), m_states->plot()});
+    if (m_chartModels->variants()->hasVariants())
+        plots.append({QStringLiteral("variants"), m_variantChart->plot()});
+    return plots;
 }
 
 void MainWindow::attachChartMenu(QCustomPlot *plot, const QString &name)
@@ -539,6 +608,8 @@ void MainWindow::setDarkTheme(bool dark)
     m_throughput->setDark(dark);
     m_timeline->setDark(dark);
     m_comparison->setDark(dark);
+    m_states->setDark(dark);
+    m_variantChart->setDark(dark);
     if (m_presentation)
         m_presentation->setDark(dark);
 }
@@ -770,7 +841,25 @@ void MainWindow::onRunFinished(const RunRecord &record)
 
 void MainWindow::updateResultsTable()
 {
-    m_resultsModel->setRuns(m_store->comparisonRuns(), m_store->comparisonSpread());
+    if (!m_resultsModel)
+        return;
+    const StoredExperiment *e = m_store->current();
+    const VariantModel *variants = m_chartModels->variants();
+    if (e && variants->hasVariants()) {
+        // One row per variant and model (its median repetition); "–" rows for the pairs a
+        // model cannot run.
+        QList<QPair<QString, QString>> absent;
+        const std::vector<RunRecord> &rows = variants->medianRuns();
+        for (const QString &v : variants->variants())
+            for (const QString &m : variants->models())
+                if (std::none_of(rows.begin(), rows.end(), [&](const RunRecord &r) { return r.variant == v && r.model == m; }))
+                    absent.append({v, m});
+        m_resultsModel->setVariantRuns(rows, absent);
+    } else {
+        m_resultsModel->setRuns(m_store->comparisonRuns(), m_store->comparisonSpread());
+    }
+    m_ui->resultsTable->setColumnHidden(ResultsTableModel::Variant, !m_resultsModel->hasVariants());
+    m_ui->resultsTable->setColumnHidden(ResultsTableModel::Outcome, !m_resultsModel->hasVariants());
     updateResultsTitle();
     // CPU runs have no latency: keep the narrow table for figures that exist.
     m_ui->resultsTable->setColumnHidden(ResultsTableModel::Latency, !m_resultsModel->hasLatency());

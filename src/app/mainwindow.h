@@ -8,6 +8,8 @@
 
 class QAction;
 class QActionGroup;
+class QComboBox;
+class QTabWidget;
 class QCustomPlot;
 class QLabel;
 class QMenu;
@@ -20,6 +22,8 @@ class MainWindow;
 namespace lab {
 
 class ComparisonChart;
+class StateTimelineChart;
+class VariantChart;
 class ChartModels;
 class CpuChart;
 class CpuSampler;
@@ -92,6 +96,8 @@ public:
     ThroughputChart *throughputChart() const { return m_throughput; }
     TimelineChart *timelineChart() const { return m_timeline; }
     ComparisonChart *comparisonChart() const { return m_comparison; }
+    StateTimelineChart *stateTimelineChart() const { return m_states; }
+    VariantChart *variantChart() const { return m_variantChart; }
     ResultsTableModel *resultsModel() const { return m_resultsModel; }
     // The story panel, presentation mode (F11) and the lesson deck.
     PresentationMode *presentation() const { return m_presentation; }
@@ -117,6 +123,7 @@ private:
     void saveSettings();
     void updateStatus();
     void updateResultsTable();
+    void updateStateRuns();
     void addRecentResultFile(const QString &path);
     void rebuildRecentMenu();
     void openResultsInteractive();
@@ -156,6 +163,11 @@ private:
     ThroughputChart *m_throughput = nullptr;
     TimelineChart *m_timeline = nullptr;
     ComparisonChart *m_comparison = nullptr;
+    StateTimelineChart *m_states = nullptr;
+    VariantChart *m_variantChart = nullptr;
+    ::QTabWidget *m_timelineTabs = nullptr;
+    ::QTabWidget *m_comparisonTabs = nullptr;
+    ::QComboBox *m_stateRunBox = nullptr;
     ResultsTableModel *m_resultsModel = nullptr;
     QSortFilterProxyModel *m_resultsProxy = nullptr;
     PresentationMode *m_presentation = nullptr;

@@ -1,6 +1,7 @@
 #include "resultstablemodel.h"
 
 #include "charts/chartstyle.h"
+#include "chartmodels/variantmodel.h"
 
 #include "sampling/foreignload.h"
 
@@ -21,6 +22,7 @@ void ResultsTableModel::setRuns(const std::vector<RunRecord> &runs, const QHash<
 {
     beginResetModel();
     m_runs = runs;
+    m_absent.assign(m_runs.size(), false);
     m_spread = spread;
     endResetModel();
 }
@@ -108,12 +110,67 @@ bool ResultsTableModel::hasLatency() const
     return std::any_of(m_runs.begin(), m_runs.end(), [](const RunRecord &r) { return latencyOf(r).first >= 0; });
 }
 
+bool ResultsTableModel::hasVariants() const
+{
+    return std::any_of(m_runs.begin(), m_runs.end(), [](const RunRecord &r) { return !r.variant.isEmpty(); });
+}
+
+void ResultsTableModel::setVariantRuns(const std::vector<RunRecord> &runs, const QList<QPair<QString, QString>> &absent)
+{
+    beginResetModel();
+    m_runs = runs;
+    m_absent.assign(m_runs.size(), false);
+    for (const auto &[variant, model] : absent) {
+        RunRecord placeholder;
+        placeholder.variant = variant;
+        placeholder.model = model;
+        // Next to the variant's other rows.
+        auto at = std::find_if(m_runs.rbegin(), m_runs.rend(), [&](const RunRecord &r) { return r.variant == variant; });
+        const size_t pos = at == m_runs.rend() ? m_runs.size() : size_t(m_runs.rend() - at);
+        m_runs.insert(m_runs.begin() + qsizetype(pos), placeholder);
+        m_absent.insert(m_absent.begin() + qsizetype(pos), true);
+    }
+    m_spread.clear();  // spreads are per model; a variant row is one pair's median
+    endResetModel();
+}
+
 QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
 {
     if (!index.isValid() || index.row() >= int(m_runs.size()))
         return {};
     const RunRecord &r = m_runs[size_t(index.row())];
     const int c = index.column();
+    std::optional<VariantOutcome> outcome;
+    if (c == Outcome)
+        outcome = VariantModel::outcomeOf(r);
+    if (isAbsentRow(index.row())) {
+        // A model that cannot run this variant: nothing was measured.
+        if (role == Qt::DisplayRole)
+            return c == Model ? modelLabel(r.model) : c == Variant ? r.variant : QStringLiteral("–");
+        if (role == Qt::UserRole)
+            return c == Model ? r.model : c == Variant ? r.variant : QVariant();
+        if (role == Qt::ToolTipRole)
+            return tr("%1 cannot run the variant %2: not run").arg(modelLabel(r.model), r.variant);
+        if (role == Qt::TextAlignmentRole)
+            return c == Model || c == Variant || c == Outcome || c == Error ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+                                                                            : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+        if (role == Qt::DecorationRole && c == Model)
+            return rowIcon(modelColor(r.model), false);
+        return {};
+    }
+    if (c == Variant && (role == Qt::DisplayRole || role == Qt::UserRole))
+        return r.variant.isEmpty() ? QStringLiteral("–") : r.variant;
+    if (c == Outcome) {
+        if (role == Qt::DisplayRole || role == Qt::UserRole)
+            return outcome ? VariantModel::outcomeText(*outcome) : QStringLiteral("–");
+        if (role == Qt::ToolTipRole && outcome)
+            return tr("expected: %1\nactual: %2\n%3").arg(outcome->expected, outcome->actual, outcome->words);
+        // A failure by design is the lesson, not an error: only an unexpected one is coloured.
+        if (role == Qt::ForegroundRole && outcome && !outcome->ok && !outcome->failsByDesign)
+            return QColor(0xD5, 0x5E, 0x00);
+        if (role == Qt::TextAlignmentRole)
+            return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
+    }
     if (role == Qt::UserRole) {
         switch (c) {
         case Model: return r.model;
@@ -220,6 +277,8 @@ QVariant ResultsTableModel::headerData(int section, Qt::Orientation orientation,
         case PeakRss: return tr("Peak RSS (MB)");
         case UiLag: return tr("UI lag p99 (ms)");
         case Error: return tr("Errors, warnings");
+        case Variant: return tr("Variant");
+        case Outcome: return tr("Outcome");
         }
     }
     if (role == Qt::ToolTipRole) {

@@ -13,12 +13,17 @@ class ResultsTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
     enum Column {
-        Model, Workers, Wall, Latency, Speedup, Efficiency, BusyCores, Cpu, Throughput, Tasks, Verified,
-        Spawn, PeakRss, UiLag, Error, ColumnCount
+        Model, Variant, Workers, Wall, Latency, Speedup, Efficiency, BusyCores, Cpu, Throughput, Tasks, Verified,
+        Spawn, PeakRss, UiLag, Outcome, Error, ColumnCount
     };
     explicit ResultsTableModel(QObject *parent = nullptr);
 
     void setRuns(const std::vector<RunRecord> &runs, const QHash<QString, RunStore::Spread> &spread = {});
+    // An experiment with variants: one row per (variant, model) run given, plus a row of "–"
+    // for each pair in `absent` (a model that cannot run that variant).
+    void setVariantRuns(const std::vector<RunRecord> &runs, const QList<QPair<QString, QString>> &absent);
+    bool hasVariants() const;
+    bool isAbsentRow(int row) const { return row >= 0 && row < int(m_absent.size()) && m_absent[size_t(row)]; }
     // What went wrong in a run, in one line: its error, or "45 of 45 requests failed: DNS
     // lookup failed" (the most frequent reason). Empty when nothing failed.
     static QString failureText(const RunRecord &r);
@@ -34,6 +39,7 @@ public:
 
 private:
     std::vector<RunRecord> m_runs;
+    std::vector<bool> m_absent;  // parallel to m_runs: a pair that did not run
     QHash<QString, RunStore::Spread> m_spread;
 };
 

@@ -18,7 +18,8 @@ double goodRate(const RunRecord &r)
 
 ChartModels::ChartModels(QObject *parent)
     : QObject(parent), m_cpu(new CpuSeriesModel(this)), m_throughput(new ThroughputModel(this)),
-      m_timeline(new TimelineModel(this)), m_comparison(new ComparisonModel(this)), m_range(new TimeRange(this))
+      m_timeline(new TimelineModel(this)), m_comparison(new ComparisonModel(this)),
+      m_states(new StateTimelineModel(this)), m_variants(new VariantModel(this)), m_range(new TimeRange(this))
 {
 }
 
@@ -109,6 +110,7 @@ void ChartModels::beginLive(const StoredExperiment &e)
     m_throughput->clear();
     m_throughput->setIoMode(spec.workload == QLatin1String("io"));
     updateComparison();
+    updateStatesAndVariants(e);
 }
 
 void ChartModels::showStored(const StoredExperiment &e)
@@ -139,6 +141,7 @@ void ChartModels::showStored(const StoredExperiment &e)
         m_throughput->setRunRecord(r);  // the last repetition of each model, as it looked live
     }
     updateComparison();
+    updateStatesAndVariants(e);
     if (!m_live) {
         // A saved experiment: 0 s is its first run's start.
         double first = qQNaN();
@@ -221,6 +224,13 @@ void ChartModels::onRunAdded(int experimentId, int index)
     m_throughput->setRunRecord(r);
     m_timeline->setRun(index, r);
     updateComparison();
+    updateStatesAndVariants(*e);
+}
+
+void ChartModels::updateStatesAndVariants(const StoredExperiment &e)
+{
+    m_states->setRuns(e.result.runs);
+    m_variants->setExperiment(e.result.spec, e.result.runs);
 }
 
 void ChartModels::onSample(const CpuSample &sample)

@@ -2,6 +2,8 @@
 #include "comparisonmodel.h"
 #include "store/runstore.h"
 #include "cpuseriesmodel.h"
+#include "statetimelinemodel.h"
+#include "variantmodel.h"
 #include "throughputmodel.h"
 #include "timelinemodel.h"
 #include "timerange.h"
@@ -30,6 +32,9 @@ public:
     ThroughputModel *throughput() const { return m_throughput; }
     TimelineModel *timeline() const { return m_timeline; }
     ComparisonModel *comparison() const { return m_comparison; }
+    // The thread-state timeline of one traced run, and the variant figures, of the experiment shown.
+    StateTimelineModel *states() const { return m_states; }
+    VariantModel *variants() const { return m_variants; }
     TimeRange *timeRange() const { return m_range; }
     // True while the charts show the session's live data (the CPU chart scrolls).
     bool showsLive() const { return m_live; }
@@ -58,6 +63,7 @@ private:
     void beginLive(const StoredExperiment &e);
     void showStored(const StoredExperiment &e);
     void updateComparison();
+    void updateStatesAndVariants(const StoredExperiment &e);
     std::vector<CpuSeriesModel::Span> sessionSpans() const;
     bool isNewestSession(int id) const;
 
@@ -66,6 +72,8 @@ private:
     ThroughputModel *m_throughput;
     TimelineModel *m_timeline;
     ComparisonModel *m_comparison;
+    StateTimelineModel *m_states;
+    VariantModel *m_variants;
     TimeRange *m_range;
     double m_sessionOrigin = 0;
     bool m_live = true;

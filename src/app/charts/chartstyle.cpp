@@ -84,6 +84,26 @@ QString modelShortLabel(const QString &modelOrLabel)
     return shortLabels().value(model, modelLabel(model));
 }
 
+QColor laneStateColor(int state, bool dark)
+{
+    // running, lock, semaphore, event, condition, queue empty, queue full, GIL, I/O, sleep, join
+    static const std::array<QColor, 11> light{QColor(0x00, 0x9E, 0x73), QColor(0xD5, 0x5E, 0x00), QColor(0xE6, 0x9F, 0x00),
+                                              QColor(0xCC, 0x79, 0xA7), QColor(0x33, 0x22, 0x88), QColor(0x00, 0x72, 0xB2),
+                                              QColor(0x88, 0x22, 0x55), QColor(0x99, 0x99, 0x99), QColor(0x88, 0xCC, 0xEE),
+                                              QColor(0xDD, 0xCC, 0x77), QColor(0x44, 0xAA, 0x99)};
+    static const std::array<QColor, 11> darkSet{QColor(0x1A, 0xB8, 0x8A), QColor(0xF0, 0x78, 0x28), QColor(0xF0, 0xB4, 0x30),
+                                                QColor(0xDD, 0x90, 0xBB), QColor(0x88, 0x77, 0xDD), QColor(0x33, 0x99, 0xDD),
+                                                QColor(0xCC, 0x55, 0x88), QColor(0x88, 0x88, 0x88), QColor(0x88, 0xCC, 0xEE),
+                                                QColor(0xDD, 0xCC, 0x77), QColor(0x44, 0xAA, 0x99)};
+    const size_t i = size_t(std::clamp(state, 0, int(light.size()) - 1));
+    return dark ? darkSet[i] : light[i];
+}
+
+bool laneStateHatched(int state)
+{
+    return state == 7;  // LaneState::Gil
+}
+
 QColor coreColor(int core)
 {
     // Paul Tol's "bright" scheme plus two Okabe-Ito colours; cycles for more cores.

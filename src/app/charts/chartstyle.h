@@ -15,6 +15,11 @@ QString modelLabel(const QString &model);
 QString modelShortLabel(const QString &model);
 // The model id for an id or a label; unknown names unchanged.
 QString modelId(const QString &modelOrLabel);
+// The thread-state timeline's colour per lane state (LaneState as int), Okabe-Ito and Tol
+// hues that stay apart for colour-blind eyes, a little lighter on the dark background; the GIL
+// wait is also hatched (laneStateHatched) so it reads in grey-scale prints.
+QColor laneStateColor(int state, bool dark);
+bool laneStateHatched(int state);
 // Distinct colours for per-core lines (cycles after 8).
 QColor coreColor(int core);
 

@@ -64,6 +64,42 @@ QByteArray tasksToCsv(const std::vector<RunRecord> &runs)
     return out;
 }
 
+namespace {
+// Seconds at the traces' ns resolution, without trailing zeros ("0.01005").
+QByteArray seconds(double v)
+{
+    QByteArray s = QByteArray::number(v, 'f', 9);
+    while (s.endsWith('0'))
+        s.chop(1);
+    if (s.endsWith('.'))
+        s.chop(1);
+    return s;
+}
+} // namespace
+
+QByteArray statesToCsv(const std::vector<RunRecord> &runs)
+{
+    QByteArray out;
+    for (const RunRecord &r : runs) {
+        for (const TaskResult &t : r.tasks) {
+            if (!t.trace)
+                continue;
+            for (const StateSpan &s : t.trace->spans) {
+                const QString primitive = s.primitive >= 0 && s.primitive < int(r.primitives.size())
+                                              ? r.primitives[size_t(s.primitive)].name
+                                              : s.primitive >= 0 ? QString::number(s.primitive) : QString();
+                out += csvField(r.runId) + ',' + QByteArray::number(t.id) + ',' + QByteArray::number(t.worker) + ','
+                       + laneStateId(s.state).toUtf8() + ',' + csvField(primitive) + ',' + seconds(s.start_s) + ','
+                       + seconds(s.end_s) + ',' + (s.culpritTask >= 0 ? QByteArray::number(s.culpritTask) : QByteArray())
+                       + ',' + (s.wakeLatency_s >= 0 ? seconds(s.wakeLatency_s) : QByteArray()) + '\n';
+            }
+        }
+    }
+    if (out.isEmpty())
+        return out;
+    return "run,task,worker,state,primitive,start_s,end_s,culprit,wake_s\n" + out;
+}
+
 std::optional<ExperimentResult> loadResultFile(const QString &path, QString *error)
 {
     constexpr qint64 kMaxBytes = 512ll * 1024 * 1024;

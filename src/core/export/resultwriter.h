@@ -9,6 +9,10 @@ namespace lab {
 QByteArray resultToJson(const ExperimentResult &result);
 QByteArray runsToCsv(const std::vector<RunRecord> &runs);    // one row per run
 QByteArray tasksToCsv(const std::vector<RunRecord> &runs);   // one row per task
+// One row per recorded wait of the tasks' thread-state traces (run, task, worker, state,
+// primitive, start_s, end_s, culprit, wake_s; times from the run's start); empty when no task
+// recorded one. Running time is what the spans leave of a task and has no rows.
+QByteArray statesToCsv(const std::vector<RunRecord> &runs);
 // Reads a result file (ExperimentResult::fromJson); nullopt and one line "PATH: problem".
 std::optional<ExperimentResult> loadResultFile(const QString &path, QString *error);
 // Writes atomically (temp file + rename); false and *error on failure.
