@@ -3,7 +3,9 @@
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
 #include "io/ioworkload.h"
+#include "ipccost/ipccostworkload.h"
 #include "sleep/sleepworkload.h"
+#include "startupcost/startupcostworkload.h"
 
 namespace lab {
 
@@ -16,6 +18,8 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<IoWorkload>());
         r.push_back(std::make_unique<ConvoyWorkload>());
         r.push_back(std::make_unique<SleepWorkload>());
+        r.push_back(std::make_unique<IpcCostWorkload>());
+        r.push_back(std::make_unique<StartupCostWorkload>());
         return r;
     }();
     return registry;
