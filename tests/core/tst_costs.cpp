@@ -2,6 +2,7 @@
 // caught, a cancel ends a transfer with its partner reaped, bad sizes give one line, and
 // startup-cost counts what it says.
 #include "experiment/runner.h"
+#include "lessons/lesson.h"
 #include "models/executionmodel.h"
 #include "models/pythonmodel.h"
 #include "testutil.h"
@@ -12,6 +13,7 @@
 #include "workloads/startupcost/startupwork.h"
 
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSet>
@@ -372,6 +374,42 @@ private slots:
                                    QJsonObject{{QStringLiteral("mechanism"), QStringLiteral("qprocess")}})
                      .isEmpty());
         QCOMPARE(parseError(R"({"workload": {"kind": "startup-cost", "threads": 0}})").contains(QLatin1String("workload.threads")), true);
+    }
+
+    void lessonFiguresNameAVariant()
+    {
+        QFile f(QStringLiteral(LAB_TEST_DATA_DIR "/../../resources/lessons/10-costs.lesson"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QString error;
+        int line = 0;
+        const auto lesson = parseLesson(f.readAll(), &error, &line);
+        QVERIFY2(lesson, qPrintable(error));
+        // A smaller run of the same preset, native only: the C++ figures come from their own
+        // variant's run, the CPython ones are missing (not 0).
+        const ExperimentSpec spec = specFromJson(
+            R"({"workload": {"kind": "startup-cost", "threads": 30, "processes": 5},
+                "variants": ["thread", "fork", "posix-spawn"], "models": ["sequential"]})");
+        Runner runner;
+        const ExperimentResult r = runner.run(spec);
+        const LessonOutcome o = evaluateLesson(*lesson, r, 2);
+        const auto medianOf = [&](const QString &variant) {
+            for (const RunRecord &run : r.runs)
+                if (run.variant == variant)
+                    return run.workloadSummary->outcome()->usPerOp;
+            return std::optional<double>();
+        };
+        QVERIFY(o.values.value(QStringLiteral("fork")).has_value());
+        QCOMPARE(o.values.value(QStringLiteral("fork")), medianOf(QStringLiteral("fork")));
+        QCOMPARE(o.values.value(QStringLiteral("thread")), medianOf(QStringLiteral("thread")));
+        QCOMPARE(o.values.value(QStringLiteral("spawn")), medianOf(QStringLiteral("posix-spawn")));
+        QVERIFY(o.missing.contains(QStringLiteral("mpspawn")));
+        QVERIFY(o.correct >= 0);
+        // a variant the preset does not run is refused with its line
+        QByteArray text = "title: t\nclaim: c\npreset: startup-cost\nquestion: q\n"
+                          "figure: x = us_per_op(sequential @ teleport)\nchoice: a | x < 1\nchoice: b | otherwise\nnotice: n\n";
+        QVERIFY(!parseLesson(text, &error, &line));
+        QVERIFY2(error.contains(QLatin1String("teleport")), qPrintable(error));
+        QCOMPARE(line, 5);
     }
 
     void startupCPythonTwin()

@@ -17,7 +17,7 @@ struct MeasureInfo {
     const char *unit;
     int decimals;
 };
-constexpr std::array<MeasureInfo, 13> kMeasures{{
+constexpr std::array<MeasureInfo, 15> kMeasures{{
     {Measure::Speedup, "speedup", "x", 2},
     {Measure::WallS, "wall_s", " s", 2},
     {Measure::Efficiency, "efficiency", " %", 0},
@@ -31,6 +31,8 @@ constexpr std::array<MeasureInfo, 13> kMeasures{{
     {Measure::LatencyP50AloneMs, "latency_p50_alone_ms", " ms", 3},
     {Measure::LatencyP99AloneMs, "latency_p99_alone_ms", " ms", 3},
     {Measure::LatencyMultiplier, "latency_multiplier", "x", 0},
+    {Measure::UsPerOp, "us_per_op", " µs", 1},
+    {Measure::GbPerS, "gb_per_s", " GB/s", 2},
 }};
 
 const MeasureInfo &info(Measure m)
@@ -107,6 +109,8 @@ std::optional<double> measureOf(Measure m, const RunRecord &run)
     if (!run.error.isEmpty() || run.cancelled)
         return std::nullopt;
     const auto *convoy = dynamic_cast<const ConvoySummary *>(run.workloadSummary.get());
+    const std::optional<VariantOutcome> outcome =
+        run.workloadSummary ? run.workloadSummary->outcome() : std::optional<VariantOutcome>();
     switch (m) {
     case Measure::Speedup: return run.speedup > 0 ? positive(run.speedup) : std::nullopt;
     case Measure::WallS: return run.wall_s > 0 ? positive(run.wall_s) : std::nullopt;
@@ -122,6 +126,8 @@ std::optional<double> measureOf(Measure m, const RunRecord &run)
     case Measure::LatencyP50AloneMs: return convoy ? usToMs(convoy->aloneP50Us) : std::nullopt;
     case Measure::LatencyP99AloneMs: return convoy ? usToMs(convoy->aloneP99Us) : std::nullopt;
     case Measure::LatencyMultiplier: return convoy ? convoy->multiplierP50 : std::nullopt;
+    case Measure::UsPerOp: return outcome && outcome->ok ? outcome->usPerOp : std::nullopt;
+    case Measure::GbPerS: return outcome && outcome->ok ? outcome->gbPerS : std::nullopt;
     }
     return std::nullopt;
 }

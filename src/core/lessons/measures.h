@@ -24,6 +24,8 @@ enum class Measure {
     LatencyP50AloneMs,  // convoy: round trip alone
     LatencyP99AloneMs,
     LatencyMultiplier,  // convoy: p50 beside / p50 alone
+    UsPerOp,            // a variant's outcome: µs per operation (ipc-cost round trip, startup-cost median)
+    GbPerS,             // a variant's outcome: GB/s (ipc-cost bulk payloads)
 };
 
 std::optional<Measure> measureFromName(const QString &name);

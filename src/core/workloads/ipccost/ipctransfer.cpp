@@ -28,7 +28,7 @@ namespace {
 
 constexpr int kPollMs = 50;                           // a cancel is seen within this
 constexpr qint64 kStallNs = 30LL * 1000 * 1000 * 1000;  // a partner silent this long has hung
-constexpr int kSpins = 1000;                          // spins before a futex sleep (shared memory)
+constexpr int kSpins = 100;                           // spins before a futex sleep (shared memory)
 
 // Sent back for every message: its sequence number (the first 8 bytes that arrived) and the
 // checksum of all that arrived.
