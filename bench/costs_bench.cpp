@@ -75,7 +75,7 @@ QString ratio(double a, double b)
 void row(const Figures &f, const char *label, const char *variant, int decimals)
 {
     print(QStringLiteral("  %1 %2 %3\n")
-              .arg(QString::fromLatin1(label), -34)
+              .arg(QString::fromLatin1(label), -38)
               .arg(num(get(f, variant, "sequential"), decimals), 12)
               .arg(num(get(f, variant, "python-sequential"), decimals), 12));
 }
@@ -109,7 +109,7 @@ int main(int argc, char *argv[])
     const Figures trips = measure(R"({"workload": {"kind": "ipc-cost"},
         "variants": ["thread-64B", "pipe-64B", "socket-64B", "shm-64B", "queue-64B"]})",
                                   rounds, python, false);
-    print(QStringLiteral("\n1 MiB payloads, GB/s (256 messages)      %1 %2\n")
+    print(QStringLiteral("\n1 MiB payloads, GB/s (256 messages)          %1 %2\n")
               .arg(QStringLiteral("C++"), 12)
               .arg(QStringLiteral("CPython"), 12));
     row(bulk, "two threads (shared buffer)", "thread-1MiB", 3);
@@ -117,7 +117,7 @@ int main(int argc, char *argv[])
     row(bulk, "Unix socket pair", "socket-1MiB", 3);
     row(bulk, "shared memory", "shm-1MiB", 3);
     row(bulk, "multiprocessing.Queue", "queue-1MiB", 3);
-    print(QStringLiteral("\n64 B round trips, µs (10,000)            %1 %2\n")
+    print(QStringLiteral("\n64 B round trips, µs (10,000)                %1 %2\n")
               .arg(QStringLiteral("C++"), 12)
               .arg(QStringLiteral("CPython"), 12));
     row(trips, "two threads", "thread-64B", 2);

@@ -173,6 +173,21 @@ private slots:
         QCOMPARE(leftInShm(shmBefore), QStringList());
     }
 
+    void runnerCancelEndsTheRun()
+    {
+        // Through the Runner, as the app's Stop button does: 1000 x 64 MiB would take minutes.
+        const ExperimentSpec spec = specFromJson(
+            R"({"workload": {"kind": "ipc-cost", "round_trips": 1000, "total_bytes": 1099511627776},
+                "variants": ["socket-64MiB"], "models": ["sequential"]})");
+        Runner runner;
+        const CancelledRun c = runCancelledAfter(runner, spec, 600);
+        qInfo("cancel honoured after %.1f ms", c.late_s * 1e3);
+        QVERIFY2(c.late_s < 1.0, qPrintable(QString::number(c.late_s)));
+        QCOMPARE(c.result.runs.size(), size_t(1));
+        QVERIFY(c.result.runs.front().cancelled || !c.result.runs.front().verified);
+        QCOMPARE(childCount(), size_t(0));
+    }
+
     void partnerDeathIsReported()
     {
         // A partner killed from outside: the transfer fails with a reason, nothing waits for ever.

@@ -200,7 +200,9 @@ inline void cpuRelax()
 // Lock-free 32-bit atomics work across processes on one mapping; the futex word is the atomic
 // itself (not FUTEX_PRIVATE: the partner is another process).
 struct ShmSlot {
-    alignas(64) std::atomic<std::uint32_t> seq{0};   // parent -> partner: the message in the slot
+    // parent -> partner: slices filled so far, over all messages (a message is ceil(n / kSliceBytes)
+    // slices, so the partner sums slice k while the parent copies slice k + 1)
+    alignas(64) std::atomic<std::uint32_t> seq{0};
     std::atomic<std::uint32_t> partnerSleeping{0};
     alignas(64) std::atomic<std::uint32_t> ack{0};   // partner -> parent: the message checked
     std::atomic<std::uint32_t> parentSleeping{0};
@@ -209,6 +211,7 @@ struct ShmSlot {
     std::atomic<std::uint32_t> quit{0};
 };
 constexpr std::size_t kSlotBytes = 4096;  // the payload starts page-aligned after the slot
+constexpr std::size_t kSliceBytes = 256 * 1024;  // a multiple of 8: the checksum continues across slices
 static_assert(sizeof(ShmSlot) <= kSlotBytes);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
@@ -291,23 +294,31 @@ void becomeOrphanProof(pid_t parent)
 [[noreturn]] void shmPartner(ShmSlot *slot, unsigned char *data, std::size_t n, qint64 corrupt, pid_t parent)
 {
     becomeOrphanProof(parent);
-    std::uint32_t last = 0;
-    for (qint64 index = 0;;) {
-        const std::uint32_t v = awaitChange(slot->seq, last, slot->partnerSleeping, 100);
-        if (slot->quit.load())
-            ::_exit(0);
-        if (v == last) {
-            if (::getppid() != parent)
+    const std::uint32_t slices = std::uint32_t((n + kSliceBytes - 1) / kSliceBytes);
+    std::uint32_t done = 0;  // slices summed, over all messages
+    for (qint64 index = 0;; ++index) {
+        IpcSum sum;
+        for (std::uint32_t k = 0; k < slices;) {
+            const std::uint32_t filled = awaitChange(slot->seq, done, slot->partnerSleeping, 100);
+            if (slot->quit.load())
                 ::_exit(0);
-            continue;
+            if (filled == done) {
+                if (::getppid() != parent)
+                    ::_exit(0);
+                continue;
+            }
+            // every slice filled so far that belongs to this message
+            for (; done != filled && k < slices; ++done, ++k) {
+                const std::size_t lo = std::size_t(k) * kSliceBytes;
+                const std::size_t len = std::min(kSliceBytes, n - lo);
+                if (index == corrupt && lo <= n / 2 && n / 2 < lo + len)
+                    data[n / 2] ^= 0x40;
+                sum = ipcChecksum(sum, data + lo, len);
+            }
         }
-        if (index == corrupt)
-            data[n / 2] ^= 0x40;
         std::memcpy(&slot->echoSeq, data, sizeof slot->echoSeq);
-        slot->sum = ipcChecksum(data, n).value();
-        publish(slot->ack, v, slot->parentSleeping);
-        last = v;
-        ++index;
+        slot->sum = sum.value();
+        publish(slot->ack, std::uint32_t(index + 1), slot->parentSleeping);
     }
 }
 
@@ -539,14 +550,19 @@ void runShm(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasureme
 
     Clock clock;
     const std::uint64_t total = std::uint64_t(req.messages) + 1;
+    std::uint32_t filled = 0;
     for (std::uint64_t seq = 1; seq <= total; ++seq) {
-        if (!copyChecked(data, src.data(), n, cancel)) {
-            slot->quit.store(1);
-            finishWith(Io::Cancelled, {}, nullptr, m);
-            return;
+        for (std::size_t lo = 0; lo < n; lo += kSliceBytes) {
+            if (cancel.load(std::memory_order_relaxed)) {
+                slot->quit.store(1);
+                finishWith(Io::Cancelled, {}, nullptr, m);
+                return;
+            }
+            std::memcpy(data + lo, src.data() + lo, std::min(kSliceBytes, n - lo));
+            if (lo == 0)
+                std::memcpy(data, &seq, sizeof seq);
+            publish(slot->seq, ++filled, slot->partnerSleeping);
         }
-        std::memcpy(data, &seq, sizeof seq);
-        publish(slot->seq, std::uint32_t(seq), slot->partnerSleeping);
         const std::uint32_t before = std::uint32_t(seq - 1);
         qint64 since = monotonicNs();
         for (;;) {
@@ -702,7 +718,11 @@ QString ipcTransportName(IpcTransport t)
 
 IpcSum ipcChecksum(const unsigned char *p, std::size_t n) noexcept
 {
-    IpcSum s;
+    return ipcChecksum(IpcSum{}, p, n);
+}
+
+IpcSum ipcChecksum(IpcSum s, const unsigned char *p, std::size_t n) noexcept
+{
     std::size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;

@@ -26,6 +26,8 @@ struct IpcSum {
     std::uint64_t value() const noexcept { return a ^ (b * 0x9E3779B97F4A7C15ULL); }
 };
 IpcSum ipcChecksum(const unsigned char *p, std::size_t n) noexcept;
+// Continues `sum` over the next bytes; `sum` must have covered a multiple of 8 bytes so far.
+IpcSum ipcChecksum(IpcSum sum, const unsigned char *p, std::size_t n) noexcept;
 
 struct IpcRequest {
     IpcTransport transport = IpcTransport::Pipe;
