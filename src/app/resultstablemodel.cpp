@@ -140,7 +140,7 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         case Model: return modelLabel(r.model);
         case Workers: return r.workers;
         case Wall: {
-            const auto sp = m_spread.constFind(r.model);
+            const auto sp = m_spread.constFind(RunStore::comparisonKey(r));
             return sp != m_spread.constEnd() && sp->runs > 1 ? tr("%1 (median of %2)").arg(num(r.wall_s, 3)).arg(sp->runs)
                                                               : num(r.wall_s, 3);
         }
@@ -188,7 +188,7 @@ QVariant ResultsTableModel::data(const QModelIndex &index, int role) const
         return parts.join(QLatin1Char('\n'));
     }
     if (role == Qt::ToolTipRole && c == Wall) {
-        const auto sp = m_spread.constFind(r.model);
+        const auto sp = m_spread.constFind(RunStore::comparisonKey(r));
         if (sp != m_spread.constEnd() && sp->runs > 1)
             return tr("Median of %1 runs: %2 – %3 s").arg(sp->runs).arg(sp->minWall, 0, 'f', 3).arg(sp->maxWall, 0, 'f', 3);
     }

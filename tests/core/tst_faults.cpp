@@ -2,6 +2,7 @@
 // no pool worker running on under PID 1, no zombie, no temporary concurrency-lab-XXXXXX folder
 // (for the signals the process survives long enough to handle: SIGTERM, SIGHUP, SIGINT).
 #include "models/pythonmodel.h"
+#include "sampling/foreignload.h"
 #include "util/sysinfo.h"
 
 #include <QDir>
@@ -19,39 +20,21 @@ using namespace lab;
 
 namespace {
 
-struct ProcInfo {
-    qint64 pid = 0;
-    char state = '?';
-    qint64 pgrp = 0;
-};
-
-// Every process of a process group, zombies included.
-std::vector<ProcInfo> groupMembers(qint64 pgid)
+// Members of a process group, zombies (exited, not yet reaped) included.
+size_t groupMembers(qint64 pgid)
 {
-    std::vector<ProcInfo> out;
-    for (const QString &e : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        bool ok = false;
-        const qint64 pid = e.toLongLong(&ok);
-        if (!ok)
-            continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray s = f.readAll();
-        const qsizetype close = s.lastIndexOf(')');
-        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-        if (close < 0 || fields.size() < 3 || fields.at(2).toLongLong() != pgid)
-            continue;
-        out.push_back({pid, fields.at(0).isEmpty() ? '?' : fields.at(0).at(0), pgid});
-    }
-    return out;
+    size_t n = 0;
+    for (const PidStat &p : listProcesses())
+        n += p.pgrp == pgid;
+    return n;
 }
 
+// Live members of a process group (zombies do not count).
 int liveMembers(qint64 pgid)
 {
     int n = 0;
-    for (const ProcInfo &p : groupMembers(pgid))
-        n += p.state != 'Z';
+    for (const PidStat &p : listProcesses())
+        n += p.pgrp == pgid && p.state != 'Z';
     return n;
 }
 
@@ -148,7 +131,7 @@ private Q_SLOTS:
         QVERIFY2(s.proc->waitForFinished(15000), "the CLI did not end after the signal");
         QCOMPARE(s.proc->exitStatus(), QProcess::NormalExit);
         QCOMPARE(s.proc->exitCode(), 130);
-        QCOMPARE(groupMembers(s.interpreter).size(), size_t(0));  // nothing left, not even a zombie
+        QCOMPARE(groupMembers(s.interpreter), size_t(0));  // nothing left, not even a zombie
         QVERIFY2(labTempEntries(tmp.path()).isEmpty(), qPrintable(labTempEntries(tmp.path()).join(QLatin1Char(' '))));
     }
 
@@ -179,7 +162,7 @@ private Q_SLOTS:
         ::kill(pid_t(s.proc->processId()), SIGTERM);
         QVERIFY(s.proc->waitForFinished(15000));
         QCOMPARE(s.proc->exitCode(), 130);
-        QCOMPARE(groupMembers(s.interpreter).size(), size_t(0));
+        QCOMPARE(groupMembers(s.interpreter), size_t(0));
         QVERIFY(labTempEntries(tmp.path()).isEmpty());
     }
 
@@ -204,7 +187,7 @@ private Q_SLOTS:
         QVERIFY2(s.proc->waitForFinished(20000), "the app did not end after the signal");
         QCOMPARE(s.proc->exitStatus(), QProcess::NormalExit);
         QCOMPARE(s.proc->exitCode(), 128 + sig);
-        QCOMPARE(groupMembers(s.interpreter).size(), size_t(0));
+        QCOMPARE(groupMembers(s.interpreter), size_t(0));
         QVERIFY2(labTempEntries(tmp.path()).isEmpty(), qPrintable(labTempEntries(tmp.path()).join(QLatin1Char(' '))));
     }
 };

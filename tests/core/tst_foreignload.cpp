@@ -8,6 +8,8 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
+
+#include <unistd.h>
 #include <cmath>
 
 using namespace lab;
@@ -29,12 +31,26 @@ static std::optional<PidStat> readPid(qint64 pid)
 class TestForeignLoad : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void listsThisProcessWithItsGroup()
+    {
+        bool found = false;
+        for (const PidStat &p : listProcesses())
+            if (p.pid == qint64(::getpid())) {
+                found = true;
+                QCOMPARE(p.pgrp, qint64(::getpgrp()));
+                QCOMPARE(p.ppid, qint64(::getppid()));
+            }
+        QVERIFY(found);
+        QVERIFY(listProcesses(QStringLiteral("/nonexistent")).empty());
+    }
+
     void parsesPidStat()
     {
-        const auto s = parsePidStat("4242 (a (b) c) R 17 4242 4242 0 -1 4194304 99 0 0 0 123 45 6 7 20 0 1 0");
+        const auto s = parsePidStat("4242 (a (b) c) R 17 4240 4242 0 -1 4194304 99 0 0 0 123 45 6 7 20 0 1 0");
         QVERIFY(s);
         QCOMPARE(s->pid, qint64(4242));
         QCOMPARE(s->ppid, qint64(17));
+        QCOMPARE(s->pgrp, qint64(4240));
         QCOMPARE(s->state, 'R');
         QCOMPARE(s->utime, quint64(123));
         QCOMPARE(s->stime, quint64(45));

@@ -416,6 +416,55 @@ private Q_SLOTS:
         QVERIFY(generic && decodeStarted(*generic, &st, &error));
     }
 
+    void resultsCarryATaskTraceBothWays()
+    {
+        // A traced task (13 fields) beside an untraced one (12): both read back, the trace intact.
+        auto trace = std::make_shared<TaskTrace>();
+        trace->spans.push_back({LaneState::Lock, 0, 100.25, 100.5, 1, 0.000125});
+        trace->spans.push_back({LaneState::QueueFull, 2, 101.0, 101.125, -1, -1});
+        trace->events.push_back({0, 100.5, 3, 3});
+        trace->droppedSpans = 7;
+        std::vector<TaskResult> results(2);
+        results[0].id = 3;
+        results[0].ok = results[0].verified = true;
+        results[0].trace = trace;
+        results[1].id = 4;
+        QByteArray out;
+        appendResultsFrame(out, results, 0.5, 1);
+        FrameDecoder d;
+        d.feed(out);
+        const auto rp = d.nextPayload();
+        QVERIFY(rp);
+        ResultsMessage rm;
+        QString error;
+        QVERIFY2(decodeResults(*rp, &rm, &error, 2), qPrintable(error));
+        QVERIFY(rm.results[0].trace);
+        QVERIFY(!rm.results[1].trace);
+        const TaskTrace &t = *rm.results[0].trace;
+        QCOMPARE(t.spans.size(), size_t(2));
+        QCOMPARE(t.spans[0].state, LaneState::Lock);
+        QCOMPARE(t.spans[0].culpritTask, 1);
+        QCOMPARE(t.spans[0].wakeLatency_s, 0.000125);
+        QCOMPARE(t.spans[1].primitive, qint16(2));
+        QCOMPARE(t.spans[1].wakeLatency_s, -1.0);
+        QCOMPARE(t.events.size(), size_t(1));
+        QCOMPARE(t.events[0].value, 3);
+        QCOMPARE(t.droppedSpans, qint64(7));
+
+        // The map form (encodeResult) carries it too.
+        ResultMessage one;
+        one.result = results[0];
+        ResultMessage back;
+        QVERIFY2(decodeResult(encodeResult(one), &back, &error), qPrintable(error));
+        QVERIFY(back.result.trace && back.result.trace->spans.size() == 2);
+
+        // A trace that is not one is a malformed result, not a crash.
+        QCborMap bad = encodeResult(one);
+        bad.insert(QStringLiteral("trace"), QByteArray("\xff\x00junk"));
+        QVERIFY(!decodeResult(bad, &back, &error));
+        QVERIFY2(error.contains(QLatin1String("trace")), qPrintable(error));
+    }
+
     void leanDecodersRejectMalformedMessages_data()
     {
         QTest::addColumn<QByteArray>("payload");

@@ -39,6 +39,46 @@ CpuSample sample(double t)
 class TestRunStore : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void variantsAreRunsOfTheirOwnNotRepetitions()
+    {
+        // Two variants x two models x two repetitions: four medians, each against its own
+        // variant's sequential run, variants in the order they ran.
+        std::vector<RunRecord> runs;
+        const struct {
+            const char *variant, *model;
+            double walls[2];
+        } table[] = {{"mutex", "sequential", {4.0, 5.0}},
+                     {"mutex", "threads", {8.0, 9.0}},
+                     {"atomic", "sequential", {1.0, 1.5}},
+                     {"atomic", "threads", {0.5, 0.75}}};
+        for (int rep = 0; rep < 2; ++rep)
+            for (const auto &row : table) {
+                RunRecord r = run(QLatin1String(row.model), rep, row.walls[rep]);
+                r.variant = QLatin1String(row.variant);
+                runs.push_back(r);
+            }
+        const std::vector<RunRecord> medians = RunStore::medianRuns(runs);
+        QCOMPARE(int(medians.size()), 4);
+
+        RunStore store;
+        store.beginExperiment(cpuSpec());
+        for (size_t i = 0; i < runs.size(); ++i)
+            store.runFinished(runs[i]);
+        const std::vector<RunRecord> cmp = store.comparisonRuns();
+        QCOMPARE(int(cmp.size()), 4);
+        QCOMPARE(cmp[0].variant, QStringLiteral("mutex"));
+        QCOMPARE(cmp[0].model, QStringLiteral("sequential"));
+        QCOMPARE(cmp[1].variant, QStringLiteral("mutex"));
+        QCOMPARE(cmp[1].wall_s, 8.0);  // the lower median of 8 and 9
+        QCOMPARE(cmp[1].speedup, 0.5);  // 4 / 8: against mutex's sequential, not atomic's
+        QCOMPARE(cmp[3].variant, QStringLiteral("atomic"));
+        QCOMPARE(cmp[3].speedup, 2.0);  // 1 / 0.5
+        const QHash<QString, RunStore::Spread> spread = store.comparisonSpread();
+        QCOMPARE(spread.value(QStringLiteral("atomic/threads")).runs, 2);
+        QCOMPARE(spread.value(QStringLiteral("mutex/threads")).maxWall, 9.0);
+        QCOMPARE(RunStore::comparisonKey(cmp[0]), QStringLiteral("mutex/sequential"));
+    }
+
     void liveExperimentMedianAndSpeedups()
     {
         RunStore store;

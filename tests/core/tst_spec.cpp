@@ -100,6 +100,10 @@ private Q_SLOTS:
         QTest::newRow("not object") << QByteArray("[1,2]") << QStringLiteral("must be a JSON object");
         QTest::newRow("no workload") << QByteArray("{}") << QStringLiteral("missing \"workload\"");
         QTest::newRow("kind") << QByteArray(R"({"workload":{"kind":"gpu"}})") << QStringLiteral("unknown workload.kind");
+        QTest::newRow("variants of a workload without") << QByteArray(R"({"workload":{"kind":"cpu"},"variants":["mutex"]})")
+                                                        << QStringLiteral("the cpu workload has no variants");
+        QTest::newRow("variants not a list") << QByteArray(R"({"workload":{"kind":"cpu"},"variants":"mutex"})")
+                                             << QStringLiteral("variants must be a non-empty list");
         QTest::newRow("negative n") << QByteArray(R"({"workload":{"kind":"cpu","numbers":[5,-3]}})")
                                     << QStringLiteral("workload.numbers[1] must not be negative");
         QTest::newRow("fraction") << QByteArray(R"({"workload":{"kind":"cpu","numbers":[2.5]}})")

@@ -1,6 +1,7 @@
 #include "comparisonmodel.h"
 
 #include "sampling/foreignload.h"
+#include "store/runstore.h"
 #include "util/sysinfo.h"
 
 #include <algorithm>
@@ -111,7 +112,7 @@ void ComparisonModel::layout()
             b.tasksFailed = r.tasks_failed;
             b.tasksTotal = r.tasks_total;
             b.disturbed = r.foreign_busy_cores && *r.foreign_busy_cores > kForeignLoadLimit;
-            const auto sp = m_spread.constFind(r.model);
+            const auto sp = m_spread.constFind(RunStore::comparisonKey(r));
             if (sp != m_spread.constEnd() && sp->runs > 1 && runs.size() == 1) {
                 b.repetitions = sp->runs;
                 b.minWall = sp->minWall;

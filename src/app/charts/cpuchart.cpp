@@ -719,8 +719,14 @@ void CpuChart::updateSpanItems()
         const double width = fm.horizontalAdvance(s.label->text()) + 12;
         const double height = fm.height() + 6;
         int row = 0;
-        while (row < kRows - 1 && left < rowRight[row] + 2)
+        while (row < kRows && left < rowRight[row] + 2)
             ++row;
+        // No row has room (many short runs in a narrow chart): no label rather than one printed
+        // over another; the span's colour and the legend still name the model.
+        if (row == kRows) {
+            s.label->setVisible(false);
+            continue;
+        }
         rowRight[row] = left + width;
         s.label->position->setCoords(labelX, std::min(0.9, row * height / rectHeight));
     }
@@ -753,13 +759,14 @@ void CpuChart::applyThemeColors(bool dark)
 void CpuChart::updateLinePens()
 {
     const int cores = int(m_coreGraphs.size());
-    // Few points: thick antialiased lines; dense: 1 px (QCustomPlot draws it cosmetic) for the
-    // cores, the total stays thick but without antialiasing (drawn piecewise either way).
+    // Lines a hall can see: up to 4 cores are 2 px wide however dense the data (antialiased only
+    // while few points are in view, the cheap path otherwise); many cores stay 1 px (QCustomPlot
+    // draws it cosmetic) so 128 lines stay fast. The total stays thick either way.
     const bool few = m_pointsInView <= 800;
-    const bool thickCores = few && cores <= 4;
+    const bool thickCores = cores <= 4;
     for (int c = 0; c < cores; ++c) {
         m_coreGraphs[c]->setPen(QPen(coreColor(c), thickCores ? 2.0 : 1.0));
-        m_coreGraphs[c]->setAntialiased(thickCores);
+        m_coreGraphs[c]->setAntialiased(thickCores && few);
     }
     if (m_totalGraph) {
         QPen pen(chartPalette(isDark()).foreground, m_heatmapLayout ? 2.5 : 3.0);

@@ -77,7 +77,11 @@ std::optional<PidStat> parsePidStat(std::string_view text)
     if (!readNumber(rest, &ppid))
         return std::nullopt;
     s.ppid = qint64(ppid);
-    for (int i = 0; i < 9; ++i)  // pgrp .. cmajflt
+    quint64 pgrp = 0;
+    if (!readNumber(rest, &pgrp))
+        return std::nullopt;
+    s.pgrp = qint64(pgrp);
+    for (int i = 0; i < 8; ++i)  // session .. cmajflt
         if (!skipField(rest))
             return std::nullopt;
     if (!readNumber(rest, &s.utime) || !readNumber(rest, &s.stime) || !readNumber(rest, &s.cutime)
@@ -150,6 +154,21 @@ std::optional<LoadSnapshot> readLoadSnapshot(const QString &procRoot, qint64 pid
                 todo.push_back(child);
     }
     return s;
+}
+
+std::vector<PidStat> listProcesses(const QString &procRoot)
+{
+    std::vector<PidStat> out;
+    for (const QString &e : QDir(procRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        bool ok = false;
+        e.toLongLong(&ok);
+        if (!ok)
+            continue;
+        // Gone meanwhile (unreadable) or not a stat line: not listed.
+        if (const auto ps = parsePidStat(view(readAll(procRoot + QLatin1Char('/') + e + QStringLiteral("/stat")))))
+            out.push_back(*ps);
+    }
+    return out;
 }
 
 QString foreignLoadWarning(double cores)

@@ -23,6 +23,7 @@ inline constexpr double kForeignLoadLimit = 0.3;
 struct PidStat {
     qint64 pid = 0;
     qint64 ppid = 0;
+    qint64 pgrp = 0;
     char state = '?';
     quint64 utime = 0, stime = 0, cutime = 0, cstime = 0;
     quint64 ownTicks() const { return utime + stime; }
@@ -32,6 +33,9 @@ struct PidStat {
 // Parses one /proc/<pid>/stat line; the command name may hold spaces and ')' (the fields
 // after the last ')' are read). nullopt when malformed.
 std::optional<PidStat> parsePidStat(std::string_view text);
+// Every process /proc lists right now (zombies included), read with parsePidStat: the one
+// reader of pid, state, parent and process group (childProcesses() and the tests' group checks).
+std::vector<PidStat> listProcesses(const QString &procRoot = QStringLiteral("/proc"));
 // Pids listed in a /proc/<pid>/task/<tid>/children file ("12 34 ").
 std::vector<qint64> parseChildrenList(std::string_view text);
 

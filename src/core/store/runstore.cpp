@@ -179,17 +179,22 @@ bool RunStore::setCurrentExperiment(int id)
     return true;
 }
 
+QString RunStore::comparisonKey(const RunRecord &run)
+{
+    return run.variant.isEmpty() ? run.model : run.variant + QLatin1Char('/') + run.model;
+}
+
 std::vector<RunRecord> RunStore::medianRuns(const std::vector<RunRecord> &runs)
 {
-    QStringList models;
+    QStringList keys;
     for (const RunRecord &r : runs)
-        if (!r.cancelled && !models.contains(r.model))
-            models << r.model;
+        if (!r.cancelled && !keys.contains(comparisonKey(r)))
+            keys << comparisonKey(r);
     std::vector<RunRecord> out;
-    for (const QString &m : std::as_const(models)) {
+    for (const QString &k : std::as_const(keys)) {
         std::vector<const RunRecord *> reps;
         for (const RunRecord &r : runs)
-            if (!r.cancelled && r.model == m)
+            if (!r.cancelled && comparisonKey(r) == k)
                 reps.push_back(&r);
         // The lower median: with two repetitions the faster one, never an average of two runs.
         std::stable_sort(reps.begin(), reps.end(), [](const RunRecord *a, const RunRecord *b) { return a->wall_s < b->wall_s; });
@@ -238,29 +243,36 @@ void RunStore::collectComparison(std::vector<RunRecord> *out, QHash<QString, Spr
             break;
         bool used = false;
         for (RunRecord &r : medianRuns(it->result.runs)) {
-            if (have.contains(r.model))
+            const QString key = comparisonKey(r);
+            if (have.contains(key))
                 continue;
-            have << r.model;
+            have << key;
             used = true;
             if (spread) {
                 Spread s;
                 for (const RunRecord &rep : it->result.runs) {
-                    if (rep.cancelled || rep.model != r.model)
+                    if (rep.cancelled || comparisonKey(rep) != key)
                         continue;
                     s.minWall = s.runs == 0 ? rep.wall_s : std::min(s.minWall, rep.wall_s);
                     s.maxWall = s.runs == 0 ? rep.wall_s : std::max(s.maxWall, rep.wall_s);
                     ++s.runs;
                 }
-                spread->insert(r.model, s);
+                spread->insert(key, s);
             }
             out->push_back(std::move(r));
         }
         if (sources && (used || it->id == cur->id))
             sources->append(QString::number(it->id));
     }
+    // Variants in the order the experiment ran them, models in registry order within each.
     const QStringList order = modelIds();
+    QStringList variants;
+    for (const RunRecord &r : *out)
+        if (!variants.contains(r.variant))
+            variants << r.variant;
     std::stable_sort(out->begin(), out->end(), [&](const RunRecord &a, const RunRecord &b) {
-        return order.indexOf(a.model) < order.indexOf(b.model);
+        const qsizetype va = variants.indexOf(a.variant), vb = variants.indexOf(b.variant);
+        return va != vb ? va < vb : order.indexOf(a.model) < order.indexOf(b.model);
     });
     applySpeedups(*out);
 }

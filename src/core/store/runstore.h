@@ -83,8 +83,12 @@ public:
     QHash<QString, Spread> comparisonSpread() const;
     // Ids of the experiments comparisonRuns() took runs from (the current one first).
     QStringList comparisonSources() const;
-    // Runs of the experiment with the median repetition of each model (same rules, one experiment).
+    // Runs of the experiment with the median repetition of each model and variant (same rules,
+    // one experiment): variants of one model are different runs, never repetitions of each other.
     static std::vector<RunRecord> medianRuns(const std::vector<RunRecord> &runs);
+    // What tells runs apart in the comparison: the model, and its variant where it has one
+    // ("mutex/threads"); comparisonSpread() is keyed by it.
+    static QString comparisonKey(const RunRecord &run);
     // Identifies "the same workload": runs of one fingerprint are compared with each other.
     static QString workloadFingerprint(const ExperimentSpec &spec);
 

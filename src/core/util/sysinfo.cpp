@@ -1,5 +1,7 @@
 #include "sysinfo.h"
 
+#include "sampling/foreignload.h"
+
 #include "labconfig.h"
 
 #include <QCoreApplication>
@@ -130,26 +132,14 @@ QString siblingExecutable(const QString &name)
 std::vector<ChildProcess> childProcesses(qint64 parentPid)
 {
     std::vector<ChildProcess> out;
-    const QStringList entries = QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    for (const QString &e : entries) {
-        bool ok = false;
-        const qint64 pid = e.toLongLong(&ok);
-        if (!ok)
+    for (const PidStat &p : listProcesses()) {
+        if (p.ppid != parentPid)
             continue;
-        QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-        const QByteArray s = f.readAll();
-        const qsizetype close = s.lastIndexOf(')');
-        const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-        if (close < 0 || fields.size() < 2 || fields.at(1).toLongLong() != parentPid)
-            continue;
-        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(pid));
+        QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(p.pid));
         QByteArray argv0;
         if (cmd.open(QIODevice::ReadOnly))
             argv0 = cmd.readAll().split('\0').value(0);
-        out.push_back({pid, fields.at(0).isEmpty() ? '?' : fields.at(0).at(0), argv0});
+        out.push_back({p.pid, p.state, argv0});
     }
     return out;
 }

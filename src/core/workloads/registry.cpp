@@ -2,8 +2,11 @@
 
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
+#include "deadlock/deadlockworkload.h"
 #include "io/ioworkload.h"
 #include "ipccost/ipccostworkload.h"
+#include "lockcontention/lockcontentionworkload.h"
+#include "racecounter/racecounterworkload.h"
 #include "sleep/sleepworkload.h"
 #include "startupcost/startupcostworkload.h"
 
@@ -18,6 +21,9 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<IoWorkload>());
         r.push_back(std::make_unique<ConvoyWorkload>());
         r.push_back(std::make_unique<SleepWorkload>());
+        r.push_back(std::make_unique<RaceCounterWorkload>());
+        r.push_back(std::make_unique<LockContentionWorkload>());
+        r.push_back(std::make_unique<DeadlockWorkload>());
         r.push_back(std::make_unique<IpcCostWorkload>());
         r.push_back(std::make_unique<StartupCostWorkload>());
         return r;
