@@ -1,12 +1,15 @@
 #include "workload.h"
 
+#include "conditionqueue/conditionqueueworkload.h"
 #include "convoy/convoyworkload.h"
 #include "cpu/cpuworkload.h"
 #include "deadlock/deadlockworkload.h"
+#include "eventgate/eventgateworkload.h"
 #include "io/ioworkload.h"
 #include "ipccost/ipccostworkload.h"
 #include "lockcontention/lockcontentionworkload.h"
 #include "racecounter/racecounterworkload.h"
+#include "semaphorepool/semaphorepoolworkload.h"
 #include "sleep/sleepworkload.h"
 #include "startupcost/startupcostworkload.h"
 
@@ -24,6 +27,9 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<RaceCounterWorkload>());
         r.push_back(std::make_unique<LockContentionWorkload>());
         r.push_back(std::make_unique<DeadlockWorkload>());
+        r.push_back(std::make_unique<SemaphorePoolWorkload>());
+        r.push_back(std::make_unique<EventGateWorkload>());
+        r.push_back(std::make_unique<ConditionQueueWorkload>());
         r.push_back(std::make_unique<IpcCostWorkload>());
         r.push_back(std::make_unique<StartupCostWorkload>());
         return r;
