@@ -2,6 +2,8 @@
 
 #include "experiment/presets.h"
 #include "models/executionmodel.h"
+#include "store/runstore.h"
+#include "workloads/workload.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -165,14 +167,20 @@ std::optional<Failure> parseInto(const QByteArray &text, Lesson &lesson)
         lesson.fewCores = few->value;
 
     static const QRegularExpression figureRe(
-        QStringLiteral("^([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*([a-z0-9_]+)\\s*\\(\\s*([A-Za-z0-9_-]+)\\s*\\)$"));
+        QStringLiteral("^([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*([a-z0-9_]+)\\s*\\(\\s*([A-Za-z0-9_-]+)\\s*(?:@\\s*([A-Za-z0-9_.-]+)\\s*)?\\)$"));
+    // The variants the preset runs (a figure may name one: MEASURE(MODEL @ VARIANT)).
+    QStringList runVariants = spec->variants;
+    if (runVariants.isEmpty())
+        if (const Workload *w = findWorkload(spec->workload))
+            for (const Variant &v : w->variants(spec->params))
+                runVariants << v.name;
     QStringList names;
     for (const Entry &e : entries) {
         if (e.key != QLatin1String("figure"))
             continue;
         const auto m = figureRe.match(e.value);
         if (!m.hasMatch())
-            return Failure{QStringLiteral("a figure is NAME = MEASURE(MODEL), e.g. speedup = speedup(gil-threads)"), e.line};
+            return Failure{QStringLiteral("a figure is NAME = MEASURE(MODEL) or MEASURE(MODEL @ VARIANT), e.g. speedup = speedup(gil-threads)"), e.line};
         Lesson::Figure f;
         f.name = m.captured(1);
         if (f.name == QLatin1String("cores"))
@@ -189,6 +197,13 @@ std::optional<Failure> parseInto(const QByteArray &text, Lesson &lesson)
         if (!runModels.contains(f.model))
             return Failure{QStringLiteral("model \"%1\" is not run by this lesson (it runs: %2)")
                                .arg(f.model, runModels.join(QStringLiteral(", "))),
+                           e.line};
+        f.variant = m.captured(4);
+        if (!f.variant.isEmpty() && !runVariants.contains(f.variant))
+            return Failure{runVariants.isEmpty()
+                               ? QStringLiteral("the preset \"%1\" has no variants (figure names \"%2\")").arg(lesson.preset, f.variant)
+                               : QStringLiteral("variant \"%1\" is not run by this lesson (it runs: %2)")
+                                     .arg(f.variant, runVariants.join(QStringLiteral(", "))),
                            e.line};
         names << f.name;
         lesson.figures.push_back(f);
@@ -350,7 +365,15 @@ LessonOutcome evaluateLesson(const Lesson &lesson, const ExperimentResult &resul
     LessonOutcome o;
     const std::vector<RunRecord> runs = representativeRuns(result);
     for (const Lesson::Figure &f : lesson.figures) {
-        const RunRecord *run = runOfModel(runs, f.model);
+        const RunRecord *run = f.variant.isEmpty() ? runOfModel(runs, f.model) : nullptr;
+        std::vector<RunRecord> ofVariant;
+        if (!f.variant.isEmpty()) {
+            for (const RunRecord &r : result.runs)
+                if (r.variant == f.variant && r.model == f.model && !r.cancelled && r.error.isEmpty())
+                    ofVariant.push_back(r);
+            ofVariant = RunStore::medianRuns(ofVariant);
+            run = ofVariant.empty() ? nullptr : &ofVariant.front();
+        }
         const std::optional<double> v = run ? measureOf(f.measure, *run) : std::nullopt;
         o.values.insert(f.name, v);
         if (!v)

@@ -14,10 +14,11 @@ namespace lab {
 // One lesson of the deck: predict, run, explain (format: docs/lessons.md). A text file of
 // "key: value" lines; a line that starts with white space continues the previous value.
 struct Lesson {
-    struct Figure {           // figure: NAME = MEASURE(MODEL)
+    struct Figure {           // figure: NAME = MEASURE(MODEL) or MEASURE(MODEL @ VARIANT)
         QString name;
         Measure measure = Measure::Speedup;
         QString model;
+        QString variant;      // empty: the model's run (experiments without variants)
     };
     struct Condition {        // NAME OP NUMBER, OP one of < <= > >=
         enum Op { Less, LessEqual, Greater, GreaterEqual };

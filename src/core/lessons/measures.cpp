@@ -33,6 +33,9 @@ constexpr std::array<MeasureInfo, 15> kMeasures{{
     {Measure::LatencyMultiplier, "latency_multiplier", "x", 0},
     {Measure::TasksOk, "tasks_ok", " tasks", 0},
     {Measure::TasksFailed, "tasks_failed", " tasks", 0},
+    {Measure::UsPerOp, "us_per_op", " µs", 1},
+    {Measure::GbPerS, "gb_per_s", " GB/s", 2},
+    {Measure::NsPerOp, "ns_per_op", " ns", 1},
 }};
 
 const MeasureInfo &info(Measure m)
@@ -109,6 +112,8 @@ std::optional<double> measureOf(Measure m, const RunRecord &run)
     if (!run.error.isEmpty() || run.cancelled)
         return std::nullopt;
     const auto *convoy = dynamic_cast<const ConvoySummary *>(run.workloadSummary.get());
+    const std::optional<VariantOutcome> outcome =
+        run.workloadSummary ? run.workloadSummary->outcome() : std::optional<VariantOutcome>();
     switch (m) {
     case Measure::Speedup: return run.speedup > 0 ? positive(run.speedup) : std::nullopt;
     case Measure::WallS: return run.wall_s > 0 ? positive(run.wall_s) : std::nullopt;
@@ -126,6 +131,9 @@ std::optional<double> measureOf(Measure m, const RunRecord &run)
     case Measure::LatencyMultiplier: return convoy ? convoy->multiplierP50 : std::nullopt;
     case Measure::TasksOk: return run.tasks_total > 0 ? std::optional<double>(run.tasks_ok) : std::nullopt;
     case Measure::TasksFailed: return run.tasks_total > 0 ? std::optional<double>(run.tasks_failed) : std::nullopt;
+    case Measure::UsPerOp: return outcome && outcome->ok ? outcome->usPerOp : std::nullopt;
+    case Measure::GbPerS: return outcome && outcome->ok ? outcome->gbPerS : std::nullopt;
+    case Measure::NsPerOp: return outcome && outcome->ok ? outcome->nsPerOp : std::nullopt;
     }
     return std::nullopt;
 }

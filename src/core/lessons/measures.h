@@ -26,6 +26,9 @@ enum class Measure {
     LatencyMultiplier,  // convoy: p50 beside / p50 alone
     TasksOk,            // tasks that finished and were verified
     TasksFailed,        // tasks that failed (lost with a crashed worker or host, timed out, ...)
+    UsPerOp,            // a variant's outcome: µs per operation (ipc-cost round trip, startup-cost median)
+    GbPerS,             // a variant's outcome: GB/s (ipc-cost bulk payloads)
+    NsPerOp,            // a variant's outcome: ns per operation (race-counter increments, lock-contention)
 };
 
 std::optional<Measure> measureFromName(const QString &name);

@@ -7,10 +7,12 @@
 #include "eventgate/eventgateworkload.h"
 #include "faultisolation/faultisolationworkload.h"
 #include "io/ioworkload.h"
+#include "ipccost/ipccostworkload.h"
 #include "lockcontention/lockcontentionworkload.h"
 #include "racecounter/racecounterworkload.h"
 #include "semaphorepool/semaphorepoolworkload.h"
 #include "sleep/sleepworkload.h"
+#include "startupcost/startupcostworkload.h"
 
 namespace lab {
 
@@ -30,6 +32,8 @@ const std::vector<std::unique_ptr<Workload>> &workloadRegistry()
         r.push_back(std::make_unique<EventGateWorkload>());
         r.push_back(std::make_unique<ConditionQueueWorkload>());
         r.push_back(std::make_unique<FaultIsolationWorkload>());
+        r.push_back(std::make_unique<IpcCostWorkload>());
+        r.push_back(std::make_unique<StartupCostWorkload>());
         return r;
     }();
     return registry;
