@@ -125,8 +125,9 @@ struct TimingVerdict {
 
 // Runs attempt(TimingTry &) up to `tries` times, measuring the foreign load of each, and decides:
 // - the claim held on a try: Held;
-// - it missed on a quiet try (<= kQuietLimit cores busy elsewhere): Failed at once, since a
-//   quiet miss is a regression, not bad luck, and gets no second chance;
+// - it missed on two quiet tries (<= kQuietLimit cores busy elsewhere), or on the last try
+//   quietly: Failed, since quiet misses are a regression, not bad luck (one quiet miss gets one
+//   more try: a VM can deschedule a thread at the wrong moment once without any load to see);
 // - it missed under foreign load: measure again; missed under load on every try: Disturbed;
 // - a QVERIFY/QCOMPARE failed inside attempt (the checks that hold however loaded the machine
 //   is belong there): Aborted, already reported.
@@ -135,6 +136,7 @@ template<typename Attempt>
 TimingVerdict measureTiming(Attempt &&attempt, int tries = 3, double quietLimit = kQuietLimit)
 {
     QStringList seen;
+    int quietMisses = 0;
     for (int i = 1; i <= tries; ++i) {
         TimingTry t(i);
         const double others = othersBusyCores([&] { attempt(t); });
@@ -144,16 +146,18 @@ TimingVerdict measureTiming(Attempt &&attempt, int tries = 3, double quietLimit 
             return {TimingVerdict::Held, seen.join(QStringLiteral("; "))};
         seen.append(QStringLiteral("try %1/%2: %3 (%4 cores busy elsewhere)").arg(i).arg(tries).arg(t.problem()).arg(others, 0, 'f', 2));
         qInfo("%s", qPrintable(seen.last()));
-        if (others <= quietLimit)
+        if (others <= quietLimit && (++quietMisses == 2 || i == tries))
             return {TimingVerdict::Failed, seen.join(QStringLiteral("; "))};
     }
+    if (quietMisses > 0)
+        return {TimingVerdict::Failed, seen.join(QStringLiteral("; "))};
     return {TimingVerdict::Disturbed,
             QStringLiteral("foreign load above %1 cores on every try: ").arg(quietLimit) + seen.join(QStringLiteral("; "))};
 }
 
 } // namespace lab::test
 
-// LAB_VERIFY_TIMING(attempt): concludes a timing test. Passes when the claim held on a try, fails on a quiet miss, skips
+// LAB_VERIFY_TIMING(attempt): concludes a timing test. Passes when the claim held on a try, fails on quiet misses (two, or one on the last try), skips
 // (with every try's figures and load) only when every try missed under foreign load.
 #define LAB_VERIFY_TIMING(...)                                                                     \
     do {                                                                                           \

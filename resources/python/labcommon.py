@@ -19,9 +19,28 @@ from concurrent.futures import ThreadPoolExecutor
 _PR_SET_PDEATHSIG = 1
 
 
+_emit_lock = threading.Lock()
+os.register_at_fork(after_in_child=lambda: globals().__setitem__("_emit_lock", threading.Lock()))
+_sink = None  # in a supervised pool worker: its pipe to the pool, which writes the lines
+
+
 def emit(obj):
-    # One write per line: lines from pool processes sharing this pipe never interleave.
-    os.write(1, (json.dumps(obj, separators=(",", ":")) + "\n").encode())
+    """One JSON line on stdout, whole. A line longer than PIPE_BUF (a finish with its trace) is
+    not written atomically, so threads take turns and every byte is written; a pool worker hands
+    its lines to the pool process, the only writer of stdout (no lock shared across processes,
+    which a worker killed mid-write would leave held)."""
+    data = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+    if _sink is not None:
+        _sink.send(("line", data))
+        return
+    with _emit_lock:
+        _write_all(data)
+
+
+def _write_all(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view):]
 
 
 def die_with_parent(parent_pid):
@@ -97,7 +116,9 @@ def _signal_text(exitcode):
 
 
 def _pool_worker(conn, run_task, slot, parent_pid):
+    global _sink
     die_with_parent(parent_pid)
+    _sink = conn
     while True:
         try:
             task = conn.recv()
@@ -180,7 +201,11 @@ def _supervised_pool(tasks, workers, run_task):
         for slot in busy:
             if slot.conn in ready:
                 try:
-                    slot.conn.recv()
+                    message = slot.conn.recv()
+                    if isinstance(message, tuple):  # a line the worker emitted: still busy
+                        with _emit_lock:
+                            _write_all(message[1])
+                        continue
                     next_or_retire(slot)
                     continue
                 except (EOFError, OSError):

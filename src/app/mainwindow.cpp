@@ -39,6 +39,7 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QThread>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QJsonDocument>
@@ -315,6 +316,8 @@ void MainWindow::createCharts()
     statesLayout->addWidget(m_states, 1);
     m_timelineTabs->addTab(statesPage, tr("Thread states"));
     m_timelineTabs->setTabVisible(1, false);
+    // A lone tab needs no tab bar: its room goes to the chart (a timeline of 120 px at 1024x768).
+    m_timelineTabs->tabBar()->setVisible(false);
 
     m_comparisonTabs = new QTabWidget(m_ui->comparisonHost);
     m_comparisonTabs->setObjectName(QStringLiteral("comparisonTabs"));
@@ -325,6 +328,7 @@ void MainWindow::createCharts()
     m_variantChart = new VariantChart(m_comparisonTabs);
     m_comparisonTabs->addTab(m_variantChart, tr("Variants"));
     m_comparisonTabs->setTabVisible(1, false);
+    m_comparisonTabs->tabBar()->setVisible(false);
 
     // Views of the chart models the store feeds; both time charts follow one time range.
     m_cpu->setModel(m_chartModels->cpu());
@@ -340,6 +344,7 @@ void MainWindow::createCharts()
         if (has && !m_comparisonTabs->isTabVisible(1))
             m_comparisonTabs->setCurrentIndex(1);  // an experiment of variants: its figures first
         m_comparisonTabs->setTabVisible(1, has);
+        m_comparisonTabs->tabBar()->setVisible(has);
         updateResultsTable();
     });
     m_cpu->setTimeRangeObject(m_chartModels->timeRange());
@@ -363,6 +368,7 @@ void MainWindow::updateStateRuns()
     if (has && !m_timelineTabs->isTabVisible(1))
         m_timelineTabs->setCurrentIndex(1);  // runs that recorded their waits: show the waits
     m_timelineTabs->setTabVisible(1, has);
+    m_timelineTabs->tabBar()->setVisible(has);
     // The thread states need room for their lanes: workers plus primitives.
     const int rows = has ? states->laneCount() + int(states->primitiveLanes().size()) : 0;
     const int screenH = screen() ? screen()->availableGeometry().height() : 1080;

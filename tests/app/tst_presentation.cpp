@@ -292,13 +292,13 @@ private Q_SLOTS:
         QVERIFY(dir.isValid());
         QVERIFY(writeFile(dir.filePath(QStringLiteral("50-mine.lesson")), kUserLesson));
         QVERIFY(writeFile(dir.filePath(QStringLiteral("60-broken.lesson")),
-                          QByteArray(kUserLesson).replace("preset: cpu-quick", "preset: race-counter")));
+                          QByteArray(kUserLesson).replace("preset: cpu-quick", "preset: no-such-experiment")));
         LessonDeck deck;
         deck.load({dir.path()});
         QVERIFY(deck.indexOf(QStringLiteral("mine")) >= 0);
         QCOMPARE(deck.indexOf(QStringLiteral("broken")), -1);  // its experiment does not exist: left out
         const QString problems = deck.problems().join(QLatin1Char('\n'));
-        QVERIFY2(problems.contains(QStringLiteral("60-broken.lesson:3: no built-in preset \"race-counter\"")), qPrintable(problems));
+        QVERIFY2(problems.contains(QStringLiteral("60-broken.lesson:3: no built-in preset \"no-such-experiment\"")), qPrintable(problems));
         QVERIFY(deck.indexOf(QStringLiteral("gil")) >= 0);  // the bundled deck is still there
         QVERIFY(LessonDeck::defaultUserDir().endsWith(QLatin1String("/lessons")));
     }

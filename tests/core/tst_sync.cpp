@@ -225,7 +225,10 @@ private Q_SLOTS:
             const auto o = s->outcome();
             QVERIFY(o && o->failsByDesign);
             QCOMPARE(*s->lost(), s->expected - *s->actual);
-            QVERIFY(*s->actual >= 5000000 && *s->actual <= s->expected);  // a store overwrites, never adds
+            // A store overwrites, never adds: never more than expected. The fewest a lost-update
+            // race can leave is 2 (not K: a stale write can undo almost all of another task's
+            // work), however unlikely.
+            QVERIFY2(*s->actual >= 2 && *s->actual <= s->expected, qPrintable(QString::number(*s->actual)));
             QCOMPARE(o->ok, *s->lost() == 0);
             if (*s->lost() > 0)
                 QVERIFY2(o->words.startsWith(QStringLiteral("lost ")), qPrintable(o->words));

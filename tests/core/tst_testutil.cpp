@@ -1,5 +1,5 @@
-// The timing-test helper's decisions (testutil.h): a quiet miss fails, only misses under foreign
-// load on every try skip. The quiet limit is forced to make every try quiet or disturbed.
+// The timing-test helper's decisions (testutil.h): quiet misses fail (two of them, or one on the
+// last try), only misses under foreign load on every try skip. The quiet limit is forced to make every try quiet or disturbed.
 #include "testutil.h"
 
 #include <QTest>
@@ -17,7 +17,7 @@ private Q_SLOTS:
         QCOMPARE(tries, 1);
     }
 
-    void quietMissFailsAtOnce()
+    void twoQuietMissesFail()
     {
         int tries = 0;
         const TimingVerdict v = measureTiming(
@@ -27,8 +27,24 @@ private Q_SLOTS:
             },
             3, 1e9);
         QCOMPARE(v.kind, TimingVerdict::Failed);
-        QCOMPARE(tries, 1);
+        QCOMPARE(tries, 2);
         QVERIFY2(v.message.contains(QStringLiteral("try 1/3: too slow")), qPrintable(v.message));
+        QVERIFY2(v.message.contains(QStringLiteral("try 2/3: too slow")), qPrintable(v.message));
+    }
+
+    void oneQuietMissGetsOneMoreTry()
+    {
+        int tries = 0;
+        const TimingVerdict v = measureTiming(
+            [&](TimingTry &t) {
+                if (++tries == 1)
+                    t.miss(QStringLiteral("descheduled once"));
+            },
+            3, 1e9);
+        QCOMPARE(v.kind, TimingVerdict::Held);
+        QCOMPARE(tries, 2);
+        // A single try that misses quietly is a failure: nothing left to re-measure.
+        QCOMPARE(measureTiming([](TimingTry &t) { t.miss(QStringLiteral("slow")); }, 1, 1e9).kind, TimingVerdict::Failed);
     }
 
     void disturbedTriesRemeasureThenSkip()

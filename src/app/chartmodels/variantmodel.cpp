@@ -1,5 +1,7 @@
 #include "variantmodel.h"
 
+#include "store/runstore.h"
+
 #include "models/executionmodel.h"
 #include "workloads/workload.h"
 
@@ -93,27 +95,16 @@ bool VariantModel::wantsLogScale(const std::vector<double> &values)
 
 std::vector<RunRecord> VariantModel::medianPerVariant(const std::vector<RunRecord> &runs, const QStringList &variantOrder)
 {
+    // The store's median per (variant, model) pair, ordered as the chart groups them.
+    std::vector<RunRecord> out = RunStore::medianRuns(runs);
     QStringList variants = variantOrder;
-    for (const RunRecord &r : runs)
-        if (!r.cancelled && !variants.contains(r.variant))
+    for (const RunRecord &r : out)
+        if (!variants.contains(r.variant))
             variants << r.variant;
-    std::vector<RunRecord> out;
-    for (const QString &v : std::as_const(variants)) {
-        QStringList models;
-        for (const RunRecord &r : runs)
-            if (!r.cancelled && r.variant == v && !models.contains(r.model))
-                models << r.model;
-        std::stable_sort(models.begin(), models.end(), [](const QString &a, const QString &b) { return registryOrder(a) < registryOrder(b); });
-        for (const QString &m : std::as_const(models)) {
-            std::vector<const RunRecord *> reps;
-            for (const RunRecord &r : runs)
-                if (!r.cancelled && r.variant == v && r.model == m)
-                    reps.push_back(&r);
-            // The lower median, as RunStore::medianRuns: never an average of two runs.
-            std::stable_sort(reps.begin(), reps.end(), [](const RunRecord *a, const RunRecord *b) { return a->wall_s < b->wall_s; });
-            out.push_back(*reps[(reps.size() - 1) / 2]);
-        }
-    }
+    std::stable_sort(out.begin(), out.end(), [&](const RunRecord &a, const RunRecord &b) {
+        const qsizetype va = variants.indexOf(a.variant), vb = variants.indexOf(b.variant);
+        return va != vb ? va < vb : registryOrder(a.model) < registryOrder(b.model);
+    });
     applySpeedups(out);  // each variant against its own baseline
     return out;
 }

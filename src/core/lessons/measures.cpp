@@ -17,7 +17,7 @@ struct MeasureInfo {
     const char *unit;
     int decimals;
 };
-constexpr std::array<MeasureInfo, 15> kMeasures{{
+constexpr std::array<MeasureInfo, 18> kMeasures{{
     {Measure::Speedup, "speedup", "x", 2},
     {Measure::WallS, "wall_s", " s", 2},
     {Measure::Efficiency, "efficiency", " %", 0},
@@ -37,6 +37,8 @@ constexpr std::array<MeasureInfo, 15> kMeasures{{
     {Measure::GbPerS, "gb_per_s", " GB/s", 2},
     {Measure::NsPerOp, "ns_per_op", " ns", 1},
 }};
+// One row per Measure (the last enumerator is NsPerOp): a missing row would read as zeros.
+static_assert(kMeasures.size() == size_t(Measure::NsPerOp) + 1);
 
 const MeasureInfo &info(Measure m)
 {

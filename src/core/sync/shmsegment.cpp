@@ -125,4 +125,27 @@ void ShmSegment::release()
     m_owner = false;
 }
 
+void *taskSharedBlock(void *local, size_t bytes, const TaskSpec &task, ShmSegment &attached, TaskResult &result,
+                      const QString &what)
+{
+    if (local)
+        return local;
+    const QString name = task.string(QLatin1String("shm"));
+    if (name.isEmpty()) {
+        // Tasks made without a run's state (counted, or sent over the wire in a test) have no
+        // segment: only a run's tasks can execute.
+        result.error = QStringLiteral("shm is missing (the run's %1)").arg(what);
+        result.errorCategory = QStringLiteral("bad-task");
+        return nullptr;
+    }
+    QString error;
+    attached = ShmSegment::attach(name, bytes, &error);
+    if (!attached.isValid()) {
+        result.error = QStringLiteral("cannot attach %1: %2").arg(what, error);
+        result.errorCategory = QStringLiteral("shared-memory");
+        return nullptr;
+    }
+    return attached.data();
+}
+
 } // namespace lab

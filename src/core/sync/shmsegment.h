@@ -1,4 +1,6 @@
 #pragma once
+#include "workloads/task.h"
+
 #include <QString>
 #include <cstddef>
 
@@ -39,5 +41,17 @@ private:
     QString m_name;
     bool m_owner = false;
 };
+
+// The shared block a task works on: `local` when the run's state lives in this process; in a
+// worker process the segment named by the task's "shm" parameter, mapped into `attached` (keep
+// it alive while the task runs). Null when neither is there, the reason in result.error:
+// "bad-task" without a name (a task made outside a run), "shared-memory" when it cannot be mapped.
+void *taskSharedBlock(void *local, size_t bytes, const TaskSpec &task, ShmSegment &attached, TaskResult &result,
+                      const QString &what);
+template <typename T>
+T *taskSharedBlock(T *local, const TaskSpec &task, ShmSegment &attached, TaskResult &result, const QString &what)
+{
+    return static_cast<T *>(taskSharedBlock(static_cast<void *>(local), sizeof(T), task, attached, result, what));
+}
 
 } // namespace lab

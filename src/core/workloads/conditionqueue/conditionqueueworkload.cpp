@@ -255,8 +255,8 @@ QString ConditionQueueWorkload::checkTask(const TaskSpec &task) const
     const qint64 items = task.integer(QLatin1String("items"));
     if (items < 1 || items > 10000000)
         return QStringLiteral("task %1: items = %2 is out of range (1..10000000)").arg(task.id).arg(items);
-    if (task.string(kFifoKey).isEmpty() || task.string(kShmKey).isEmpty())
-        return QStringLiteral("task %1 has no fifo or shm (the queue's pipe)").arg(task.id);
+    // A task without its pipe (made outside a run) is well-formed: executing it fails with a
+    // reason, as for every workload with shared state.
     return {};
 }
 
@@ -271,6 +271,11 @@ void ConditionQueueWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskRes
     std::unique_ptr<PipeQueue> pipe;
     if (!st) {
         // A worker process: the app's named pipe.
+        if (task.string(kFifoKey).isEmpty() || task.string(kShmKey).isEmpty()) {
+            result.error = QStringLiteral("fifo or shm is missing (the run's queue pipe)");
+            result.errorCategory = QStringLiteral("bad-task");
+            return;
+        }
         QString why;
         pipe = PipeQueue::open(task.string(kFifoKey), task.string(kShmKey), 0, &why,
                                int(task.integer(QLatin1String("stall_timeout_ms"), 5000)));

@@ -103,8 +103,12 @@ QString CpuWorkload::checkTask(const TaskSpec &task) const
 
 void CpuWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult &r) const
 {
-    const quint64 n = quint64(task.integer(QLatin1String("n")));
-    const CpuOutcome out = computeSumSquares(n, int(task.integer(QLatin1String("repeat"), 1)), env.cancel, env.hooks);
+    crunch(quint64(task.integer(QLatin1String("n"))), int(task.integer(QLatin1String("repeat"), 1)), env, r);
+}
+
+void CpuWorkload::crunch(quint64 n, int repeat, TaskEnv &env, TaskResult &r)
+{
+    const CpuOutcome out = computeSumSquares(n, repeat, env.cancel, env.hooks);
     if (!out.completed) {
         r.cancelled = true;
         r.error = QStringLiteral("cancelled");

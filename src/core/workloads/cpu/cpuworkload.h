@@ -27,6 +27,9 @@ public:
 
     // One task of this workload (tests, benches).
     static TaskSpec task(int id, quint64 n, int repeat = 1);
+    // The task body: sum(i*i for i < n), `repeat` times, verified against the closed form (also
+    // the healthy tasks of workloads that wrap the cruncher, such as fault-isolation).
+    static void crunch(quint64 n, int repeat, TaskEnv &env, TaskResult &r);
     static std::vector<quint64> numbers(const QJsonObject &params);
 };
 

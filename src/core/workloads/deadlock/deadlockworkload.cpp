@@ -404,24 +404,10 @@ void DeadlockWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult &r
 
     auto *state = dynamic_cast<DeadlockState *>(env.state);
     ShmSegment attached;
-    DeadlockShared *shared = state ? state->shared : nullptr;
-    if (!shared) {
-        // Tasks made without a run's state (counted, or sent over the wire in a test) have no
-        // segment: only a run's tasks can execute.
-        if (task.string(QLatin1String("shm")).isEmpty()) {
-            r.error = QStringLiteral("shm is missing (the run's lock segment)");
-            r.errorCategory = QStringLiteral("bad-task");
-            return;
-        }
-        QString error;
-        attached = ShmSegment::attach(task.string(QLatin1String("shm")), sizeof(DeadlockShared), &error);
-        if (!attached.isValid()) {
-            r.error = error;
-            r.errorCategory = QStringLiteral("shared-memory");
-            return;
-        }
-        shared = static_cast<DeadlockShared *>(attached.data());
-    }
+    DeadlockShared *shared = taskSharedBlock(state ? state->shared : nullptr, task, attached, r,
+                                             QStringLiteral("lock segment"));
+    if (!shared)
+        return;
     // In this process: std::timed_mutex; in a worker process: the robust mutexes in the segment.
     const auto lockUntil = [&](int l, TraceTarget where, qint64 deadline) {
         if (state)

@@ -218,8 +218,8 @@ QString EventGateWorkload::checkTask(const TaskSpec &task) const
     const qint64 waiters = task.integer(QLatin1String("waiters"));
     if (waiters < 1 || waiters > 256)
         return QStringLiteral("task %1: waiters = %2 is out of range (1..256)").arg(task.id).arg(waiters);
-    if (task.string(kShmKey).isEmpty())
-        return QStringLiteral("task %1 has no shm (the event's shared memory)").arg(task.id);
+    // A task without its segment (made outside a run) is well-formed: executing it fails with
+    // a reason (taskSharedBlock), as for every workload with shared state.
     return {};
 }
 
@@ -231,16 +231,10 @@ void EventGateWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult &
     const qint64 arriveNs = task.integer(QLatin1String("arrive_timeout_ms"), 5000) * 1000000;
     auto *st = dynamic_cast<EventGateState *>(env.state);
     ShmSegment attached;
-    GateShared *g = st ? st->shared() : nullptr;
-    if (!g) {
-        QString why;
-        attached = ShmSegment::attach(task.string(kShmKey), sizeof(GateShared), &why);
-        if (!attached.isValid()) {
-            result.error = QStringLiteral("cannot attach the event's shared memory: %1").arg(why);
-            return;
-        }
-        g = static_cast<GateShared *>(attached.data());
-    }
+    GateShared *g = taskSharedBlock(st ? st->shared() : nullptr, task, attached, result,
+                                    QStringLiteral("event's shared memory"));
+    if (!g)
+        return;
     TraceRecorder rec(task.id);
     auto cancelled = [&] {
         result.cancelled = true;

@@ -4,6 +4,7 @@
 #include "models/executionmodel.h"
 #include "models/pythonmodel.h"
 #include "workloads/cpu/cpuwork.h"
+#include "workloads/cpu/cpuworkload.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>
@@ -211,21 +212,7 @@ void FaultIsolationWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskRes
         }
         fault(f);
     }
-    const quint64 n = quint64(task.integer(QLatin1String("n")));
-    const CpuOutcome out = computeSumSquares(n, 1, env.cancel, env.hooks);
-    if (!out.completed) {
-        r.cancelled = true;
-        r.error = QStringLiteral("cancelled");
-        r.errorCategory = QStringLiteral("cancelled");
-        return;
-    }
-    r.value = toDecimal(out.value);
-    r.verified = out.verified;
-    r.ok = out.verified;
-    if (!out.verified)
-        r.error = QStringLiteral("sum of squares for n=%1 is %2, closed form says %3")
-                      .arg(n)
-                      .arg(r.value, toDecimal(sumSquaresClosedForm(n)));
+    CpuWorkload::crunch(quint64(task.integer(QLatin1String("n"))), 1, env, r);
 }
 
 QJsonObject FaultIsolationWorkload::pythonJob(const std::vector<TaskSpec> &tasks, const QJsonObject &params) const

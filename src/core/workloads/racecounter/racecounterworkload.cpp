@@ -407,24 +407,10 @@ void RaceCounterWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult
     // In this process the state is at hand; a worker process maps the segment by name.
     auto *state = dynamic_cast<RaceState *>(env.state);
     ShmSegment attached;
-    RaceShared *shared = state ? state->shared : nullptr;
-    if (!shared) {
-        // Tasks made without a run's state (counted, or sent over the wire in a test) have no
-        // segment: only a run's tasks can execute.
-        if (task.string(QLatin1String("shm")).isEmpty()) {
-            r.error = QStringLiteral("shm is missing (the run's shared-counter segment)");
-            r.errorCategory = QStringLiteral("bad-task");
-            return;
-        }
-        QString error;
-        attached = ShmSegment::attach(task.string(QLatin1String("shm")), sizeof(RaceShared), &error);
-        if (!attached.isValid()) {
-            r.error = error;
-            r.errorCategory = QStringLiteral("shared-memory");
-            return;
-        }
-        shared = static_cast<RaceShared *>(attached.data());
-    }
+    RaceShared *shared = taskSharedBlock(state ? state->shared : nullptr, task, attached, r,
+                                         QStringLiteral("shared-counter segment"));
+    if (!shared)
+        return;
 
     {
         BlockingSection waiting(env.hooks);  // under the GIL a waiting racer must let the others in

@@ -256,9 +256,10 @@ std::vector<TaskSpec> SemaphorePoolWorkload::makeTasks(const QJsonObject &params
 
 QString SemaphorePoolWorkload::checkTask(const TaskSpec &task) const
 {
-    if (task.string(kShmKey).isEmpty())
-        return QStringLiteral("task %1 has no shm (the semaphore's shared memory)").arg(task.id);
-    const UrlCheck url = checkUrl(task.string(QLatin1String("url")));
+    // A task without its segment (made outside a run) is well-formed: executing it fails with
+    // a reason (taskSharedBlock), as for every workload with shared state.
+    // A task made outside a run still names the local server as "{server}": check its form.
+    const UrlCheck url = checkUrl(task.string(QLatin1String("url")).replace(QLatin1String("{server}"), QLatin1String("127.0.0.1:1")));
     if (!url.ok())
         return url.error;
     return {};
@@ -268,18 +269,11 @@ void SemaphorePoolWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResu
 {
     auto *st = dynamic_cast<SemaphorePoolState *>(env.state);
     ShmSegment attached;
-    TracedSemaphore::Shared *shared = st ? st->shared() : nullptr;
-    if (!shared) {
-        // A worker process: the semaphore is the app's, in its shared memory.
-        QString why;
-        attached = ShmSegment::attach(task.string(kShmKey), sizeof(TracedSemaphore::Shared), &why);
-        if (!attached.isValid()) {
-            result.error = QStringLiteral("cannot attach the semaphore's shared memory: %1").arg(why);
-            result.errorCategory = QStringLiteral("setup");
-            return;
-        }
-        shared = static_cast<TracedSemaphore::Shared *>(attached.data());
-    }
+    // A worker process: the semaphore is the app's, in its shared memory.
+    TracedSemaphore::Shared *shared = taskSharedBlock(st ? st->shared() : nullptr, task, attached, result,
+                                                      QStringLiteral("semaphore's shared memory"));
+    if (!shared)
+        return;
     // One acquire per download: every change is recorded (its clock read is nothing beside it).
     TracedSemaphore sem(shared, 0, 1);
     TraceRecorder rec(task.id);
