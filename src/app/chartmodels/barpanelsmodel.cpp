@@ -57,14 +57,14 @@ std::vector<BarPanel> gilPanels(const std::vector<RunRecord> &runs)
         if (beside || alone) {
             BarPanel::Row row{r.model, {}, beside,
                               QStringLiteral("beside %1").arg(latencyText(beside)), false, alone,
-                              QStringLiteral("alone %1").arg(latencyText(alone)), true};
+                              QStringLiteral("alone %1").arg(latencyText(alone)), true, r.variant};
             latency.rows.push_back(row);
         }
         if (r.gil) {
             const std::optional<double> rate = measureOf(Measure::GilSwitchesPerS, r);
             const std::optional<double> hold = measureOf(Measure::GilTenureMs, r);
-            switches.rows.push_back({r.model, {}, rate, rate ? QString::number(*rate, 'f', 0) : QStringLiteral("–"), false, {}, {}, false});
-            tenure.rows.push_back({r.model, {}, hold, latencyText(hold), false, {}, {}, false});
+            switches.rows.push_back({r.model, {}, rate, rate ? QString::number(*rate, 'f', 0) : QStringLiteral("–"), false, {}, {}, false, r.variant});
+            tenure.rows.push_back({r.model, {}, hold, latencyText(hold), false, {}, {}, false, r.variant});
         }
     }
     microsecondsIfSmall(latency);
@@ -92,10 +92,10 @@ std::vector<BarPanel> headlinePanels(const std::vector<RunRecord> &runs, const Q
     for (const RunRecord &r : runs) {
         if (!isBaseline(r.model)) {
             const std::optional<double> s = measureOf(Measure::Speedup, r);
-            speedup.rows.push_back({r.model, {}, s, formatMeasure(Measure::Speedup, s), false, {}, {}, false});
+            speedup.rows.push_back({r.model, {}, s, formatMeasure(Measure::Speedup, s), false, {}, {}, false, r.variant});
         }
         const std::optional<double> b = measureOf(Measure::BusyCores, r);
-        busy.rows.push_back({r.model, {}, b, b ? QString::number(*b, 'f', 2) : QStringLiteral("–"), false, {}, {}, false});
+        busy.rows.push_back({r.model, {}, b, b ? QString::number(*b, 'f', 2) : QStringLiteral("–"), false, {}, {}, false, r.variant});
     }
     std::vector<BarPanel> out;
     if (speedup.hasValues())

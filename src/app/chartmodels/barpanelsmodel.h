@@ -22,6 +22,7 @@ struct BarPanel {
         std::optional<double> second;
         QString secondText;
         bool hasSecond = false;
+        QString variant;        // the run's variant (experiments with variants): named on the bar
     };
     QString id;                 // "latency", "switches", "tenure", "speedup", "busy"
     QString title;              // axis label

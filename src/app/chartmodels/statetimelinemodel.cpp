@@ -53,6 +53,7 @@ void StateTimelineModel::clear()
     m_runs.clear();
     m_candidates.clear();
     m_selected = -1;
+    m_picked = false;
     m_run = RunRecord();
     build();
     Q_EMIT candidatesChanged();
@@ -66,11 +67,13 @@ void StateTimelineModel::setRun(const RunRecord &run)
 
 void StateTimelineModel::setRuns(const std::vector<RunRecord> &runs)
 {
-    const QString keep = m_selected >= 0 ? m_run.runId : QString();
+    // The user's choice stays while runs come in; otherwise the most telling run is shown.
+    const QString keep = m_picked && m_selected >= 0 ? m_run.runId : QString();
     // Only the runs with something to draw are kept (copies share their traces).
     m_runs.clear();
     m_candidates.clear();
-    int best = -1, bestScore = -1, keepAt = -1;
+    int best = -1, keepAt = -1;
+    qint64 bestScore = -1;
     for (const RunRecord &r : runs) {
         qint64 waits = 0;
         bool traced = false, deadlocked = false;
@@ -90,7 +93,10 @@ void StateTimelineModel::setRuns(const std::vector<RunRecord> &runs)
             keepAt = candidate;
         // Waits among several workers are what this chart is for; a GIL-only run comes next.
         // A deadlock is the first thing to show.
-        const int score = (deadlocked ? 4 : 0) + (waits > 0 ? 2 : 0) + (r.workers > 1 ? 1 : 0);
+        // Among those, the run with the most recorded waits (lock-contention's 4 contenders).
+        constexpr qint64 kTier = qint64(1) << 40;
+        const qint64 score = (deadlocked ? 4 * kTier : 0) + (waits > 0 ? 2 * kTier : 0) + (r.workers > 1 ? kTier : 0)
+                             + std::min(waits, kTier - 1);
         if (score > bestScore) {
             bestScore = score;
             best = candidate;
@@ -116,6 +122,7 @@ void StateTimelineModel::select(int candidate)
     if (candidate < 0 || candidate >= int(m_candidates.size()) || candidate == m_selected)
         return;
     m_selected = candidate;
+    m_picked = true;
     m_run = m_runs[size_t(m_candidates[size_t(candidate)])];
     build();
     Q_EMIT changed();

@@ -122,6 +122,7 @@ private:
     std::vector<RunRecord> m_runs;
     std::vector<int> m_candidates;
     int m_selected = -1;
+    bool m_picked = false;  // the user chose m_selected: new runs of the experiment keep it
     RunRecord m_run;
     int m_lanes = 0;
     std::vector<Segment> m_segments;

@@ -99,7 +99,9 @@ void BarPanelsChart::rebuild()
             const BarPanel::Row &row = panel.rows[size_t(i)];
             QString label = modelLabel(row.model);
             const auto space = label.indexOf(QLatin1Char(' '));
-            if (label.size() > 12 && space > 0)
+            if (!row.variant.isEmpty())  // one bar per variant and model: say which
+                label = row.variant + QLatin1Char('\n') + modelShortLabel(row.model);
+            else if (label.size() > 12 && space > 0)
                 label.replace(space, 1, QStringLiteral("\n"));  // narrow docks: two short lines
             ticker->addTick(i, row.suffix.isEmpty() ? label : QStringLiteral("%1\n%2").arg(label, row.suffix));
             for (const std::optional<double> &v : {row.value, row.second})

@@ -56,6 +56,7 @@ QColor modelColor(const QString &modelOrLabel, bool dark)
         {QStringLiteral("python-sequential"), QColor(0x70, 0x70, 0x70)}, // grey
         {QStringLiteral("python-threads"), QColor(0xF0, 0xE4, 0x42)},    // yellow
         {QStringLiteral("python-processes"), QColor(0x99, 0x99, 0x33)},  // olive
+        {QStringLiteral("threads-hosted"), QColor(0x56, 0xB4, 0xE9)},    // sky blue
     };
     const auto it = known.constFind(model);
     if (it != known.constEnd()) {
@@ -63,10 +64,10 @@ QColor modelColor(const QString &modelOrLabel, bool dark)
             return QColor(0xB4, 0xB4, 0xB4);
         return *it;
     }
-    // Further models (registry order beyond these, then unknown names): sky blue, wine (Tol's
-    // purple on dark backgrounds, where his pale wine sits next to the reddish purple), teal.
-    static const std::array<QColor, 3> light{QColor(0x56, 0xB4, 0xE9), QColor(0x88, 0x22, 0x55), QColor(0x44, 0xAA, 0x99)};
-    static const std::array<QColor, 3> onDark{QColor(0x56, 0xB4, 0xE9), QColor(0xAA, 0x44, 0x99), QColor(0x44, 0xAA, 0x99)};
+    // Further models (registry order beyond these, then unknown names): wine (Tol's purple on
+    // dark backgrounds, where his pale wine sits next to the reddish purple) and teal.
+    static const std::array<QColor, 2> light{QColor(0x88, 0x22, 0x55), QColor(0x44, 0xAA, 0x99)};
+    static const std::array<QColor, 2> onDark{QColor(0xAA, 0x44, 0x99), QColor(0x44, 0xAA, 0x99)};
     const qsizetype index = modelIds().indexOf(model);
     const size_t slot = index >= 0 ? size_t(index) : size_t(qHash(model, 0x1abu));
     return (dark ? onDark : light)[slot % light.size()];
