@@ -39,22 +39,6 @@ QString signalAbbrev(int sig)
     return abbrev ? QStringLiteral("SIG%1").arg(QString::fromLatin1(abbrev)) : QStringLiteral("signal %1").arg(sig);
 }
 
-double procCpuSeconds(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray s = f.readAll();
-    const qsizetype close = s.lastIndexOf(')');
-    if (close < 0)
-        return -1;
-    const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-    if (fields.size() < 13)
-        return -1;
-    static const double tick = double(::sysconf(_SC_CLK_TCK));
-    return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / tick;
-}
-
 // The host and anything it started share its process group (setpgid in the child).
 void killGroup(qint64 pgid)
 {
@@ -220,7 +204,7 @@ void HostedThreadsModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx
     auto sample = [&](bool withPss) {
         if (proc.state() == QProcess::NotRunning)
             return;
-        sampledCpu = std::max(sampledCpu, procCpuSeconds(pid));
+        sampledCpu = std::max(sampledCpu, processCpuSecondsOf(pid));
         peakRss = std::max(peakRss, peakRssKbOf(pid));
         if (withPss)
             peakPss = std::max(peakPss, pssKbOf(pid));

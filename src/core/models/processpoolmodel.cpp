@@ -57,24 +57,6 @@ QString describeExit(int code, QProcess::ExitStatus status)
                                          : QStringLiteral("exited with code %1").arg(code);
 }
 
-// utime+stime of a process from /proc/<pid>/stat, -1 when it is gone.
-double procCpuSeconds(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray s = f.readAll();
-    const qsizetype close = s.lastIndexOf(')');
-    if (close < 0)
-        return -1;
-    // Fields after "(comm)": state is field 3, utime 14, stime 15.
-    const QList<QByteArray> fields = s.mid(close + 2).split(' ');
-    if (fields.size() < 13)
-        return -1;
-    static const double tick = double(::sysconf(_SC_CLK_TCK));
-    return double(fields.at(11).toLongLong() + fields.at(12).toLongLong()) / tick;
-}
-
 struct InFlight {
     size_t task = 0;    // index into the task list
     double sent = 0;    // monotonic seconds when its chunk was written
@@ -635,7 +617,7 @@ void Pool::sample(Slot &s, bool withPss)
 {
     if (!alive(s) || s.pid <= 0)
         return;
-    const double cpu = procCpuSeconds(s.pid);
+    const double cpu = processCpuSecondsOf(s.pid);
     if (cpu >= 0)
         s.sampledCpu = std::max(s.sampledCpu, cpu);
     s.peakRssKb = std::max(s.peakRssKb, peakRssKbOf(s.pid));

@@ -129,6 +129,17 @@ QString siblingExecutable(const QString &name)
     return {};
 }
 
+double processCpuSecondsOf(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray b = f.readAll();
+    const auto ps = parsePidStat(std::string_view(b.constData(), size_t(b.size())));
+    static const double tick = double(::sysconf(_SC_CLK_TCK));
+    return ps ? double(ps->ownTicks()) / tick : -1;
+}
+
 std::vector<ChildProcess> childProcesses(qint64 parentPid)
 {
     std::vector<ChildProcess> out;

@@ -17,6 +17,7 @@ inline double monotonicSeconds()
 int currentCpu();               // core the calling thread runs on (sched_getcpu), -1 if unknown
 double threadCpuSeconds();      // user+sys of the calling thread
 double processCpuSeconds();     // user+sys of this process (all threads)
+double processCpuSecondsOf(qint64 pid);  // user+sys of another process (/proc/PID/stat), -1 when gone
 long peakRssKb();               // VmHWM of this process
 long peakRssKbOf(qint64 pid);   // VmHWM of another process, 0 if gone
 long currentRssKb();            // VmRSS of this process
