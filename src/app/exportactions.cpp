@@ -30,18 +30,6 @@ bool exportCharts(const QList<NamedPlot> &plots, const QString &dir, const QStri
     return true;
 }
 
-bool writeCsvPair(const ExperimentResult &result, const QString &path, QString *error)
-{
-    const QFileInfo fi(path);
-    const QString tasksPath = fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
-    if (!writeFileAtomically(path, runsToCsv(result.runs), error) || !writeFileAtomically(tasksPath, tasksToCsv(result.runs), error))
-        return false;
-    // Runs that recorded their waits: those too, one row per wait.
-    const QByteArray states = statesToCsv(result.runs);
-    const QString statesPath = fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".states.csv");
-    return states.isEmpty() || writeFileAtomically(statesPath, states, error);
-}
-
 bool exportResultData(const ExperimentResult &result, const std::vector<CpuSample> &samples, const QString &dir,
                       QStringList *written, QString *error)
 {
@@ -53,12 +41,8 @@ bool exportResultData(const ExperimentResult &result, const std::vector<CpuSampl
     if (!writeFileAtomically(d.filePath(QStringLiteral("results.json")), resultToJson(result), error))
         return false;
     written->append(d.filePath(QStringLiteral("results.json")));
-    if (!writeCsvPair(result, d.filePath(QStringLiteral("results.csv")), error))
+    if (!writeCsvFiles(result, d.filePath(QStringLiteral("results.csv")), written, error))
         return false;
-    written->append(d.filePath(QStringLiteral("results.csv")));
-    written->append(d.filePath(QStringLiteral("results.tasks.csv")));
-    if (!statesToCsv(result.runs).isEmpty())
-        written->append(d.filePath(QStringLiteral("results.states.csv")));
     if (!writeFileAtomically(d.filePath(QStringLiteral("trace.json")), chromeTraceJson(result, samples), error))
         return false;
     written->append(d.filePath(QStringLiteral("trace.json")));

@@ -29,12 +29,10 @@ struct ChartExportSettings {
 bool exportCharts(const QList<NamedPlot> &plots, const QString &dir, const QStringList &formats,
                   const ChartExportSettings &settings, QStringList *written, QString *error);
 
-// results.json and results.csv + results.tasks.csv (the CLI's schema) and trace.json
+// results.json, the CSV files (writeCsvFiles) and trace.json
 // (Chrome trace with the CPU samples of the run) into dir.
 bool exportResultData(const ExperimentResult &result, const std::vector<CpuSample> &samples, const QString &dir,
                       QStringList *written, QString *error);
 
-// Writes the CSV pair the CLI writes for --csv PATH: PATH (runs) and PATH's base + ".tasks.csv".
-bool writeCsvPair(const ExperimentResult &result, const QString &path, QString *error);
 
 } // namespace lab

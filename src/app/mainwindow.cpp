@@ -196,6 +196,9 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     fitToScreen();
     restoreSettings();
     m_presentation = new PresentationMode(this);
+    // Once every dock exists (the Story dock is the presentation mode's): the places they were left in.
+    if (m_useSettings)
+        restoreState(QSettings().value(QStringLiteral("window/state")).toByteArray());
     m_sampler->start();
     m_foreign->start();
     // The app's own CPU, shown on the CPU chart beside the machine's.
@@ -626,7 +629,6 @@ void MainWindow::restoreSettings()
     if (m_useSettings) {
         QSettings s;
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
-        restoreState(s.value(QStringLiteral("window/state")).toByteArray());
         m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
         m_ui->topSplitter->restoreState(s.value(QStringLiteral("window/topSplitter")).toByteArray());
         m_ui->bottomSplitter->restoreState(s.value(QStringLiteral("window/bottomSplitter")).toByteArray());
@@ -1185,7 +1187,7 @@ void MainWindow::exportDataInteractive(const QString &format)
     if (format == QLatin1String("json"))
         ok = writeFileAtomically(path, resultToJson(savedResult(e)), &error);
     else if (format == QLatin1String("csv"))
-        ok = writeCsvPair(e.result, path, &error);
+        ok = writeCsvFiles(e.result, path, nullptr, &error);
     else
         ok = writeFileAtomically(path, chromeTraceJson(e.result, e.cpuSamples), &error);
     if (!ok)

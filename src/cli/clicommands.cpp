@@ -273,11 +273,6 @@ QString table(const ExperimentResult &r)
     return s;
 }
 
-QString csvTasksPath(const QString &csvPath)
-{
-    const QFileInfo fi(csvPath);
-    return fi.path() + QLatin1Char('/') + fi.completeBaseName() + QStringLiteral(".tasks.csv");
-}
 
 bool writeOutputs(const ExperimentResult &result, const Options &o)
 {
@@ -286,9 +281,7 @@ bool writeOutputs(const ExperimentResult &result, const Options &o)
     if (o.isSet(QStringLiteral("json")))
         ok &= writeFileAtomically(o.value(QStringLiteral("json")), resultToJson(result), &error);
     if (o.isSet(QStringLiteral("csv"))) {
-        const QString path = o.value(QStringLiteral("csv"));
-        ok &= writeFileAtomically(path, runsToCsv(result.runs), &error);
-        ok &= writeFileAtomically(csvTasksPath(path), tasksToCsv(result.runs), &error);
+        ok &= writeCsvFiles(result, o.value(QStringLiteral("csv")), nullptr, &error);
     }
     if (!ok)
         err(QStringLiteral("concurrency-lab-cli: ") + literal(error) + QLatin1Char('\n'));
@@ -329,10 +322,9 @@ bool checkOutputs(const Options &o, QString *error)
     if (o.isSet(QStringLiteral("json")) && !checkOutputPath(QStringLiteral("json"), o.value(QStringLiteral("json")), error))
         return false;
     if (o.isSet(QStringLiteral("csv"))) {
-        const QString path = o.value(QStringLiteral("csv"));
-        if (!checkOutputPath(QStringLiteral("csv"), path, error)
-            || !checkOutputPath(QStringLiteral("csv"), csvTasksPath(path), error))
-            return false;
+        for (const QString &path : csvFilePaths(o.value(QStringLiteral("csv"))))
+            if (!checkOutputPath(QStringLiteral("csv"), path, error))
+                return false;
     }
     return true;
 }

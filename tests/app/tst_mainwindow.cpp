@@ -7,6 +7,7 @@
 #include "exportactions.h"
 #include "exportdialog.h"
 #include "mainwindow.h"
+#include "presentationmode.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
 #include "store/runstore.h"
@@ -377,11 +378,15 @@ private Q_SLOTS:
             w.show();
             QVERIFY(w.loadSpec(m_small));
             w.setDarkTheme(true);
+            // The Story dock (made by the presentation mode, after the settings were read) moved left.
+            w.resize(1600, 1000);
+            w.addDockWidget(Qt::LeftDockWidgetArea, w.presentation()->storyDock());
             QVERIFY(w.close());
         }
         {
             MainWindow w(true);
             QVERIFY(w.isDarkTheme());
+            QCOMPARE(w.dockWidgetArea(w.presentation()->storyDock()), Qt::LeftDockWidgetArea);
             QCOMPARE(w.panel()->spec().name, QStringLiteral("small"));
             QCOMPARE(w.panel()->source(), m_small);
             w.setDarkTheme(false);

@@ -470,6 +470,7 @@ private Q_SLOTS:
         QCOMPARE(rows.size(), 4);  // header + 3 runs
         QVERIFY2(rows[0].contains("model") && rows[0].contains("wall_s"), rows[0].constData());
         QVERIFY(QFile::exists(dir.filePath(QStringLiteral("out.tasks.csv"))));
+        QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("out.states.csv"))));  // the cruncher records no waits
 
         // show prints the very table run printed (everything below run's first line).
         const CliRun shown = runCli({QStringLiteral("show"), json});
@@ -477,6 +478,24 @@ private Q_SLOTS:
         QVERIFY(shown.err.isEmpty());
         QVERIFY2(shown.out.startsWith(QLatin1String("cpu-quick: 3 run(s)")), qPrintable(shown.out));
         QCOMPARE(shown.out.section(QLatin1Char('\n'), 1), r.out.section(QLatin1Char('\n'), 1));
+    }
+
+    // An experiment that records waits gets its thread-state rows beside the CSV pair: the two
+    // tasks of the deadlock each wait for the lock the other holds.
+    void csvOfAnExperimentWithWaitsHasItsStates()
+    {
+        QTemporaryDir dir;
+        const QString csv = dir.filePath(QStringLiteral("dl.csv"));
+        const CliRun r = runCli({QStringLiteral("run"), QStringLiteral("deadlock"), QStringLiteral("--models"), QStringLiteral("threads"),
+                                 QStringLiteral("--variants"), QStringLiteral("opposite"), QStringLiteral("--quiet"),
+                                 QStringLiteral("--csv"), csv});
+        QVERIFY2(r.exitCode == 0 || r.exitCode == 1, qPrintable(r.err));
+        QFile states(dir.filePath(QStringLiteral("dl.states.csv")));
+        QVERIFY2(states.open(QIODevice::ReadOnly), qPrintable(r.out + r.err));
+        const QList<QByteArray> rows = states.readAll().trimmed().split('\n');
+        QVERIFY2(rows.size() >= 3, rows.join('\n').constData());  // header + a wait of each task
+        QVERIFY2(rows[0].contains("state") && rows[0].contains("culprit"), rows[0].constData());
+        QVERIFY2(rows.join('\n').contains("lock"), rows.join('\n').constData());
     }
 
     void showPrintsSavedResults_data()

@@ -8,6 +8,7 @@
 #include "lessons/story.h"
 #include "util/sysinfo.h"
 #include "workloads/convoy/convoyworkload.h"
+#include "workloads/racecounter/racecounterworkload.h"
 
 #include <QDir>
 #include <QProcess>
@@ -283,6 +284,56 @@ private Q_SLOTS:
         QCOMPARE(o.correct, -1);
         QCOMPARE(o.missing, QStringList{QStringLiteral("speedup")});
         QVERIFY2(o.notice.startsWith(QStringLiteral("GIL threads –,")), qPrintable(o.notice));
+    }
+
+    // A lesson may ask for a figure of the workload's own (race-counter's lost updates), read
+    // from the run's summary and shown with the figure's unit; a key the workload does not
+    // report fails the check and lists the ones it does.
+    void workloadFiguresAreMeasures()
+    {
+        const QByteArray text = "title: T\nclaim: \"C\"\npreset: race-counter\nmodels: threads\ncores: 2\n"
+                                "question: Q?\n"
+                                "figure: lost = lost_pct(threads @ unsynchronised)\n"
+                                "figure: ns = ns_per_op(threads @ mutex)\n"
+                                "choice: none | lost < 0.5\nchoice: many | otherwise\n"
+                                "notice: lost {lost}, mutex {ns}\n";
+        QString error;
+        int line = 0;
+        const auto l = parseLesson(text, &error, &line);
+        QVERIFY2(l, qPrintable(error));
+        QCOMPARE(l->figures[0].key, QStringLiteral("lost_pct"));
+        QVERIFY(l->figures[1].key.isEmpty());
+
+        ExperimentResult result;
+        RunRecord r;
+        r.model = QStringLiteral("threads");
+        r.variant = QStringLiteral("unsynchronised");
+        r.wall_s = 1.0;
+        r.workers = 2;
+        auto s = std::make_shared<RaceCounterSummary>();
+        s->method = QStringLiteral("unsynchronised");
+        s->tasks = 2;
+        s->increments = 500;
+        s->expected = 1000;
+        s->actual = 750;
+        r.workloadSummary = s;
+        result.runs.push_back(r);
+        LessonOutcome o = evaluateLesson(*l, result, 2);
+        QCOMPARE(o.values.value(QStringLiteral("lost")), std::optional<double>(25.0));
+        QCOMPARE(o.correct, 1);
+        QCOMPARE(o.notice, QStringLiteral("lost 25.0 %, mutex –"));
+        QCOMPARE(o.missing, QStringList{QStringLiteral("ns")});
+
+        // The run failed: its summary's figures are not measurements.
+        result.runs[0].error = QStringLiteral("could not start");
+        o = evaluateLesson(*l, result, 2);
+        QVERIFY(!o.values.value(QStringLiteral("lost")));
+
+        QVERIFY(!parseLesson(QByteArray(text).replace("lost_pct(", "lost_percent("), &error, &line));
+        QVERIFY2(error.contains(QStringLiteral("unknown measure \"lost_percent\"")), qPrintable(error));
+        QVERIFY2(error.contains(QStringLiteral("figures of the race-counter workload: expected, actual, lost, lost_pct")),
+                 qPrintable(error));
+        QCOMPARE(line, 7);
     }
 
     void coresNote()

@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <QScopeGuard>
+#include <QDir>
 #include <QTest>
 #include <atomic>
 #include <cerrno>
@@ -211,6 +213,18 @@ private Q_SLOTS:
     // (they stayed zombies for ~1.4 s after a cancel).
     void cancelKillsThePythonProcessGroup()
     {
+        // A private temporary folder: the model's own and the interpreter's (TMPDIR) must be gone
+        // after the cancel.
+        QTemporaryDir tmp;
+        QVERIFY(tmp.isValid());
+        const QByteArray oldTmp = qgetenv("TMPDIR");
+        qputenv("TMPDIR", tmp.path().toLocal8Bit());
+        const auto restore = qScopeGuard([&] {
+            if (oldTmp.isEmpty())
+                qunsetenv("TMPDIR");
+            else
+                qputenv("TMPDIR", oldTmp);
+        });
         Runner runner;
         std::atomic<double> cancelledAt{0};
         std::vector<qint64> pool;
@@ -233,6 +247,8 @@ private Q_SLOTS:
         QCOMPARE(zombieChildren(), 0);
         for (qint64 pid : pool)
             QVERIFY(::kill(pid_t(pid), 0) == -1 && errno == ESRCH);
+        const QStringList left = QDir(tmp.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(QStringLiteral(", "))));
     }
 
     // Pool.imap_unordered waited for ever on the task of a killed worker: the supervisor

@@ -133,4 +133,27 @@ bool writeFileAtomically(const QString &path, const QByteArray &data, QString *e
     return true;
 }
 
+QStringList csvFilePaths(const QString &path)
+{
+    const QFileInfo fi(path);
+    const QString base = fi.path() + QLatin1Char('/') + fi.completeBaseName();
+    return {path, base + QStringLiteral(".tasks.csv"), base + QStringLiteral(".states.csv")};
+}
+
+bool writeCsvFiles(const ExperimentResult &result, const QString &path, QStringList *written, QString *error)
+{
+    const QStringList paths = csvFilePaths(path);
+    const QByteArray states = statesToCsv(result.runs);
+    const QByteArray data[] = {runsToCsv(result.runs), tasksToCsv(result.runs), states};
+    for (int i = 0; i < 3; ++i) {
+        if (i == 2 && states.isEmpty())
+            break;
+        if (!writeFileAtomically(paths[i], data[i], error))
+            return false;
+        if (written)
+            written->append(paths[i]);
+    }
+    return true;
+}
+
 } // namespace lab

@@ -2,6 +2,7 @@
 #include "experiment/runrecord.h"
 
 #include <QString>
+#include <QStringList>
 
 namespace lab {
 
@@ -13,6 +14,12 @@ QByteArray tasksToCsv(const std::vector<RunRecord> &runs);   // one row per task
 // primitive, start_s, end_s, culprit, wake_s; times from the run's start); empty when no task
 // recorded one. Running time is what the spans leave of a task and has no rows.
 QByteArray statesToCsv(const std::vector<RunRecord> &runs);
+// The files `--csv PATH` writes (the CLI and the app's CSV export): PATH (runs), PATH's base +
+// ".tasks.csv" and, when a task recorded waits, + ".states.csv". csvFilePaths lists them in that
+// order (the states file always: whether a run records waits is known only afterwards).
+QStringList csvFilePaths(const QString &path);
+// Writes them atomically; the paths written are appended to *written (may be null).
+bool writeCsvFiles(const ExperimentResult &result, const QString &path, QStringList *written, QString *error);
 // Reads a result file (ExperimentResult::fromJson); nullopt and one line "PATH: problem".
 std::optional<ExperimentResult> loadResultFile(const QString &path, QString *error);
 // Writes atomically (temp file + rename); false and *error on failure.

@@ -170,10 +170,14 @@ std::optional<Failure> parseInto(const QByteArray &text, Lesson &lesson)
         QStringLiteral("^([A-Za-z_][A-Za-z0-9_]*)\\s*=\\s*([a-z0-9_]+)\\s*\\(\\s*([A-Za-z0-9_-]+)\\s*(?:@\\s*([A-Za-z0-9_.-]+)\\s*)?\\)$"));
     // The variants the preset runs (a figure may name one: MEASURE(MODEL @ VARIANT)).
     QStringList runVariants = spec->variants;
-    if (runVariants.isEmpty())
-        if (const Workload *w = findWorkload(spec->workload))
+    std::vector<Figure> workloadFigures;
+    if (const Workload *w = findWorkload(spec->workload)) {
+        if (runVariants.isEmpty())
             for (const Variant &v : w->variants(spec->params))
                 runVariants << v.name;
+        if (const RunSummaryPtr empty = w->emptySummary())
+            workloadFigures = empty->figures();
+    }
     QStringList names;
     for (const Entry &e : entries) {
         if (e.key != QLatin1String("figure"))
@@ -187,12 +191,27 @@ std::optional<Failure> parseInto(const QByteArray &text, Lesson &lesson)
             return Failure{QStringLiteral("\"cores\" is the machine's usable cores; give the figure another name"), e.line};
         if (names.contains(f.name))
             return Failure{QStringLiteral("figure \"%1\" defined twice").arg(f.name), e.line};
-        const std::optional<Measure> measure = measureFromName(m.captured(2));
-        if (!measure)
-            return Failure{QStringLiteral("unknown measure \"%1\" (measures: %2)")
-                               .arg(m.captured(2), measureNames().join(QStringLiteral(", "))),
-                           e.line};
-        f.measure = *measure;
+        if (const std::optional<Measure> measure = measureFromName(m.captured(2))) {
+            f.measure = *measure;
+        } else {
+            // Not a measure of every run: one of the figures this workload's runs report.
+            QStringList keys;
+            for (const Figure &wf : workloadFigures) {
+                keys << wf.key;
+                if (wf.key == m.captured(2)) {
+                    f.key = wf.key;
+                    f.unit = wf.unit.isEmpty() ? QString() : QLatin1Char(' ') + wf.unit;
+                    f.decimals = wf.decimals;
+                }
+            }
+            if (f.key.isEmpty())
+                return Failure{QStringLiteral("unknown measure \"%1\" (measures: %2%3)")
+                                   .arg(m.captured(2), measureNames().join(QStringLiteral(", ")),
+                                        keys.isEmpty() ? QString()
+                                                       : QStringLiteral("; figures of the %1 workload: %2")
+                                                             .arg(spec->workload, keys.join(QStringLiteral(", ")))),
+                               e.line};
+        }
         f.model = m.captured(3);
         if (!runModels.contains(f.model))
             return Failure{QStringLiteral("model \"%1\" is not run by this lesson (it runs: %2)")
@@ -352,7 +371,8 @@ QString fillLessonText(const Lesson &lesson, const QString &text, const QHash<QS
             QString shown = QStringLiteral("–");
             for (const Lesson::Figure &f : lesson.figures)
                 if (f.name == name)
-                    shown = formatMeasure(f.measure, values.value(name));
+                    shown = f.key.isEmpty() ? formatMeasure(f.measure, values.value(name))
+                                            : formatFigure(values.value(name), f.unit, f.decimals);
             out += shown;
         }
         i = close + 1;
@@ -374,7 +394,9 @@ LessonOutcome evaluateLesson(const Lesson &lesson, const ExperimentResult &resul
             ofVariant = RunStore::medianRuns(ofVariant);
             run = ofVariant.empty() ? nullptr : &ofVariant.front();
         }
-        const std::optional<double> v = run ? measureOf(f.measure, *run) : std::nullopt;
+        const std::optional<double> v = !run                ? std::nullopt
+                                        : f.key.isEmpty()    ? measureOf(f.measure, *run)
+                                                             : workloadFigureOf(f.key, *run);
         o.values.insert(f.name, v);
         if (!v)
             o.missing << f.name;

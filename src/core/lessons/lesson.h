@@ -17,6 +17,9 @@ struct Lesson {
     struct Figure {           // figure: NAME = MEASURE(MODEL) or MEASURE(MODEL @ VARIANT)
         QString name;
         Measure measure = Measure::Speedup;
+        QString key;          // set: one of the workload's own figures (its summary's figures()) instead
+        QString unit;         //   of a measure, shown with the figure's unit and decimals
+        int decimals = 0;
         QString model;
         QString variant;      // empty: the model's run (experiments without variants)
     };

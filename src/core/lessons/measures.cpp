@@ -147,7 +147,24 @@ QString formatMeasure(Measure m, std::optional<double> value)
     // Sub-millisecond times read better in µs ("29 µs", not "0.029 ms").
     if (measureUnit(m) == QLatin1String(" ms") && *value < 1.0)
         return QStringLiteral("%1 µs").arg(*value * 1000.0, 0, 'f', *value < 0.01 ? 1 : 0);
-    return QString::number(*value, 'f', measureDecimals(m)) + measureUnit(m);
+    return formatFigure(value, measureUnit(m), measureDecimals(m));
+}
+
+QString formatFigure(std::optional<double> value, const QString &unit, int decimals)
+{
+    if (!value || !std::isfinite(*value))
+        return QStringLiteral("–");
+    return QString::number(*value, 'f', decimals) + unit;
+}
+
+std::optional<double> workloadFigureOf(const QString &key, const RunRecord &run)
+{
+    if (!run.error.isEmpty() || run.cancelled || !run.workloadSummary)
+        return std::nullopt;
+    for (const Figure &f : run.workloadSummary->figures())
+        if (f.key == key)
+            return f.value && std::isfinite(*f.value) ? f.value : std::nullopt;
+    return std::nullopt;
 }
 
 std::vector<RunRecord> representativeRuns(const ExperimentResult &result)

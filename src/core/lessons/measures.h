@@ -39,6 +39,11 @@ int measureDecimals(Measure m);
 std::optional<double> measureOf(Measure m, const RunRecord &run);
 // "0.97x", "5.20 ms", "191/s"; "–" for a figure that was not measured.
 QString formatMeasure(Measure m, std::optional<double> value);
+// The same for any figure: the value with `decimals` and `unit` appended ("12 %"), or "–".
+QString formatFigure(std::optional<double> value, const QString &unit, int decimals);
+// One of the figures a run's workload summary reports (Figure::key, e.g. race-counter's "lost"):
+// nullopt when the run failed or the figure was not measured.
+std::optional<double> workloadFigureOf(const QString &key, const RunRecord &run);
 
 // The runs a lesson or a call-out speaks about: the median good repetition of each model, with
 // speedups against their baselines (RunStore::medianRuns). Cancelled and failed runs are left out.

@@ -346,6 +346,11 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
         QProcess proc;
         proc.setProgram(python);
         proc.setArguments({QStringLiteral("-u"), scriptPath});
+        // multiprocessing's own temporary folders (pymp-*, the forkserver's socket) go into ours,
+        // so they are removed with it even when the interpreter is killed before it cleans up.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("TMPDIR"), dir.path());
+        proc.setProcessEnvironment(env);
         proc.setChildProcessModifier([] {
             ::setpgid(0, 0);                    // one group: cancel kills the pool too
             ::prctl(PR_SET_PDEATHSIG, SIGKILL); // and the interpreter dies with us

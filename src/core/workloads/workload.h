@@ -126,6 +126,9 @@ public:
     // The typed summary of a finished run (null: none), and reading it back from saved JSON.
     virtual RunSummaryPtr summarize(const RunRecord &run, WorkloadState *state) const;
     virtual RunSummaryPtr summaryFromJson(const QJsonObject &run) const;
+    // A summary with nothing measured (null: the workload reports no figures of its own): its
+    // figures() name what every run of this workload reports, so a lesson can ask for one by key.
+    virtual RunSummaryPtr emptySummary() const { return {}; }
 
     // The CPython twin: a script in this workload's folder (embedded as :/python/NAME) that reads pythonJob() on stdin and
     // prints JSON event lines (labcommon.py); empty: no twin.

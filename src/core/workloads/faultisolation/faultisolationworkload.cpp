@@ -318,6 +318,11 @@ RunSummaryPtr FaultIsolationWorkload::summarize(const RunRecord &run, WorkloadSt
     return s;
 }
 
+RunSummaryPtr FaultIsolationWorkload::emptySummary() const
+{
+    return std::make_shared<FaultSummary>();
+}
+
 RunSummaryPtr FaultIsolationWorkload::summaryFromJson(const QJsonObject &run) const
 {
     return FaultSummary::fromJson(run);

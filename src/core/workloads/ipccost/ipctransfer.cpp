@@ -2,12 +2,12 @@
 
 #include "trace/statetrace.h"
 
+#include <QScopeGuard>
+
 #include <algorithm>
-#include <condition_variable>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <mutex>
 #include <thread>
 
 #include <fcntl.h>
@@ -28,7 +28,10 @@ namespace {
 
 constexpr int kPollMs = 50;                           // a cancel is seen within this
 constexpr qint64 kStallNs = 30LL * 1000 * 1000 * 1000;  // a partner silent this long has hung
-constexpr int kSpins = 100;                           // spins before a futex sleep (shared memory)
+// How long a waiter on the slot spins before it sleeps on the futex: longer than a round trip
+// of two spinning parties (well under a microsecond), shorter than a wake-up from sleep (5-50 µs
+// on this kind of VM, and the larger part of a round trip when both sides sleep).
+constexpr qint64 kSpinNs = 20'000;
 
 // Sent back for every message: its sequence number (the first 8 bytes that arrived) and the
 // checksum of all that arrived.
@@ -45,18 +48,6 @@ void fillPattern(unsigned char *p, std::size_t n)
         p[i] = static_cast<unsigned char>(i * 131 + (i >> 11) * 7 + 29);
     for (std::size_t i = kTile; i < n; i += kTile)
         std::memcpy(p + i, p, std::min(kTile, n - i));
-}
-
-// memcpy in slices, so a cancel is seen during a large payload; false when cancelled.
-bool copyChecked(unsigned char *dst, const unsigned char *src, std::size_t n, const std::atomic<bool> &cancel)
-{
-    constexpr std::size_t kSlice = 4 * 1024 * 1024;
-    for (std::size_t i = 0; i < n; i += kSlice) {
-        if (cancel.load(std::memory_order_relaxed))
-            return false;
-        std::memcpy(dst + i, src + i, std::min(kSlice, n - i));
-    }
-    return true;
 }
 
 // The checksum of the pattern with its first word replaced by a sequence number, without
@@ -220,17 +211,20 @@ long futex(std::atomic<std::uint32_t> *word, int op, std::uint32_t value, const 
     return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t *>(word), op, value, timeout, nullptr, 0);
 }
 
-// Spins a little, then sleeps on the futex; returns the word's value (== old after timeoutMs).
+// Spins up to kSpinNs, then sleeps on the futex; returns the word's value (== old after timeoutMs).
 // Async-signal-safe: the forked partner uses it too. The sleeping flag and the word are both
 // seq_cst, so either the waker sees the flag or the waiter sees the new value.
 std::uint32_t awaitChange(std::atomic<std::uint32_t> &word, std::uint32_t old, std::atomic<std::uint32_t> &sleeping,
                           int timeoutMs)
 {
-    for (int i = 0; i < kSpins; ++i) {
+    const qint64 spinUntil = monotonicNs() + kSpinNs;  // clock_gettime: async-signal-safe
+    for (int i = 1;; ++i) {
         const std::uint32_t v = word.load(std::memory_order_acquire);
         if (v != old)
             return v;
         cpuRelax();
+        if (i % 64 == 0 && monotonicNs() >= spinUntil)
+            break;
     }
     sleeping.store(1);
     std::uint32_t v = word.load();
@@ -291,9 +285,11 @@ void becomeOrphanProof(pid_t parent)
     }
 }
 
-[[noreturn]] void shmPartner(ShmSlot *slot, unsigned char *data, std::size_t n, qint64 corrupt, pid_t parent)
+// The partner's side of the slot: sums each message's slices as they are filled, then
+// acknowledges the message. Returns on quit, or (a forked partner: parent > 0) when the parent
+// is gone. Async-signal-safe, as the forked partner needs.
+void slotPartner(ShmSlot *slot, unsigned char *data, std::size_t n, qint64 corrupt, pid_t parent)
 {
-    becomeOrphanProof(parent);
     const std::uint32_t slices = std::uint32_t((n + kSliceBytes - 1) / kSliceBytes);
     std::uint32_t done = 0;  // slices summed, over all messages
     for (qint64 index = 0;; ++index) {
@@ -301,10 +297,10 @@ void becomeOrphanProof(pid_t parent)
         for (std::uint32_t k = 0; k < slices;) {
             const std::uint32_t filled = awaitChange(slot->seq, done, slot->partnerSleeping, 100);
             if (slot->quit.load())
-                ::_exit(0);
+                return;
             if (filled == done) {
-                if (::getppid() != parent)
-                    ::_exit(0);
+                if (parent > 0 && ::getppid() != parent)
+                    return;
                 continue;
             }
             // every slice filled so far that belongs to this message
@@ -524,7 +520,11 @@ void runFd(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasuremen
     m.ok = true;
 }
 
-void runShm(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasurement &m)
+// Shared memory (the partner a forked process) and two threads (the partner a thread): the same
+// slot and the same hand-over (spin, then futex), so the two differ only in thread vs process.
+// The sender copies each message into the shared buffer slice by slice; the partner sums the
+// slices filled so far while the next is copied.
+void runSlot(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasurement &m, bool process)
 {
     const std::size_t n = std::size_t(req.payloadBytes);
     Mapping src(n, false), shared(kSlotBytes + n, true);
@@ -538,15 +538,31 @@ void runShm(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasureme
     unsigned char *data = shared.data() + kSlotBytes;
 
     Partner partner;
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        m.error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
-        return;
+    std::thread thread;
+    // Last out: tells a thread partner to quit and joins it (a process partner is killed by `partner`).
+    const auto stopThread = qScopeGuard([&] {
+        if (!thread.joinable())
+            return;
+        slot->quit.store(1);
+        futex(&slot->seq, FUTEX_WAKE, 1, nullptr);
+        thread.join();
+    });
+    if (process) {
+        const pid_t parent = ::getpid();
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            m.error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            return;
+        }
+        if (pid == 0) {
+            becomeOrphanProof(parent);
+            slotPartner(slot, data, n, req.corruptMessage, parent);
+            ::_exit(0);
+        }
+        partner.set(pid);
+    } else {
+        thread = std::thread(slotPartner, slot, data, n, req.corruptMessage, pid_t(0));
     }
-    if (pid == 0)
-        shmPartner(slot, data, n, req.corruptMessage, parent);
-    partner.set(pid);
 
     Clock clock;
     const std::uint64_t total = std::uint64_t(req.messages) + 1;
@@ -597,96 +613,6 @@ void runShm(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasureme
         }
     }
     slot->quit.store(1);
-    m.ok = true;
-}
-
-void runThread(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasurement &m)
-{
-    const std::size_t n = std::size_t(req.payloadBytes);
-    Mapping src(n, false), buf(n, false);
-    if (!src.data() || !buf.data()) {
-        m.error = QStringLiteral("cannot map two buffers of %1 bytes").arg(n);
-        return;
-    }
-    fillPattern(src.data(), n);
-    const Expectation expect(src.data(), n);
-
-    // Guarded by `mutex`: seq, ack, echoSeq, sum, quit. The buffer belongs to the sender until
-    // it publishes seq and to the partner until it publishes ack.
-    struct Shared {
-        std::mutex mutex;
-        std::condition_variable toPartner, toSender;
-        std::uint64_t seq = 0, ack = 0, echoSeq = 0, sum = 0;
-        bool quit = false;
-    } sh;
-    unsigned char *data = buf.data();
-    const qint64 corrupt = req.corruptMessage;
-    std::thread partner([&sh, data, n, corrupt] {
-        std::uint64_t last = 0;
-        for (qint64 index = 0;; ++index) {
-            std::unique_lock lock(sh.mutex);
-            sh.toPartner.wait(lock, [&] { return sh.quit || sh.seq != last; });
-            if (sh.quit)
-                return;
-            last = sh.seq;
-            lock.unlock();
-            if (index == corrupt)
-                data[n / 2] ^= 0x40;
-            std::uint64_t echo = 0;
-            std::memcpy(&echo, data, sizeof echo);
-            const std::uint64_t sum = ipcChecksum(data, n).value();
-            lock.lock();
-            sh.echoSeq = echo;
-            sh.sum = sum;
-            sh.ack = last;
-            lock.unlock();
-            sh.toSender.notify_one();
-        }
-    });
-    struct Joiner {
-        Shared &sh;
-        std::thread &t;
-        ~Joiner()
-        {
-            {
-                std::lock_guard lock(sh.mutex);
-                sh.quit = true;
-            }
-            sh.toPartner.notify_one();
-            t.join();
-        }
-    } joiner{sh, partner};
-
-    Clock clock;
-    const std::uint64_t total = std::uint64_t(req.messages) + 1;
-    for (std::uint64_t seq = 1; seq <= total; ++seq) {
-        if (!copyChecked(data, src.data(), n, cancel)) {
-            finishWith(Io::Cancelled, {}, nullptr, m);
-            return;
-        }
-        std::memcpy(data, &seq, sizeof seq);
-        {
-            std::lock_guard lock(sh.mutex);
-            sh.seq = seq;
-        }
-        sh.toPartner.notify_one();
-        Ack ack;
-        {
-            std::unique_lock lock(sh.mutex);
-            while (sh.ack != seq) {
-                if (cancel.load(std::memory_order_relaxed)) {
-                    lock.unlock();
-                    finishWith(Io::Cancelled, {}, nullptr, m);
-                    return;
-                }
-                sh.toSender.wait_for(lock, std::chrono::milliseconds(kPollMs));
-            }
-            ack = Ack{sh.echoSeq, sh.sum};
-        }
-        if (!checkAck(ack, seq, expect, m))
-            return;
-        clock.sent(seq, m, n);
-    }
     m.ok = true;
 }
 
@@ -748,10 +674,10 @@ IpcMeasurement measureIpc(const IpcRequest &request, const std::atomic<bool> &ca
         return m;
     }
     switch (request.transport) {
-    case IpcTransport::Thread: runThread(request, cancel, m); break;
+    case IpcTransport::Thread: runSlot(request, cancel, m, false); break;
     case IpcTransport::Pipe:
     case IpcTransport::Socket: runFd(request, cancel, m); break;
-    case IpcTransport::SharedMemory: runShm(request, cancel, m); break;
+    case IpcTransport::SharedMemory: runSlot(request, cancel, m, true); break;
     }
     return m;
 }

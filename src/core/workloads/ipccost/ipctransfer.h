@@ -9,9 +9,10 @@
 
 namespace lab {
 
-// How two parties hand each other bytes: two threads of this process sharing a buffer (mutex +
-// condition), or this thread and a forked partner process over a pipe, a Unix socket pair or an
-// anonymous shared mapping (a futex-signalled slot).
+// How two parties hand each other bytes: this thread and a forked partner process over a pipe,
+// a Unix socket pair or an anonymous shared mapping, or two threads of this process sharing a
+// buffer. Shared memory and threads use the same slot and hand-over (spin briefly, then sleep on a
+// futex), so what they differ in is only process vs thread.
 enum class IpcTransport { Thread, Pipe, Socket, SharedMemory };
 
 std::optional<IpcTransport> ipcTransportFromName(const QString &name);

@@ -50,6 +50,7 @@ public:
     void execute(const TaskSpec &task, TaskEnv &env, TaskResult &result) const override;
     RunSummaryPtr summarize(const RunRecord &run, WorkloadState *state) const override;
     RunSummaryPtr summaryFromJson(const QJsonObject &run) const override;
+    RunSummaryPtr emptySummary() const override { return std::make_shared<RaceCounterSummary>(); }
     QString pythonScript() const override { return QStringLiteral("race_counter.py"); }
     QJsonObject pythonJob(const std::vector<TaskSpec> &tasks, const QJsonObject &params) const override;
     void judgePython(const TaskSpec &task, const QJsonObject &event, TaskResult &result) const override;
