@@ -8,6 +8,7 @@
 #include "models/pythonmodel.h"
 #include "sampling/procstat.h"
 #include "sync/shmsegment.h"
+#include "sync/startgate.h"
 #include "sync/tracedlock.h"
 #include "testutil.h"
 #include "util/sysinfo.h"
@@ -234,7 +235,34 @@ private Q_SLOTS:
                 QVERIFY2(o->words.startsWith(QStringLiteral("lost ")), qPrintable(o->words));
             qInfo("%s: %s (overlap %.0f %%)", qPrintable(run.model), qPrintable(o->words),
                   s->overlapShare ? *s->overlapShare * 100 : -1.0);
+            // Racers that ran at the same time for most of the loop lose updates.
+            if (s->overlapShare && *s->overlapShare > 0.5)
+                QVERIFY2(*s->lost() > 0, qPrintable(run.model));
+            if (usableCores() >= 2)  // each racer had a core of its own (OwnCore)
+                QVERIFY2(s->overlapShare && *s->overlapShare > 0, qPrintable(run.model));
         }
+    }
+
+    void ownCorePinsAndGivesBack()
+    {
+        cpu_set_t before;
+        QCOMPARE(sched_getaffinity(0, sizeof before, &before), 0);
+        if (CPU_COUNT(&before) < 2)
+            QSKIP("one usable core: nothing to pin to");
+        {
+            const OwnCore core(1);
+            cpu_set_t now;
+            QCOMPARE(sched_getaffinity(0, sizeof now, &now), 0);
+            QCOMPARE(CPU_COUNT(&now), 1);
+            int second = -1;
+            for (int cpu = 0, seen = 0; cpu < CPU_SETSIZE && second < 0; ++cpu)
+                if (CPU_ISSET(cpu, &before) && seen++ == 1)
+                    second = cpu;
+            QVERIFY(CPU_ISSET(second, &now));
+        }
+        cpu_set_t after;
+        QCOMPARE(sched_getaffinity(0, sizeof after, &after), 0);
+        QVERIFY(CPU_EQUAL(&before, &after));
     }
 
     void atomicDoesNotRunOnCPython()

@@ -26,4 +26,30 @@ bool StartGate::arriveAndWait(int parties, qint64 timeoutNs, const std::atomic<b
     return true;
 }
 
+OwnCore::OwnCore(int index)
+{
+    CPU_ZERO(&m_old);
+    if (index < 0 || sched_getaffinity(0, sizeof m_old, &m_old) != 0)
+        return;
+    const int usable = CPU_COUNT(&m_old);
+    if (usable < 2)
+        return;  // one core: nothing to choose
+    int wanted = index % usable;
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &m_old) || wanted-- > 0)
+            continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        m_pinned = sched_setaffinity(0, sizeof one, &one) == 0;
+        return;
+    }
+}
+
+OwnCore::~OwnCore()
+{
+    if (m_pinned)
+        sched_setaffinity(0, sizeof m_old, &m_old);
+}
+
 } // namespace lab

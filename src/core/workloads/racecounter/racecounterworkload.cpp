@@ -412,6 +412,7 @@ void RaceCounterWorkload::execute(const TaskSpec &task, TaskEnv &env, TaskResult
     if (!shared)
         return;
 
+    const OwnCore core(task.id);  // racers on cores of their own, or they may take turns on one
     {
         BlockingSection waiting(env.hooks);  // under the GIL a waiting racer must let the others in
         shared->gate.arriveAndWait(w, kGateTimeoutNs, env.cancel);
