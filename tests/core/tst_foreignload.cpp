@@ -100,6 +100,12 @@ private Q_SLOTS:
         // own time above machine time (tick rounding) is 0 cores, never negative
         LoadSnapshot x{100, 1000, 2, 0}, y{110, 1200, 2, 50};
         QCOMPARE(*foreignBusyCores(x, y), 0.0);
+        // A window too short for the tick counters (a 6 ms run with one foreign tick) is not a
+        // measurement: without the bound this read 1 core busy elsewhere.
+        LoadSnapshot shortEnd{101, 1002, 2, 0};
+        QVERIFY(!foreignBusyCores(x, shortEnd));
+        LoadSnapshot justLongEnough{100 + 2 * 25, 1000 + 2 * 25, 2, 0};
+        QCOMPARE(*foreignBusyCores(x, justLongEnough), 2.0);
     }
 
     void liveTreeCountsARunningChild()

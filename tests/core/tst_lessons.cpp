@@ -336,6 +336,40 @@ private Q_SLOTS:
         QCOMPARE(line, 7);
     }
 
+    // An experiment of variants gets one call-out per variant, its models side by side, and the
+    // words of an outcome that went wrong (here by design: the lost updates).
+    void variantCalloutsNameEachVariant()
+    {
+        ExperimentResult result;
+        QString error;
+        result.spec = *loadPreset(QStringLiteral("race-counter"), &error);
+        result.machine.usableCores = 2;
+        const auto add = [&](const QString &model, const QString &method, qint64 actual, double ns) {
+            RunRecord r;
+            r.model = model;
+            r.variant = method;
+            r.wall_s = 0.5;
+            r.workers = 2;
+            auto s = std::make_shared<RaceCounterSummary>();
+            s->method = method;
+            s->tasks = 2;
+            s->increments = 500;
+            s->expected = 1000;
+            s->actual = actual;
+            s->nsPerIncrement = ns;
+            r.workloadSummary = s;
+            result.runs.push_back(r);
+        };
+        add(QStringLiteral("threads"), QStringLiteral("unsynchronised"), 600, 0.25);
+        add(QStringLiteral("processes"), QStringLiteral("unsynchronised"), 520, 0.2);
+        add(QStringLiteral("threads"), QStringLiteral("mutex"), 1000, 59.6);
+        const QStringList texts = calloutTexts(headlineCallouts(result));
+        QCOMPARE(texts.size(), 2);
+        QVERIFY2(texts[0].startsWith(QStringLiteral("Unsynchronised: Threads 0.25 ns · Processes 0.20 ns — Threads: lost 400")),
+                 qPrintable(texts[0]));
+        QCOMPARE(texts[1], QStringLiteral("Mutex: Threads 59.6 ns"));
+    }
+
     void coresNote()
     {
         QString error;

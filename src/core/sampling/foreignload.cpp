@@ -114,6 +114,8 @@ std::optional<double> foreignBusyCores(const std::optional<LoadSnapshot> &before
         return std::nullopt;
     // Elapsed time in ticks of one core: all cores' ticks / cores.
     const double elapsed = double(after->machineAll - before->machineAll) / after->cores;
+    if (elapsed < kMinForeignWindowTicks)
+        return std::nullopt;
     const double busy = after->machineBusy > before->machineBusy ? double(after->machineBusy - before->machineBusy) : 0;
     const double own = after->own > before->own ? double(after->own - before->own) : 0;
     return std::max(0.0, (busy - own) / elapsed);

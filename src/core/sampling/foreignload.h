@@ -47,8 +47,14 @@ struct LoadSnapshot {
     quint64 own = 0;          // this process + descendants (live ones + reaped ones)
 };
 
-// Cores kept busy by other programs between two readings; nullopt when no time passed or a
-// reading is missing. Never negative (tick rounding can make own time exceed machine time).
+// Below this window (in clock ticks of one core: 0.25 s at the usual 100 Hz) the counters'
+// one-tick steps swamp the figure: a 6 ms run in which one other process took one tick read as
+// "1.7 cores busy elsewhere". Such a window is not measured (nullopt, "–").
+inline constexpr double kMinForeignWindowTicks = 25;
+
+// Cores kept busy by other programs between two readings; nullopt when less than the minimum
+// window passed or a reading is missing. Never negative (tick rounding can make own time exceed
+// machine time).
 std::optional<double> foreignBusyCores(const std::optional<LoadSnapshot> &before,
                                        const std::optional<LoadSnapshot> &after);
 
