@@ -79,8 +79,9 @@ StoryPanel::StoryPanel(StoryModels *models, QWidget *parent) : QWidget(parent), 
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(scroll);
     split->addWidget(m_gilChart);
-    split->setStretchFactor(0, 2);
-    split->setStretchFactor(1, 3);
+    // The story and its measured call-outs first: an experiment of variants has a line for each.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
     split->setChildrenCollapsible(false);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

@@ -515,6 +515,21 @@ void TestCharts::comparisonOneBarPerRun()
         if (auto *t = qobject_cast<QCPItemText *>(chart.plot()->item(i)))
             hasNa = hasNa || t->text() == "n/a";
     QVERIFY(hasNa);
+
+    // No model has a baseline (models compared side by side): one note per panel, no "n/a" bars.
+    for (RunRecord &r : runs)
+        r.speedup = r.efficiency = -1;
+    chart.setRuns(runs);
+    int notes = 0;
+    hasNa = false;
+    for (int i = 0; i < chart.plot()->itemCount(); ++i)
+        if (auto *t = qobject_cast<QCPItemText *>(chart.plot()->item(i))) {
+            hasNa = hasNa || t->text() == "n/a";
+            notes += t->text() == "no sequential run" ? 1 : 0;
+        }
+    QVERIFY(!hasNa);
+    QCOMPARE(notes, 2);  // speedup and efficiency
+    QCOMPARE(chart.barCount(ComparisonChart::WallTime), 5);
     chart.clear();
     QCOMPARE(chart.barCount(), 0);
 }

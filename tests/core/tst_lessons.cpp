@@ -401,6 +401,30 @@ private Q_SLOTS:
         QVERIFY2(calloutTexts(one).join(QLatin1Char('\n')).contains(QLatin1String("on 1 core")), "processes on 1 core");
     }
 
+    // No baseline ran (models side by side, as condition-queue): each model's wall time and the
+    // first figures of its workload, not an empty panel.
+    void withoutABaselineFiguresSpeak()
+    {
+        ExperimentResult result;
+        QString error;
+        result.spec = *loadPreset(QStringLiteral("condition-queue"), &error);
+        RunRecord r;
+        r.model = QStringLiteral("threads");
+        r.wall_s = 0.104;
+        r.workers = 4;
+        auto s = std::make_shared<RaceCounterSummary>();
+        s->expected = 1000;
+        s->actual = 600;
+        r.workloadSummary = s;
+        result.runs.push_back(r);
+        RunRecord failed = r;
+        failed.model = QStringLiteral("processes");
+        failed.error = QStringLiteral("boom");
+        result.runs.push_back(failed);
+        const QStringList texts = calloutTexts(headlineCallouts(result, 2));
+        QCOMPARE(texts, QStringList{QStringLiteral("Threads: 0.10 s — expected 1,000, counted 600")});
+    }
+
     void cancelledAndFailedRunsSayNothing()
     {
         ExperimentResult r = cpuResult(4.0);

@@ -60,6 +60,7 @@ void BarPanelsChart::rebuild()
     m_plot->clearPlottables();
     m_plot->plotLayout()->clear();  // deletes the old axis rects and texts
     m_rects.clear();
+    m_titles.clear();
 
     const bool dark = isDark();
     const ChartPalette pal = chartPalette(dark);
@@ -89,18 +90,21 @@ void BarPanelsChart::rebuild()
         rect->setRangeZoom(Qt::Orientations());
         QCPAxis *value = rect->axis(QCPAxis::atBottom);
         QCPAxis *key = rect->axis(QCPAxis::atLeft);
-        value->setLabel(panel.title);
+        m_titles.push_back(panel.title);
         key->grid()->setVisible(false);
 
         auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
         double maxValue = 0;
         bool paired = false;
+        // One model in the panel (the GIL's rows of an experiment of variants): the variant says it all.
+        const bool oneModel = std::all_of(panel.rows.begin(), panel.rows.end(),
+                                          [&](const BarPanel::Row &r) { return r.model == panel.rows.front().model; });
         for (int i = 0; i < int(panel.rows.size()); ++i) {
             const BarPanel::Row &row = panel.rows[size_t(i)];
             QString label = modelLabel(row.model);
             const auto space = label.indexOf(QLatin1Char(' '));
             if (!row.variant.isEmpty())  // one bar per variant and model: say which
-                label = row.variant + QLatin1Char('\n') + modelShortLabel(row.model);
+                label = oneModel ? row.variant : row.variant + QLatin1Char('\n') + modelShortLabel(row.model);
             else if (label.size() > 12 && space > 0)
                 label.replace(space, 1, QStringLiteral("\n"));  // narrow docks: two short lines
             ticker->addTick(i, row.suffix.isEmpty() ? label : QStringLiteral("%1\n%2").arg(label, row.suffix));
@@ -172,7 +176,32 @@ void BarPanelsChart::rebuild()
         }
     }
     applyProjectorStyle(m_plot, dark);  // the new axes get the theme, fonts and pens
+    fitTitles();                         // with the fonts the style gave them
     m_inRebuild = false;
+}
+
+void BarPanelsChart::fitTitles()
+{
+    bool changed = false;
+    for (size_t i = 0; i < m_rects.size() && i < m_titles.size(); ++i) {
+        QCPAxis *value = m_rects[i]->axis(QCPAxis::atBottom);
+        QString title = m_titles[i];
+        const int mid = int(title.lastIndexOf(QLatin1Char(' '), title.size() / 2 + 2));
+        if (QFontMetrics(value->labelFont()).horizontalAdvance(title) > width() - 40 && mid > 0)
+            title[mid] = QLatin1Char('\n');  // "GIL switches per secon" at 1024x768
+        if (value->label() != title) {
+            value->setLabel(title);
+            changed = true;
+        }
+    }
+    if (changed)
+        markDirty();
+}
+
+void BarPanelsChart::resizeEvent(QResizeEvent *event)
+{
+    ChartWidget::resizeEvent(event);
+    fitTitles();
 }
 
 } // namespace lab

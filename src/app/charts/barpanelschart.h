@@ -36,6 +36,11 @@ protected:
 
 private:
     void rebuild();
+    // Each panel's title, in two lines where the chart is too narrow for one (after a rebuild
+    // and a resize: docks are laid out after the first rebuild).
+    void fitTitles();
+    void resizeEvent(QResizeEvent *event) override;
+    std::vector<QString> m_titles;
 
     QPointer<BarPanelsModel> m_model;
     QString m_emptyText;

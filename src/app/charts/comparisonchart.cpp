@@ -213,6 +213,8 @@ void ComparisonChart::rebuild()
         x->setRange(-0.6, std::max<double>(0.6, models.size() - 0.4));
 
         double maxValue = 0;
+        std::vector<QCPItemText *> notApplicable;  // this panel's "n/a" labels
+        bool anyValue = false;
         for (int m = 0; m < int(models.size()); ++m) {
             auto *bars = new QCPBars(x, y);
             bars->setAntialiased(false);
@@ -243,7 +245,10 @@ void ComparisonChart::rebuild()
                 if (!s.value[p]) {
                     const bool allFailed = s.tasksTotal > 0 && s.tasksFailed >= s.tasksTotal;
                     label->setText(marks + (s.failed || allFailed ? tr("error") : tr("n/a")));
+                    if (!s.failed && !allFailed && marks.isEmpty())
+                        notApplicable.push_back(label);
                 } else {
+                    anyValue = true;
                     const double v = *s.value[p];
                     bars->addData(s.key, v);
                     maxValue = std::max(maxValue, v);
@@ -294,6 +299,32 @@ void ComparisonChart::rebuild()
             m_bars[p].push_back(bars);
         }
 
+        // Speedup and efficiency need a sequential run of the same family: without one (models
+        // compared side by side) the panel says so once instead of "n/a" under every bar.
+        const bool noBaseline = (p == Speedup || p == Efficiency) && !anyValue && !notApplicable.empty();
+        if (noBaseline) {
+            for (QCPItemText *t : notApplicable) {
+                m_labels.erase(std::remove_if(m_labels.begin(), m_labels.end(),
+                                              [t](const ValueLabel &l) { return l.item == t; }),
+                               m_labels.end());
+                m_plot->removeItem(t);
+            }
+            auto *note = new QCPItemText(m_plot);
+            note->setClipToAxisRect(true);
+            note->setClipAxisRect(rect);
+            note->position->setType(QCPItemPosition::ptAxisRectRatio);
+            note->position->setAxisRect(rect);
+            note->position->setCoords(0.5, 0.5);
+            note->setPositionAlignment(Qt::AlignCenter);
+            note->setTextAlignment(Qt::AlignCenter);
+            note->setText(tr("no sequential run"));
+            note->setColor(pal.foreground);
+            QFont nf = valueFont;
+            nf.setBold(false);
+            nf.setPointSizeF(valueFont.pointSizeF() * 0.85);
+            note->setFont(nf);
+        }
+        y->setTickLabels(!noBaseline);  // an empty 0..1 scale would read as a measured zero
         // Reference lines: the ideal speedup (= workers of each model), 100 % efficiency, the
         // machine's cores. They are explained in the panel's title, never labelled on the line.
         auto refLine = [&](double x0, double x1, double value) {
@@ -306,7 +337,9 @@ void ComparisonChart::rebuild()
             line->setClipAxisRect(rect);
             maxValue = std::max(maxValue, value);
         };
-        if (p == Speedup) {
+        if (noBaseline) {
+            // nothing to compare with: no reference line either
+        } else if (p == Speedup) {
             for (int m = 0; m < int(models.size()); ++m) {
                 const int workers = m_model->idealSpeedup(m);
                 if (workers > 0)

@@ -697,6 +697,7 @@ void CpuChart::updateSpanItems()
     constexpr int kRows = 3;
     double rowRight[kRows];
     std::fill(std::begin(rowRight), std::end(rowRight), -1e300);
+    const QRectF app = m_tail ? QRectF(m_tail->appRect()) : QRectF();
     const std::vector<CpuSeriesModel::Span> &spans = m_model->spans();
     for (size_t i = 0; i < spans.size() && i < m_spanItems.size(); ++i) {
         const CpuSeriesModel::Span &span = spans[i];
@@ -718,8 +719,15 @@ void CpuChart::updateSpanItems()
         const double left = x->coordToPixel(labelX);
         const double width = fm.horizontalAdvance(s.label->text()) + 12;
         const double height = fm.height() + 6;
+        // A row is taken where an earlier label ends to the right, or where the app's own CPU
+        // label sits (the top right corner of a narrow chart).
+        const auto taken = [&](int r) {
+            if (left < rowRight[r] + 2)
+                return true;
+            return !app.isNull() && QRectF(left, rect->top() + r * height, width, height).intersects(app);
+        };
         int row = 0;
-        while (row < kRows && left < rowRight[row] + 2)
+        while (row < kRows && taken(row))
             ++row;
         // No row has room (many short runs in a narrow chart): no label rather than one printed
         // over another; the span's colour and the legend still name the model.

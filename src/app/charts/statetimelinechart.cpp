@@ -368,6 +368,14 @@ void StateTimelineChart::rebuild()
             m_arrowSwatch = new QCPGraph(m_plot->xAxis, m_plot->yAxis);
             m_arrowSwatch->setName(tr("release → wake-up"));
         }
+        // As many legend entries a row as the widest fits ("Blocked on an empty queue
+        // (consumer)" did not, three a row, at 1024x768).
+        const QFontMetrics lfm(m_plot->legend->font());
+        int widest = 0;
+        for (const QString &name : legendNames())
+            widest = std::max(widest, lfm.horizontalAdvance(name));
+        const int entry = widest + m_plot->legend->iconSize().width() + m_plot->legend->iconTextPadding() + 18;
+        m_plot->legend->setWrap(std::clamp((std::max(width(), 300) - 20) / std::max(1, entry), 1, 4));
     }
 
     // Banner (a deadlock) and note (arrows left out, records dropped): rows above the legend.

@@ -52,6 +52,7 @@ void VariantChart::rebuild()
     m_labelTexts.clear();
     QCPAxis *x = m_plot->xAxis;
     QCPAxis *y = m_plot->yAxis;
+    m_range = {};
     if (!m_model || !m_model->hasVariants()) {
         x->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
         y->setLabel(QString());
@@ -98,6 +99,7 @@ void VariantChart::rebuild()
     }
     const double base = log ? lo / 3 : 0;
     y->setRange(base, log ? hi * 4 : hi * 1.25);
+    m_range = {base, hi, log};
 
     QFont labelFont = x->tickLabelFont();
     labelFont.setPointSizeF(std::max(9.0, labelFont.pointSizeF() - 3));
@@ -118,6 +120,7 @@ void VariantChart::rebuild()
         bars->setWidth(width * 0.92);
         m_bars.append(bars);
     }
+    m_labelBarWidths.clear();
     for (const VariantModel::Bar &b : m.bars()) {
         QString text = b.value ? formatValue(*b.value) : QStringLiteral("–");
         if (b.failsByDesign)
@@ -135,8 +138,65 @@ void VariantChart::rebuild()
         label->setClipToAxisRect(false);
         m_items.append(label);
         m_labelTexts << text;
+        m_labelBarWidths << b.width * 0.92;
     }
+    fitLabels();
     applyThemeColors(dark);
+}
+
+void VariantChart::resizeEvent(QResizeEvent *event)
+{
+    ChartWidget::resizeEvent(event);
+    fitLabels();
+}
+
+void VariantChart::fitLabels()
+{
+    QCPAxis *x = m_plot->xAxis;
+    const double span = x->range().size();
+    // Before the first layout the axis rect has no width yet: the widget's, less the margins.
+    const int rectWidth = m_plot->axisRect()->width() > 50 ? m_plot->axisRect()->width() : m_plot->width() - 100;
+    if (span <= 0 || rectWidth <= 0)
+        return;
+    bool changed = false;
+    bool anyUpright = false;
+    // A short chart has no room for the long axis title: the unit alone ("ns/op").
+    if (m_model && m_model->hasVariants() && m_model->metric() != VariantModel::Metric::None) {
+        const QString unit = VariantModel::metricUnit(m_model->metric());
+        const QString title = m_plot->height() < 380 ? unit : QStringLiteral("%1 (%2)").arg(m_model->metricLabel(), unit);
+        if (m_plot->yAxis->label() != title) {
+            m_plot->yAxis->setLabel(title);
+            changed = true;
+        }
+    }
+    for (int i = 0; i < int(m_items.size()) && i < int(m_labelBarWidths.size()); ++i) {
+        auto *label = qobject_cast<QCPItemText *>(m_items[i]);
+        if (!label)
+            continue;
+        const double barPx = m_labelBarWidths[i] * rectWidth / span;
+        const QFontMetrics fm(label->font());
+        int textPx = 0;
+        for (const QString &line : label->text().split(QLatin1Char('\n')))
+            textPx = std::max(textPx, fm.horizontalAdvance(line));
+        const bool upright = textPx + 4 > barPx * 1.15;
+        anyUpright = anyUpright || upright;
+        const double rotation = upright ? -90 : 0;
+        if (label->rotation() == rotation)
+            continue;
+        label->setRotation(rotation);
+        label->setPositionAlignment(upright ? (Qt::AlignLeft | Qt::AlignVCenter) : (Qt::AlignHCenter | Qt::AlignBottom));
+        changed = true;
+    }
+    // Upright labels stand taller above the highest bar: more headroom, or the legend hides them.
+    if (m_range.hi > 0) {
+        const double upper = m_range.log ? m_range.hi * (anyUpright ? 30 : 4) : m_range.hi * (anyUpright ? 1.6 : 1.25);
+        if (m_plot->yAxis->range().upper != upper) {
+            m_plot->yAxis->setRange(m_range.base, upper);
+            changed = true;
+        }
+    }
+    if (changed)
+        markDirty();
 }
 
 void VariantChart::applyThemeColors(bool dark)

@@ -6,8 +6,10 @@
 #include "workloads/workload.h"
 
 #include <QHash>
+#include <QLocale>
 
 #include <algorithm>
+#include <cmath>
 
 namespace lab {
 
@@ -96,8 +98,29 @@ void waitCallouts(const std::vector<RunRecord> &runs, std::vector<Callout> &out)
             continue;
         }
         const std::optional<double> s = measureOf(Measure::Speedup, r);
-        if (!s)
+        if (!s) {
+            // No baseline ran (the experiment compares models side by side): its wall time and
+            // the first figures its workload reports.
+            if (!r.error.isEmpty() || r.cancelled || r.wall_s <= 0)
+                continue;
+            QStringList figures;
+            QLocale grouped = QLocale::c();  // "812,753" on every machine, as the outcome words
+            grouped.setNumberOptions(QLocale::DefaultNumberOptions);
+            if (r.workloadSummary)
+                for (const Figure &f : r.workloadSummary->figures()) {
+                    if (!f.value || !std::isfinite(*f.value))
+                        continue;
+                    const QString value = grouped.toString(*f.value, 'f', f.decimals) +
+                                          (f.unit.isEmpty() ? QString() : QLatin1Char(' ') + f.unit);
+                    // "1,424,091 items/s", not "items/s 1,424,091 items/s"
+                    figures << (f.label == f.unit ? value : f.label + QLatin1Char(' ') + value);
+                    if (figures.size() == 2)
+                        break;
+                }
+            out.push_back({r.model, QStringLiteral("%1: %2 s").arg(name).arg(r.wall_s, 0, 'f', 2),
+                           figures.join(QStringLiteral(", ")), false});
             continue;
+        }
         Callout c{r.model, QStringLiteral("%1: %2").arg(name, times(*s)), {}, false};
         if (*s < kNoGain)
             c.explanation = QStringLiteral("no overlap: the waits ran one after another");
