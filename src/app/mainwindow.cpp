@@ -316,6 +316,10 @@ void MainWindow::createCharts()
     runRow->addStretch(1);
     statesLayout->addLayout(runRow);
     m_states = new StateTimelineChart(statesPage);
+    // The plot's own minimum (banner + legend + axes, ~250 px with a deadlock banner) would push a
+    // 1024x768 window past the screen: the splitter gives the room, the minimum height below.
+    m_states->setMinimumSize(200, 80);
+    m_states->plot()->setMinimumSize(200, 80);
     statesLayout->addWidget(m_states, 1);
     m_timelineTabs->addTab(statesPage, tr("Thread states"));
     m_timelineTabs->setTabVisible(1, false);
@@ -344,8 +348,10 @@ void MainWindow::createCharts()
     connect(m_stateRunBox, qOverload<int>(&QComboBox::activated), m_chartModels->states(), &StateTimelineModel::select);
     connect(m_chartModels->variants(), &VariantModel::changed, this, [this] {
         const bool has = m_chartModels->variants()->hasVariants();
-        if (has && !m_comparisonTabs->isTabVisible(1))
-            m_comparisonTabs->setCurrentIndex(1);  // an experiment of variants: its figures first
+        // An experiment of variants: its figures first, where its outcomes have one (deadlock's
+        // outcomes are counts of finished tasks: the models' bars say more).
+        if (has && !m_comparisonTabs->isTabVisible(1) && m_chartModels->variants()->metric() != VariantModel::Metric::None)
+            m_comparisonTabs->setCurrentIndex(1);
         m_comparisonTabs->setTabVisible(1, has);
         m_comparisonTabs->tabBar()->setVisible(has);
         updateResultsTable();
@@ -375,7 +381,9 @@ void MainWindow::updateStateRuns()
     // The thread states need room for their lanes: workers plus primitives.
     const int rows = has ? states->laneCount() + int(states->primitiveLanes().size()) : 0;
     const int screenH = screen() ? screen()->availableGeometry().height() : 1080;
-    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 4, 130 + 20 * rows) : 130);
+    // About 170 px go to the tab, the run box, the legend and the time axis; each lane wants
+    // 24 px, so its name fits beside it (at 20 px a row every other name was left out).
+    m_ui->timelineHost->setMinimumHeight(has ? std::min(screenH / 4, 170 + 24 * rows) : 130);
 }
 
 QList<NamedPlot> MainWindow::namedPlots() const

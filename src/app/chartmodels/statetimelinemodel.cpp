@@ -205,6 +205,10 @@ void StateTimelineModel::build()
     if (!stuck.isEmpty() || !runWords.isEmpty()) {
         if (!runWords.isEmpty())
             words.prepend(runWords);
+        // The workload's own words may start with the word already ("deadlock: task 0 holds...").
+        for (QString &w : words)
+            if (w.startsWith(QLatin1String("deadlock: "), Qt::CaseInsensitive))
+                w.remove(0, 10);
         m_deadlock = tr("Deadlock: %1").arg(words.isEmpty() ? tr("%n task(s) waited for each other", nullptr, int(stuck.size()))
                                                             : words.join(QStringLiteral("; ")));
         // The cycle's waits: each stuck task's last wait (the one it never left).

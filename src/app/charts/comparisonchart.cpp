@@ -247,6 +247,8 @@ void ComparisonChart::rebuild()
                     label->setText(marks + (s.failed || allFailed ? tr("error") : tr("n/a")));
                     if (!s.failed && !allFailed && marks.isEmpty())
                         notApplicable.push_back(label);
+                    else
+                        anyValue = true;  // an "error" label stays: no note over it
                 } else {
                     anyValue = true;
                     const double v = *s.value[p];
