@@ -8,6 +8,7 @@
 #include "lessons/story.h"
 #include "util/sysinfo.h"
 #include "workloads/convoy/convoyworkload.h"
+#include "workloads/ipccost/ipccostworkload.h"
 #include "workloads/racecounter/racecounterworkload.h"
 
 #include <QDir>
@@ -363,11 +364,30 @@ private Q_SLOTS:
         add(QStringLiteral("threads"), QStringLiteral("unsynchronised"), 600, 0.25);
         add(QStringLiteral("processes"), QStringLiteral("unsynchronised"), 520, 0.2);
         add(QStringLiteral("threads"), QStringLiteral("mutex"), 1000, 59.6);
+
         const QStringList texts = calloutTexts(headlineCallouts(result));
         QCOMPARE(texts.size(), 2);
         QVERIFY2(texts[0].startsWith(QStringLiteral("Unsynchronised: Threads 0.25 ns · Processes 0.20 ns — Threads: lost 400")),
                  qPrintable(texts[0]));
         QCOMPARE(texts[1], QStringLiteral("Mutex: Threads 59.6 ns"));
+
+        // Round trips in µs, written as µs (UTF-8: "Âµs" was printed).
+        ExperimentResult ipc;
+        ipc.spec = *loadPreset(QStringLiteral("ipc-cost"), &error);
+        RunRecord r;
+        r.model = QStringLiteral("sequential");
+        r.variant = QStringLiteral("pipe-64B");
+        r.wall_s = 0.1;
+        r.workers = 1;
+        auto s = std::make_shared<IpcCostSummary>();
+        s->transport = QStringLiteral("pipe");
+        s->payloadBytes = 64;
+        s->messages = s->requested = 10000;
+        s->usPerMessage = 5.39;
+        s->verified = true;
+        r.workloadSummary = s;
+        ipc.runs.push_back(r);
+        QCOMPARE(calloutTexts(headlineCallouts(ipc, 2)).value(0), QStringLiteral("Pipe, 64 B: Sequential 5.39 µs"));
     }
 
     void coresNote()

@@ -138,7 +138,7 @@ void waitCallouts(const std::vector<RunRecord> &runs, std::vector<Callout> &out)
 QString outcomeFigure(const VariantOutcome &o)
 {
     const auto num = [](double v, const char *unit) {
-        return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10 ? 2 : v < 100 ? 1 : 0).arg(QLatin1String(unit));
+        return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10 ? 2 : v < 100 ? 1 : 0).arg(QString::fromUtf8(unit));
     };
     if (o.nsPerOp)
         return num(*o.nsPerOp, "ns");
