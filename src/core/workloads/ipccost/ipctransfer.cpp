@@ -113,11 +113,31 @@ private:
     int m_fd = -1;
 };
 
+void becomeOrphanProof(pid_t parent);
+
 // The forked partner: killed and reaped when this goes out of scope, whatever happened.
 class Partner {
 public:
     ~Partner() { reap(); }
-    void set(pid_t pid) { m_pid = pid; }
+    // Forks the partner, which dies with this process, runs body(parent) (async-signal-safe
+    // calls only: the parent may have threads) and exits; false and m.error when fork failed.
+    template <typename Body>
+    bool start(IpcMeasurement &m, Body body)
+    {
+        const pid_t parent = ::getpid();
+        const pid_t pid = ::fork();
+        if (pid < 0) {
+            m.error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            return false;
+        }
+        if (pid == 0) {
+            becomeOrphanProof(parent);
+            body(parent);
+            ::_exit(0);
+        }
+        m_pid = pid;
+        return true;
+    }
     pid_t pid() const { return m_pid; }
     void reap()
     {
@@ -252,9 +272,8 @@ void becomeOrphanProof(pid_t parent)
         ::_exit(3);
 }
 
-[[noreturn]] void fdPartner(int in, int out, unsigned char *buf, std::size_t n, qint64 corrupt, pid_t parent)
+[[noreturn]] void fdPartner(int in, int out, unsigned char *buf, std::size_t n, qint64 corrupt)
 {
-    becomeOrphanProof(parent);
     for (qint64 index = 0;; ++index) {
         std::size_t got = 0;
         while (got < n) {
@@ -485,18 +504,12 @@ void runFd(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasuremen
 
     const SigpipeBlock noSigpipe;
     Partner partner;
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-        m.error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+    if (!partner.start(m, [&](pid_t) {
+            ::close(parentOut.get());
+            ::close(parentIn.get());
+            fdPartner(partnerIn.get(), partnerOut.get(), rbuf.data(), n, req.corruptMessage);
+        }))
         return;
-    }
-    if (pid == 0) {
-        ::close(parentOut.get());
-        ::close(parentIn.get());
-        fdPartner(partnerIn.get(), partnerOut.get(), rbuf.data(), n, req.corruptMessage, parent);
-    }
-    partner.set(pid);
     partnerIn.reset();
     partnerOut.reset();
 
@@ -548,18 +561,8 @@ void runSlot(const IpcRequest &req, const std::atomic<bool> &cancel, IpcMeasurem
         thread.join();
     });
     if (process) {
-        const pid_t parent = ::getpid();
-        const pid_t pid = ::fork();
-        if (pid < 0) {
-            m.error = QStringLiteral("fork failed: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+        if (!partner.start(m, [&](pid_t parent) { slotPartner(slot, data, n, req.corruptMessage, parent); }))
             return;
-        }
-        if (pid == 0) {
-            becomeOrphanProof(parent);
-            slotPartner(slot, data, n, req.corruptMessage, parent);
-            ::_exit(0);
-        }
-        partner.set(pid);
     } else {
         thread = std::thread(slotPartner, slot, data, n, req.corruptMessage, pid_t(0));
     }
