@@ -306,11 +306,8 @@ private Q_SLOTS:
         QVERIFY(l->figures[1].key.isEmpty());
 
         ExperimentResult result;
-        RunRecord r;
-        r.model = QStringLiteral("threads");
+        RunRecord r = run(QStringLiteral("threads"), 1.0, 2);
         r.variant = QStringLiteral("unsynchronised");
-        r.wall_s = 1.0;
-        r.workers = 2;
         auto s = std::make_shared<RaceCounterSummary>();
         s->method = QStringLiteral("unsynchronised");
         s->tasks = 2;
@@ -346,11 +343,8 @@ private Q_SLOTS:
         result.spec = *loadPreset(QStringLiteral("race-counter"), &error);
         result.machine.usableCores = 2;
         const auto add = [&](const QString &model, const QString &method, qint64 actual, double ns) {
-            RunRecord r;
-            r.model = model;
+            RunRecord r = run(model, 0.5, 2);
             r.variant = method;
-            r.wall_s = 0.5;
-            r.workers = 2;
             auto s = std::make_shared<RaceCounterSummary>();
             s->method = method;
             s->tasks = 2;
@@ -374,11 +368,8 @@ private Q_SLOTS:
         // Round trips in µs, written as µs (UTF-8: "Âµs" was printed).
         ExperimentResult ipc;
         ipc.spec = *loadPreset(QStringLiteral("ipc-cost"), &error);
-        RunRecord r;
-        r.model = QStringLiteral("sequential");
+        RunRecord r = run(QStringLiteral("sequential"), 0.1, 1);
         r.variant = QStringLiteral("pipe-64B");
-        r.wall_s = 0.1;
-        r.workers = 1;
         auto s = std::make_shared<IpcCostSummary>();
         s->transport = QStringLiteral("pipe");
         s->payloadBytes = 64;
@@ -428,10 +419,7 @@ private Q_SLOTS:
         ExperimentResult result;
         QString error;
         result.spec = *loadPreset(QStringLiteral("condition-queue"), &error);
-        RunRecord r;
-        r.model = QStringLiteral("threads");
-        r.wall_s = 0.104;
-        r.workers = 4;
+        RunRecord r = run(QStringLiteral("threads"), 0.104, 4);
         auto s = std::make_shared<RaceCounterSummary>();
         s->expected = 1000;
         s->actual = 600;
