@@ -104,8 +104,7 @@ void waitCallouts(const std::vector<RunRecord> &runs, std::vector<Callout> &out)
             if (!r.error.isEmpty() || r.cancelled || r.wall_s <= 0)
                 continue;
             QStringList figures;
-            QLocale grouped = QLocale::c();  // "812,753" on every machine, as the outcome words
-            grouped.setNumberOptions(QLocale::DefaultNumberOptions);
+            const QLocale grouped(QLocale::English);  // "812,753" on every machine, as the workloads' own words
             if (r.workloadSummary)
                 for (const Figure &f : r.workloadSummary->figures()) {
                     if (!f.value || !std::isfinite(*f.value))
