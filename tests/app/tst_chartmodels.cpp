@@ -6,6 +6,7 @@
 #include "testutil.h"
 
 #include <QJsonArray>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTest>
 #include <QThread>
@@ -139,6 +140,22 @@ private Q_SLOTS:
         QCOMPARE(ticks.count(), 1);  // one tick for the burst, none while nothing changes
         clock.arm();
         QVERIFY(ticks.wait(1000));
+        QCOMPARE(clock.tickCount(), 2);
+    }
+
+    void redrawClockTicksAtOnceAfterAQuietIntervalAndThrottlesAfterATick()
+    {
+        RedrawClock clock(300);
+        QSignalSpy ticks(&clock, &RedrawClock::tick);
+        QElapsedTimer t;
+        t.start();
+        clock.arm();  // nothing drawn for longer than the interval: at once
+        QVERIFY(ticks.wait(1000));
+        QVERIFY2(t.elapsed() < 150, qPrintable(QString::number(t.elapsed())));
+        t.restart();
+        clock.arm();  // right after a tick: the rest of the interval
+        QVERIFY(ticks.wait(1000));
+        QVERIFY2(t.elapsed() >= 250, qPrintable(QString::number(t.elapsed())));
         QCOMPARE(clock.tickCount(), 2);
     }
 

@@ -698,6 +698,7 @@ void TestCharts::cpuLiveFramesDrawOnlyNewSamples()
     chart.resize(800, 350);
     chart.show();
     QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    QTest::qWait(50);  // the first frame drawn: no replot of it still queued when counting starts
     const double t0 = std::floor(monotonicSeconds()) - 100;
     chart.setTimeOrigin(t0);
     // Samples at 10 Hz; the newest at 60.05 s: the view ends at 63 s (steps of 3 s).

@@ -1,12 +1,13 @@
 #pragma once
 #include <QObject>
+#include <QElapsedTimer>
 #include <QTimer>
 
 namespace lab {
 
 // The one redraw clock of the live charts (as PlotJuggler does it): new data arms a single-shot
 // timer; when it fires, every chart whose model changed and that is visible replots, together.
-// Nothing ticks while nothing changes.
+// Nothing ticks while nothing changes, and ticks are at least intervalMs apart.
 class RedrawClock : public QObject {
     Q_OBJECT
 public:
@@ -16,12 +17,13 @@ public:
     // The application's clock, used by every chart that was not given another.
     static RedrawClock *shared();
 
-    int intervalMs() const { return m_timer.interval(); }
+    int intervalMs() const { return m_interval; }
     bool isArmed() const { return m_timer.isActive(); }
     int tickCount() const { return m_ticks; }
 
 public Q_SLOTS:
-    // Fires tick() once, intervalMs after the first call since the last tick.
+    // Fires tick() once: when control returns to the event loop if the last tick is intervalMs
+    // old, else intervalMs after the last tick.
     void arm();
 
 Q_SIGNALS:
@@ -29,6 +31,8 @@ Q_SIGNALS:
 
 private:
     QTimer m_timer;
+    QElapsedTimer m_sinceTick;
+    int m_interval = kDefaultIntervalMs;
     int m_ticks = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include "sysinfo.h"
 
+#include <QAbstractEventDispatcher>
+#include <QThread>
 #include <algorithm>
 
 namespace lab {
@@ -9,8 +11,16 @@ namespace lab {
 LagMeter::LagMeter(QObject *parent) : QObject(parent)
 {
     m_timer.setTimerType(Qt::PreciseTimer);
-    m_timer.setInterval(kIntervalMs);
-    connect(&m_timer, &QTimer::timeout, this, &LagMeter::beat);
+    m_timer.setInterval(m_intervalMs.load());
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+        ++m_timerBeats;
+        beat();
+    });
+    if (QAbstractEventDispatcher *loop = QAbstractEventDispatcher::instance(thread()))
+        connect(loop, &QAbstractEventDispatcher::awake, this, [this] {
+            if (m_active.load())
+                beat();
+        });
     m_clock.start();
     start();
     m_watchdog = std::thread([this] { watch(); });
@@ -42,8 +52,21 @@ void LagMeter::stop()
     m_timer.stop();
 }
 
+void LagMeter::setInterval(int ms)
+{
+    Q_ASSERT(QThread::currentThread() == thread());
+    if (ms == m_intervalMs.load())
+        return;
+    const qint64 now = nowNs();
+    m_maxGapNs.store(0);
+    m_lastBeatNs.store(now);
+    m_intervalMs.store(ms);
+    m_timer.setInterval(ms);
+}
+
 void LagMeter::beat()
 {
+    m_timer.start();  // the next beat is due one interval from now, whatever woke the loop
     const qint64 now = nowNs();
     const qint64 gap = now - m_lastBeatNs.exchange(now);
     qint64 seen = m_maxGapNs.load();
@@ -63,12 +86,13 @@ void LagMeter::beat()
 void LagMeter::watch()
 {
     std::unique_lock stopLock(m_stopMutex);
-    while (!m_stopCv.wait_for(stopLock, std::chrono::milliseconds(kWatchdogMs), [this] { return m_stopWatchdog; })) {
+    while (!m_stopCv.wait_for(stopLock, std::chrono::milliseconds(2 * m_intervalMs.load()),
+                              [this] { return m_stopWatchdog; })) {
         const qint64 gap = m_maxGapNs.exchange(0);
         if (gap <= 0)
             continue;  // no heartbeat since the last look: a stall in progress (pendingLagMs)
         std::lock_guard lock(m_mutex);
-        addSampleLocked(nowNs(), std::max(0.0, double(gap) / 1e6 - kIntervalMs));
+        addSampleLocked(nowNs(), std::max(0.0, double(gap) / 1e6 - m_intervalMs.load()));
     }
 }
 
@@ -96,14 +120,15 @@ double LagMeter::pendingLagMs() const
     // has just been running: then this is the delay it is about to report).
     const double elapsedMs = double(nowNs() - m_lastBeatNs.load()) / 1e6;
     const double pendingGap = double(m_maxGapNs.load()) / 1e6;  // a gap the watchdog has not taken yet
-    return std::max({0.0, elapsedMs - kIntervalMs, pendingGap - kIntervalMs});
+    const int interval = m_intervalMs.load();
+    return std::max({0.0, elapsedMs - interval, pendingGap - interval});
 }
 
 double LagMeter::stallMs() const
 {
     if (!m_active.load())
         return 0;
-    return std::max(0.0, double(nowNs() - m_lastBeatNs.load()) / 1e6 - kIntervalMs);
+    return std::max(0.0, double(nowNs() - m_lastBeatNs.load()) / 1e6 - m_intervalMs.load());
 }
 
 double LagMeter::currentMs() const
@@ -144,6 +169,7 @@ int LagMeter::sampleCount() const
 
 void LagMeter::beginRecording()
 {
+    setInterval(kIntervalMs);
     std::lock_guard lock(m_mutex);
     m_recorded.clear();
     m_recording = true;
@@ -169,6 +195,7 @@ double LagMeter::endRecording()
     const double pending = pendingLagMs();
     if (pending > 0)
         values.push_back(pending);
+    setInterval(kIdleIntervalMs);
     return values.empty() ? -1 : percentile(std::move(values), 99);
 }
 
