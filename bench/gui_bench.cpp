@@ -486,7 +486,7 @@ int main(int argc, char **argv)
     const int renderAt = int(args.indexOf(QStringLiteral("--render")));
     if (renderAt > 0) {
         if (renderAt + 1 >= args.size()) {
-            std::fprintf(stderr, "usage: gui-bench [--render DIR [--dark]]\n");
+            std::fprintf(stderr, "usage: gui-bench [--render DIR [--dark]] [--idle-only | --timeline-only | --replot-loop CORES]\n");
             return 2;
         }
         return render(args.at(renderAt + 1), args.contains(QStringLiteral("--dark")));
@@ -515,6 +515,7 @@ int main(int argc, char **argv)
                 QCUSTOMPLOT_VERSION_STR, qPrintable(QGuiApplication::platformName()), onlineCores(),
                 qPrintable(loadAverage()));
     const bool idleOnly = args.contains(QStringLiteral("--idle-only"));
+    const bool timelineOnly = args.contains(QStringLiteral("--timeline-only"));  // for profilers
 
     if (!idleOnly) {
         // 0. The live CPU chart as it runs by default, and the timeline at scale.
@@ -539,6 +540,8 @@ int main(int argc, char **argv)
                         std::max(full, zoom) <= 16 ? "ok" : "MISSED");
         }
         std::fflush(stdout);
+        if (timelineOnly)
+            return 0;
     }
 
     {

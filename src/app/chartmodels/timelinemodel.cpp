@@ -143,6 +143,8 @@ void TimelineModel::addLiveEvent(const LiveEvent &e, double runT0, const QString
                                              [this](double t, int idx) { return t < m_bars[size_t(idx)].t0; });
             const int pos = int(at - lane.begin());
             lane.insert(at, int(m_bars.size()) - 1);
+            std::vector<LaneBar> &draw = m_laneDraw[size_t(b.lane)];
+            draw.insert(draw.begin() + pos, laneBar(b));
             m_laneEndMax[size_t(b.lane)].resize(lane.size());
             updateEndMax(b.lane, pos);
         }
@@ -167,6 +169,7 @@ void TimelineModel::addLiveEvent(const LiveEvent &e, double runT0, const QString
         const std::vector<int> &lane = m_laneBars[size_t(b.lane)];
         for (int k = int(lane.size()) - 1; k >= 0; --k) {
             if (lane[size_t(k)] == index) {
+                m_laneDraw[size_t(b.lane)][size_t(k)] = laneBar(b);
                 updateEndMax(b.lane, k);
                 break;
             }
@@ -193,8 +196,13 @@ void TimelineModel::rebuildLaneIndex()
         std::stable_sort(lane.begin(), lane.end(), [this](int a, int b) { return m_bars[size_t(a)].t0 < m_bars[size_t(b)].t0; });
     for (auto &lane : m_laneGil)
         std::stable_sort(lane.begin(), lane.end(), [this](int a, int b) { return m_gil[size_t(a)].t0 < m_gil[size_t(b)].t0; });
+    m_laneDraw.assign(size_t(lanes), {});
     m_laneEndMax.assign(size_t(lanes), {});
     for (int lane = 0; lane < lanes; ++lane) {
+        std::vector<LaneBar> &draw = m_laneDraw[size_t(lane)];
+        draw.reserve(m_laneBars[size_t(lane)].size());
+        for (int idx : m_laneBars[size_t(lane)])
+            draw.push_back(laneBar(m_bars[size_t(idx)]));
         m_laneEndMax[size_t(lane)].resize(m_laneBars[size_t(lane)].size());
         updateEndMax(lane, 0);
     }
@@ -206,11 +214,11 @@ void TimelineModel::rebuildLaneIndex()
 
 void TimelineModel::updateEndMax(int lane, int from)
 {
-    const std::vector<int> &bars = m_laneBars[size_t(lane)];
+    const std::vector<LaneBar> &bars = m_laneDraw[size_t(lane)];
     std::vector<double> &em = m_laneEndMax[size_t(lane)];
     double running = from > 0 ? em[size_t(from - 1)] : -qInf();
     for (size_t k = size_t(std::max(0, from)); k < bars.size(); ++k) {
-        const Bar &b = m_bars[size_t(bars[k])];
+        const LaneBar &b = bars[k];
         running = std::max(running, std::isnan(b.t1) ? qInf() : b.t1);
         em[k] = running;
     }
@@ -221,12 +229,12 @@ std::pair<int, int> TimelineModel::visibleBars(int lane, double lower, double up
     Q_UNUSED(now);  // running bars have an infinite end in the index; callers clip them
     if (lane < 0 || lane >= int(m_laneBars.size()))
         return {0, 0};
-    const std::vector<int> &bars = m_laneBars[size_t(lane)];
+    const std::vector<LaneBar> &bars = m_laneDraw[size_t(lane)];
     const std::vector<double> &em = m_laneEndMax[size_t(lane)];
     // Every bar before `first` ends before the view; every bar from `last` on starts after it.
     const int first = int(std::lower_bound(em.begin(), em.end(), lower) - em.begin());
     const auto startsAfter = std::upper_bound(bars.begin() + first, bars.end(), upper,
-                                              [this](double t, int idx) { return t < m_bars[size_t(idx)].t0; });
+                                              [](double t, const LaneBar &b) { return t < b.t0; });
     return {first, int(startsAfter - bars.begin())};
 }
 
@@ -250,18 +258,18 @@ TimelineModel::Frame TimelineModel::reduce(double lower, double upper, int colum
     const double scale = columns / (upper - lower);
     // Clamped a little outside the view, so clipped bars keep their edges off screen.
     auto px = [&](double t) { return float(std::clamp((t - lower) * scale, -2.0, double(columns) + 2.0)); };
-    auto kindOf = [](const Bar &b) {
+    auto kindOf = [](const LaneBar &b) {
         return std::isnan(b.t1) ? SpanKind::Running : b.ok ? SpanKind::Done : SpanKind::Failed;
     };
 
     if (f.groupSize == 1) {
         for (int lane = 0; lane < lanes; ++lane) {
             const auto [first, last] = visibleBars(lane, lower, upper, now);
-            const std::vector<int> &bars = m_laneBars[size_t(lane)];
+            const std::vector<LaneBar> &bars = m_laneDraw[size_t(lane)];
             Span cur;
             bool have = false, curTiny = false;
             for (int k = first; k < last; ++k) {
-                const Bar &b = m_bars[size_t(bars[size_t(k)])];
+                const LaneBar &b = bars[size_t(k)];
                 ++f.barsVisited;
                 const double end = std::isnan(b.t1) ? std::max(now, b.t0) : b.t1;
                 if (end < lower || b.t0 > upper)
@@ -300,9 +308,9 @@ TimelineModel::Frame TimelineModel::reduce(double lower, double upper, int colum
         bool any = false;
         for (int lane = lane0; lane < lane0 + laneCount; ++lane) {
             const auto [first, last] = visibleBars(lane, lower, upper, now);
-            const std::vector<int> &bars = m_laneBars[size_t(lane)];
+            const std::vector<LaneBar> &bars = m_laneDraw[size_t(lane)];
             for (int k = first; k < last; ++k) {
-                const Bar &b = m_bars[size_t(bars[size_t(k)])];
+                const LaneBar &b = bars[size_t(k)];
                 ++f.barsVisited;
                 const double end = std::isnan(b.t1) ? std::max(now, b.t0) : b.t1;
                 if (end < lower || b.t0 > upper)
