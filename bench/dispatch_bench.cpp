@@ -17,8 +17,11 @@
 #include <QProcess>
 #include <QStandardPaths>
 
+#include <QJsonArray>
+
 #include <algorithm>
 #include <cstdio>
+#include <malloc.h>
 #include <map>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,6 +181,33 @@ QString ratio(double a, double b)
 
 } // namespace
 
+// Heap the results of one run keep: `tasks` tiny sequential tasks, the heap in use (glibc's
+// mallinfo2: small blocks and mmapped ones) with the finished ExperimentResult held, minus
+// the heap before the run.
+double resultBytesPerTask(int tasks, QString *why)
+{
+    QJsonArray numbers;
+    for (int i = 0; i < tasks; ++i)
+        numbers.append(10 + i % 10);
+    QJsonObject workload{{QStringLiteral("kind"), QStringLiteral("cpu")}, {QStringLiteral("numbers"), numbers}};
+    QJsonObject o{{QStringLiteral("name"), QStringLiteral("memory")},
+                  {QStringLiteral("workload"), workload},
+                  {QStringLiteral("models"), QJsonArray{QStringLiteral("sequential")}}};
+    auto spec = ExperimentSpec::fromJson(QJsonDocument(o).toJson(), why);
+    if (!spec)
+        return -1;
+    Runner runner;
+    malloc_trim(0);
+    const size_t before = mallinfo2().uordblks + mallinfo2().hblkhd;
+    ExperimentResult r = runner.run(*spec);
+    const size_t after = mallinfo2().uordblks + mallinfo2().hblkhd;
+    if (r.runs.size() != 1 || int(r.runs[0].tasks.size()) != tasks || !r.runs[0].verified) {
+        *why = QStringLiteral("the run did not verify %1 tasks").arg(tasks);
+        return -1;
+    }
+    return (double(after) - double(before)) / tasks;
+}
+
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
@@ -293,6 +323,17 @@ int main(int argc, char *argv[])
                   .arg(many.readyMs >= 0 && many.readyMs <= 1000 ? QStringLiteral("PASS") : QStringLiteral("MISS"))
                   .arg(us(one.readyMs, 1)));
         pass = pass && one.verified && many.verified;
+    }
+    {
+        QString why;
+        const double perTask = resultBytesPerTask(100000, &why);
+        if (perTask < 0)
+            print(QStringLiteral("results in memory: not measured: %1\n").arg(why));
+        else
+            print(QStringLiteral("results in memory, 100,000 sequential tasks: %1 bytes per task (heap in use with the result held, "
+                                 "minus before; target <= 200: %2)\n")
+                      .arg(perTask, 0, 'f', 0)
+                      .arg(perTask <= 200 ? QStringLiteral("PASS") : QStringLiteral("MISS")));
     }
     print(QStringLiteral("load average after: %1\n").arg(loadAverage()));
     return pass ? 0 : 1;

@@ -147,6 +147,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     m_ui->mainSplitter->setStretchFactor(1, 3);
     m_ui->mainSplitter->setStretchFactor(2, 3);
     m_ui->mainSplitter->setSizes({340, 250, 400});
+    connect(m_ui->mainSplitter, &QSplitter::splitterMoved, this, [this] { m_splitterMoved = true; });
     m_ui->topSplitter->setSizes({560, 440});
     m_ui->bottomSplitter->setSizes({660, 340});
     // Never squashed: the time charts keep room for their axes and a few lanes.
@@ -240,6 +241,20 @@ void MainWindow::resizeEvent(QResizeEvent *event)
         setCompactLayout(true);
     else if (m_compact && w > 1180)
         setCompactLayout(false);
+    else if (m_compact && event->size().height() != event->oldSize().height())
+        fitCompactSplitter();  // the window got its final height after the switch
+}
+
+void MainWindow::fitCompactSplitter()
+{
+    // After the layout has settled: shares of the height that keep the live charts readable
+    // (tick labels and axis titles need ~200 px) and give the bars the rest. Until the user
+    // moves the splitter: then the sizes are theirs.
+    QTimer::singleShot(0, this, [this] {
+        const int h = m_ui->mainSplitter->height();
+        if (m_compact && h > 0 && !m_splitterMoved)
+            m_ui->mainSplitter->setSizes({int(h * 0.29), int(h * 0.215), int(h * 0.495)});
+    });
 }
 
 void MainWindow::setCompactLayout(bool compact)
@@ -247,6 +262,11 @@ void MainWindow::setCompactLayout(bool compact)
     if (compact == m_compact)
         return;
     m_compact = compact;
+    // The minimums add up to the smallest window: at 1024x768 the live charts and the bars
+    // give up some of theirs, so a run that shows its thread states still fits the screen.
+    m_ui->cpuHost->setMinimumHeight(compact ? 140 : 170);
+    m_ui->throughputHost->setMinimumHeight(compact ? 140 : 170);
+    m_ui->comparisonHost->setMinimumHeight(compact ? 170 : 220);
     if (!m_bottomTabs) {
         m_bottomTabs = new QTabWidget(this);
         m_bottomTabs->setObjectName(QStringLiteral("bottomTabs"));
@@ -259,12 +279,7 @@ void MainWindow::setCompactLayout(bool compact)
         m_bottomTabs->addTab(m_ui->resultsTable, tr("Table"));
         m_ui->mainSplitter->replaceWidget(2, m_bottomTabs);
         m_bottomTabs->show();
-        // After the layout has settled: the bottom gets half the height (bars need it most).
-        QTimer::singleShot(0, this, [this] {
-            const int h = m_ui->mainSplitter->height();
-            if (m_compact && h > 0)
-                m_ui->mainSplitter->setSizes({int(h * 0.26), int(h * 0.2), int(h * 0.54)});
-        });
+        fitCompactSplitter();
     } else {
         m_ui->mainSplitter->replaceWidget(2, m_ui->bottomSplitter);
         m_ui->bottomSplitter->insertWidget(0, m_ui->comparisonHost);
@@ -637,7 +652,8 @@ void MainWindow::restoreSettings()
     if (m_useSettings) {
         QSettings s;
         restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
-        m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
+        // Sizes the user chose last time stay theirs.
+        m_splitterMoved = m_ui->mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
         m_ui->topSplitter->restoreState(s.value(QStringLiteral("window/topSplitter")).toByteArray());
         m_ui->bottomSplitter->restoreState(s.value(QStringLiteral("window/bottomSplitter")).toByteArray());
         m_dark = s.value(QStringLiteral("view/dark"), false).toBool();

@@ -147,6 +147,7 @@ private:
     void updateFollowIndicator();
     void fitToScreen();
     void setCompactLayout(bool compact);
+    void fitCompactSplitter();
     void stopSampling();
     // Runs fn with the time charts zoomed to the experiment shown (exports), then restores.
     template<typename Fn>
@@ -183,6 +184,7 @@ private:
     ForeignLoadMonitor *m_foreign = nullptr;
     bool m_foreignPrompt = true;
     bool m_compact = false;
+    bool m_splitterMoved = false;  // by the user: compact layouts keep their sizes
     class QTabWidget *m_bottomTabs = nullptr;
     bool m_waitingForQuiet = false;
     bool m_waitAllModels = false;

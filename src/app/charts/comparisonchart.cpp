@@ -365,7 +365,7 @@ void ComparisonChart::rebuild()
         t->setTextColor(pal.foreground);
         t->setMaximumSize(1000000, titleHeight);  // the bars get the height, never the titles
     }
-    m_title->setMaximumSize(1000000, titleHeight);
+    m_title->setMaximumSize(1000000, m_title->text().isEmpty() ? 0 : titleHeight);
     m_title->setFont(titleFont);
     m_title->setTextColor(pal.foreground);
     m_title->setVisible(!m_title->text().isEmpty());
@@ -526,8 +526,15 @@ void ComparisonChart::fitToLayout()
     const bool titleChanged = title != m_title->text();
     m_title->setText(title);
     m_title->setVisible(!title.isEmpty());
-    for (QCPAxisRect *r : m_rects)
-        r->axis(QCPAxis::atLeft)->ticker()->setTickCount(m_plot->viewport().height() < 400 ? 3 : 5);
+    // A hidden title gives its row back (an invisible element still holds its cell's height).
+    m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(QFontMetricsF(m_title->font()).height()) + 4);
+    // Ticks a tick label's height apart at least: a panel's own height decides (the last
+    // layout's; a panel 70 px tall has room for three labels of the projector font, not five).
+    for (QCPAxisRect *r : m_rects) {
+        const int h = r->rect().height() > 0 ? r->rect().height() : m_plot->viewport().height() / 3;
+        const int lineH = QFontMetrics(r->axis(QCPAxis::atLeft)->tickLabelFont()).height();
+        r->axis(QCPAxis::atLeft)->ticker()->setTickCount(std::clamp(h / (2 * std::max(1, lineH)), 2, 5));
+    }
     // Wide and short (the bottom of a 1024x768 window): the four panels in one row.
     const QRect vp = m_plot->viewport();
     const int columns = vp.height() > 0 && double(vp.width()) / vp.height() > 2.6 ? 4 : 2;

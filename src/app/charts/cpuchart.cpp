@@ -788,6 +788,19 @@ void CpuChart::reduceForView()
     if (!m_layoutBuilt)
         return;
     updateSpanItems();  // label rows depend on the pixel layout (exports have their own)
+    // Busy % ticks every 25 % while a label's height fits between them, else every 50 %; the
+    // ticks of this frame were made before the layout: lay out again with the new ones.
+    if (auto busy = m_mainRect->axis(QCPAxis::atLeft)->ticker().dynamicCast<QCPAxisTickerFixed>();
+        busy && !m_heatmapLayout) {
+        const int lineH = QFontMetrics(m_mainRect->axis(QCPAxis::atLeft)->tickLabelFont()).height();
+        const double step = m_mainRect->height() < 4.4 * lineH ? 50 : 25;
+        if (busy->tickStep() != step) {
+            busy->setTickStep(step);
+            m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
+            m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
+            m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+        }
+    }
     QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);
     const double lower = x->range().lower, upper = x->range().upper;
     const int columns = std::max(1, m_mainRect->width());

@@ -300,6 +300,7 @@ StateTimelineChart::StateTimelineChart(QWidget *parent) : ChartWidget(parent)
     m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
     connect(m_plot, &QCustomPlot::mouseMove, this, &StateTimelineChart::onHover);
+    connect(m_plot, &QCustomPlot::afterLayout, this, &StateTimelineChart::updateLaneTicks);
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] {
         fitAll();
         markDirty();
@@ -330,24 +331,44 @@ void StateTimelineChart::fitAll()
     m_plot->xAxis->setRange(-0.01 * d * kMs, 1.01 * d * kMs);
 }
 
+void StateTimelineChart::updateLaneTicks()
+{
+    QCPAxis *y = m_plot->yAxis;
+    const int rows = rowCount();
+    // A name on every row while rows are a label's height apart, else on every other one
+    // (or every fourth): names that overlap are read by nobody. Known after the layout pass.
+    const QFontMetrics fm(y->tickLabelFont());
+    const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(std::max(1, rows));
+    const double lineH = 0.9 * fm.height();
+    const int step = rowPx >= lineH ? 1 : 2 * rowPx >= lineH ? 2 : 4;
+    if (step == m_tickStep)
+        return;
+    const bool relayout = m_tickStep != 0;
+    m_tickStep = step;
+    auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+    if (m_model && m_model->hasRun()) {
+        for (int l = 0; l < m_model->laneCount(); l += step)
+            ticker->addTick(l, tr("worker %1").arg(l));
+        // Primitive names are short by design ("counter lock"); long ones are cut to fit.
+        for (int p = 0; p < int(m_model->primitiveLanes().size()); p += step)
+            ticker->addTick(m_model->laneCount() + p, fm.elidedText(m_model->primitiveLanes()[size_t(p)].info.name, Qt::ElideRight, 170));
+    }
+    y->setTicker(ticker);
+    y->setSubTicks(false);
+    if (relayout) {  // this frame's ticks were made before the layout: lay out again
+        m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
+        m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
+        m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+    }
+}
+
 void StateTimelineChart::rebuild()
 {
     QCPAxis *y = m_plot->yAxis;
     const int rows = rowCount();
     y->setRange(-0.5, rows - 0.5);
-    auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
-    if (m_model && m_model->hasRun()) {
-        const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(rows);
-        const int step = rowPx >= 18 ? 1 : rowPx >= 9 ? 2 : 4;
-        for (int l = 0; l < m_model->laneCount(); l += step)
-            ticker->addTick(l, tr("worker %1").arg(l));
-        // Primitive names are short by design ("counter lock"); long ones are cut to fit.
-        const QFontMetrics fm(y->tickLabelFont());
-        for (int p = 0; p < int(m_model->primitiveLanes().size()); ++p)
-            ticker->addTick(m_model->laneCount() + p, fm.elidedText(m_model->primitiveLanes()[size_t(p)].info.name, Qt::ElideRight, 170));
-    }
-    y->setTicker(ticker);
-    y->setSubTicks(false);
+    m_tickStep = 0;
+    updateLaneTicks();
     fitAll();
 
     for (QCPBars *b : std::as_const(m_swatches))

@@ -47,6 +47,7 @@ protected:
 private:
     friend class StatesPlottable;
     void rebuild();
+    void updateLaneTicks();  // lane names at the density the rows' height allows
     void onHover(QMouseEvent *event);
 
     QPointer<StateTimelineModel> m_model;
@@ -54,6 +55,7 @@ private:
     QVector<QCPBars *> m_swatches;
     QCPGraph *m_arrowSwatch = nullptr;
     QCPTextElement *m_banner = nullptr;
+    int m_tickStep = 0;  // lanes per name of the current ticks; 0: to be made
     int m_lastCells = 0;
     int m_lastArrows = 0;
     int m_lastArrowTotal = 0;

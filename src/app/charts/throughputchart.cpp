@@ -171,8 +171,13 @@ void ThroughputChart::updateLabels()
     m_plot->yAxis->setLabel(m_io ? tr("requests/s") : tr("tasks/s"));
     QString x = tr("time since run start (s)");
     const double smoothing = m_model ? m_model->smoothing() : 0;
-    if (smoothing > 0.1 + 1e-9)
-        x += tr(", %1 s avg").arg(smoothing, 0, 'f', 1);
+    if (smoothing > 0.1 + 1e-9) {
+        const QString avg = x + tr(", %1 s avg").arg(smoothing, 0, 'f', 1);
+        // A narrow chart keeps the short form: a cut axis title reads worse than none of the
+        // smoothing (the tooltip and the wide layout still say it).
+        if (QFontMetrics(m_plot->xAxis->labelFont()).horizontalAdvance(avg) + 16 <= m_plot->axisRect()->width())
+            x = avg;
+    }
     m_plot->xAxis->setLabel(x);
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
 }
@@ -211,6 +216,12 @@ void ThroughputChart::updateAxes()
     const double reference = m_model ? m_model->referenceRate() : 0;
     maxRate = std::max(maxRate, reference);
     m_plot->xAxis->setRange(0, maxT);
+    // Ticks two label widths apart at least ("0.25" is the widest a short run gets), and two
+    // label heights apart up the rate axis.
+    const int labelW = QFontMetrics(m_plot->xAxis->tickLabelFont()).horizontalAdvance(QStringLiteral("0.25"));
+    m_plot->xAxis->ticker()->setTickCount(std::clamp(m_plot->axisRect()->width() / std::max(1, 2 * labelW), 2, 6));
+    const int lineH = QFontMetrics(m_plot->yAxis->tickLabelFont()).height();
+    m_plot->yAxis->ticker()->setTickCount(std::clamp(m_plot->axisRect()->height() / std::max(1, 2 * lineH), 2, 5));
     m_plot->yAxis->setRange(0, maxRate > 0 ? maxRate * 1.15 : 1);
     m_plot->yAxis2->setRange(0, maxMb > 0 ? maxMb * 1.15 : 1);
 
@@ -235,6 +246,8 @@ void ThroughputChart::resizeEvent(QResizeEvent *event)
 {
     ChartWidget::resizeEvent(event);
     fitLegend();
+    updateAxes();  // tick density and the reference label's length follow the size
+    updateLabels();
 }
 
 void ThroughputChart::fitLegend()
