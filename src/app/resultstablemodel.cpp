@@ -39,7 +39,7 @@ QString ResultsTableModel::failureText(const RunRecord &r)
     for (const TaskResult &t : r.tasks) {
         if (t.ok || t.cancelled)
             continue;
-        const QString why = t.error.isEmpty() ? tr("no reason given") : t.error;
+        const QString why = t.error.isEmpty() ? tr("no reason given") : t.error.toString();
         const int n = ++reasons[why];
         if (top.isEmpty() || n > reasons.value(top))
             top = why;

@@ -316,7 +316,7 @@ private slots:
         QCOMPARE(r.runs.size(), size_t(5));
         for (const RunRecord &run : r.runs) {
             QVERIFY2(run.verified, qPrintable(run.variant + QLatin1Char(' ') + run.error
-                                             + (run.tasks.empty() ? QString() : run.tasks.front().error)));
+                                             + (run.tasks.empty() ? QString() : run.tasks.front().error.toString())));
             const auto *s = dynamic_cast<const IpcCostSummary *>(run.workloadSummary.get());
             QVERIFY(s && s->verified);
             QCOMPARE(s->messages, qint64(50));
@@ -439,7 +439,7 @@ private slots:
         QCOMPARE(r.runs.size(), size_t(5));
         for (const RunRecord &run : r.runs) {
             QVERIFY2(run.verified, qPrintable(run.variant + QLatin1Char(' ') + run.error
-                                             + (run.tasks.empty() ? QString() : run.tasks.front().error)));
+                                             + (run.tasks.empty() ? QString() : run.tasks.front().error.toString())));
             const auto *s = dynamic_cast<const StartupCostSummary *>(run.workloadSummary.get());
             QVERIFY(s && s->medianUs);
             QCOMPARE(s->count, run.variant == QLatin1String("thread") ? 20 : 3);

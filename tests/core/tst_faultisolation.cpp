@@ -191,7 +191,7 @@ private Q_SLOTS:
         const TaskResult *bad = taskOf(*run, 3);
         QVERIFY(bad && !bad->ok);
         QCOMPARE(bad->errorCategory, QStringLiteral("worker-died"));
-        QVERIFY2(bad->error.contains(signal), qPrintable(bad->error));
+        QVERIFY2(bad->error.toString().contains(signal), qPrintable(bad->error.toString()));
         // Retried once, and the crash that repeated is reported: two workers died on it.
         QCOMPARE(bad->attempts, 2);
         QVERIFY(run->worker_restarts >= 1);
@@ -237,7 +237,7 @@ private Q_SLOTS:
             }
             QVERIFY(!t.ok);
             QCOMPARE(t.errorCategory, QStringLiteral("host-died"));
-            QVERIFY2(t.error.contains(words), qPrintable(t.error));
+            QVERIFY2(t.error.toString().contains(words), qPrintable(t.error.toString()));
         }
         QCOMPARE(run->worker_restarts, 0);
         QCOMPARE(run->extra.value(QStringLiteral("host")).toObject().value(QStringLiteral("signal")).toString(), signal);
@@ -291,7 +291,7 @@ private Q_SLOTS:
         QVERIFY(s);
         QVERIFY2(s->ok, qPrintable(s->words));
         if (model == QLatin1String("threads-hosted"))
-            QVERIFY2(bad->error.contains(QLatin1String("hung thread cannot be stopped on its own")), qPrintable(bad->error));
+            QVERIFY2(bad->error.toString().contains(QLatin1String("hung thread cannot be stopped on its own")), qPrintable(bad->error.toString()));
     }
 
     void cancelKillsTheHost()
@@ -339,7 +339,7 @@ private Q_SLOTS:
         QCOMPARE(int(run->tasks.size()), 8);
         const TaskResult *bad = taskOf(*run, 3);
         QVERIFY(bad && !bad->ok);
-        QVERIFY2(bad->error.contains(says), qPrintable(bad->error));
+        QVERIFY2(bad->error.toString().contains(says), qPrintable(bad->error.toString()));
         const FaultSummary *s = summaryOf(*run);
         QVERIFY(s);
         QVERIFY2(s->ok, qPrintable(s->words + QStringLiteral(" / expected ") + s->expected));

@@ -276,7 +276,7 @@ private Q_SLOTS:
                     } else {
                         QVERIFY2(!t.ok && !t.verified, qPrintable(where));
                         QVERIFY2(t.errorCategory == row.category, qPrintable(where));
-                        QVERIFY2(!t.error.isEmpty() && !t.error.contains(QLatin1Char('\n')), qPrintable(where));
+                        QVERIFY2(!t.error.isEmpty() && !t.error.toString().contains(QLatin1Char('\n')), qPrintable(where));
                     }
                     if (row.status >= 0)
                         QVERIFY2(t.httpStatus == row.status, qPrintable(where));

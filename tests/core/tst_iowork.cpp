@@ -144,7 +144,7 @@ private Q_SLOTS:
             QCOMPARE(r.errorCategory, QString::fromLatin1(ioerror::kUnsupportedScheme));
             QCOMPARE(r.bytes, 0);
             QCOMPARE(r.httpStatus, 0);
-            QVERIFY2(r.error.contains(QLatin1String("only http and https")), qPrintable(r.error));
+            QVERIFY2(r.error.toString().contains(QLatin1String("only http and https")), qPrintable(r.error.toString()));
         }
     }
 
@@ -245,7 +245,7 @@ private Q_SLOTS:
         const TaskResult r = fetch(url, maxBody, timeoutMs);
         QVERIFY(!r.ok);
         QVERIFY(!r.verified);
-        QVERIFY2(r.errorCategory == category, qPrintable(r.errorCategory + QStringLiteral(": ") + r.error));
+        QVERIFY2(r.errorCategory.toString() == category, qPrintable(r.errorCategory.toString() + QStringLiteral(": ") + r.error.toString()));
         QVERIFY(!r.error.isEmpty());
         QCOMPARE(r.httpStatus, status);
         QVERIFY2(timer.elapsed() < 5000, "each failure is reported promptly");
@@ -265,7 +265,7 @@ private Q_SLOTS:
         }  // closed: nothing listens there now
         const TaskResult r = fetch(QStringLiteral("http://127.0.0.1:%1/data").arg(port));
         QVERIFY(!r.ok);
-        QVERIFY2(r.errorCategory == QLatin1String("refused"), qPrintable(r.errorCategory + QLatin1Char(' ') + r.error));
+        QVERIFY2(r.errorCategory.toString() == QLatin1String("refused"), qPrintable(r.errorCategory.toString() + QLatin1Char(' ') + r.error.toString()));
     }
 
     // The GIL brackets: blocking while waiting, re-taken for every body chunk, held at exit.
@@ -328,7 +328,7 @@ private Q_SLOTS:
             QVERIFY2(run.verified, qPrintable(run.model));
             for (const TaskResult &t : run.tasks) {
                 const int k = t.id % 5;
-                QVERIFY2(t.ok && t.verified, qPrintable(run.model + QStringLiteral(": ") + t.error));
+                QVERIFY2(t.ok && t.verified, qPrintable(run.model + QStringLiteral(": ") + t.error.toString()));
                 QCOMPARE(t.bytes, sizes[k]);
                 QCOMPARE(t.checksum, QString::fromStdString(httpbody::checksumOf(quint64(k + 1), quint64(sizes[k]))));
                 QVERIFY(t.start_s >= 0 && t.end_s >= t.start_s && t.end_s <= run.wall_s + 0.01);
@@ -420,7 +420,7 @@ private Q_SLOTS:
         server.closeWriteChannel();  // stdin EOF: the server leaves
         QVERIFY(server.waitForFinished(5000));
         QVERIFY(!r.ok);
-        QVERIFY2(r.errorCategory == QLatin1String("tls"), qPrintable(r.errorCategory + QLatin1Char(' ') + r.error));
+        QVERIFY2(r.errorCategory.toString() == QLatin1String("tls"), qPrintable(r.errorCategory.toString() + QLatin1Char(' ') + r.error.toString()));
         QCOMPARE(r.bytes, 0);
     }
 

@@ -294,7 +294,7 @@ private Q_SLOTS:
             QVERIFY(!t.ok);
             QCOMPARE(t.attempts, 2);
             QCOMPARE(t.errorCategory, QStringLiteral("worker-died"));
-            QVERIFY2(t.error.contains(QLatin1String("2 workers")) && t.error.contains(QLatin1String("SIGKILL")),
+            QVERIFY2(t.error.toString().contains(QLatin1String("2 workers")) && t.error.toString().contains(QLatin1String("SIGKILL")),
                      qPrintable(t.error));
         }
         QCOMPARE(run.record.tasks_failed, 1);
@@ -412,7 +412,7 @@ private Q_SLOTS:
                 ++timedOut;
                 QVERIFY(!t.ok);
                 QCOMPARE(t.attempts, 1);
-                QVERIFY2(t.error.contains(QLatin1String("deadline")) && t.error.contains(QString::number(workers[0])),
+                QVERIFY2(t.error.toString().contains(QLatin1String("deadline")) && t.error.toString().contains(QString::number(workers[0])),
                          qPrintable(t.error));
             } else {
                 QVERIFY2(t.ok && t.verified, qPrintable(t.error));

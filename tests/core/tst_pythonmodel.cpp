@@ -174,7 +174,7 @@ private Q_SLOTS:
         const TaskResult &t = r.runs[0].tasks[0];
         QVERIFY(!t.ok);
         QVERIFY(!t.verified);
-        QVERIFY2(t.error.contains(QStringLiteral("285")), qPrintable(t.error));  // the closed form for n=10
+        QVERIFY2(t.error.toString().contains(QStringLiteral("285")), qPrintable(t.error.toString()));  // the closed form for n=10
         QVERIFY(!r.allOk());
     }
 
@@ -272,7 +272,7 @@ private Q_SLOTS:
         QCOMPARE(run.tasks.size(), size_t(4));
         const TaskResult *died = failedWith(run, QStringLiteral("worker-died"));
         QVERIFY2(died, qPrintable(describe(run)));
-        QVERIFY2(died->error.contains(QStringLiteral("SIGKILL")), qPrintable(died->error));
+        QVERIFY2(died->error.toString().contains(QStringLiteral("SIGKILL")), qPrintable(died->error.toString()));
         QCOMPARE(run.tasks_ok, 3);
         QVERIFY(!run.verified);
         QVERIFY(run.worker_restarts >= 1);
@@ -302,7 +302,7 @@ private Q_SLOTS:
         QCOMPARE(run.tasks.size(), size_t(4));
         const TaskResult *late = failedWith(run, QStringLiteral("timed-out"));
         QVERIFY2(late, qPrintable(describe(run)));
-        QVERIFY2(late->error.contains(QStringLiteral("deadline")), qPrintable(late->error));
+        QVERIFY2(late->error.toString().contains(QStringLiteral("deadline")), qPrintable(late->error.toString()));
         QCOMPARE(run.tasks_ok, 3);
         QVERIFY2(took < 30, qPrintable(QString::number(took)));
         QVERIFY(groupGone(run));

@@ -402,7 +402,7 @@ private Q_SLOTS:
         QVERIFY(run);
         bool said = false;
         for (const TaskResult &t : run->tasks)
-            said = said || t.error.contains(QLatin1String("workers at least waiters + 1"));
+            said = said || t.error.toString().contains(QLatin1String("workers at least waiters + 1"));
         QVERIFY(said);
     }
 

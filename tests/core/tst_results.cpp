@@ -44,6 +44,30 @@ class TestResults : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    // A task record is kept for every task of every run: it stays packed, and its strings
+    // that most tasks leave empty cost a pointer, while reading and copying as QStrings.
+    void taskRecordsStayCompact()
+    {
+        static_assert(sizeof(CompactString) == sizeof(void *));
+        QVERIFY2(sizeof(TaskResult) <= 160, qPrintable(QString::number(sizeof(TaskResult))));
+        QVERIFY2(sizeof(LiveEvent) <= 32, qPrintable(QString::number(sizeof(LiveEvent))));
+        TaskResult t;
+        QVERIFY(t.error.isEmpty() && t.url.toString().isNull());
+        t.error = QStringLiteral("connection refused");
+        TaskResult copy = t;
+        t.error = QString();  // an empty string frees the text
+        QVERIFY(t.error.isEmpty());
+        QCOMPARE(copy.error.toString(), QStringLiteral("connection refused"));
+        QVERIFY(copy.error == QStringLiteral("connection refused"));
+        QCOMPARE(copy.error.size(), qsizetype(18));
+        const LiveEvent e(LiveEvent::TaskFinished, 7, 3, 1.5, true, 1024, 1);
+        QCOMPARE(e.taskId, 7);
+        QCOMPARE(e.worker, 3);
+        QCOMPARE(e.t, 1.5);
+        QVERIFY(e.ok && e.type == LiveEvent::TaskFinished);
+        QCOMPARE(e.bytes, qint64(1024));
+        QCOMPARE(int(e.cpu), 1);
+    }
     void writeReadWriteIsIdentical_data()
     {
         QTest::addColumn<QString>("file");

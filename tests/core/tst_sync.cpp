@@ -318,7 +318,7 @@ private Q_SLOTS:
             TaskResult r;
             w->execute(tasks.front(), env, r);
             QVERIFY(!r.ok);
-            QVERIFY2(r.error.contains(QStringLiteral("shm is missing")), qPrintable(r.error));
+            QVERIFY2(r.error.toString().contains(QStringLiteral("shm is missing")), qPrintable(r.error.toString()));
             tasks.front().params.insert(QStringLiteral("shm"), QString(ShmSegment::namePrefix() + QStringLiteral("gone")));
             TaskResult gone;
             w->execute(tasks.front(), env, gone);
@@ -350,7 +350,7 @@ private Q_SLOTS:
             QCOMPARE(run.tasks.size(), size_t(2));
             for (const TaskResult &t : run.tasks) {
                 QCOMPARE(t.errorCategory, QStringLiteral("deadlock"));
-                QVERIFY2(t.error.contains(QStringLiteral("task 0 holds lock A and waits for lock B held by task 1, which waits for lock A")),
+                QVERIFY2(t.error.toString().contains(QStringLiteral("task 0 holds lock A and waits for lock B held by task 1, which waits for lock A")),
                          qPrintable(t.error));
                 QVERIFY(t.trace && !t.trace->spans.empty());  // the waits that never ended are on the timeline
             }

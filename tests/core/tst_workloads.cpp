@@ -174,7 +174,7 @@ private Q_SLOTS:
         TaskResult r;
         w->judgePython(tasks[0], QJsonObject{{QStringLiteral("slept_ms"), 12.5}}, r);
         QVERIFY(!r.ok && !r.verified);
-        QVERIFY2(r.error.contains(QStringLiteral("slept 12.500 ms of the 30.000 ms asked")), qPrintable(r.error));
+        QVERIFY2(r.error.toString().contains(QStringLiteral("slept 12.500 ms of the 30.000 ms asked")), qPrintable(r.error.toString()));
         TaskResult missing;
         w->judgePython(tasks[0], QJsonObject{}, missing);
         QVERIFY(!missing.ok);

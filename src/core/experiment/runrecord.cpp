@@ -118,15 +118,15 @@ QJsonObject taskResultToJson(const TaskResult &t)
     if (!t.value.isEmpty())
         j.insert(QStringLiteral("value"), t.value);
     if (!t.error.isEmpty()) {
-        j.insert(QStringLiteral("error"), t.error);
-        j.insert(QStringLiteral("error_category"), t.errorCategory);
+        j.insert(QStringLiteral("error"), t.error.toString());
+        j.insert(QStringLiteral("error_category"), t.errorCategory.toString());
     }
     if (!t.url.isEmpty()) {
-        j.insert(QStringLiteral("url"), t.url);
+        j.insert(QStringLiteral("url"), t.url.toString());
         j.insert(QStringLiteral("status"), t.httpStatus);
         j.insert(QStringLiteral("bytes"), double(t.bytes));
         j.insert(QStringLiteral("ttfb_s"), number(t.ttfb_s));
-        j.insert(QStringLiteral("checksum"), t.checksum);
+        j.insert(QStringLiteral("checksum"), t.checksum.toString());
     }
     if (t.trace)
         j.insert(QStringLiteral("trace"), t.trace->toJson());

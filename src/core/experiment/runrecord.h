@@ -214,17 +214,24 @@ struct ExperimentResult {
     static std::optional<ExperimentResult> fromJsonObject(const QJsonObject &o, QString *error);
 };
 
-// Live task events: workers push, the UI/CLI polls. One short lock per event.
+// Live task events: workers push, the UI/CLI polls. One short lock per event. Two per task,
+// kept until the next experiment: packed into 32 bytes (was 48).
 struct LiveEvent {
     enum Type : quint8 { TaskStarted, TaskFinished };
-    Type type = TaskStarted;
+    LiveEvent() = default;
+    // In the order the models name them (the fields are laid out by size).
+    LiveEvent(Type type_, int taskId_, int worker_, double t_, bool ok_ = false, qint64 bytes_ = 0, int cpu_ = -1)
+        : t(t_), bytes(bytes_), taskId(taskId_), worker(worker_), cpu(qint16(cpu_)), type(type_), ok(ok_)
+    {
+    }
+    double t = 0;        // monotonic seconds
+    qint64 bytes = 0;
     int taskId = 0;
     int worker = 0;
-    double t = 0;        // monotonic seconds
+    qint16 cpu = -1;
+    qint16 run = 0;      // index of the run within the experiment (stamped by LiveLog)
+    Type type = TaskStarted;
     bool ok = false;
-    qint64 bytes = 0;
-    int cpu = -1;
-    int run = 0;         // index of the run within the experiment (stamped by LiveLog)
 };
 
 class LiveLog {

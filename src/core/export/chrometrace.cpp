@@ -107,12 +107,12 @@ QByteArray chromeTraceJson(const ExperimentResult &result, const std::vector<Cpu
                     if (!it.value().isMap() && !it.value().isArray() && !args.contains(it.key().toString()))
                         args.insert(it.key().toString(), it.value().toJsonValue());
             if (!t.url.isEmpty()) {
-                args.insert(QStringLiteral("url"), t.url);
+                args.insert(QStringLiteral("url"), t.url.toString());
                 args.insert(QStringLiteral("bytes"), double(t.bytes));
                 args.insert(QStringLiteral("status"), t.httpStatus);
             }
             if (!t.error.isEmpty())
-                args.insert(QStringLiteral("error"), t.error);
+                args.insert(QStringLiteral("error"), t.error.toString());
             events.append(complete(QStringLiteral("task %1").arg(t.id), QStringLiteral("task"), pid,
                                    std::max(0, t.worker) + 1, micros(r.t0 - base + t.start_s),
                                    micros(t.end_s - t.start_s), args));

@@ -220,20 +220,20 @@ QCborMap encodeResult(const ResultMessage &rm)
     m.insert(key("verified"), t.verified);
     m.insert(key("cancelled"), t.cancelled);
     if (!t.error.isEmpty())
-        m.insert(key("error"), t.error);
+        m.insert(key("error"), t.error.toString());
     if (!t.errorCategory.isEmpty())
-        m.insert(key("error_category"), t.errorCategory);
+        m.insert(key("error_category"), t.errorCategory.toString());
     // 128-bit sums do not fit a CBOR integer; they travel as decimal strings.
     if (!t.value.isEmpty())
         m.insert(key("value"), t.value);
     m.insert(key("compute_s"), t.compute_s);
     m.insert(key("task_cpu_s"), t.cpuTime_s);
     if (!t.url.isEmpty()) {
-        m.insert(key("url"), t.url);
+        m.insert(key("url"), t.url.toString());
         m.insert(key("bytes"), t.bytes);
         m.insert(key("http_status"), t.httpStatus);
         m.insert(key("ttfb_s"), t.ttfb_s);
-        m.insert(key("checksum"), t.checksum);
+        m.insert(key("checksum"), t.checksum.toString());
     }
     if (t.trace)
         m.insert(key("trace"), t.trace->toCbor());
@@ -726,16 +726,19 @@ bool readResult(QCborStreamReader &r, TaskResult *t)
     if (!r.enterContainer())
         return false;
     qint64 id = 0, cpuStart = 0, cpuEnd = 0, flags = 0;
+    QString error, category;
     if (!readInteger(r, &id) || !readNumber(r, &t->start_s) || !readNumber(r, &t->end_s) ||
         !readInteger(r, &cpuStart) || !readInteger(r, &cpuEnd) || !readInteger(r, &flags) ||
         !readNumber(r, &t->compute_s) || !readNumber(r, &t->cpuTime_s) || !readOptionalString(r, &t->value) ||
-        !readOptionalString(r, &t->error) || !readOptionalString(r, &t->errorCategory))
+        !readOptionalString(r, &error) || !readOptionalString(r, &category))
         return false;
+    t->error = error;
+    t->errorCategory = category;
     if (id < 0 || id > std::numeric_limits<int>::max() || flags < 0 || flags > 7)
         return false;
     t->id = int(id);
-    t->cpu_start = int(int(std::clamp<qint64>(cpuStart, -1, 1 << 20)));
-    t->cpu_end = int(int(std::clamp<qint64>(cpuEnd, -1, 1 << 20)));
+    t->cpu_start = qint16(std::clamp<qint64>(cpuStart, -1, std::numeric_limits<qint16>::max()));
+    t->cpu_end = qint16(std::clamp<qint64>(cpuEnd, -1, std::numeric_limits<qint16>::max()));
     t->ok = flags & 1;
     t->verified = flags & 2;
     t->cancelled = flags & 4;
@@ -744,12 +747,15 @@ bool readResult(QCborStreamReader &r, TaskResult *t)
             return false;
     } else {
         qint64 bytes = 0, status = 0;
-        if (!r.isArray() || !r.isLengthKnown() || r.length() != 5 || !r.enterContainer() ||
-            !readString(r, &t->url) || !readInteger(r, &bytes) || !readInteger(r, &status) ||
-            !readNumber(r, &t->ttfb_s) || !readString(r, &t->checksum) || !r.leaveContainer())
+        QString url, checksum;
+        if (!r.isArray() || !r.isLengthKnown() || r.length() != 5 || !r.enterContainer() || !readString(r, &url) ||
+            !readInteger(r, &bytes) || !readInteger(r, &status) || !readNumber(r, &t->ttfb_s) ||
+            !readString(r, &checksum) || !r.leaveContainer())
             return false;
+        t->url = url;
+        t->checksum = checksum;
         t->bytes = bytes;
-        t->httpStatus = int(int(std::clamp<qint64>(status, 0, 999)));
+        t->httpStatus = qint16(std::clamp<qint64>(status, 0, 999));
     }
     if (traced) {
         if (!r.isByteArray() || !r.isLengthKnown() || r.length() > qsizetype(TaskTrace::kMaxRecords) * 2 * 64)

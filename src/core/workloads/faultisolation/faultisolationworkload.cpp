@@ -280,7 +280,7 @@ RunSummaryPtr FaultIsolationWorkload::summarize(const RunRecord &run, WorkloadSt
         else if (sig.hasMatch())
             s->cause = sig.captured(0);
         else
-            s->cause = faulted->errorCategory.isEmpty() ? QStringLiteral("failed") : faulted->errorCategory;
+            s->cause = faulted->errorCategory.isEmpty() ? QStringLiteral("failed") : faulted->errorCategory.toString();
     }
     const bool pythonProcesses = run.model == PythonModel::idFor(PythonModel::Mode::Processes);
     const bool isolating = run.model == QLatin1String("processes") || (pythonProcesses && !cpythonPoolFault(s->fault));

@@ -59,26 +59,26 @@ IoSummary IoSummary::compute(const std::vector<TaskResult> &tasks, double wallSe
                 s.bytesVerified += double(t.bytes);
             }
         } else {
-            ++s.failuresByCategory[t.errorCategory.isEmpty() ? QStringLiteral("unknown") : t.errorCategory];
+            ++s.failuresByCategory[t.errorCategory.isEmpty() ? QStringLiteral("unknown") : t.errorCategory.toString()];
             s.failed.append(QJsonObject{{QStringLiteral("id"), t.id},
-                                        {QStringLiteral("url"), t.url},
-                                        {QStringLiteral("category"), t.errorCategory},
-                                        {QStringLiteral("error"), t.error}});
+                                        {QStringLiteral("url"), t.url.toString()},
+                                        {QStringLiteral("category"), t.errorCategory.toString()},
+                                        {QStringLiteral("error"), t.error.toString()}});
         }
         QJsonObject r{{QStringLiteral("id"), t.id},
-                      {QStringLiteral("url"), t.url},
+                      {QStringLiteral("url"), t.url.toString()},
                       {QStringLiteral("status"), t.httpStatus},
                       {QStringLiteral("bytes"), double(t.bytes)},
                       {QStringLiteral("ok"), t.ok},
                       {QStringLiteral("verified"), t.verified},
-                      {QStringLiteral("checksum"), t.checksum},
+                      {QStringLiteral("checksum"), t.checksum.toString()},
                       {QStringLiteral("ttfb_s"), roundedJson(t.ttfb_s, 6)},
                       {QStringLiteral("total_s"), roundedJson(t.end_s - t.start_s, 6)},
                       {QStringLiteral("start_s"), roundedJson(t.start_s, 6)},
                       {QStringLiteral("end_s"), roundedJson(t.end_s, 6)}};
         if (!t.ok) {
-            r.insert(QStringLiteral("error"), t.error);
-            r.insert(QStringLiteral("category"), t.errorCategory);
+            r.insert(QStringLiteral("error"), t.error.toString());
+            r.insert(QStringLiteral("category"), t.errorCategory.toString());
         }
         s.requestList.append(r);
     }
