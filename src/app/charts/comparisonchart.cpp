@@ -1,6 +1,7 @@
 #include "comparisonchart.h"
 
 #include "chartstyle.h"
+#include "plotitems.h"
 #include "util/sysinfo.h"
 
 #include <QFontMetricsF>
@@ -514,12 +515,7 @@ void ComparisonChart::fitToLayout()
         return;
     m_fitting = true;
     const int n = std::max(1, int(m_model->models().size()));
-    auto relayout = [this] {
-        QCPLayoutGrid *layout = m_plot->plotLayout();
-        layout->update(QCPLayoutElement::upPreparation);
-        layout->update(QCPLayoutElement::upMargins);
-        layout->update(QCPLayoutElement::upLayout);
-    };
+    auto relayout = [this] { layOutAgain(m_plot); };
     // A short chart gives its title's row to the bars (the window's header names the
     // experiment; exports are tall enough to keep it).
     const QString title = m_plot->viewport().height() >= 360 ? m_model->title() : QString();

@@ -796,9 +796,7 @@ void CpuChart::reduceForView()
         const double step = m_mainRect->height() < 4.4 * lineH ? 50 : 25;
         if (busy->tickStep() != step) {
             busy->setTickStep(step);
-            m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
-            m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
-            m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+            layOutAgain(m_plot);
         }
     }
     QCPAxis *x = m_mainRect->axis(QCPAxis::atBottom);

@@ -91,4 +91,12 @@ QCPColorGradient heatGradient()
     return g;
 }
 
+void layOutAgain(QCustomPlot *plot)
+{
+    QCPLayoutGrid *layout = plot->plotLayout();
+    layout->update(QCPLayoutElement::upPreparation);
+    layout->update(QCPLayoutElement::upMargins);
+    layout->update(QCPLayoutElement::upLayout);
+}
+
 } // namespace lab

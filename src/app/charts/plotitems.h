@@ -32,6 +32,9 @@ public:
 
 // Puts the plot's legend in its own row above the axis rects, laid out horizontally.
 void placeLegendOnTop(QCustomPlot *plot, int columns);
+// Lays the plot out again within a replot, from an afterLayout handler that changed what the
+// layout depends on (ticks, rows, a hidden title): the frame then draws the new layout.
+void layOutAgain(QCustomPlot *plot);
 
 // Okabe-Ito-friendly perceptual gradient (viridis stops) for heatmaps.
 QCPColorGradient heatGradient();

@@ -356,9 +356,7 @@ void StateTimelineChart::updateLaneTicks()
     y->setTicker(ticker);
     y->setSubTicks(false);
     if (relayout) {  // this frame's ticks were made before the layout: lay out again
-        m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
-        m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
-        m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+        layOutAgain(m_plot);
     }
 }
 

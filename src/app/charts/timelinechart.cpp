@@ -347,9 +347,7 @@ void TimelineChart::updateGrouping()
     m_groupSize = group;
     updateLanesAxis();
     // The ticks of this frame were made before we knew: lay out again with the new ones.
-    m_plot->plotLayout()->update(QCPLayoutElement::upPreparation);
-    m_plot->plotLayout()->update(QCPLayoutElement::upMargins);
-    m_plot->plotLayout()->update(QCPLayoutElement::upLayout);
+    layOutAgain(m_plot);
 }
 
 double TimelineChart::renderNow()
