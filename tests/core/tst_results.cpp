@@ -46,6 +46,44 @@ class TestResults : public QObject {
 private Q_SLOTS:
     // A task record is kept for every task of every run: it stays packed, and its strings
     // that most tasks leave empty cost a pointer, while reading and copying as QStrings.
+    void largeResultsAreWrittenOnOneLine()
+    {
+        ExperimentResult r;
+        r.experimentId = QStringLiteral("20261202T000000Z-000001");
+        r.spec.workload = QStringLiteral("cpu");
+        RunRecord run;
+        run.model = QStringLiteral("threads");
+        run.workers = 2;
+        run.wall_s = 1;
+        for (int i = 0; i < 2; ++i) {
+            TaskResult t;
+            t.id = i;
+            t.ok = t.verified = true;
+            t.value = QStringLiteral("285");
+            run.tasks.push_back(t);
+        }
+        r.runs.push_back(run);
+        const QByteArray small = resultToJson(r);
+        QVERIFY(small.count('\n') > 20);  // indented: a person reads it
+        QVERIFY(small.size() < kIndentedJsonLimit);
+        // 30,000 tasks: far over the limit indented, so on one line.
+        for (int i = 2; i < 30000; ++i) {
+            TaskResult t = r.runs[0].tasks[0];
+            t.id = i;
+            t.start_s = i * 1e-4;
+            t.end_s = t.start_s + 5e-5;
+            r.runs[0].tasks.push_back(t);
+        }
+        const QByteArray large = resultToJson(r);
+        QVERIFY(large.count('\n') <= 1);
+        QString error;
+        const auto back = ExperimentResult::fromJson(large, &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(back->runs.size(), size_t(1));
+        QCOMPARE(back->runs[0].tasks.size(), size_t(30000));
+        QCOMPARE(back->runs[0].tasks.back().id, 29999);
+    }
+
     void taskRecordsStayCompact()
     {
         static_assert(sizeof(CompactString) == sizeof(void *));

@@ -6,7 +6,9 @@
 
 namespace lab {
 
-// The CLI's schema: JSON (ExperimentResult::toJson) and two CSV tables.
+// The CLI's schema: JSON (ExperimentResult::toJson) and two CSV tables. The JSON is indented,
+// or on one line when that is over kIndentedJsonLimit bytes (traces make results large).
+constexpr qsizetype kIndentedJsonLimit = 1 << 20;
 QByteArray resultToJson(const ExperimentResult &result);
 QByteArray runsToCsv(const std::vector<RunRecord> &runs);    // one row per run
 QByteArray tasksToCsv(const std::vector<RunRecord> &runs);   // one row per task
