@@ -185,10 +185,15 @@ void BarPanelsChart::fitTitles()
     bool changed = false;
     for (size_t i = 0; i < m_rects.size() && i < m_titles.size(); ++i) {
         QCPAxis *value = m_rects[i]->axis(QCPAxis::atBottom);
+        // The title is centred under the bars: it has their width (known after a layout).
+        const int room = m_rects[i]->width() > 0 ? m_rects[i]->width() + 10 : width() - 40;
         QString title = m_titles[i];
         const int mid = int(title.lastIndexOf(QLatin1Char(' '), title.size() / 2 + 2));
-        if (QFontMetrics(value->labelFont()).horizontalAdvance(title) > width() - 40 && mid > 0)
+        if (QFontMetrics(value->labelFont()).horizontalAdvance(title) > room && mid > 0)
             title[mid] = QLatin1Char('\n');  // "GIL switches per secon" at 1024x768
+        // Value ticks two label widths apart ("0100200300400500" in a narrow dock).
+        const int labelW = QFontMetrics(value->tickLabelFont()).horizontalAdvance(QStringLiteral("500"));
+        value->ticker()->setTickCount(std::clamp(room / std::max(1, 2 * labelW), 2, 5));
         if (value->label() != title) {
             value->setLabel(title);
             changed = true;
