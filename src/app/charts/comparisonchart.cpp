@@ -522,8 +522,10 @@ void ComparisonChart::fitToLayout()
     const bool titleChanged = title != m_title->text();
     m_title->setText(title);
     m_title->setVisible(!title.isEmpty());
-    // A hidden title gives its row back (an invisible element still holds its cell's height).
+    // A hidden title gives its row back: an invisible element still holds its cell's height,
+    // its text's line height unless a minimum of its own (1 px) stands in for that.
     m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(QFontMetricsF(m_title->font()).height()) + 4);
+    m_title->setMinimumSize(0, title.isEmpty() ? 1 : 0);
     // Ticks a tick label's height apart at least: a panel's own height decides (the last
     // layout's; a panel 70 px tall has room for three labels of the projector font, not five).
     for (QCPAxisRect *r : m_rects) {
