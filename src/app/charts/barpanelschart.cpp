@@ -1,6 +1,7 @@
 #include "barpanelschart.h"
 
 #include "chartstyle.h"
+#include "plotitems.h"
 
 #include <algorithm>
 #include <cmath>
@@ -192,8 +193,7 @@ void BarPanelsChart::fitTitles()
         if (QFontMetrics(value->labelFont()).horizontalAdvance(title) > room && mid > 0)
             title[mid] = QLatin1Char('\n');  // "GIL switches per secon" at 1024x768
         // Value ticks two label widths apart ("0100200300400500" in a narrow dock).
-        const int labelW = QFontMetrics(value->tickLabelFont()).horizontalAdvance(QStringLiteral("500"));
-        value->ticker()->setTickCount(std::clamp(room / std::max(1, 2 * labelW), 2, 5));
+        fitTickCount(value, room, QFontMetrics(value->tickLabelFont()).horizontalAdvance(QStringLiteral("500")), 5);
         if (value->label() != title) {
             value->setLabel(title);
             changed = true;

@@ -183,7 +183,7 @@ void ComparisonChart::rebuild()
     const int machineCores = m_model->machineCores();
     const int reps = m_model->maxRepetitions();
 
-    m_title->setText(m_model->title());
+    setTitle(m_model->title());
     m_fullTitles[WallTime] = reps > 1 ? tr("Wall time (s): median of %1, bars: min–max").arg(reps) : tr("Wall time (s)");
     m_shortTitles[WallTime] = reps > 1 ? tr("Wall (s), median of %1").arg(reps) : tr("Wall time (s)");
     m_fullTitles[Speedup] = tr("Speedup (×)   - - ideal = workers");
@@ -366,10 +366,9 @@ void ComparisonChart::rebuild()
         t->setTextColor(pal.foreground);
         t->setMaximumSize(1000000, titleHeight);  // the bars get the height, never the titles
     }
-    m_title->setMaximumSize(1000000, m_title->text().isEmpty() ? 0 : titleHeight);
     m_title->setFont(titleFont);
     m_title->setTextColor(pal.foreground);
-    m_title->setVisible(!m_title->text().isEmpty());
+    setTitle(m_title->text());  // its height follows the font
     markDirty();
 }
 
@@ -509,6 +508,16 @@ bool ComparisonChart::fitNames(int panel, double slotPx)
     return true;
 }
 
+void ComparisonChart::setTitle(const QString &title)
+{
+    m_title->setText(title);
+    m_title->setVisible(!title.isEmpty());
+    // A hidden title gives its row back: an invisible element still holds its cell's height,
+    // its text's line height unless a minimum of its own (1 px) stands in for that.
+    m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(QFontMetricsF(m_title->font()).height()) + 4);
+    m_title->setMinimumSize(0, title.isEmpty() ? 1 : 0);
+}
+
 void ComparisonChart::fitToLayout()
 {
     if (m_fitting || !m_model)
@@ -520,18 +529,13 @@ void ComparisonChart::fitToLayout()
     // experiment; exports are tall enough to keep it).
     const QString title = m_plot->viewport().height() >= 360 ? m_model->title() : QString();
     const bool titleChanged = title != m_title->text();
-    m_title->setText(title);
-    m_title->setVisible(!title.isEmpty());
-    // A hidden title gives its row back: an invisible element still holds its cell's height,
-    // its text's line height unless a minimum of its own (1 px) stands in for that.
-    m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(QFontMetricsF(m_title->font()).height()) + 4);
-    m_title->setMinimumSize(0, title.isEmpty() ? 1 : 0);
+    setTitle(title);
     // Ticks a tick label's height apart at least: a panel's own height decides (the last
     // layout's; a panel 70 px tall has room for three labels of the projector font, not five).
     for (QCPAxisRect *r : m_rects) {
+        QCPAxis *y = r->axis(QCPAxis::atLeft);
         const int h = r->rect().height() > 0 ? r->rect().height() : m_plot->viewport().height() / 3;
-        const int lineH = QFontMetrics(r->axis(QCPAxis::atLeft)->tickLabelFont()).height();
-        r->axis(QCPAxis::atLeft)->ticker()->setTickCount(std::clamp(h / (2 * std::max(1, lineH)), 2, 5));
+        fitTickCount(y, h, QFontMetrics(y->tickLabelFont()).height(), 5);
     }
     // Wide and short (the bottom of a 1024x768 window): the four panels in one row.
     const QRect vp = m_plot->viewport();

@@ -74,6 +74,7 @@ private:
     };
     void rebuild();
     void fitToLayout();
+    void setTitle(const QString &title);  // empty: hidden, and its row gives its height back
     bool fitNames(int panel, double slotPx);
     bool fitLegendMode();
     bool arrangePanels(int columns);

@@ -1,5 +1,7 @@
 #include "plotitems.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 namespace lab {
@@ -97,6 +99,11 @@ void layOutAgain(QCustomPlot *plot)
     layout->update(QCPLayoutElement::upPreparation);
     layout->update(QCPLayoutElement::upMargins);
     layout->update(QCPLayoutElement::upLayout);
+}
+
+void fitTickCount(QCPAxis *axis, int lengthPx, int labelPx, int most)
+{
+    axis->ticker()->setTickCount(std::clamp(lengthPx / std::max(1, 2 * labelPx), 2, most));
 }
 
 } // namespace lab

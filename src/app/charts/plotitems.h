@@ -35,6 +35,9 @@ void placeLegendOnTop(QCustomPlot *plot, int columns);
 // Lays the plot out again within a replot, from an afterLayout handler that changed what the
 // layout depends on (ticks, rows, a hidden title): the frame then draws the new layout.
 void layOutAgain(QCustomPlot *plot);
+// Asks `axis` for as many ticks as fit `lengthPx` with two label sizes (`labelPx`: a label's
+// width along a horizontal axis, its height up a vertical one) between them: 2 to `most`.
+void fitTickCount(QCPAxis *axis, int lengthPx, int labelPx, int most);
 
 // Okabe-Ito-friendly perceptual gradient (viridis stops) for heatmaps.
 QCPColorGradient heatGradient();

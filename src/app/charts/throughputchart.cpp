@@ -218,10 +218,9 @@ void ThroughputChart::updateAxes()
     m_plot->xAxis->setRange(0, maxT);
     // Ticks two label widths apart at least ("0.25" is the widest a short run gets), and two
     // label heights apart up the rate axis.
-    const int labelW = QFontMetrics(m_plot->xAxis->tickLabelFont()).horizontalAdvance(QStringLiteral("0.25"));
-    m_plot->xAxis->ticker()->setTickCount(std::clamp(m_plot->axisRect()->width() / std::max(1, 2 * labelW), 2, 6));
-    const int lineH = QFontMetrics(m_plot->yAxis->tickLabelFont()).height();
-    m_plot->yAxis->ticker()->setTickCount(std::clamp(m_plot->axisRect()->height() / std::max(1, 2 * lineH), 2, 5));
+    fitTickCount(m_plot->xAxis, m_plot->axisRect()->width(),
+                 QFontMetrics(m_plot->xAxis->tickLabelFont()).horizontalAdvance(QStringLiteral("0.25")), 6);
+    fitTickCount(m_plot->yAxis, m_plot->axisRect()->height(), QFontMetrics(m_plot->yAxis->tickLabelFont()).height(), 5);
     m_plot->yAxis->setRange(0, maxRate > 0 ? maxRate * 1.15 : 1);
     m_plot->yAxis2->setRange(0, maxMb > 0 ? maxMb * 1.15 : 1);
 
