@@ -70,6 +70,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 lab::ipc::decodeHello(*m, &h, &error);
                 break;
             }
+            case lab::ipc::MessageType::Forked: {
+                lab::ipc::Forked f;
+                if (lab::ipc::decodeForked(*m, &f, &error))
+                    LAB_FUZZ_CHECK(f.pid > 0 || !f.error.isEmpty());
+                else
+                    LAB_FUZZ_CHECK(!error.isEmpty());
+                break;
+            }
             case lab::ipc::MessageType::Started: {
                 lab::ipc::Started s;
                 lab::ipc::decodeStarted(*m, &s, &error);

@@ -39,12 +39,13 @@ inline const RunRecord *runOf(const ExperimentResult &r, const QString &model)
     return nullptr;
 }
 
-// Pids of the running (not zombie) concurrency-lab-worker children of `parentPid`.
+// Pids of the running (not zombie) concurrency-lab-worker children of `parentPid`; the pool's
+// fork server (whose forks are the workers) is not one.
 inline std::vector<qint64> liveWorkers(qint64 parentPid)
 {
     std::vector<qint64> pids;
     for (const ChildProcess &p : childProcesses(parentPid))
-        if (p.state != 'Z' && p.argv0.endsWith("concurrency-lab-worker"))
+        if (p.state != 'Z' && p.argv0.endsWith("concurrency-lab-worker") && !p.args.contains("--fork-server"))
             pids.push_back(p.pid);
     return pids;
 }

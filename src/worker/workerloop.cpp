@@ -18,9 +18,13 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace lab::worker {
@@ -176,6 +180,75 @@ void readLoop(const std::shared_ptr<Inbox> &inbox)
         std::_Exit(0);
 }
 
+constexpr int kInForkedWorker = -1;
+
+// --fork-server: fork a worker per request (protocol.h, "forked") until stdin closes. Each
+// worker is a clone of this process, already loaded and linked, so it skips what a fresh
+// exec costs (the dynamic loader mapping and relocating some 40 libraries: ~10 ms of CPU
+// here). CLONE_PARENT makes it a child of the app, not of this server, so the app reaps it and
+// reads its exit status as it would a worker it had started itself. This process never starts
+// a thread, so a plain clone leaves the child a consistent single-threaded copy.
+// Returns kInForkedWorker in a new worker (stdin/stdout/stderr then its own), else the exit code.
+int forkServer(int argc, char *argv[])
+{
+    if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
+        return 1;
+    for (;;) {
+        char byte = 0;
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        const ssize_t n = ::recvmsg(STDIN_FILENO, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return n == 0 ? 0 : 1;
+        std::vector<int> fds;
+        for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                continue;
+            const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; ++i) {
+                int fd = -1;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                fds.push_back(fd);
+            }
+        }
+        ipc::Forked reply;
+        if (fds.size() != 2 || (msg.msg_flags & MSG_CTRUNC)) {
+            reply.error = QStringLiteral("a fork request carries 2 descriptors (a socket and a pipe), this one %1")
+                              .arg(fds.size());
+        } else {
+            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+            if (pid == 0) {
+                // The new worker: its own stdin/stdout and stderr replace the server's.
+                ::dup2(fds[0], STDIN_FILENO);
+                ::dup2(fds[0], STDOUT_FILENO);
+                ::dup2(fds[1], STDERR_FILENO);
+                ::close(fds[0]);
+                ::close(fds[1]);
+                // Its command line (ps, /proc/PID/cmdline) is a worker's, not the server's.
+                for (int i = 1; i < argc; ++i)
+                    if (std::strcmp(argv[i], "--fork-server") == 0)
+                        std::memset(argv[i], 0, std::strlen(argv[i]));
+                return kInForkedWorker;
+            }
+            if (pid < 0)
+                reply.error = QStringLiteral("cannot fork: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
+            else
+                reply.pid = pid;
+        }
+        for (int fd : fds)
+            ::close(fd);
+        if (!send(ipc::encodeForked(reply)))
+            return 1;
+    }
+}
+
 } // namespace
 
 int run(int argc, char *argv[])
@@ -185,6 +258,7 @@ int run(int argc, char *argv[])
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     qint64 expectedParent = -1;
     bool host = false;
+    bool server = false;
     for (int i = 1; i < argc; ++i) {
         const QByteArray a(argv[i]);
         if (a == "--parent" && i + 1 < argc) {
@@ -196,6 +270,8 @@ int run(int argc, char *argv[])
             }
         } else if (a == "--host") {
             host = true;
+        } else if (a == "--fork-server") {
+            server = true;
         } else if (a == "--version") {
             std::printf("concurrency-lab-worker protocol %d\n", ipc::kProtocolVersion);
             return 0;
@@ -213,6 +289,19 @@ int run(int argc, char *argv[])
     std::signal(SIGPIPE, SIG_IGN);
     if (host)
         return runHost();
+    if (server) {
+        if (expectedParent <= 0) {
+            complain(QStringLiteral("--fork-server needs --parent (its workers are that process's children)"));
+            return 2;
+        }
+        const int code = forkServer(argc, argv);
+        if (code != kInForkedWorker)
+            return code;
+        // A fork does not inherit the death signal; and the app may be gone already.
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != expectedParent)
+            return 3;
+    }
 
     if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
         return 1;

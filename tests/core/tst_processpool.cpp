@@ -2,6 +2,7 @@
 // thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
 #include "experiment/runner.h"
 #include "ipc/protocol.h"
+#include "ipc/workerprocess.h"
 #include "models/processpoolmodel.h"
 #include "sampling/procstat.h"
 #include "testutil.h"
@@ -117,6 +118,15 @@ QString fakeWorker(const QTemporaryDir &dir, const QString &name, int version, c
     return path;
 }
 
+// The pool's fork server among the children of this process (0 when there is none).
+qint64 forkServerPid()
+{
+    for (const ChildProcess &p : childProcesses(::getpid()))
+        if (p.state != 'Z' && p.args.contains("--fork-server"))
+            return p.pid;
+    return 0;
+}
+
 } // namespace
 
 class TestProcessPool : public QObject {
@@ -172,7 +182,7 @@ private Q_SLOTS:
         QVERIFY2(p.spawn_us_median > 100 && p.spawn_us_median < 5e6, qPrintable(QString::number(p.spawn_us_median)));
         const QJsonObject pj = p.toJson();
         QVERIFY(pj.value(QStringLiteral("spawn_ms_median")).isDouble());
-        QCOMPARE(pj.value(QStringLiteral("spawn_what")).toString(), QStringLiteral("process start to handshake"));
+        QCOMPARE(pj.value(QStringLiteral("spawn_what")).toString(), QStringLiteral("fork (from the pool's fork server) to handshake"));
         const QJsonObject ipc = pj.value(QStringLiteral("ipc")).toObject();
         const double share = ipc.value(QStringLiteral("dispatch_share")).toDouble(-1);
         QVERIFY2(share >= 0 && share < 1, qPrintable(QString::number(share)));
@@ -250,6 +260,127 @@ private Q_SLOTS:
         run.join();
         const qint64 ms = sinceCancel.elapsed();
         QVERIFY2(ms >= 1000 && ms < 2500, qPrintable(QString::number(ms)));
+        QVERIFY(childProcesses(::getpid()).empty());
+    }
+
+    // The workers are forks of one fork server, yet children of this process (it reaps them),
+    // with a worker's command line; the server's CPU is part of the run's.
+    void workersAreForkedChildrenOfTheApp()
+    {
+        AsyncRun run;
+        run.start(cpuTasks(8, 5'000'000, 40), 3);
+        QSet<int> busy;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
+            if (e.type == LiveEvent::TaskStarted)
+                busy.insert(e.worker);
+            return busy.size() >= 3;
+        }));
+        const qint64 server = forkServerPid();
+        QVERIFY(server > 0);
+        // liveWorkers() lists children of this process whose command line is a worker's.
+        const std::vector<qint64> workers = liveWorkers(::getpid());
+        QCOMPARE(workers.size(), size_t(3));
+        QVERIFY(std::find(workers.begin(), workers.end(), server) == workers.end());
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QVERIFY(run.record.verified);
+        QVERIFY(run.record.ipc && run.record.ipc->readyMs > 0);
+        QVERIFY(childProcesses(::getpid()).empty());
+    }
+
+    // The fork server killed mid-run: the workers it forked go on and the run completes; a
+    // worker that then dies cannot be replaced, and the run ends with one clear error, the
+    // finished results kept, and no child left.
+    void forkServerDeathEndsTheRunOnlyWhenAWorkerIsNeeded_data()
+    {
+        QTest::addColumn<bool>("killAWorker");
+        QTest::newRow("workers carry on") << false;
+        QTest::newRow("no replacement") << true;
+    }
+
+    void forkServerDeathEndsTheRunOnlyWhenAWorkerIsNeeded()
+    {
+        QFETCH(bool, killAWorker);
+        AsyncRun run;
+        run.start(cpuTasks(12, 5'000'000, 20), 2);
+        QSet<int> busy;
+        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
+            if (e.type == LiveEvent::TaskStarted)
+                busy.insert(e.worker);
+            return busy.size() >= 2;
+        }));
+        const qint64 server = forkServerPid();
+        QVERIFY(server > 0);
+        QCOMPARE(::kill(pid_t(server), SIGKILL), 0);
+        if (killAWorker) {
+            const std::vector<qint64> workers = liveWorkers(::getpid());
+            QCOMPARE(workers.size(), size_t(2));
+            QCOMPARE(::kill(pid_t(workers[0]), SIGKILL), 0);
+        }
+        QElapsedTimer t;
+        t.start();
+        run.join();
+        QVERIFY2(t.elapsed() < 15000, qPrintable(QString::number(t.elapsed())));
+        if (!killAWorker) {
+            QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+            QCOMPARE(run.record.tasks.size(), size_t(12));
+            QVERIFY(run.record.verified);
+            return;
+        }
+        QVERIFY2(run.record.error.contains(QLatin1String("fork server")) && run.record.error.contains(QLatin1String("SIGKILL")),
+                 qPrintable(run.record.error));
+        QVERIFY(run.record.tasks.size() < 12);
+        for (const TaskResult &r : run.record.tasks)
+            QVERIFY(r.ok && r.verified);
+    }
+
+    // WorkerProcess on its own: output read back, input EOF, exit codes and signals, a program
+    // that does not exist.
+    void workerProcessReportsOutputAndExit()
+    {
+        {
+            ipc::WorkerProcess cat;
+            QString error;
+            QVERIFY2(cat.start(QStringLiteral("/bin/cat"), {}, &error), qPrintable(error));
+            QVERIFY(cat.pid() > 0);
+            cat.write("ping\n");
+            cat.closeWriteChannel();
+            QVERIFY(cat.waitForFinished(5000));
+            QCOMPARE(cat.readAll(), QByteArray("ping\n"));
+            QCOMPARE(cat.exitCode(), 0);
+            QVERIFY(!cat.crashed());
+        }
+        {
+            ipc::WorkerProcess sh;
+            QString error;
+            QVERIFY(sh.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("echo oops >&2; exit 7")}, &error));
+            QVERIFY(sh.waitForFinished(5000));
+            QCOMPARE(sh.exitCode(), 7);
+            QCOMPARE(sh.readAllStandardError(), QByteArray("oops\n"));
+            QCOMPARE(ipc::describeExit(sh.exitCode(), sh.crashed()), QStringLiteral("exited with code 7"));
+        }
+        {
+            ipc::WorkerProcess sleeper;
+            QString error;
+            QVERIFY(sleeper.start(QStringLiteral("/bin/sleep"), {QStringLiteral("30")}, &error));
+            sleeper.kill();
+            QVERIFY(sleeper.waitForFinished(5000));
+            QVERIFY(sleeper.crashed());
+            QCOMPARE(ipc::describeExit(sleeper.exitCode(), sleeper.crashed()), QStringLiteral("was killed by signal 9 (SIGKILL)"));
+        }
+        {
+            ipc::WorkerProcess none;
+            QString error;
+            QVERIFY(!none.start(QStringLiteral("/nonexistent/program"), {}, &error));
+            QVERIFY2(error.contains(QLatin1String("No such file")), qPrintable(error));
+            QVERIFY(!none.isRunning());
+        }
+        {
+            // Destroyed while running: killed and reaped, not left behind.
+            ipc::WorkerProcess sleeper;
+            QString error;
+            QVERIFY(sleeper.start(QStringLiteral("/bin/sleep"), {QStringLiteral("30")}, &error));
+        }
         QVERIFY(childProcesses(::getpid()).empty());
     }
 

@@ -113,6 +113,8 @@ QString messageTypeName(MessageType type)
         return QStringLiteral("bye");
     case MessageType::Host:
         return QStringLiteral("host");
+    case MessageType::Forked:
+        return QStringLiteral("forked");
     case MessageType::Unknown:
         break;
     }
@@ -129,7 +131,7 @@ MessageType messageTypeFromName(QStringView t)
 {
     for (MessageType type : {MessageType::Hello, MessageType::Task, MessageType::Tasks, MessageType::Started,
                              MessageType::Result, MessageType::Results, MessageType::Cancel, MessageType::Bye,
-                             MessageType::Host})
+                             MessageType::Host, MessageType::Forked})
         if (t == messageTypeName(type))
             return type;
     return MessageType::Unknown;
@@ -148,6 +150,29 @@ bool decodeHello(const QCborMap &m, Hello *out, QString *error)
     Reader r(m, MessageType::Hello, error);
     out->version = int(r.integer("version"));
     out->pid = r.integer("pid");
+    return r.ok();
+}
+
+QCborMap encodeForked(const Forked &forked)
+{
+    QCborMap m = message(MessageType::Forked);
+    if (forked.pid > 0)
+        m.insert(key("pid"), forked.pid);
+    else
+        m.insert(key("error"), forked.error.isEmpty() ? QStringLiteral("no pid") : forked.error);
+    return m;
+}
+
+bool decodeForked(const QCborMap &m, Forked *out, QString *error)
+{
+    Reader r(m, MessageType::Forked, error);
+    out->pid = r.integer("pid", false, 0);
+    out->error = r.string("error");
+    if (r.ok() && out->pid <= 0 && out->error.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("a \"forked\" message needs a pid or an error");
+        return false;
+    }
     return r.ok();
 }
 

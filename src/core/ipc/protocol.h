@@ -19,10 +19,11 @@ namespace lab::ipc {
 
 // Bump on any incompatible change; the parent refuses a worker speaking another version.
 // 2: tasks carry a workload id and a parameter map; 3: chunks ("tasks"/"results"), pipelining;
-// 4: "host", the job of a worker in --host mode (threads-hosted).
-inline constexpr int kProtocolVersion = 4;
+// 4: "host", the job of a worker in --host mode (threads-hosted); 5: "forked", the answer of a
+// worker in --fork-server mode.
+inline constexpr int kProtocolVersion = 5;
 
-enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Host, Unknown };
+enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Host, Forked, Unknown };
 
 MessageType messageType(const QCborMap &message);
 QString messageTypeName(MessageType type);
@@ -62,6 +63,17 @@ struct HostJob {
 };
 QCborMap encodeHost(const HostJob &job);
 bool decodeHost(const QCborMap &m, HostJob *out, QString *error);
+
+// A worker started with --fork-server says hello, then forks one worker per request: a single
+// byte on its stdin (a Unix socket) carrying two descriptors (SCM_RIGHTS), the socket that is
+// the new worker's stdin and stdout and the pipe that is its stderr. It answers each request,
+// in order, with "forked": the new worker's pid, or why it could not fork. Its stdin EOF ends it.
+struct Forked {
+    qint64 pid = 0;   // 0 with an error
+    QString error;
+};
+QCborMap encodeForked(const Forked &forked);
+bool decodeForked(const QCborMap &m, Forked *out, QString *error);
 
 // Decoders check the type and the presence and kind of every required field; on failure they
 // return false with a one-line reason.

@@ -1,5 +1,6 @@
 #include "processpoolmodel.h"
 
+#include "ipc/workerprocess.h"
 #include "ipc/protocol.h"
 #include "sampling/smapsrollup.h"
 #include "util/sysinfo.h"
@@ -17,7 +18,6 @@
 #include <cmath>
 #include <deque>
 #include <memory>
-#include <string.h>  // sigabbrev_np
 #include <unistd.h>
 
 namespace lab {
@@ -32,6 +32,11 @@ constexpr size_t kPipelineTasks = 32;   // else about this many tasks in flight 
 constexpr int kPollMs = 10;             // cancel is seen within this
 constexpr int kSampleEveryPolls = 10;   // /proc sampling of workers every 100 ms
 constexpr double kHandshakeTimeoutS = 10;
+// Work waits until every first worker has said hello, as Pool.map waits for Pool(): workers
+// busy with tasks would leave the fork server a 1/k share of the cores (256 workers: ready in
+// ~0.14 s idle, not within a second under load). A pool still starting after this starts
+// working with the workers it has.
+constexpr double kHoldS = 2;
 constexpr int kGraceMs = 1000;          // bye/EOF -> SIGTERM, and SIGTERM -> SIGKILL
 // The worker says "started" (with the results before it) for a task that begins this long
 // after its last write (workerloop.cpp, kFlushEveryS): tasks at least this long are each
@@ -43,20 +48,6 @@ QStringList workerArguments()
     return {QStringLiteral("--parent"), QString::number(::getpid())};
 }
 
-QString signalName(int sig)
-{
-    const char *abbrev = ::sigabbrev_np(sig);
-    return abbrev ? QStringLiteral("signal %1 (SIG%2)").arg(sig).arg(QString::fromLatin1(abbrev))
-                  : QStringLiteral("signal %1").arg(sig);
-}
-
-QString describeExit(int code, QProcess::ExitStatus status)
-{
-    // Qt reports the terminating signal as the exit code of a crashed child.
-    return status == QProcess::CrashExit ? QStringLiteral("was killed by %1").arg(signalName(code))
-                                         : QStringLiteral("exited with code %1").arg(code);
-}
-
 struct InFlight {
     size_t task = 0;    // index into the task list
     double sent = 0;    // monotonic seconds when its chunk was written
@@ -65,7 +56,7 @@ struct InFlight {
 struct Slot {
     enum class State { Starting, Ready, Stopping, Dead };
     int index = 0;
-    std::unique_ptr<QProcess> proc;
+    std::unique_ptr<ipc::WorkerProcess> proc;
     std::unique_ptr<QObject> context;   // receiver of this incarnation's connections
     ipc::FrameDecoder decoder;
     State state = State::Dead;
@@ -106,12 +97,13 @@ public:
 private:
     void startWorker(Slot &s);
     void onReadyRead(Slot &s);
-    void onFinished(Slot &s, int code, QProcess::ExitStatus status);
-    void onStartFailed(Slot &s);
+    void onFinished(Slot &s, int code, bool crashed);
+    void onStartFailed(const QString &why);
     void handleFrame(Slot &s, const QByteArray &payload);
     void handleResults(Slot &s, const ipc::ResultsMessage &m);
     void violation(Slot &s, const QString &why);
     void dispatch(Slot &s);
+    void releaseHold();
     size_t targetInFlight() const;
     void requeueInFlight(Slot &s);
     void retire(Slot &s);
@@ -122,7 +114,7 @@ private:
     void sample(Slot &s, bool withPss);
     void shutdown(bool graceful);
     void drain(Slot &s);
-    bool alive(const Slot &s) const { return s.proc && s.proc->state() != QProcess::NotRunning; }
+    bool alive(const Slot &s) const { return s.proc && s.proc->isRunning(); }
 
     const QString m_program;
     const std::vector<TaskSpec> &m_tasks;
@@ -130,14 +122,17 @@ private:
     RunRecord &m_record;
 
     QEventLoop m_loop;
+    // Forks every worker (declared before the slots: it outlives them, and reaps any child
+    // it forked for a slot that is already gone).
+    ipc::ForkServer m_forkServer;
     bool m_stopRequested = false;
     bool m_shuttingDown = false;
     int m_polls = 0;
     size_t m_chunk = 1;
     double m_deadline_s = 0;
     std::vector<std::unique_ptr<Slot>> m_slots;
-    // Finished QProcess objects of replaced workers: deleting one inside its own signal is unsafe.
-    std::vector<std::unique_ptr<QProcess>> m_graveyard;
+    // Finished processes of replaced workers: deleting one inside its own signal is unsafe.
+    std::vector<std::unique_ptr<ipc::WorkerProcess>> m_graveyard;
     std::vector<std::unique_ptr<QObject>> m_oldContexts;
     std::deque<size_t> m_pending;
     std::vector<QByteArray> m_params;   // each task's parameters, CBOR-encoded once
@@ -151,6 +146,7 @@ private:
     std::vector<TaskResult> m_results;
     size_t m_settled = 0;               // tasks with a final result (ok, failed, timed out)
     double m_deadCpu = 0;               // CPU of worker incarnations that are gone
+    double m_forkServerCpu = -1;        // and of the fork server, at shutdown
     std::vector<double> m_spawnS;
     std::vector<double> m_dispatchS;
     std::vector<double> m_computeS;
@@ -164,6 +160,7 @@ private:
     double m_allReady = -1;
     int m_initialWorkers = 0;
     int m_ready = 0;
+    bool m_holding = true;              // no task sent until the first workers are all ready
     // Scratch buffers of the hot path (no allocation per message once warm).
     ipc::ResultsMessage m_scratch;
     QByteArray m_out;
@@ -195,6 +192,9 @@ void Pool::run(int workers)
 
     m_initialWorkers = workers;
     m_firstStart = monotonicSeconds();
+    QString error;
+    if (!m_forkServer.start(m_program, &error))
+        abort(QStringLiteral("cannot start %1: %2").arg(m_program, error));
     for (int w = 0; w < workers && !m_stopRequested; ++w) {
         m_slots.push_back(std::make_unique<Slot>());
         m_slots.back()->index = w;
@@ -214,7 +214,7 @@ void Pool::run(int workers)
             pss = std::max(0L, pss) + p;
     }
     m_record.pss_kb = pss;
-    double cpu = m_deadCpu;
+    double cpu = m_deadCpu + std::max(0.0, m_forkServerCpu);
     for (const auto &s : m_slots)
         cpu += std::max(s->reportedCpu, s->sampledCpu);
     m_record.cpu_s = cpu;
@@ -222,7 +222,7 @@ void Pool::run(int workers)
     const size_t answered = m_results.size();
     m_record.tasks = std::move(m_results);
 
-    m_record.spawnWhat = QStringLiteral("process start to handshake");
+    m_record.spawnWhat = QStringLiteral("fork (from the pool's fork server) to handshake");
     m_record.spawn_us_median = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e6;
     // As for CPython's Pool.map, (wall - compute / W) / tasks, with each worker's own window
     // (its first task sent to its last answer) so that the workers' staggered start-up, which
@@ -254,7 +254,7 @@ void Pool::startWorker(Slot &s)
         m_graveyard.push_back(std::move(s.proc));
         m_oldContexts.push_back(std::move(s.context));
     }
-    s.proc = std::make_unique<QProcess>();
+    s.proc = std::make_unique<ipc::WorkerProcess>();
     s.context = std::make_unique<QObject>();
     s.decoder = ipc::FrameDecoder();
     s.state = Slot::State::Starting;
@@ -269,37 +269,33 @@ void Pool::startWorker(Slot &s)
     s.stderrTail.clear();
     s.failure.clear();
 
-    QProcess *p = s.proc.get();
+    ipc::WorkerProcess *p = s.proc.get();
     QObject *c = s.context.get();
     Slot *sp = &s;
-    QObject::connect(p, &QProcess::readyReadStandardOutput, c, [this, sp] { onReadyRead(*sp); });
-    QObject::connect(p, &QProcess::readyReadStandardError, c, [sp] {
+    QObject::connect(p, &ipc::WorkerProcess::readyRead, c, [this, sp] { onReadyRead(*sp); });
+    QObject::connect(p, &ipc::WorkerProcess::readyReadStandardError, c, [sp] {
         sp->stderrTail.append(sp->proc->readAllStandardError());
         if (sp->stderrTail.size() > 2048)
             sp->stderrTail = sp->stderrTail.right(2048);
     });
-    QObject::connect(p, &QProcess::finished, c,
-                     [this, sp](int code, QProcess::ExitStatus status) { onFinished(*sp, code, status); });
-    QObject::connect(p, &QProcess::errorOccurred, c, [this, sp](QProcess::ProcessError e) {
-        if (e == QProcess::FailedToStart)
-            onStartFailed(*sp);
-    });
-    p->setProgram(m_program);
-    p->setArguments(workerArguments());
-    p->setProcessChannelMode(QProcess::SeparateChannels);
+    QObject::connect(p, &ipc::WorkerProcess::finished, c,
+                     [this, sp](int code, bool crashed) { onFinished(*sp, code, crashed); });
+    QObject::connect(p, &ipc::WorkerProcess::failedToStart, c, [this](const QString &why) { onStartFailed(why); });
     s.startRequested = monotonicSeconds();
-    p->start(QIODevice::ReadWrite);
-    s.pid = p->processId();
+    m_forkServer.spawn(p);
 }
 
-void Pool::onStartFailed(Slot &s)
+void Pool::onStartFailed(const QString &why)
 {
-    abort(QStringLiteral("cannot start %1: %2").arg(m_program, s.proc->errorString()));
+    abort(QStringLiteral("cannot start a worker: %1 (the pool's fork server, pid %2) %3")
+              .arg(m_program)
+              .arg(m_forkServer.pid())
+              .arg(why));
 }
 
 void Pool::onReadyRead(Slot &s)
 {
-    s.decoder.feed(s.proc->readAllStandardOutput());
+    s.decoder.feed(s.proc->readAll());
     bool any = false;
     while (s.failure.isEmpty()) {
         const std::optional<QByteArray> payload = s.decoder.nextPayload();
@@ -349,12 +345,13 @@ void Pool::handleFrame(Slot &s, const QByteArray &payload)
         }
         const double now = monotonicSeconds();
         m_spawnS.push_back(now - s.startRequested);
-        if (++m_ready == m_initialWorkers)
-            m_allReady = now;
-        if (s.pid <= 0)
-            s.pid = hello.pid;
+        s.pid = s.proc->pid() > 0 ? s.proc->pid() : hello.pid;
         s.state = Slot::State::Ready;
         s.lastResultAt = now;
+        if (++m_ready == m_initialWorkers) {
+            m_allReady = now;
+            releaseHold();
+        }
         return;  // onReadyRead() dispatches
     }
     switch (type) {
@@ -460,9 +457,22 @@ size_t Pool::targetInFlight() const
     return m_chunk * std::min<size_t>(chunks, 8);
 }
 
+void Pool::releaseHold()
+{
+    if (!m_holding)
+        return;
+    m_holding = false;
+    const double now = monotonicSeconds();
+    for (const auto &s : m_slots)
+        if (s->state == Slot::State::Ready && s->inflight.empty()) {
+            s->lastResultAt = now;  // its wait for the others is not dispatch time
+            dispatch(*s);
+        }
+}
+
 void Pool::dispatch(Slot &s)
 {
-    if (m_stopRequested || m_pending.empty() || s.state != Slot::State::Ready)
+    if (m_holding || m_stopRequested || m_pending.empty() || s.state != Slot::State::Ready)
         return;
     // A suspect (see m_suspect) runs alone: nothing goes with it or behind it.
     if (!s.inflight.empty() && m_suspect[s.inflight.front().task])
@@ -511,7 +521,7 @@ void Pool::requeueInFlight(Slot &s)
     s.inflight.clear();
 }
 
-void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
+void Pool::onFinished(Slot &s, int code, bool crashed)
 {
     // Results may be in the pipe behind the exit notification.
     if (s.failure.isEmpty())
@@ -519,11 +529,11 @@ void Pool::onFinished(Slot &s, int code, QProcess::ExitStatus status)
     retire(s);
     if (m_shuttingDown || m_stopRequested)
         return;
-    QString why = s.failure.isEmpty() ? describeExit(code, status) : s.failure;
+    QString why = s.failure.isEmpty() ? ipc::describeExit(code, crashed) : s.failure;
     const QString tail = QString::fromLocal8Bit(s.stderrTail).trimmed().split(QLatin1Char('\n')).constLast();
     if (!tail.isEmpty() && !s.timedOut)
         why += QStringLiteral(" (stderr: %1)").arg(tail);
-    const QString who = QStringLiteral("worker %1 (pid %2)").arg(s.index).arg(s.pid);
+    const QString who = QStringLiteral("worker %1 (pid %2)").arg(s.index).arg(s.proc->pid());
 
     if (s.state == Slot::State::Starting) {
         abort(QStringLiteral("worker %1 failed before its handshake: %2").arg(m_program, why));
@@ -632,6 +642,8 @@ void Pool::poll()
         return;
     }
     const double now = monotonicSeconds();
+    if (m_holding && now - m_firstStart > kHoldS)
+        releaseHold();
     ++m_polls;
     // /proc reads cost ~20-50 us each: fewer of them when there are many workers.
     const int every = m_slots.size() > 16 ? kSampleEveryPolls * 5 : kSampleEveryPolls;
@@ -668,6 +680,7 @@ void Pool::drain(Slot &s)
 void Pool::shutdown(bool graceful)
 {
     m_shuttingDown = true;
+    m_forkServerCpu = m_forkServer.cpuSeconds();
     std::vector<Slot *> live;
     for (const auto &s : m_slots) {
         if (!s->proc)
@@ -685,6 +698,9 @@ void Pool::shutdown(bool graceful)
         s->proc->closeWriteChannel();
         live.push_back(s.get());
     }
+    // Workers still being forked get theirs now (their bye is already in their socket), or
+    // fail; then the server goes.
+    m_forkServer.close(graceful ? kGraceMs : 150, kGraceMs);
     // Stdin EOF ends a worker within milliseconds; escalate only for one that ignores it.
     auto waitAll = [&](int ms) {
         const QDeadlineTimer deadline(ms);
@@ -729,7 +745,7 @@ void ProcessPoolModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, 
         return;
     }
     if (!QCoreApplication::instance()) {
-        record.error = QStringLiteral("the processes model needs a QCoreApplication (QProcess runs on an event loop)");
+        record.error = QStringLiteral("the processes model needs a QCoreApplication (its workers are watched from an event loop)");
         return;
     }
     if (tasks.empty() || ctx.cancel.load())

@@ -6,7 +6,10 @@ namespace lab {
 // W concurrency-lab-worker child processes fed chunks of tasks over their stdin/stdout, as
 // multiprocessing.Pool.map does: spec.chunkSize tasks per message (0: ceil(tasks / (4 x W))),
 // several in flight per worker while tasks are short, each task timed on its own in the
-// worker. run() blocks the calling thread and spins a local QEventLoop there, so the QProcess
+// worker. The workers are forks of one worker started per run in --fork-server mode (as
+// CPython's Pool forks its workers on Linux): one exec and dynamic link per run, not per
+// worker. As Pool.map runs after Pool() returns, no task is sent before every worker has
+// said hello (or 2 s have passed). run() blocks the calling thread and spins a local QEventLoop there, so the process
 // objects live and die in that thread; a QCoreApplication must exist. A worker that dies
 // mid-task is replaced, the task it was running re-run once and the rest of its tasks re-queued
 // (when it held several, which one it was running is unknown: each re-runs alone, so a crash

@@ -147,10 +147,15 @@ std::vector<ChildProcess> childProcesses(qint64 parentPid)
         if (p.ppid != parentPid)
             continue;
         QFile cmd(QStringLiteral("/proc/%1/cmdline").arg(p.pid));
-        QByteArray argv0;
+        QList<QByteArray> argv;
         if (cmd.open(QIODevice::ReadOnly))
-            argv0 = cmd.readAll().split('\0').value(0);
-        out.push_back({p.pid, p.state, argv0});
+            argv = cmd.readAll().split('\0');
+        while (!argv.isEmpty() && argv.constLast().isEmpty())
+            argv.removeLast();
+        const QByteArray argv0 = argv.value(0);
+        if (!argv.isEmpty())
+            argv.removeFirst();
+        out.push_back({p.pid, p.state, argv0, argv});
     }
     return out;
 }

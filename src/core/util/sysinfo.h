@@ -36,6 +36,7 @@ struct ChildProcess {
     qint64 pid = 0;
     char state = '?';   // 'R', 'S', 'Z' (zombie: exited, not yet reaped), ...
     QByteArray argv0;   // empty when the cmdline cannot be read (zombies have none)
+    QList<QByteArray> args;  // the rest of the command line
 };
 
 // Every child of `parentPid`, zombies included: an unreaped child is a leak too.
