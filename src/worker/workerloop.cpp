@@ -32,6 +32,7 @@ namespace lab::worker {
 namespace {
 
 constexpr double kFlushEveryS = 0.002;
+constexpr double kChunkFlushS = 0.0002;
 constexpr qsizetype kFlushBytes = 256 * 1024;
 
 // Shared by the reader thread (producer) and the main thread (runs tasks). Held through a
@@ -331,6 +332,7 @@ int run(int argc, char *argv[])
     };
     int code = 0;
     bool wasIdle = true;  // the next task is the first after start-up or a wait
+    double previousStart = 0;  // when the task before this one started
     for (;;) {
         std::shared_ptr<const ipc::TaskChunk> chunk;
         size_t index = 0;
@@ -369,8 +371,10 @@ int run(int argc, char *argv[])
         }
         chunk.reset();
         const double now = monotonicSeconds();
-        if (wasIdle || now - out.lastWrite >= kFlushEveryS) {
-            // Work after a pause, long tasks, or a long stretch of short ones: say where we are.
+        // Work after a pause, after a task that took kFlushEveryS or more (so every such task
+        // is announced, whatever was flushed since), or a long silent stretch of short ones:
+        // say where we are.
+        if (wasIdle || now - previousStart >= kFlushEveryS || now - out.lastWrite >= kFlushEveryS) {
             frameResults();
             ipc::appendStartedFrame(out.buffer, {task.id, now, currentCpu()});
             if (!flush()) {
@@ -379,6 +383,7 @@ int run(int argc, char *argv[])
             }
         }
         wasIdle = false;
+        previousStart = now;
         pending.push_back(executeTask(task, inbox->cancelCurrent, hooks));
         {
             std::lock_guard lock(inbox->mutex);
@@ -386,8 +391,16 @@ int run(int argc, char *argv[])
             if (inbox->closed)
                 break;
         }
-        if (lastOfChunk)
+        if (lastOfChunk) {
             frameResults();
+            // A finished chunk goes out unless the last write was moments ago (one task per
+            // chunk, microseconds each: then results still leave every kChunkFlushS): the
+            // parent refills while this worker runs the next chunk it already holds.
+            if (monotonicSeconds() - out.lastWrite >= kChunkFlushS && !flush()) {
+                code = 1;
+                break;
+            }
+        }
         if (out.buffer.size() > kFlushBytes && !flush()) {
             code = 1;
             break;

@@ -39,8 +39,9 @@ constexpr double kHandshakeTimeoutS = 10;
 constexpr double kHoldS = 2;
 constexpr int kGraceMs = 1000;          // bye/EOF -> SIGTERM, and SIGTERM -> SIGKILL
 // The worker says "started" (with the results before it) for a task that begins this long
-// after its last write (workerloop.cpp, kFlushEveryS): tasks at least this long are each
-// announced, so the last one announced is the one running.
+// after its last write or after the start of the task before it (workerloop.cpp,
+// kFlushEveryS): tasks at least this long are each announced, so the last one announced is
+// the one running.
 constexpr double kWorkerFlushS = 0.002;
 
 QStringList workerArguments()
@@ -100,7 +101,7 @@ private:
     void onFinished(Slot &s, int code, bool crashed);
     void onStartFailed(const QString &why);
     void handleFrame(Slot &s, const QByteArray &payload);
-    void handleResults(Slot &s, const ipc::ResultsMessage &m);
+    void handleResults(Slot &s, ipc::ResultsMessage &m);  // moves the results out
     void violation(Slot &s, const QString &why);
     void dispatch(Slot &s);
     void releaseHold();
@@ -183,6 +184,8 @@ void Pool::run(int workers)
     for (const TaskSpec &t : m_tasks)
         m_params.push_back(ipc::encodeParams(t.params));
     m_results.reserve(m_tasks.size());
+    m_dispatchS.reserve(m_tasks.size());
+    m_computeS.reserve(m_tasks.size());
     for (size_t i = 0; i < m_tasks.size(); ++i)
         m_pending.push_back(i);
     QTimer poller;
@@ -382,7 +385,7 @@ void Pool::handleFrame(Slot &s, const QByteArray &payload)
     }
 }
 
-void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
+void Pool::handleResults(Slot &s, ipc::ResultsMessage &m)
 {
     s.reportedCpu = std::max(s.reportedCpu, m.workerCpu_s);
     s.peakRssKb = std::max(s.peakRssKb, m.workerPeakRssKb);
@@ -404,14 +407,14 @@ void Pool::handleResults(Slot &s, const ipc::ResultsMessage &m)
     s.lastResultAt = now;
     s.lastAnswerAt = now;
     m_lastResult = now;
-    for (const TaskResult &in : m.results) {
+    for (TaskResult &in : m.results) {
         const InFlight f = s.inflight.front();
         if (in.id != m_tasks[f.task].id)
             return violation(s, QStringLiteral("result for task %1, which it was not running (expected %2)")
                                     .arg(in.id)
                                     .arg(m_tasks[f.task].id));
         s.inflight.pop_front();
-        TaskResult r = in;
+        TaskResult r = std::move(in);
         r.start_s -= m_ctx.t0;
         r.end_s -= m_ctx.t0;
         if (!m_startedSeen[f.task]) {
@@ -448,8 +451,11 @@ void Pool::settle(size_t task, TaskResult r)
 // deep pipeline, for long ones a single chunk (so the last chunks still balance).
 size_t Pool::targetInFlight() const
 {
+    // Before any task has been timed: two chunks where there are at least four per worker
+    // (automatic chunks make exactly four), so the worker has the next one while its first
+    // answer travels; one where fewer chunks must still balance across the workers.
     if (m_avgCompute < 0)
-        return m_chunk;
+        return m_tasks.size() >= 4 * m_slots.size() * m_chunk ? 2 * m_chunk : m_chunk;
     const double chunkSeconds = m_avgCompute * double(m_chunk);
     if (chunkSeconds >= kLongChunkS)
         return m_chunk;
