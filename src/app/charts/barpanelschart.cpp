@@ -14,6 +14,11 @@ BarPanelsChart::BarPanelsChart(QWidget *parent) : ChartWidget(parent), m_emptyTe
     m_plot->axisRect()->insetLayout()->take(m_plot->legend);
     m_plot->legend->setVisible(false);
     m_plot->plotLayout()->clear();
+    // Titles are fitted to where the layout put the bars (on screen and in exports).
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        if (fitTitles())
+            layOutAgain(m_plot);
+    });
     initStyle();
     setModel(new BarPanelsModel(this));
 }
@@ -181,13 +186,16 @@ void BarPanelsChart::rebuild()
     m_inRebuild = false;
 }
 
-void BarPanelsChart::fitTitles()
+bool BarPanelsChart::fitTitles()
 {
     bool changed = false;
     for (size_t i = 0; i < m_rects.size() && i < m_titles.size(); ++i) {
         QCPAxis *value = m_rects[i]->axis(QCPAxis::atBottom);
-        // The title is centred under the bars: it has their width (known after a layout).
-        const int room = m_rects[i]->width() > 0 ? m_rects[i]->width() + 10 : width() - 40;
+        // The title is centred under the bars (known after a layout): it may reach as far to
+        // each side as the nearer edge of the plot allows.
+        const QRect r = m_rects[i]->rect();
+        const int centre = r.center().x();
+        const int room = r.width() > 0 ? 2 * std::min(centre, m_plot->width() - centre) - 8 : width() - 40;
         QString title = m_titles[i];
         const int mid = int(title.lastIndexOf(QLatin1Char(' '), title.size() / 2 + 2));
         if (QFontMetrics(value->labelFont()).horizontalAdvance(title) > room && mid > 0)
@@ -201,6 +209,7 @@ void BarPanelsChart::fitTitles()
     }
     if (changed)
         markDirty();
+    return changed;
 }
 
 void BarPanelsChart::resizeEvent(QResizeEvent *event)

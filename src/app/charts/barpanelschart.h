@@ -38,7 +38,7 @@ private:
     void rebuild();
     // Each panel's title, in two lines where the chart is too narrow for one (after a rebuild
     // and a resize: docks are laid out after the first rebuild).
-    void fitTitles();
+    bool fitTitles();  // true when a title changed
     void resizeEvent(QResizeEvent *event) override;
     std::vector<QString> m_titles;
 

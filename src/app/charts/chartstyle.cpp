@@ -147,6 +147,16 @@ static void styleAxis(QCPAxis *axis, const ChartPalette &p, const QFont &tickFon
     axis->grid()->setAntialiased(false);
 }
 
+double legendFontPt(const QCustomPlot *plot, bool compact)
+{
+    return kLegendFontPt * styleFontScale(plot) * (compact ? 0.8 : 1.0);
+}
+
+QSize legendIconSize(bool compact)
+{
+    return compact ? QSize(16, 10) : QSize(28, 14);
+}
+
 void applyProjectorStyle(QCustomPlot *plot, bool dark)
 {
     if (!plot)
@@ -158,7 +168,8 @@ void applyProjectorStyle(QCustomPlot *plot, bool dark)
     QFont labelFont = plot->font();
     labelFont.setPointSizeF(kLabelFontPt * fs);
     QFont legendFont = plot->font();
-    legendFont.setPointSizeF(kLegendFontPt * fs);
+    const bool compactLegend = plot->property("labCompactLegend").toBool();
+    legendFont.setPointSizeF(legendFontPt(plot, compactLegend));
 
     plot->setBackground(p.background);
     for (QCPAxisRect *rect : plot->axisRects()) {
@@ -182,7 +193,7 @@ void applyProjectorStyle(QCustomPlot *plot, bool dark)
         legend->setTextColor(p.foreground);
         legend->setBrush(p.legendBackground);
         legend->setBorderPen(QPen(p.grid, 1));
-        legend->setIconSize(28, 14);
+        legend->setIconSize(legendIconSize(compactLegend));
     }
     for (int i = 0; i < plot->itemCount(); ++i) {
         if (auto *text = qobject_cast<QCPItemText *>(plot->item(i))) {

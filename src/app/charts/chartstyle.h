@@ -1,4 +1,5 @@
 #pragma once
+#include <QSize>
 #include <QColor>
 #include <QString>
 
@@ -34,6 +35,10 @@ bool isDarkStyle(const QCustomPlot *plot);
 // the next applyProjectorStyle (e.g. ChartWidget::setDark).
 void setStyleScale(QCustomPlot *plot, double fontScale, double lineScale);
 double styleFontScale(const QCustomPlot *plot);
+// The legend's font size and icon, and their compact form (a plot whose property
+// "labCompactLegend" is set: a legend of several rows at the top of a very short chart).
+double legendFontPt(const QCustomPlot *plot, bool compact);
+QSize legendIconSize(bool compact);
 double styleLineScale(const QCustomPlot *plot);
 
 // Theme colours shared by the charts.

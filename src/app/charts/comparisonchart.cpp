@@ -199,6 +199,20 @@ void ComparisonChart::rebuild()
     valueFont.setPointSizeF(kTickFontPt);
     valueFont.setBold(true);
 
+    // Speedup and efficiency need a sequential run of the same family: when no run has either
+    // (models compared side by side, or every run failed) both panels are left out and one
+    // note says why, instead of "n/a" or "error" under every bar of two empty panels.
+    bool anyRatio = false, anyBaseline = false;
+    for (const ComparisonModel::Bar &b : placements)
+        anyRatio = anyRatio || b.value[Speedup] || b.value[Efficiency];
+    for (const QString &m : models)
+        anyBaseline = anyBaseline || m_model->hasBaseline(m);
+    const bool ratios = anyRatio || models.isEmpty();
+    m_shown[Speedup] = m_shown[Efficiency] = ratios;
+    m_note = ratios ? QString()
+             : anyBaseline ? tr("No speedup or efficiency: no run has one (see the errors)")
+                           : tr("No speedup or efficiency: no sequential run to compare with");
+
     for (int p = 0; p < PanelCount; ++p) {
         QCPAxisRect *rect = m_rects[p];
         QCPAxis *x = rect->axis(QCPAxis::atBottom);
@@ -214,8 +228,6 @@ void ComparisonChart::rebuild()
         x->setRange(-0.6, std::max<double>(0.6, models.size() - 0.4));
 
         double maxValue = 0;
-        std::vector<QCPItemText *> notApplicable;  // this panel's "n/a" labels
-        bool anyValue = false;
         for (int m = 0; m < int(models.size()); ++m) {
             auto *bars = new QCPBars(x, y);
             bars->setAntialiased(false);
@@ -227,7 +239,7 @@ void ComparisonChart::rebuild()
             double width = kGroupWidth;
             bool hatched = false;
             for (const ComparisonModel::Bar &s : placements) {
-                if (s.group != m)
+                if (s.group != m || !m_shown[p])
                     continue;
                 width = s.width;
                 QString marks;
@@ -246,12 +258,7 @@ void ComparisonChart::rebuild()
                 if (!s.value[p]) {
                     const bool allFailed = s.tasksTotal > 0 && s.tasksFailed >= s.tasksTotal;
                     label->setText(marks + (s.failed || allFailed ? tr("error") : tr("n/a")));
-                    if (!s.failed && !allFailed && marks.isEmpty())
-                        notApplicable.push_back(label);
-                    else
-                        anyValue = true;  // an "error" label stays: no note over it
                 } else {
-                    anyValue = true;
                     const double v = *s.value[p];
                     bars->addData(s.key, v);
                     maxValue = std::max(maxValue, v);
@@ -302,32 +309,6 @@ void ComparisonChart::rebuild()
             m_bars[p].push_back(bars);
         }
 
-        // Speedup and efficiency need a sequential run of the same family: without one (models
-        // compared side by side) the panel says so once instead of "n/a" under every bar.
-        const bool noBaseline = (p == Speedup || p == Efficiency) && !anyValue && !notApplicable.empty();
-        if (noBaseline) {
-            for (QCPItemText *t : notApplicable) {
-                m_labels.erase(std::remove_if(m_labels.begin(), m_labels.end(),
-                                              [t](const ValueLabel &l) { return l.item == t; }),
-                               m_labels.end());
-                m_plot->removeItem(t);
-            }
-            auto *note = new QCPItemText(m_plot);
-            note->setClipToAxisRect(true);
-            note->setClipAxisRect(rect);
-            note->position->setType(QCPItemPosition::ptAxisRectRatio);
-            note->position->setAxisRect(rect);
-            note->position->setCoords(0.5, 0.5);
-            note->setPositionAlignment(Qt::AlignCenter);
-            note->setTextAlignment(Qt::AlignCenter);
-            note->setText(tr("no sequential run"));
-            note->setColor(pal.foreground);
-            QFont nf = valueFont;
-            nf.setBold(false);
-            nf.setPointSizeF(valueFont.pointSizeF() * 0.85);
-            note->setFont(nf);
-        }
-        y->setTickLabels(!noBaseline);  // an empty 0..1 scale would read as a measured zero
         // Reference lines: the ideal speedup (= workers of each model), 100 % efficiency, the
         // machine's cores. They are explained in the panel's title, never labelled on the line.
         auto refLine = [&](double x0, double x1, double value) {
@@ -340,8 +321,8 @@ void ComparisonChart::rebuild()
             line->setClipAxisRect(rect);
             maxValue = std::max(maxValue, value);
         };
-        if (noBaseline) {
-            // nothing to compare with: no reference line either
+        if (!m_shown[p]) {
+            // left out: no reference line either
         } else if (p == Speedup) {
             for (int m = 0; m < int(models.size()); ++m) {
                 const int workers = m_model->idealSpeedup(m);
@@ -374,18 +355,30 @@ void ComparisonChart::rebuild()
 
 bool ComparisonChart::arrangePanels(int columns)
 {
-    if (columns == m_columns)
+    if (columns == m_columns && std::equal(std::begin(m_shown), std::end(m_shown), std::begin(m_arrangedShown)))
         return false;
     m_columns = columns;
+    std::copy(std::begin(m_shown), std::end(m_shown), std::begin(m_arrangedShown));
     for (int p = 0; p < PanelCount; ++p) {
-        m_panels->take(m_panelTitles[p]);
-        m_panels->take(m_rects[p]);
+        if (m_panelTitles[p]->layout() == m_panels)
+            m_panels->take(m_panelTitles[p]);
+        if (m_rects[p]->layout() == m_panels)
+            m_panels->take(m_rects[p]);
+        m_panelTitles[p]->setVisible(m_shown[p]);
+        m_rects[p]->setVisible(m_shown[p]);
     }
     m_panels->simplify();
-    for (int p = 0; p < PanelCount; ++p) {
-        const int row = (p / columns) * 2;
-        m_panels->addElement(row, p % columns, m_panelTitles[p]);
-        m_panels->addElement(row + 1, p % columns, m_rects[p]);
+    int shown = 0;
+    for (bool s : m_shown)
+        shown += s ? 1 : 0;
+    columns = std::min(columns, std::max(1, shown));
+    for (int p = 0, v = 0; p < PanelCount; ++p) {
+        if (!m_shown[p])
+            continue;
+        const int row = (v / columns) * 2;
+        m_panels->addElement(row, v % columns, m_panelTitles[p]);
+        m_panels->addElement(row + 1, v % columns, m_rects[p]);
+        ++v;
     }
     QList<double> stretch;
     for (int r = 0; r < m_panels->rowCount(); ++r)
@@ -413,7 +406,12 @@ bool ComparisonChart::fitLegendMode()
             widestWrapped = std::max(widestWrapped, widestLine(fm, wrapped(modelShortLabel(m))));
         }
         const bool flat = widestWrapped <= slot;
-        const double panelHeight = std::max(1.0, (m_plot->viewport().height() - 80) / (m_columns == 4 ? 1.0 : 2.0));
+        int shown = 0;
+        for (bool s : m_shown)
+            shown += s ? 1 : 0;
+        const int columns = std::min(m_columns, std::max(1, shown));
+        const double rows = double((shown + columns - 1) / columns);
+        const double panelHeight = std::max(1.0, (m_plot->viewport().height() - 80) / std::max(1.0, rows));
         legend = !flat && (fm.height() > slot || widestShort > 0.3 * panelHeight);
     }
     if (legend == m_legendMode)
@@ -514,7 +512,8 @@ void ComparisonChart::setTitle(const QString &title)
     m_title->setVisible(!title.isEmpty());
     // A hidden title gives its row back: an invisible element still holds its cell's height,
     // its text's line height unless a minimum of its own (1 px) stands in for that.
-    m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(QFontMetricsF(m_title->font()).height()) + 4);
+    const int lines = int(title.count(QLatin1Char('\n'))) + 1;
+    m_title->setMaximumSize(1000000, title.isEmpty() ? 0 : int(lines * QFontMetricsF(m_title->font()).lineSpacing()) + 4);
     m_title->setMinimumSize(0, title.isEmpty() ? 1 : 0);
 }
 
@@ -527,7 +526,10 @@ void ComparisonChart::fitToLayout()
     auto relayout = [this] { layOutAgain(m_plot); };
     // A short chart gives its title's row to the bars (the window's header names the
     // experiment; exports are tall enough to keep it).
-    const QString title = m_plot->viewport().height() >= 360 ? m_model->title() : QString();
+    // A note on panels left out stays, on the title's row.
+    QString title = m_plot->viewport().height() >= 360 ? m_model->title() : QString();
+    if (!m_note.isEmpty())
+        title = title.isEmpty() ? m_note : title + QStringLiteral("\n") + m_note;
     const bool titleChanged = title != m_title->text();
     setTitle(title);
     // Ticks a tick label's height apart at least: a panel's own height decides (the last

@@ -55,6 +55,10 @@ public:
     QStringList barNames() const;  // as drawn under the bars (line breaks as "\n")
     // The bars are too narrow for names: a legend row under the panels names them in order.
     bool namesInLegend() const { return m_legendMode; }
+    // Speedup and efficiency are left out when no run has either (no sequential run to compare
+    // with, or every run failed): the other panels get their width, a note says why.
+    bool panelShown(Panel panel) const { return m_shown[panel]; }
+    QString note() const { return m_note; }
 
 public Q_SLOTS:
     // Convenience: forwarded to the model.
@@ -77,7 +81,7 @@ private:
     void setTitle(const QString &title);  // empty: hidden, and its row gives its height back
     bool fitNames(int panel, double slotPx);
     bool fitLegendMode();
-    bool arrangePanels(int columns);
+    bool arrangePanels(int columns);  // the shown panels, `columns` a row at most
 
     QPointer<ComparisonModel> m_model;
     QCPTextElement *m_title = nullptr;
@@ -92,6 +96,9 @@ private:
     bool m_legendMode = false;
     QCPLayoutGrid *m_panels = nullptr;  // titles and rects, 2x2 or 1x4
     int m_columns = 2;          // names in a legend row instead of under the bars
+    bool m_shown[PanelCount] = {true, true, true, true};
+    bool m_arrangedShown[PanelCount] = {true, true, true, true};  // as last arranged
+    QString m_note;             // why panels are left out; empty: none is
 };
 
 } // namespace lab

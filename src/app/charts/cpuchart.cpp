@@ -794,7 +794,8 @@ void CpuChart::reduceForView()
         busy && !m_heatmapLayout) {
         const int lineH = QFontMetrics(m_mainRect->axis(QCPAxis::atLeft)->tickLabelFont()).height();
         const double step = m_mainRect->height() < 4.4 * lineH ? 50 : 25;
-        if (busy->tickStep() != step) {
+        const bool label = fitAxisLabel(m_mainRect->axis(QCPAxis::atLeft), {tr("CPU busy (%)"), tr("busy %")});
+        if (busy->tickStep() != step || label) {
             busy->setTickStep(step);
             layOutAgain(m_plot);
         }

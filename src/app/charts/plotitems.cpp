@@ -59,10 +59,12 @@ void PiecewiseGraph::drawLinePlot(QCPPainter *painter, const QVector<QPointF> &l
 void placeLegendOnTop(QCustomPlot *plot, int columns)
 {
     QCPLegend *legend = plot->legend;
-    if (legend->layout() && legend->layout() != plot->plotLayout())
+    auto *grid = plot->plotLayout();
+    if (legend->layout() && (legend->layout() != grid || grid->columnCount() > 1)) {
         legend->layout()->take(legend);
+        grid->simplify();
+    }
     if (!legend->layout()) {
-        auto *grid = plot->plotLayout();
         grid->insertRow(0);
         grid->addElement(0, 0, legend);
         grid->setRowStretchFactor(0, 0.001);
@@ -76,6 +78,39 @@ void placeLegendOnTop(QCustomPlot *plot, int columns)
     legend->setMargins(QMargins(8, 4, 8, 4));
     legend->setRowSpacing(2);
     legend->setColumnSpacing(18);
+}
+
+bool fitAxisLabel(QCPAxis *axis, const QStringList &forms)
+{
+    const int room = axis->axisRect()->height() - 4;
+    const QFontMetrics fm(axis->labelFont());
+    QString want;
+    for (const QString &f : forms)
+        if (fm.horizontalAdvance(f) <= room || axis->axisRect()->height() <= 0) {  // not laid out: the long form
+            want = f;
+            break;
+        }
+    if (axis->label() == want)
+        return false;
+    axis->setLabel(want);
+    return true;
+}
+
+void placeLegendBeside(QCustomPlot *plot)
+{
+    QCPLegend *legend = plot->legend;
+    auto *grid = plot->plotLayout();
+    if (legend->layout()) {
+        legend->layout()->take(legend);
+        grid->simplify();
+    }
+    const int row = grid->rowCount() - 1;  // the axis rect's row
+    grid->addElement(row, 1, legend);
+    grid->setColumnStretchFactor(1, 0.001);
+    legend->setVisible(true);
+    legend->setMaximumSize(QWIDGETSIZE_MAX, 1000000);
+    legend->setWrap(1);
+    legend->setMargins(QMargins(4, 2, 4, 2));
 }
 
 QCPColorGradient heatGradient()

@@ -32,12 +32,20 @@ public:
 
 // Puts the plot's legend in its own row above the axis rects, laid out horizontally.
 void placeLegendOnTop(QCustomPlot *plot, int columns);
+// Puts it in a column right of the axis rect instead, one entry a row: for a chart too short
+// for several legend rows above it. Either call moves it back and forth.
+void placeLegendBeside(QCustomPlot *plot);
 // Lays the plot out again within a replot, from an afterLayout handler that changed what the
 // layout depends on (ticks, rows, a hidden title): the frame then draws the new layout.
 void layOutAgain(QCustomPlot *plot);
 // Asks `axis` for as many ticks as fit `lengthPx` with two label sizes (`labelPx`: a label's
 // width along a horizontal axis, its height up a vertical one) between them: 2 to `most`.
 void fitTickCount(QCPAxis *axis, int lengthPx, int labelPx, int most);
+
+// Gives a vertical axis the first of `forms` (longest first) whose text fits the axis rect's
+// height, else no label; true when the label changed (then lay out again). A label longer than
+// its axis is drawn cut ("CPU busy (" on a 70 px chart).
+bool fitAxisLabel(QCPAxis *axis, const QStringList &forms);
 
 // Okabe-Ito-friendly perceptual gradient (viridis stops) for heatmaps.
 QCPColorGradient heatGradient();

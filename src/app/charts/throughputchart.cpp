@@ -168,7 +168,7 @@ void ThroughputChart::sync()
 void ThroughputChart::updateLabels()
 {
     // The y label stays short (a short plot cuts long vertical text); the smoothing goes below.
-    m_plot->yAxis->setLabel(m_io ? tr("requests/s") : tr("tasks/s"));
+    fitAxisLabel(m_plot->yAxis, {m_io ? tr("requests/s") : tr("tasks/s")});
     QString x = tr("time since run start (s)");
     const double smoothing = m_model ? m_model->smoothing() : 0;
     if (smoothing > 0.1 + 1e-9) {
@@ -254,30 +254,55 @@ void ThroughputChart::fitLegend()
     QCPLegend *legend = m_plot->legend;
     if (!legend)
         return;
-    const QFontMetrics fm(legend->font());
-    const int extra = legend->iconSize().width() + legend->iconTextPadding() + legend->columnSpacing() + 8;
     std::vector<QCPAbstractPlottable *> entries;
     for (int i = 0; i < legend->itemCount(); ++i)
         if (auto *item = qobject_cast<QCPPlottableLegendItem *>(legend->item(i)))
             entries.push_back(item->plottable());
-    auto columnsFor = [&](bool shortNames) {
+    const int n = int(entries.size());
+    auto columnsFor = [&](bool shortNames, bool compact) {
+        QFont f = legend->font();
+        f.setPointSizeF(legendFontPt(m_plot, compact));
+        const QFontMetrics fm(f);
+        const QSize icon = legendIconSize(compact);
+        const int extra = icon.width() + legend->iconTextPadding() + (compact ? 10 : 18) + 8;
         int widest = 0;
         for (QCPAbstractPlottable *p : entries) {
             const QString model = p->property("labModel").toString();
             widest = std::max(widest, fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)));
         }
-        return std::max(1, (m_plot->width() - 24) / std::max(60, widest + extra));
+        return std::max(1, (m_plot->width() - 24) / std::max(50, widest + extra));
     };
-    const int n = int(entries.size());
-    int columns = columnsFor(false);
-    // More than two rows in a short chart: the short names, so the plot keeps its height.
-    const bool shortNames = n > 0 && (n + columns - 1) / columns > 2 && m_plot->height() < 420;
+    auto rows = [&](int columns) { return (n + columns - 1) / columns; };
+    int columns = columnsFor(false, false);
+    // More than two rows in a short chart: the short names, so the plot keeps its height; more
+    // than one in a very short one (the top of a 1024x768 window): a smaller legend as well.
+    const bool shortNames = n > 0 && rows(columns) > 2 && m_plot->height() < 420;
     if (shortNames)
-        columns = columnsFor(true);
+        columns = columnsFor(true, false);
+    const bool compact = n > 0 && rows(columns) > 1 && m_plot->height() < 260;
+    if (compact)
+        columns = columnsFor(shortNames, true);
+    // Still several rows over a plot that short: the legend goes beside it, one entry a row,
+    // and the lines keep the height.
+    const bool beside = compact && rows(columns) > 1;
+    if (beside != m_legendBeside) {
+        m_legendBeside = beside;
+        if (beside)
+            placeLegendBeside(m_plot);
+        else
+            placeLegendOnTop(m_plot, columns);
+    }
+    if (beside)
+        columns = 1;
     for (QCPAbstractPlottable *p : entries) {
         const QString model = p->property("labModel").toString();
         p->setName(shortNames ? modelShortLabel(model) : modelLabel(model));
     }
+    if (compact != m_plot->property("labCompactLegend").toBool()) {
+        m_plot->setProperty("labCompactLegend", compact);
+        applyProjectorStyle(m_plot, isDark());
+    }
+    legend->setColumnSpacing(compact ? 10 : 18);
     if (legend->wrap() != columns) {
         legend->setWrap(columns);
         legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);

@@ -60,6 +60,7 @@ private:
     QPointer<ThroughputModel> m_model;
     QHash<QString, Lines> m_lines;
     bool m_io = false;
+    bool m_legendBeside = false;  // a column right of the plot, not rows above it
     QCPItemStraightLine *m_refLine = nullptr;
     QCPItemText *m_refLabel = nullptr;
 };
