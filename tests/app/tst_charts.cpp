@@ -1,6 +1,7 @@
 #include "models/executionmodel.h"
 #include "chartmodels/redrawclock.h"
 #include "chartmodels/timerange.h"
+#include "charts/barpanelschart.h"
 #include "charts/chartexport.h"
 #include "charts/chartstyle.h"
 #include "charts/comparisonchart.h"
@@ -20,6 +21,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <map>
 #include <qcustomplot.h>
 
 using namespace lab;
@@ -87,6 +89,7 @@ private Q_SLOTS:
     void timeAxisLinkMovesBoth();
     void oneRedrawClockForAllCharts();
     void comparisonOneBarPerRun();
+    void storyPanelsKeepEveryFigureWholeInANarrowDock();
     void timelineBarsGilAndTooltip();
     void timelineLiveEvents();
     void throughputLines();
@@ -539,6 +542,68 @@ void TestCharts::comparisonOneBarPerRun()
     QCOMPARE(chart.barCount(ComparisonChart::WallTime), 5);
     chart.clear();
     QCOMPARE(chart.barCount(), 0);
+}
+
+// The story dock at 1024x768 is ~260 px wide: every value text ends inside the plot, and the
+// texts of a panel (a convoy's beside/alone pairs) do not run into each other.
+void TestCharts::storyPanelsKeepEveryFigureWholeInANarrowDock()
+{
+    BarPanelsChart chart;
+    chart.resize(262, 440);
+    BarPanel latency;
+    latency.title = QStringLiteral("Round trip, median (ms)");
+    for (const auto &[model, beside] : {std::pair{"threads", 0.034}, {"gil-threads", 5.19}, {"python-threads", 5.31}}) {
+        BarPanel::Row row;
+        row.model = QString::fromLatin1(model);
+        row.value = beside;
+        row.valueText = QStringLiteral("beside %1 ms").arg(beside);
+        row.second = 0.034;
+        row.secondText = QStringLiteral("alone 34 µs");
+        row.hasSecond = true;
+        latency.rows.push_back(row);
+    }
+    BarPanel hold;
+    hold.title = QStringLiteral("GIL hold time, median (ms)");
+    for (int i = 0; i < 9; ++i) {
+        BarPanel::Row row;
+        row.model = QStringLiteral("gil-threads");
+        row.variant = QStringLiteral("mutex-%1").arg(i);
+        row.value = i == 0 ? 15.04 : 2.0 + i * 0.3;
+        row.valueText = QStringLiteral("%1 ms").arg(*row.value, 0, 'f', 2);
+        hold.rows.push_back(row);
+    }
+    chart.model()->setPanels({latency, hold});
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot();
+    chart.plot()->replot();  // the titles and headroom fitted after the first layout
+    std::map<int, std::vector<std::pair<double, double>>> rowsOf;  // panel -> text spans (y)
+    int texts = 0;
+    for (int i = 0; i < chart.plot()->itemCount(); ++i) {
+        auto *t = qobject_cast<QCPItemText *>(chart.plot()->item(i));
+        if (!t || t->text().isEmpty())
+            continue;
+        ++texts;
+        const QFontMetricsF fm(t->font());
+        const QPointF at = t->position->pixelPosition();
+        const double right = at.x() + t->padding().left() + fm.horizontalAdvance(t->text());
+        QVERIFY2(right <= chart.plot()->width() + 1,
+                 qPrintable(QStringLiteral("\"%1\" ends at %2 of %3 px").arg(t->text()).arg(right).arg(chart.plot()->width())));
+        int panel = -1;
+        for (int p = 0; p < chart.panelCount(); ++p)
+            if (chart.panelRect(p)->rect().contains(at.toPoint()) || chart.panelRect(p)->rect().adjusted(-2, -2, 2, 2).contains(at.toPoint()))
+                panel = p;
+        QVERIFY(panel >= 0);
+        rowsOf[panel].emplace_back(at.y() - fm.height() / 2, at.y() + fm.height() / 2);
+    }
+    QCOMPARE(texts, 15);
+    // The pairs: six texts in the round-trip panel, none overlapping the next.
+    std::vector<std::pair<double, double>> spans = rowsOf[0];
+    QCOMPARE(spans.size(), size_t(6));
+    std::sort(spans.begin(), spans.end());
+    for (size_t i = 1; i < spans.size(); ++i)
+        QVERIFY2(spans[i].first >= spans[i - 1].second - 2,
+                 qPrintable(QStringLiteral("%1 overlaps %2").arg(spans[i].first).arg(spans[i - 1].second)));
 }
 
 void TestCharts::timelineBarsGilAndTooltip()

@@ -67,6 +67,7 @@ void BarPanelsChart::rebuild()
     m_plot->plotLayout()->clear();  // deletes the old axis rects and texts
     m_rects.clear();
     m_titles.clear();
+    m_extents.clear();
 
     const bool dark = isDark();
     const ChartPalette pal = chartPalette(dark);
@@ -126,11 +127,18 @@ void BarPanelsChart::rebuild()
         key->setRange(-0.6, double(panel.rows.size()) - 0.4);
         if (maxValue <= 0)
             maxValue = panel.reference.value_or(1.0);
-        // Room on the right for the value text.
+        // Room on the right for the value text: a first guess, fitted to the panel's width
+        // once it is laid out (fitTitles).
         double upper = maxValue * (paired ? 2.4 : 1.6);
         if (panel.reference)
             upper = std::max(upper, *panel.reference * 1.2);
         value->setRange(0, upper);
+        // Each bar a text line at least (two of them for a pair): the panel's height follows
+        // its rows, so the beside/alone pairs of a round-trip panel do not run together.
+        const int lines = int(panel.rows.size()) * (paired ? 2 : 1);
+        m_extents.push_back({maxValue, panel.reference ? *panel.reference * 1.05 : 0.0, paired ? 0.38 : 1.0, {}});
+        m_plot->plotLayout()->setRowStretchFactor(p, std::max(1, lines));
+        rect->setMinimumSize(0, int(lines * QFontMetricsF(valueFont).height() * 1.1) + 4);
 
         auto addBar = [&](double at, double width, const QString &model, const std::optional<double> &v,
                           const QString &label, bool faded) {
@@ -159,6 +167,7 @@ void BarPanelsChart::rebuild()
             text->setColor(pal.foreground);
             text->setText(label.isEmpty() ? QStringLiteral("–") : label);
             text->setProperty("labKeepColor", true);
+            m_extents.back().labels.push_back({text, v && std::isfinite(*v) ? *v : 0.0, f.pointSizeF()});
         };
         for (int i = 0; i < int(panel.rows.size()); ++i) {
             const BarPanel::Row &row = panel.rows[size_t(i)];
@@ -202,6 +211,39 @@ bool BarPanelsChart::fitTitles()
             title[mid] = QLatin1Char('\n');  // "GIL switches per secon" at 1024x768
         // Value ticks two label widths apart ("0100200300400500" in a narrow dock).
         fitTickCount(value, room, QFontMetrics(value->tickLabelFont()).horizontalAdvance(QStringLiteral("500")), 5);
+        // Headroom for the value texts: every bar's end plus its text inside the panel
+        // ("6.25 m" at the dock's edge with a fixed 1.6x).
+        if (i < m_extents.size() && r.width() > 40 && m_extents[i].maxValue > 0) {
+            const Extent &e = m_extents[i];
+            double upper = std::max(e.maxValue * 1.05, e.minUpper);
+            // A text wider than the panel is set smaller until it fits; one that takes
+            // nearly the whole panel leaves its bar a few pixels: the figure must read whole.
+            const double pad = 6 * styleFontScale(m_plot) + 4;
+            for (const Extent::Label &l : e.labels) {
+                QFont f = l.item->font();
+                f.setPointSizeF(l.pointSize);
+                double textPx = QFontMetricsF(f).horizontalAdvance(l.item->text()) + pad;
+                // Its line's share of the panel's height bounds it too (nine rows in a dock).
+                // (One row collides with nothing: it may take the panel's height and a little.)
+                const double rows = m_rects[i]->axis(QCPAxis::atLeft)->range().size() - 0.2;
+                const double pitch = rows < 1.5 ? r.height() + 6.0 : e.pitch * r.height() / (rows + 0.2);
+                const double scale = std::min((r.width() - 8 - pad) / std::max(1.0, textPx - pad),
+                                              pitch / QFontMetricsF(f).height());
+                if (scale < 1) {
+                    f.setPointSizeF(std::max(7.0, l.pointSize * scale));
+                    textPx = QFontMetricsF(f).horizontalAdvance(l.item->text()) + pad;
+                }
+                if (l.item->font().pointSizeF() != f.pointSizeF()) {
+                    l.item->setFont(f);
+                    changed = true;
+                }
+                upper = std::max(upper, l.value * r.width() / std::max(8.0, r.width() - textPx));
+            }
+            if (std::abs(value->range().upper - upper) > 1e-9 * upper) {
+                value->setRange(0, upper);
+                changed = true;
+            }
+        }
         if (value->label() != title) {
             value->setLabel(title);
             changed = true;

@@ -6,6 +6,7 @@
 #include <vector>
 
 class QCPAxisRect;
+class QCPItemText;
 class QCPBars;
 class QCPMarginGroup;
 
@@ -45,6 +46,20 @@ private:
     QPointer<BarPanelsModel> m_model;
     QString m_emptyText;
     std::vector<QCPAxisRect *> m_rects;
+    // Per panel: the longest bar and the widest value text beside a bar, for the headroom
+    // fitted to the panel's width (fitTitles).
+    struct Extent {
+        double maxValue = 0;
+        double minUpper = 0;       // the reference line, if any, stays in view
+        double pitch = 1;          // rows between the centres of neighbouring texts (0.38: pairs)
+        struct Label {
+            QCPItemText *item = nullptr;
+            double value = 0;      // where its bar ends
+            double pointSize = 0;  // as built (a narrow panel makes it smaller)
+        };
+        std::vector<Label> labels;
+    };
+    std::vector<Extent> m_extents;
     QPointer<QCPMarginGroup> m_margins;
     bool m_inRebuild = false;  // applyProjectorStyle inside rebuild() must not rebuild again
 };

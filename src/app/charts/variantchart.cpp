@@ -14,6 +14,11 @@ VariantChart::VariantChart(QWidget *parent) : ChartWidget(parent)
 {
     placeLegendOnTop(m_plot, 4);
     m_plot->xAxis->grid()->setVisible(false);
+    // Labels, headroom and ticks follow the layout's sizes (on screen and in exports).
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        if (fitLabels())
+            layOutAgain(m_plot);
+    });
     initStyle();
     setModel(new VariantModel(this));
 }
@@ -84,7 +89,7 @@ void VariantChart::rebuild()
         ticker->addTick(g, labels[g]);
     x->setTicker(ticker);
     x->setSubTicks(false);
-    x->setTickLabelRotation(labels.size() > 5 ? -30 : 0);
+    x->setTickLabelRotation(0);  // fitLabels() wraps or turns names that do not fit
     x->setRange(-0.6, labels.size() - 0.4);
 
     double lo = qInf(), hi = 0;
@@ -150,53 +155,92 @@ void VariantChart::resizeEvent(QResizeEvent *event)
     fitLabels();
 }
 
-void VariantChart::fitLabels()
+bool VariantChart::fitLabels()
 {
     QCPAxis *x = m_plot->xAxis;
+    QCPAxis *y = m_plot->yAxis;
     const double span = x->range().size();
     // Before the first layout the axis rect has no width yet: the widget's, less the margins.
     const int rectWidth = m_plot->axisRect()->width() > 50 ? m_plot->axisRect()->width() : m_plot->width() - 100;
+    const int rectHeight = m_plot->axisRect()->height() > 20 ? m_plot->axisRect()->height() : m_plot->height() / 2;
     if (span <= 0 || rectWidth <= 0)
-        return;
+        return false;
     bool changed = false;
-    bool anyUpright = false;
     // A short chart has no room for the long axis title: the unit alone ("ns/op").
     if (m_model && m_model->hasVariants() && m_model->metric() != VariantModel::Metric::None) {
         const QString unit = VariantModel::metricUnit(m_model->metric());
-        const QString title = m_plot->height() < 380 ? unit : QStringLiteral("%1 (%2)").arg(m_model->metricLabel(), unit);
-        if (m_plot->yAxis->label() != title) {
-            m_plot->yAxis->setLabel(title);
+        changed = fitAxisLabel(y, {QStringLiteral("%1 (%2)").arg(m_model->metricLabel(), unit), unit}) || changed;
+    }
+    // Variant names: flat when they fit their group's slot, on two lines ("Spinlock,\n4") when
+    // that fits, else turned; a turned row of names costs the bars much of a short chart.
+    if (m_model) {
+        const QStringList names = m_model->variantLabels();
+        const double slot = rectWidth / std::max(1.0, span) - 6;
+        const QFontMetrics fm(x->tickLabelFont());
+        auto widest = [&](bool wrap) {
+            int w = 0;
+            for (const QString &n : names)
+                for (const QString &line : (wrap ? QString(n).replace(QStringLiteral(", "), QStringLiteral(",\n")) : n).split(QLatin1Char('\n')))
+                    w = std::max(w, fm.horizontalAdvance(line));
+            return w;
+        };
+        const bool flat = widest(false) <= slot;
+        const bool wrap = !flat && widest(true) <= slot;
+        const double rotation = flat || wrap ? 0 : -30;
+        auto ticker = x->ticker().dynamicCast<QCPAxisTickerText>();
+        const QString first = names.isEmpty() ? QString() : (wrap ? QString(names[0]).replace(QStringLiteral(", "), QStringLiteral(",\n")) : names[0]);
+        if (ticker && (x->tickLabelRotation() != rotation || (!names.isEmpty() && ticker->ticks().value(0) != first))) {
+            ticker->clear();
+            for (int g = 0; g < int(names.size()); ++g)
+                ticker->addTick(g, wrap ? QString(names[g]).replace(QStringLiteral(", "), QStringLiteral(",\n")) : names[g]);
+            x->setTickLabelRotation(rotation);
             changed = true;
         }
     }
+    // Value ticks a label's height apart at least ("10^5 10^4 10^3" ran together at 1024x768).
+    const int before = y->ticker()->tickCount();
+    fitTickCount(y, rectHeight, QFontMetrics(y->tickLabelFont()).height(), 5);
+    changed = changed || y->ticker()->tickCount() != before;
+    // Each label flat when it fits its bar, else upright; the range's top then leaves every
+    // label room above its bar, in pixels (log or linear).
+    double upper = m_range.hi > 0 ? (m_range.log ? m_range.hi * 3 : m_range.hi * 1.1) : 0;
     for (int i = 0; i < int(m_items.size()) && i < int(m_labelBarWidths.size()); ++i) {
         auto *label = qobject_cast<QCPItemText *>(m_items[i]);
         if (!label)
             continue;
         const double barPx = m_labelBarWidths[i] * rectWidth / span;
         const QFontMetrics fm(label->font());
+        const QStringList lines = label->text().split(QLatin1Char('\n'));
         int textPx = 0;
-        for (const QString &line : label->text().split(QLatin1Char('\n')))
+        for (const QString &line : lines)
             textPx = std::max(textPx, fm.horizontalAdvance(line));
         const bool upright = textPx + 4 > barPx * 1.15;
-        anyUpright = anyUpright || upright;
         const double rotation = upright ? -90 : 0;
-        if (label->rotation() == rotation)
-            continue;
-        label->setRotation(rotation);
-        label->setPositionAlignment(upright ? (Qt::AlignLeft | Qt::AlignVCenter) : (Qt::AlignHCenter | Qt::AlignBottom));
-        changed = true;
-    }
-    // Upright labels stand taller above the highest bar: more headroom, or the legend hides them.
-    if (m_range.hi > 0) {
-        const double upper = m_range.log ? m_range.hi * (anyUpright ? 30 : 4) : m_range.hi * (anyUpright ? 1.6 : 1.25);
-        if (m_plot->yAxis->range().upper != upper) {
-            m_plot->yAxis->setRange(m_range.base, upper);
+        if (label->rotation() != rotation) {
+            label->setRotation(rotation);
+            label->setPositionAlignment(upright ? (Qt::AlignLeft | Qt::AlignVCenter) : (Qt::AlignHCenter | Qt::AlignBottom));
             changed = true;
         }
+        const double v = label->position->value();
+        // (At most 45 % of the height: in a very short chart the bars keep the rest, and a
+        // label may reach over the top edge, which does not clip it.)
+        const double need = std::min(0.45, ((upright ? textPx : fm.height() * int(lines.size())) + 8.0) / rectHeight);
+        if (m_range.hi > 0 && v > m_range.base) {
+            if (m_range.log) {
+                const double a = std::log10(v) - std::log10(m_range.base);
+                upper = std::max(upper, v * std::pow(10.0, need * a / (1 - need)));
+            } else {
+                upper = std::max(upper, v / (1 - need));
+            }
+        }
+    }
+    if (m_range.hi > 0 && std::abs(y->range().upper - upper) > 1e-9 * upper) {
+        y->setRange(m_range.base, upper);
+        changed = true;
     }
     if (changed)
         markDirty();
+    return changed;
 }
 
 void VariantChart::applyThemeColors(bool dark)

@@ -35,7 +35,7 @@ private:
     void rebuild();
     // Labels wider than their bar stand upright on it (nine variants x three models at 1024 px
     // printed "2119.2" for 21 and 19.2); called after a rebuild and a resize.
-    void fitLabels();
+    bool fitLabels();  // true when something changed
 
     QPointer<VariantModel> m_model;
     QVector<QCPBars *> m_bars;
