@@ -82,6 +82,17 @@ public:
         return false;
     }
 
+    // Until `workers` distinct workers have started a task (each has done its handshake).
+    bool waitForBusyWorkers(int workers)
+    {
+        QSet<int> busy;
+        return waitForEvent([&](const LiveEvent &e) {
+            if (e.type == LiveEvent::TaskStarted)
+                busy.insert(e.worker);
+            return int(busy.size()) >= workers;
+        });
+    }
+
     ExperimentSpec &spec() { return m_spec; }
     std::vector<LiveEvent> allEvents() const
     {
@@ -269,12 +280,7 @@ private Q_SLOTS:
     {
         AsyncRun run;
         run.start(cpuTasks(8, 5'000'000, 40), 3);
-        QSet<int> busy;
-        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
-            if (e.type == LiveEvent::TaskStarted)
-                busy.insert(e.worker);
-            return busy.size() >= 3;
-        }));
+        QVERIFY(run.waitForBusyWorkers(3));
         const qint64 server = forkServerPid();
         QVERIFY(server > 0);
         // liveWorkers() lists children of this process whose command line is a worker's.
@@ -303,12 +309,7 @@ private Q_SLOTS:
         QFETCH(bool, killAWorker);
         AsyncRun run;
         run.start(cpuTasks(12, 5'000'000, 20), 2);
-        QSet<int> busy;
-        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
-            if (e.type == LiveEvent::TaskStarted)
-                busy.insert(e.worker);
-            return busy.size() >= 2;
-        }));
+        QVERIFY(run.waitForBusyWorkers(2));
         const qint64 server = forkServerPid();
         QVERIFY(server > 0);
         QCOMPARE(::kill(pid_t(server), SIGKILL), 0);
@@ -522,12 +523,7 @@ private Q_SLOTS:
         run.start(cpuTasks(40, 5'000'000, 3), 2);
         // Both workers have started a task: each has done its handshake and holds work (a
         // worker stopped before that holds nothing, and no task of it could time out).
-        QSet<int> busy;
-        QVERIFY(run.waitForEvent([&](const LiveEvent &e) {
-            if (e.type == LiveEvent::TaskStarted)
-                busy.insert(e.worker);
-            return busy.size() >= 2;
-        }));
+        QVERIFY(run.waitForBusyWorkers(2));
         const std::vector<qint64> workers = liveWorkers(::getpid());
         QCOMPARE(workers.size(), size_t(2));
         QElapsedTimer sinceStop;

@@ -216,31 +216,39 @@ private Q_SLOTS:
     void unsynchronisedIsMarkedFailingByDesign()
     {
         Runner runner;
-        const ExperimentResult r = runner.run(
-            raceSpec(QStringLiteral(R"("threads","processes")"), QStringLiteral(R"("unsynchronised")"), 2, 5000000));
-        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
-        QCOMPARE(r.runs.size(), size_t(2));
-        for (const RunRecord &run : r.runs) {
-            const RaceCounterSummary *s = raceOf(run);
-            QVERIFY2(s && s->actual, qPrintable(spell(run)));
-            const auto o = s->outcome();
-            QVERIFY(o && o->failsByDesign);
-            QCOMPARE(*s->lost(), s->expected - *s->actual);
-            // A store overwrites, never adds: never more than expected. The fewest a lost-update
-            // race can leave is 2 (not K: a stale write can undo almost all of another task's
-            // work), however unlikely.
-            QVERIFY2(*s->actual >= 2 && *s->actual <= s->expected, qPrintable(QString::number(*s->actual)));
-            QCOMPARE(o->ok, *s->lost() == 0);
-            if (*s->lost() > 0)
-                QVERIFY2(o->words.startsWith(QStringLiteral("lost ")), qPrintable(o->words));
-            qInfo("%s: %s (overlap %.0f %%)", qPrintable(run.model), qPrintable(o->words),
-                  s->overlapShare ? *s->overlapShare * 100 : -1.0);
-            // Racers that ran at the same time for most of the loop lose updates.
-            if (s->overlapShare && *s->overlapShare > 0.5)
-                QVERIFY2(*s->lost() > 0, qPrintable(run.model));
-            if (usableCores() >= 2)  // each racer had a core of its own (OwnCore)
-                QVERIFY2(s->overlapShare && *s->overlapShare > 0, qPrintable(run.model));
+        // Racers that never overlapped (another busy program took a core for the whole loop)
+        // prove nothing about overlap: the race is measured again, up to three times.
+        for (int attempt = 1; attempt <= 3; ++attempt) {
+            const ExperimentResult r = runner.run(
+                raceSpec(QStringLiteral(R"("threads","processes")"), QStringLiteral(R"("unsynchronised")"), 2, 5000000));
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            QCOMPARE(r.runs.size(), size_t(2));
+            bool overlapped = true;
+            for (const RunRecord &run : r.runs) {
+                const RaceCounterSummary *s = raceOf(run);
+                QVERIFY2(s && s->actual, qPrintable(spell(run)));
+                const auto o = s->outcome();
+                QVERIFY(o && o->failsByDesign);
+                QCOMPARE(*s->lost(), s->expected - *s->actual);
+                // A store overwrites, never adds: never more than expected. The fewest a lost-update
+                // race can leave is 2 (not K: a stale write can undo almost all of another task's
+                // work), however unlikely.
+                QVERIFY2(*s->actual >= 2 && *s->actual <= s->expected, qPrintable(QString::number(*s->actual)));
+                QCOMPARE(o->ok, *s->lost() == 0);
+                if (*s->lost() > 0)
+                    QVERIFY2(o->words.startsWith(QStringLiteral("lost ")), qPrintable(o->words));
+                qInfo("attempt %d, %s: %s (overlap %.0f %%)", attempt, qPrintable(run.model), qPrintable(o->words),
+                      s->overlapShare ? *s->overlapShare * 100 : -1.0);
+                // Racers that ran at the same time for most of the loop lose updates.
+                if (s->overlapShare && *s->overlapShare > 0.5)
+                    QVERIFY2(*s->lost() > 0, qPrintable(run.model));
+                overlapped = overlapped && s->overlapShare && *s->overlapShare > 0;
+            }
+            if (usableCores() < 2 || overlapped)
+                return;
         }
+        // Each racer had a core of its own (OwnCore), three times, and they never overlapped.
+        QFAIL("the racers never ran at the same time in three attempts on 2 or more cores");
     }
 
     void ownCorePinsAndGivesBack()

@@ -84,6 +84,17 @@ bool drainFd(int fd, QByteArray &into, bool *eof)
     }
 }
 
+// One of a child's output channels: what arrived is appended; at EOF its notifier stops.
+bool drainChannel(int fd, QByteArray &into, bool &eof, QSocketNotifier *notifier)
+{
+    if (fd < 0 || eof)
+        return false;
+    const bool any = drainFd(fd, into, &eof);
+    if (eof && notifier)
+        notifier->setEnabled(false);
+    return any;
+}
+
 // A child we forked for an object that is gone: it has read EOF already, but make sure, and reap.
 void killAndReap(pid_t pid)
 {
@@ -321,22 +332,12 @@ void WorkerProcess::closeWriteChannel()
 
 bool WorkerProcess::drainIo()
 {
-    if (m_io < 0 || m_ioEof)
-        return false;
-    const bool any = drainFd(m_io, m_in, &m_ioEof);
-    if (m_ioEof && m_ioRead)
-        m_ioRead->setEnabled(false);
-    return any;
+    return drainChannel(m_io, m_in, m_ioEof, m_ioRead.get());
 }
 
 bool WorkerProcess::drainErr()
 {
-    if (m_err < 0 || m_errEof)
-        return false;
-    const bool any = drainFd(m_err, m_errIn, &m_errEof);
-    if (m_errEof && m_errRead)
-        m_errRead->setEnabled(false);
-    return any;
+    return drainChannel(m_err, m_errIn, m_errEof, m_errRead.get());
 }
 
 QByteArray WorkerProcess::readAll()
