@@ -93,6 +93,7 @@ private Q_SLOTS:
     void timelineBarsGilAndTooltip();
     void timelineLiveEvents();
     void throughputLines();
+    void throughputLegendFollowsTheSizeLaidOut();
     void oneNameAndDistinctColours();
     void wheelZoomsAroundTheCursor();
     void cpuLiveFramesDrawOnlyNewSamples();
@@ -680,6 +681,29 @@ void TestCharts::timelineLiveEvents()
     RunRecord r = run("processes", 2, now - 1, 1.0, 4);
     chart.setRun(start.run, r);
     QCOMPARE(chart.barCount(), 4);
+}
+
+// Five models over a 140 px plot (the top row of a 1024x768 window): the legend goes beside
+// the lines; an export at 1600x900 of the same chart lays it out above them again.
+void TestCharts::throughputLegendFollowsTheSizeLaidOut()
+{
+    ThroughputChart chart;
+    chart.resize(330, 140);
+    for (const char *m : {"threads", "processes", "gil-threads", "python-threads", "python-processes"}) {
+        chart.beginRun(QString::fromLatin1(m));
+        for (int i = 1; i <= 5; ++i)
+            chart.addPoint(QString::fromLatin1(m), i * 0.1, 5 + i, 0);
+    }
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot();
+    QVERIFY(chart.legendBeside());
+    const QPixmap big = chart.plot()->toPixmap(1600, 900);
+    QVERIFY(!big.isNull());
+    QVERIFY2(!chart.legendBeside(), "the export kept the short window's side legend");
+    QCOMPARE(chart.plot()->yAxis->label(), QStringLiteral("tasks/s"));
+    chart.plot()->replot();
+    QVERIFY(chart.legendBeside());
 }
 
 void TestCharts::throughputLines()

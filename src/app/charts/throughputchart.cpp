@@ -18,6 +18,15 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
     m_plot->xAxis->setLabel(tr("time since run start (s)"));  // + the smoothing (updateLabels)
     m_plot->yAxis2->setVisible(false);
+    // The legend's place and the rate axis title follow the size being laid out: the widget's,
+    // or an export's (1600x900 from a short window must not keep the window's side legend).
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        const bool legend = fitLegend();
+        const bool label = fitAxisLabel(m_plot->yAxis, {m_io ? tr("requests/s") : tr("tasks/s")});
+        const bool xChanged = fitTimeTitle();
+        if (legend || label || xChanged)
+            layOutAgain(m_plot);
+    });
 
     m_refLine = new QCPItemStraightLine(m_plot);
     m_refLine->setSelectable(false);
@@ -168,7 +177,10 @@ void ThroughputChart::sync()
 void ThroughputChart::updateLabels()
 {
     // The y label stays short (a short plot cuts long vertical text); the smoothing goes below.
-    fitAxisLabel(m_plot->yAxis, {m_io ? tr("requests/s") : tr("tasks/s")});
+    if (m_plot->yAxis->label().isEmpty() && m_plot->axisRect()->height() <= 0)
+        m_plot->yAxis->setLabel(m_io ? tr("requests/s") : tr("tasks/s"));  // refitted after layout
+    else
+        fitAxisLabel(m_plot->yAxis, {m_io ? tr("requests/s") : tr("tasks/s")});
     QString x = tr("time since run start (s)");
     const double smoothing = m_model ? m_model->smoothing() : 0;
     if (smoothing > 0.1 + 1e-9) {
@@ -178,8 +190,22 @@ void ThroughputChart::updateLabels()
         if (QFontMetrics(m_plot->xAxis->labelFont()).horizontalAdvance(avg) + 16 <= m_plot->axisRect()->width())
             x = avg;
     }
-    m_plot->xAxis->setLabel(x);
+    m_xTitle = x;
+    fitTimeTitle();
     m_plot->yAxis2->setLabel(tr("MB/s (dashed)"));
+}
+
+bool ThroughputChart::fitTimeTitle()
+{
+    // In full when it fits the axis (as last laid out), else the short form.
+    const int width = m_plot->axisRect()->width();
+    const QString x = width <= 0 || QFontMetrics(m_plot->xAxis->labelFont()).horizontalAdvance(m_xTitle) + 8 <= width
+                          ? m_xTitle
+                          : tr("time (s)");
+    if (m_plot->xAxis->label() == x)
+        return false;
+    m_plot->xAxis->setLabel(x);
+    return true;
 }
 
 void ThroughputChart::updatePens()
@@ -249,11 +275,12 @@ void ThroughputChart::resizeEvent(QResizeEvent *event)
     updateLabels();
 }
 
-void ThroughputChart::fitLegend()
+bool ThroughputChart::fitLegend()
 {
     QCPLegend *legend = m_plot->legend;
     if (!legend)
-        return;
+        return false;
+    const QRect size = m_plot->viewport();
     std::vector<QCPAbstractPlottable *> entries;
     for (int i = 0; i < legend->itemCount(); ++i)
         if (auto *item = qobject_cast<QCPPlottableLegendItem *>(legend->item(i)))
@@ -270,44 +297,53 @@ void ThroughputChart::fitLegend()
             const QString model = p->property("labModel").toString();
             widest = std::max(widest, fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)));
         }
-        return std::max(1, (m_plot->width() - 24) / std::max(50, widest + extra));
+        return std::max(1, (size.width() - 24) / std::max(50, widest + extra));
     };
     auto rows = [&](int columns) { return (n + columns - 1) / columns; };
     int columns = columnsFor(false, false);
     // More than two rows in a short chart: the short names, so the plot keeps its height; more
     // than one in a very short one (the top of a 1024x768 window): a smaller legend as well.
-    const bool shortNames = n > 0 && rows(columns) > 2 && m_plot->height() < 420;
+    const bool shortNames = n > 0 && rows(columns) > 2 && size.height() < 420;
     if (shortNames)
         columns = columnsFor(true, false);
-    const bool compact = n > 0 && rows(columns) > 1 && m_plot->height() < 260;
+    const bool compact = n > 0 && rows(columns) > 1 && size.height() < 260;
     if (compact)
         columns = columnsFor(shortNames, true);
+    bool changed = false;
+    for (QCPAbstractPlottable *p : entries) {
+        const QString model = p->property("labModel").toString();
+        const QString name = shortNames ? modelShortLabel(model) : modelLabel(model);
+        if (p->name() != name) {
+            p->setName(name);
+            changed = true;
+        }
+    }
+    if (compact != m_plot->property("labCompactLegend").toBool()) {
+        m_plot->setProperty("labCompactLegend", compact);
+        applyProjectorStyle(m_plot, isDark());
+        changed = true;
+    }
     // Still several rows over a plot that short: the legend goes beside it, one entry a row,
     // and the lines keep the height.
     const bool beside = compact && rows(columns) > 1;
-    if (beside != m_legendBeside) {
+    const bool moved = beside != m_legendBeside;
+    if (moved) {
         m_legendBeside = beside;
         if (beside)
             placeLegendBeside(m_plot);
         else
             placeLegendOnTop(m_plot, columns);
+        changed = true;
     }
     if (beside)
         columns = 1;
-    for (QCPAbstractPlottable *p : entries) {
-        const QString model = p->property("labModel").toString();
-        p->setName(shortNames ? modelShortLabel(model) : modelLabel(model));
-    }
-    if (compact != m_plot->property("labCompactLegend").toBool()) {
-        m_plot->setProperty("labCompactLegend", compact);
-        applyProjectorStyle(m_plot, isDark());
-    }
     legend->setColumnSpacing(compact ? 10 : 18);
-    if (legend->wrap() != columns) {
+    if (legend->wrap() != columns || moved) {  // a new wrap takes effect on rearranging
         legend->setWrap(columns);
         legend->setFillOrder(QCPLayoutGrid::foColumnsFirst, true);
+        changed = true;
     }
-    markDirty();
+    return changed;
 }
 
 void ThroughputChart::applyThemeColors(bool dark)

@@ -26,6 +26,8 @@ public:
     bool ioMode() const { return m_model->ioMode(); }
     QStringList models() const { return m_model->models(); }
     int pointCount(const QString &model) const;  // points drawn for the model
+    // The legend stands in a column beside the plot (a very short chart), not in rows above it.
+    bool legendBeside() const { return m_legendBeside; }
     double referenceRate() const { return m_model->referenceRate(); }
     static double smoothingWindow(double wall_s, int tasks) { return ThroughputModel::smoothingWindow(wall_s, tasks); }
 
@@ -53,14 +55,16 @@ private:
     Lines &linesFor(const QString &model);
     void updateAxes();
     void updateLabels();
+    bool fitTimeTitle();  // the time axis title, shortened when cut; true if changed
     void updatePens();
     void sync();
-    void fitLegend();
+    bool fitLegend();  // to the size being laid out (the widget, or an export); true if changed
 
     QPointer<ThroughputModel> m_model;
     QHash<QString, Lines> m_lines;
     bool m_io = false;
-    bool m_legendBeside = false;  // a column right of the plot, not rows above it
+    bool m_legendBeside = false;
+    QString m_xTitle;             // the time axis title as updateLabels() chose it  // a column right of the plot, not rows above it
     QCPItemStraightLine *m_refLine = nullptr;
     QCPItemText *m_refLabel = nullptr;
 };
