@@ -361,6 +361,18 @@ private Q_SLOTS:
             QCOMPARE(ipc::describeExit(sh.exitCode(), sh.crashed()), QStringLiteral("exited with code 7"));
         }
         {
+            // Only the tail of its stderr is kept (what a failure message quotes).
+            ipc::WorkerProcess noisy;
+            QString error;
+            QVERIFY(noisy.start(QStringLiteral("/bin/sh"),
+                                {QStringLiteral("-c"), QStringLiteral("head -c 100000 /dev/zero | tr '\\0' x >&2; echo >&2; echo last words >&2")},
+                                &error));
+            QVERIFY(noisy.waitForFinished(5000));
+            QCOMPARE(noisy.lastStderrLine(), QStringLiteral("last words"));
+            const QByteArray tail = noisy.readAllStandardError();
+            QVERIFY2(tail.size() <= 2048 && tail.endsWith("last words\n"), qPrintable(QString::number(tail.size())));
+        }
+        {
             ipc::WorkerProcess sleeper;
             QString error;
             QVERIFY(sleeper.start(QStringLiteral("/bin/sleep"), {QStringLiteral("30")}, &error));

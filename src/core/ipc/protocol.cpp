@@ -153,6 +153,28 @@ bool decodeHello(const QCborMap &m, Hello *out, QString *error)
     return r.ok();
 }
 
+bool acceptHello(const std::optional<QCborMap> &m, Hello *out, QString *why, bool *otherVersion,
+                 const QString &decodeError)
+{
+    if (otherVersion)
+        *otherVersion = false;
+    QString error = decodeError;
+    if (!m || messageType(*m) != MessageType::Hello || !decodeHello(*m, out, &error)) {
+        *why = QStringLiteral("expected a hello handshake, got \"%1\" %2").arg(m ? m->value(kType).toString() : QString(), error);
+        return false;
+    }
+    if (out->version != kProtocolVersion) {
+        *why = QStringLiteral("speaks protocol version %1, this program speaks version %2 "
+                              "(worker and app are from different builds)")
+                   .arg(out->version)
+                   .arg(kProtocolVersion);
+        if (otherVersion)
+            *otherVersion = true;
+        return false;
+    }
+    return true;
+}
+
 QCborMap encodeForked(const Forked &forked)
 {
     QCborMap m = message(MessageType::Forked);

@@ -4,6 +4,7 @@
 
 #include <QCborMap>
 #include <QString>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -74,6 +75,13 @@ struct Forked {
 };
 QCborMap encodeForked(const Forked &forked);
 bool decodeForked(const QCborMap &m, Forked *out, QString *error);
+
+// The check of a worker's first message: a hello in this build's protocol. Else false, and
+// *why says what came instead ("expected a hello handshake, got ..." with `decodeError` when
+// the message did not decode, or "speaks protocol version N, ..."); *otherVersion (optional)
+// tells a worker from another build apart from a broken stream.
+bool acceptHello(const std::optional<QCborMap> &m, Hello *out, QString *why, bool *otherVersion = nullptr,
+                 const QString &decodeError = {});
 
 // Decoders check the type and the presence and kind of every required field; on failure they
 // return false with a one-line reason.

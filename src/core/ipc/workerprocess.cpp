@@ -36,6 +36,7 @@ int pidfdSignal(int pidfd, int sig)
     return int(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
+constexpr qsizetype kStderrTail = 2048;  // bytes of a child's stderr kept
 constexpr size_t kForkWindow = 64;      // fork requests in flight (each carries 2 descriptors)
 constexpr int kServerAnswerMs = 2000;   // at close, for the answers to requests already sent
 
@@ -337,7 +338,10 @@ bool WorkerProcess::drainIo()
 
 bool WorkerProcess::drainErr()
 {
-    return drainChannel(m_err, m_errIn, m_errEof, m_errRead.get());
+    const bool any = drainChannel(m_err, m_errIn, m_errEof, m_errRead.get());
+    if (m_errIn.size() > kStderrTail)
+        m_errIn = m_errIn.right(kStderrTail);
+    return any;
 }
 
 QByteArray WorkerProcess::readAll()
@@ -350,6 +354,12 @@ QByteArray WorkerProcess::readAllStandardError()
 {
     drainErr();
     return std::exchange(m_errIn, {});
+}
+
+QString WorkerProcess::lastStderrLine()
+{
+    drainErr();
+    return QString::fromLocal8Bit(m_errIn).trimmed().split(QLatin1Char('\n')).constLast();
 }
 
 bool WorkerProcess::pollOnce(int ms)
@@ -450,17 +460,11 @@ void ForkServer::close(int answerMs, int graceMs)
     m_proc.waitForFinished(graceMs);  // else ~WorkerProcess waits for it
 }
 
-bool ForkServer::start(const QString &program, QString *error)
+bool ForkServer::start(const QString &program, const QStringList &workerArguments, QString *error)
 {
     connect(&m_proc, &WorkerProcess::readyRead, this, &ForkServer::onReadyRead);
     connect(&m_proc, &WorkerProcess::finished, this, &ForkServer::onFinished);
-    connect(&m_proc, &WorkerProcess::readyReadStandardError, this, [this] {
-        m_stderrTail.append(m_proc.readAllStandardError());
-        if (m_stderrTail.size() > 2048)
-            m_stderrTail = m_stderrTail.right(2048);
-    });
-    const QStringList args{QStringLiteral("--parent"), QString::number(::getpid()), QStringLiteral("--fork-server")};
-    if (!m_proc.start(program, args, error)) {
+    if (!m_proc.start(program, QStringList(workerArguments) << QStringLiteral("--fork-server"), error)) {
         m_failure = *error;
         return false;
     }
@@ -531,16 +535,8 @@ void ForkServer::onReadyRead()
         QString error;
         if (!m_ready) {
             Hello hello;
-            if (messageType(*m) != MessageType::Hello || !decodeHello(*m, &hello, &error)) {
-                fail(QStringLiteral("expected a hello handshake, got \"%1\" %2")
-                         .arg(m->value(QStringLiteral("type")).toString(), error));
-                return;
-            }
-            if (hello.version != kProtocolVersion) {
-                fail(QStringLiteral("speaks protocol version %1, this program speaks version %2 "
-                                    "(worker and app are from different builds)")
-                         .arg(hello.version)
-                         .arg(kProtocolVersion));
+            if (!acceptHello(m, &hello, &error)) {
+                fail(error);
                 return;
             }
             m_ready = true;
@@ -579,8 +575,7 @@ void ForkServer::onFinished(int code, bool crashed)
     QString why = describeExit(code, crashed);
     if (!m_ready)
         why += QStringLiteral(" before its handshake");
-    m_stderrTail.append(m_proc.readAllStandardError());
-    const QString tail = QString::fromLocal8Bit(m_stderrTail).trimmed().split(QLatin1Char('\n')).constLast();
+    const QString tail = m_proc.lastStderrLine();
     if (!tail.isEmpty())
         why += QStringLiteral(" (stderr: %1)").arg(tail);
     fail(why);

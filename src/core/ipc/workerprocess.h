@@ -44,7 +44,9 @@ public:
     // Shuts the socket's write side once what is queued has gone out: the child reads EOF.
     void closeWriteChannel();
     QByteArray readAll();                           // stdout, whatever has arrived
+    // Its stderr: the last 2 KiB of it at most (what a failure message quotes).
     QByteArray readAllStandardError();
+    QString lastStderrLine();                       // of what it wrote so far, trimmed
     void kill() { sendSignal(SIGKILL); }
     void terminate() { sendSignal(SIGTERM); }
     // Blocks up to ms, reading the child's output and writing to it meanwhile (a child blocked
@@ -74,7 +76,7 @@ private:
     bool reap(bool block);        // true when reaped; emits finished()
     void flushOut();
     bool drainIo();               // true if anything arrived
-    bool drainErr();
+    bool drainErr();              // keeps the last kStderrTail bytes
     // One poll() over the exit, output and (if queued) input; false on timeout.
     bool pollOnce(int ms);
     void closeAll();
@@ -114,8 +116,8 @@ public:
     // close(2000, 1000) if it has not been closed.
     ~ForkServer() override;
 
-    // Starts `program --parent <this pid> --fork-server`; its handshake is checked when it comes.
-    bool start(const QString &program, QString *error);
+    // Starts `program <workerArguments> --fork-server`; its handshake is checked when it comes.
+    bool start(const QString &program, const QStringList &workerArguments, QString *error);
     // Asynchronous: `child` gets its pid (then runs) or emits failedToStart.
     void spawn(WorkerProcess *child);
     // Closes the server's stdin and waits up to answerMs for the forks it was sent (each answer
@@ -139,7 +141,6 @@ private:
     FrameDecoder m_decoder;
     bool m_ready = false;
     QString m_failure;
-    QByteArray m_stderrTail;
     std::deque<QPointer<WorkerProcess>> m_queued;   // not sent yet
     std::deque<QPointer<WorkerProcess>> m_waiting;  // sent, answer pending
 };

@@ -78,7 +78,6 @@ struct Slot {
     long peakRssKb = 0;                 // max over incarnations
     long peakPssKb = -1;                // max over samples of this incarnation
     long retiredPssKb = -1;             // max over earlier incarnations
-    QByteArray stderrTail;
     QString failure;                    // why we killed it (protocol violation, deadline)
 };
 
@@ -196,7 +195,7 @@ void Pool::run(int workers)
     m_initialWorkers = workers;
     m_firstStart = monotonicSeconds();
     QString error;
-    if (!m_forkServer.start(m_program, &error))
+    if (!m_forkServer.start(m_program, workerArguments(), &error))
         abort(QStringLiteral("cannot start %1: %2").arg(m_program, error));
     for (int w = 0; w < workers && !m_stopRequested; ++w) {
         m_slots.push_back(std::make_unique<Slot>());
@@ -269,18 +268,12 @@ void Pool::startWorker(Slot &s)
     s.sampledCpu = 0;
     s.retiredPssKb = std::max(s.retiredPssKb, s.peakPssKb);
     s.peakPssKb = -1;
-    s.stderrTail.clear();
     s.failure.clear();
 
     ipc::WorkerProcess *p = s.proc.get();
     QObject *c = s.context.get();
     Slot *sp = &s;
     QObject::connect(p, &ipc::WorkerProcess::readyRead, c, [this, sp] { onReadyRead(*sp); });
-    QObject::connect(p, &ipc::WorkerProcess::readyReadStandardError, c, [sp] {
-        sp->stderrTail.append(sp->proc->readAllStandardError());
-        if (sp->stderrTail.size() > 2048)
-            sp->stderrTail = sp->stderrTail.right(2048);
-    });
     QObject::connect(p, &ipc::WorkerProcess::finished, c,
                      [this, sp](int code, bool crashed) { onFinished(*sp, code, crashed); });
     QObject::connect(p, &ipc::WorkerProcess::failedToStart, c, [this](const QString &why) { onStartFailed(why); });
@@ -333,17 +326,13 @@ void Pool::handleFrame(Slot &s, const QByteArray &payload)
     if (s.state == Slot::State::Starting) {
         const std::optional<QCborMap> m = ipc::decodeMessage(payload, &error);
         ipc::Hello hello;
-        if (!m || type != ipc::MessageType::Hello || !ipc::decodeHello(*m, &hello, &error)) {
-            violation(s, QStringLiteral("expected a hello handshake, got \"%1\" %2")
-                             .arg(m ? m->value(QStringLiteral("type")).toString() : QString(), error));
-            return;
-        }
-        if (hello.version != ipc::kProtocolVersion) {
-            s.failure = QStringLiteral("speaks protocol version %1, this program speaks version %2 "
-                                       "(worker and app are from different builds)")
-                            .arg(hello.version)
-                            .arg(ipc::kProtocolVersion);
-            abort(QStringLiteral("%1 %2").arg(m_program, s.failure));
+        QString why;
+        bool otherBuild = false;
+        if (!ipc::acceptHello(m, &hello, &why, &otherBuild, error)) {
+            if (!otherBuild)
+                return violation(s, why);
+            s.failure = why;
+            abort(QStringLiteral("%1 %2").arg(m_program, why));
             return;
         }
         const double now = monotonicSeconds();
@@ -536,7 +525,7 @@ void Pool::onFinished(Slot &s, int code, bool crashed)
     if (m_shuttingDown || m_stopRequested)
         return;
     QString why = s.failure.isEmpty() ? ipc::describeExit(code, crashed) : s.failure;
-    const QString tail = QString::fromLocal8Bit(s.stderrTail).trimmed().split(QLatin1Char('\n')).constLast();
+    const QString tail = s.proc->lastStderrLine();
     if (!tail.isEmpty() && !s.timedOut)
         why += QStringLiteral(" (stderr: %1)").arg(tail);
     const QString who = QStringLiteral("worker %1 (pid %2)").arg(s.index).arg(s.proc->pid());
@@ -783,8 +772,8 @@ double measureWorkerSpawnSeconds(const QString &program, QString *error, int tim
     const double t = monotonicSeconds() - t0;
     ipc::Hello h;
     QString why;
-    if (!hello || !ipc::decodeHello(*hello, &h, &why) || h.version != ipc::kProtocolVersion)
-        *error = QStringLiteral("%1 sent no valid handshake %2").arg(program, decoder.errorString() + why);
+    if (!ipc::acceptHello(hello, &h, &why, nullptr, decoder.errorString()))
+        *error = QStringLiteral("%1 sent no valid handshake: %2").arg(program, why);
     p.write(ipc::encodeFrame(ipc::encodeBye()));
     p.closeWriteChannel();
     if (!p.waitForFinished(kGraceMs)) {
