@@ -590,6 +590,25 @@ private Q_SLOTS:
         QVERIFY2(t.elapsed() < 3000, qPrintable(QString::number(t.elapsed())));
     }
 
+    // A worker program that complains and exits: the run's error quotes its last stderr line.
+    void brokenWorkerIsQuotedFromItsStderr()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("complains"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\necho 'first line' >&2\necho 'no such mode here' >&2\nexit 2\n");
+        f.close();
+        f.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        AsyncRun run(path);
+        run.start(cpuTasks(3, 1000, 1), 2);
+        run.join();
+        QVERIFY2(run.record.error.contains(QLatin1String("exited with code 2")) &&
+                     run.record.error.contains(QLatin1String("(stderr: no such mode here)")),
+                 qPrintable(run.record.error));
+        QVERIFY(run.record.tasks.empty());
+    }
+
     void spawnMeasurement()
     {
         QString error;

@@ -515,6 +515,8 @@ void ForkServer::sendQueued()
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;  // the server is busy: the next answer sends more
+        if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+            return;  // it closed its stdin, exiting: its exit (and output) says why, not this send
         if (n < 0) {
             fail(QStringLiteral("cannot send it a fork request: %1").arg(errnoText()));
             return;
