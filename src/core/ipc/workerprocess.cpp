@@ -45,13 +45,6 @@ QString errnoText(int e = errno)
     return QString::fromLocal8Bit(std::strerror(e));
 }
 
-QString signalName(int sig)
-{
-    const char *abbrev = ::sigabbrev_np(sig);
-    return abbrev ? QStringLiteral("signal %1 (SIG%2)").arg(sig).arg(QString::fromLatin1(abbrev))
-                  : QStringLiteral("signal %1").arg(sig);
-}
-
 void setNonBlocking(int fd)
 {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -114,6 +107,18 @@ void killAndReap(pid_t pid)
 }
 
 } // namespace
+
+QString signalAbbrev(int sig)
+{
+    const char *abbrev = ::sigabbrev_np(sig);
+    return abbrev ? QStringLiteral("SIG%1").arg(QString::fromLatin1(abbrev)) : QStringLiteral("signal %1").arg(sig);
+}
+
+QString signalName(int sig)
+{
+    return ::sigabbrev_np(sig) ? QStringLiteral("signal %1 (%2)").arg(sig).arg(signalAbbrev(sig))
+                               : signalAbbrev(sig);
+}
 
 QString describeExit(int code, bool crashed)
 {

@@ -145,6 +145,10 @@ private:
     std::deque<QPointer<WorkerProcess>> m_waiting;  // sent, answer pending
 };
 
+// "SIGKILL", or "signal N" for a number without a name.
+QString signalAbbrev(int sig);
+// "signal 9 (SIGKILL)", or "signal N".
+QString signalName(int sig);
 // "exited with code N" / "was killed by signal 9 (SIGKILL)".
 QString describeExit(int code, bool crashed);
 

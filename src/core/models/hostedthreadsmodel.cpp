@@ -1,6 +1,7 @@
 #include "hostedthreadsmodel.h"
 
 #include "ipc/protocol.h"
+#include "ipc/workerprocess.h"
 #include "processpoolmodel.h"
 #include "sampling/smapsrollup.h"
 #include "util/sysinfo.h"
@@ -16,7 +17,6 @@
 #include <algorithm>
 #include <csignal>
 #include <set>
-#include <string.h>  // sigabbrev_np
 
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -32,12 +32,6 @@ constexpr int kGraceMs = 1000;           // bye -> SIGKILL of the group
 constexpr size_t kTasksPerFrame = 256;
 constexpr double kDeadlineFloorS = 30;   // as the process pool: no progress for this long,
 constexpr double kDeadlineFactor = 3;    // or this many times the sequential estimate
-
-QString signalAbbrev(int sig)
-{
-    const char *abbrev = ::sigabbrev_np(sig);
-    return abbrev ? QStringLiteral("SIG%1").arg(QString::fromLatin1(abbrev)) : QStringLiteral("signal %1").arg(sig);
-}
 
 // The host and anything it started share its process group (setpgid in the child).
 void killGroup(qint64 pgid)
@@ -141,10 +135,9 @@ void HostedThreadsModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx
         if (!helloSeen) {
             const std::optional<QCborMap> m = ipc::decodeMessage(payload, &error);
             ipc::Hello hello;
-            if (!m || !ipc::decodeHello(*m, &hello, &error))
-                return fail(QStringLiteral("sent no valid handshake: %1").arg(error));
-            if (hello.version != ipc::kProtocolVersion)
-                return fail(QStringLiteral("speaks protocol %1, this program %2").arg(hello.version).arg(ipc::kProtocolVersion));
+            QString why;
+            if (!ipc::acceptHello(m, &hello, &why, nullptr, error))
+                return fail(why);
             helloSeen = true;
             record.spawn_us_median = (monotonicSeconds() - startAt) * 1e6;
             sendJob();
@@ -260,7 +253,7 @@ void HostedThreadsModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx
                              "host process was killed")
                   .arg(deadline_s, 0, 'g', 3);
     } else if (proc.exitStatus() == QProcess::CrashExit) {
-        signal = signalAbbrev(proc.exitCode());
+        signal = ipc::signalAbbrev(proc.exitCode());
         how = QStringLiteral("the host process died of %1").arg(signal);
     } else if (!graceful) {
         how = QStringLiteral("the host process exited with code %1").arg(proc.exitCode());

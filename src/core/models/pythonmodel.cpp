@@ -1,5 +1,6 @@
 #include "pythonmodel.h"
 
+#include "ipc/workerprocess.h"
 #include "util/sysinfo.h"
 #include "workloads/cpu/cpuwork.h"
 #include "workloads/workload.h"
@@ -171,13 +172,6 @@ void reapGroup(pid_t pgid)
             return;
         ::usleep(1000);
     }
-}
-
-QString signalText(int sig)
-{
-    const char *abbrev = sigabbrev_np(sig);
-    return abbrev ? QStringLiteral("signal %1 (SIG%2)").arg(sig).arg(QString::fromLatin1(abbrev))
-                  : QStringLiteral("signal %1").arg(sig);
 }
 
 } // namespace
@@ -489,9 +483,7 @@ void PythonModel::run(const std::vector<TaskSpec> &tasks, RunContext &ctx, RunRe
             const QString why = lastLine(errText);
             failure = QStringLiteral("%1 %2%3")
                           .arg(QFileInfo(python).fileName(),
-                               proc.exitStatus() == QProcess::CrashExit
-                                   ? QStringLiteral("was killed by %1").arg(signalText(proc.exitCode()))
-                                   : QStringLiteral("exited with code %1").arg(proc.exitCode()),
+                               ipc::describeExit(proc.exitCode(), proc.exitStatus() == QProcess::CrashExit),
                                why.isEmpty() ? QString() : QStringLiteral(": ") + why);
             failureCategory = proc.exitStatus() == QProcess::CrashExit ? QStringLiteral("worker-died")
                                                                         : QStringLiteral("interpreter-failed");
