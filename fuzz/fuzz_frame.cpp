@@ -8,6 +8,7 @@
 #include "workloads/workload.h"
 
 #include <algorithm>
+#include <cstring>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
@@ -43,6 +44,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 lab::ipc::ResultsMessage r;
                 if (!lab::ipc::decodeResults(*payload, &r, &error, 4096))
                     LAB_FUZZ_CHECK(!error.isEmpty());
+                // The direct reading never accepts what the stream reader refuses, nor reads
+                // a value differently.
+                lab::ipc::ResultsMessage fast, slow;
+                if (lab::ipc::detail::decodeResultsFast(*payload, &fast, 4096)) {
+                    LAB_FUZZ_CHECK(lab::ipc::detail::decodeResultsByStream(*payload, &slow, &error, 4096));
+                    LAB_FUZZ_CHECK(fast.results.size() == slow.results.size());
+                    for (size_t i = 0; i < fast.results.size(); ++i) {
+                        const lab::TaskResult &a = fast.results[i], &b = slow.results[i];
+                        LAB_FUZZ_CHECK(a.id == b.id && a.ok == b.ok && a.cancelled == b.cancelled && a.value == b.value
+                                       && a.error == b.error && a.cpu_start == b.cpu_start
+                                       && std::memcmp(&a.start_s, &b.start_s, sizeof a.start_s) == 0
+                                       && std::memcmp(&a.end_s, &b.end_s, sizeof a.end_s) == 0);
+                    }
+                }
                 continue;
             }
             const std::optional<QCborMap> m = lab::ipc::decodeMessage(*payload, &error);

@@ -1,5 +1,6 @@
 // The `processes` model with real concurrency-lab-worker children: identical results to the
 // thread models, parallelism, cancel without leftovers, worker death and retry, broken workers.
+#include "experiment/presets.h"
 #include "experiment/runner.h"
 #include "ipc/protocol.h"
 #include "ipc/workerprocess.h"
@@ -502,6 +503,48 @@ private Q_SLOTS:
             (e.type == LiveEvent::TaskStarted ? started : finished).insert(e.taskId);
         QCOMPARE(started.size(), size_t(400));
         QCOMPARE(finished.size(), size_t(400));
+    }
+
+    // Tiny tasks with the workload's own estimate (cpu-tiny): the pipeline is deep from the
+    // first message, yet no worker holds more than its share of what is left, so with 2
+    // workers each runs some of the 4000 tasks, whether chunked automatically or one per message.
+    void tinyTasksFillADeepPipelineFairly_data()
+    {
+        QTest::addColumn<int>("chunk");
+        QTest::newRow("auto") << 0;
+        QTest::newRow("one task per message") << 1;
+    }
+
+    void tinyTasksFillADeepPipelineFairly()
+    {
+        QFETCH(int, chunk);
+        QString error;
+        const std::optional<ExperimentSpec> spec = loadPreset(QStringLiteral("cpu-tiny"), &error);
+        QVERIFY2(spec, qPrintable(error));
+        AsyncRun run;
+        run.spec() = *spec;
+        run.spec().chunkSize = chunk;
+        const std::vector<TaskSpec> tasks = run.spec().makeTasks();
+        QCOMPARE(tasks.size(), size_t(4000));
+        QVERIFY(run.spec().estimatedSequentialSeconds() > 0);
+        run.start(tasks, 2);
+        run.join();
+        QVERIFY2(run.record.error.isEmpty(), qPrintable(run.record.error));
+        QCOMPARE(run.record.tasks.size(), size_t(4000));
+        QVERIFY(run.record.verified);
+        std::map<int, int> perWorker;
+        for (const TaskResult &t : run.record.tasks)
+            ++perWorker[t.worker];
+        QCOMPARE(perWorker.size(), size_t(2));
+        const int expectedChunk = chunk > 0 ? chunk : 500;
+        QCOMPARE(run.record.ipc->chunkSize, expectedChunk);
+        for (const auto &[w, n] : perWorker)
+            QVERIFY2(n >= expectedChunk, qPrintable(QStringLiteral("worker %1 ran %2 tasks").arg(w).arg(n)));
+        std::set<int> finished;
+        for (const LiveEvent &e : run.allEvents())
+            if (e.type == LiveEvent::TaskFinished)
+                finished.insert(e.taskId);
+        QCOMPARE(finished.size(), size_t(4000));
     }
 
     void explicitChunkSizes_data()

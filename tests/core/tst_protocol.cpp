@@ -8,6 +8,9 @@
 
 #include <QElapsedTimer>
 #include <QProcess>
+#include <QRandomGenerator>
+#include <QCborArray>
+#include <cmath>
 #include <QTest>
 #include <QtEndian>
 
@@ -414,6 +417,137 @@ private Q_SLOTS:
         QCOMPARE(st.cpu, 1);
         const auto generic = decodeMessage(*sp, &error);
         QVERIFY(generic && decodeStarted(*generic, &st, &error));
+    }
+
+    // decodeResults reads the shape appendResultsFrame writes directly, and leaves everything
+    // else to the stream reader. The direct reading must never accept what the stream reader
+    // refuses, nor read a value differently: held to each other over generated results, other
+    // encodings of the same message, and every truncation and byte flip of one.
+    void fastResultsDecoderMatchesTheStreamReader()
+    {
+        auto same = [](const ResultsMessage &a, const ResultsMessage &b) {
+            auto eq = [](double p, double q) { return p == q || (std::isnan(p) && std::isnan(q)); };
+            if (a.results.size() != b.results.size() || !eq(a.workerCpu_s, b.workerCpu_s) ||
+                a.workerPeakRssKb != b.workerPeakRssKb)
+                return false;
+            for (size_t i = 0; i < a.results.size(); ++i) {
+                const TaskResult &x = a.results[i], &y = b.results[i];
+                if (x.id != y.id || !eq(x.start_s, y.start_s) || !eq(x.end_s, y.end_s) || x.cpu_start != y.cpu_start ||
+                    x.cpu_end != y.cpu_end || x.ok != y.ok || x.verified != y.verified || x.cancelled != y.cancelled ||
+                    !eq(x.compute_s, y.compute_s) || !eq(x.cpuTime_s, y.cpuTime_s) || x.value != y.value ||
+                    x.error != y.error || x.errorCategory != y.errorCategory)
+                    return false;
+            }
+            return true;
+        };
+        QRandomGenerator rng(1234);
+        const double specials[] = {0.0, -0.0, 1e-300, 1e300, std::numeric_limits<double>::infinity(),
+                                   std::numeric_limits<double>::quiet_NaN(), -2.5, 0.1};
+        QByteArray sample;
+        for (int round = 0; round < 200; ++round) {
+            std::vector<TaskResult> results(size_t(rng.bounded(0, 40)));
+            for (TaskResult &t : results) {
+                t.id = int(rng.bounded(0, std::numeric_limits<int>::max()));
+                t.start_s = rng.generateDouble() * 1e5;
+                t.end_s = rng.bounded(8) == 0 ? specials[rng.bounded(8)] : t.start_s + rng.generateDouble();
+                t.cpu_start = qint16(rng.bounded(-1, 300));
+                t.cpu_end = qint16(rng.bounded(-1, 300));
+                t.ok = rng.bounded(2);
+                t.verified = rng.bounded(2);
+                t.cancelled = rng.bounded(5) == 0;
+                t.compute_s = rng.generateDouble();
+                t.cpuTime_s = specials[rng.bounded(8)];
+                t.value = rng.bounded(4) ? QString::number(rng.generate64()) : QString();
+                if (rng.bounded(4) == 0) {
+                    t.error = QStringLiteral("failed: %1").arg(rng.bounded(1000));
+                    t.errorCategory = QStringLiteral("cpu");
+                }
+            }
+            QByteArray out;
+            appendResultsFrame(out, results, rng.generateDouble() * 100, long(rng.bounded(0, 1 << 30)));
+            const QByteArray payload = out.mid(4);
+            ResultsMessage fast, slow;
+            QString error;
+            QVERIFY2(detail::decodeResultsFast(payload, &fast, results.size()), "the direct reading declined its own shape");
+            QVERIFY2(detail::decodeResultsByStream(payload, &slow, &error, results.size()), qPrintable(error));
+            QVERIFY(same(fast, slow));
+            // Fewer tasks held than results: both refuse (the stream reader says why).
+            if (!results.empty()) {
+                QVERIFY(!detail::decodeResultsFast(payload, &fast, results.size() - 1));
+                QVERIFY(!decodeResults(payload, &fast, &error, results.size() - 1));
+                QVERIFY2(error.contains(QLatin1String("more results")), qPrintable(error));
+            }
+            if (sample.isEmpty() && results.size() >= 20)
+                sample = payload;
+        }
+        QVERIFY(!sample.isEmpty());
+        // The same message as QCborValue writes it (half and single floats, keys reordered)
+        // and with a non-ASCII text: the direct reading may decline, the result is the same.
+        {
+            QCborMap r;
+            r.insert(QStringLiteral("results"),
+                     QCborArray{QCborArray{7, 0.5, 1.0, 0, 1, 3, 0.25, 1e-30, QStringLiteral("14"), QCborValue(nullptr),
+                                           QCborValue(nullptr), QCborValue(nullptr)},
+                                QCborArray{8, 2, 3.5, -1, -1, 0, 0, 0, QCborValue(nullptr), QStringLiteral("zu groß"),
+                                           QStringLiteral("cpu"), QCborValue(nullptr)}});
+            r.insert(QStringLiteral("worker_peak_rss_kb"), -5);
+            r.insert(QStringLiteral("type"), QStringLiteral("results"));
+            r.insert(QStringLiteral("worker_cpu_s"), 1);
+            // Half floats (0.5, 3.5), a single (1e-30 is not a half), integers for 1.0 and 2.
+            const QByteArray payload =
+                r.toCborValue().toCbor(QCborValue::EncodingOptions(QCborValue::UseFloat16 | QCborValue::UseIntegers));
+            ResultsMessage any, slow;
+            QString error;
+            QVERIFY2(decodeResults(payload, &any, &error, 2), qPrintable(error));
+            QVERIFY(detail::decodeResultsByStream(payload, &slow, &error, 2));
+            QVERIFY(same(any, slow));
+            QCOMPARE(any.results[0].start_s, 0.5);
+            QCOMPARE(any.results[0].end_s, 1.0);
+            QCOMPARE(any.results[0].cpuTime_s, double(1e-30f));
+            QCOMPARE(any.results[1].end_s, 3.5);
+            QCOMPARE(any.results[0].value, QStringLiteral("14"));
+            QCOMPARE(any.results[1].error, QStringLiteral("zu groß"));
+            QCOMPARE(any.workerPeakRssKb, 0L);
+            QCOMPARE(any.workerCpu_s, 1.0);
+            // In ASCII the direct reading takes it, halves and singles included.
+            QCborArray list = r.value(QStringLiteral("results")).toArray();
+            QCborArray second = list.at(1).toArray();
+            second[9] = QStringLiteral("too big");
+            list[1] = second;
+            r.insert(QStringLiteral("results"), list);
+            const QByteArray ascii =
+                r.toCborValue().toCbor(QCborValue::EncodingOptions(QCborValue::UseFloat16 | QCborValue::UseIntegers));
+            QVERIFY(detail::decodeResultsFast(ascii, &any, 2));
+            QVERIFY(detail::decodeResultsByStream(ascii, &slow, &error, 2));
+            QVERIFY(same(any, slow));
+            QCOMPARE(any.results[1].end_s, 3.5);
+            QCOMPARE(any.results[1].error, QStringLiteral("too big"));
+        }
+        // Every truncation and every byte flip of one message: whenever the direct reading
+        // accepts, the stream reader accepts the same.
+        int accepted = 0, refused = 0;
+        for (qsizetype cut = 0; cut < sample.size(); ++cut) {
+            ResultsMessage fast;
+            QVERIFY(!detail::decodeResultsFast(sample.left(cut), &fast, 100));
+        }
+        for (qsizetype at = 0; at < sample.size(); ++at) {
+            for (const uchar flip : {uchar(0x01), uchar(0x20), uchar(0x80), uchar(0xff)}) {
+                QByteArray bad = sample;
+                bad[at] = char(uchar(bad[at]) ^ flip);
+                ResultsMessage fast, slow;
+                QString error;
+                const bool streamOk = detail::decodeResultsByStream(bad, &slow, &error, 100);
+                if (detail::decodeResultsFast(bad, &fast, 100)) {
+                    ++accepted;
+                    QVERIFY2(streamOk, qPrintable(QStringLiteral("byte %1 ^ %2: the stream reader refuses (%3)")
+                                                      .arg(at).arg(flip).arg(error)));
+                    QVERIFY2(same(fast, slow), qPrintable(QStringLiteral("byte %1 ^ %2 read differently").arg(at).arg(flip)));
+                } else {
+                    ++refused;
+                }
+            }
+        }
+        QVERIFY(accepted > 0 && refused > 0);
     }
 
     void resultsCarryATaskTraceBothWays()

@@ -678,6 +678,28 @@ void LiveLog::push(LiveEvent e)
         ++m_finished;
 }
 
+void LiveLog::push(const LiveEvent *events, size_t count)
+{
+    std::lock_guard lock(m_mutex);
+    for (size_t i = 0; i < count; ++i) {
+        m_events.push_back(events[i]);
+        m_events.back().run = qint16(m_run);
+        if (events[i].type == LiveEvent::TaskFinished)
+            ++m_finished;
+    }
+}
+
+void LiveLog::reserve(size_t more)
+{
+    std::lock_guard lock(m_mutex);
+    const size_t used = m_events.size();
+    if (m_events.capacity() - used >= more)
+        return;
+    m_events.reserve(used + more);
+    m_events.resize(used + more);  // touches the new pages
+    m_events.resize(used);
+}
+
 std::vector<LiveEvent> LiveLog::since(size_t *cursor) const
 {
     std::lock_guard lock(m_mutex);

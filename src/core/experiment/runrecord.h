@@ -237,6 +237,11 @@ struct LiveEvent {
 class LiveLog {
 public:
     void push(LiveEvent e);
+    // Several at once, under one lock (a process pool's burst of results).
+    void push(const LiveEvent *events, size_t count);
+    // Room for `more` events, its pages touched now: a run's pushes then neither reallocate
+    // nor fault while it is being timed.
+    void reserve(size_t more);
     void setCurrentRun(int run);
     // Events after *cursor; advances the cursor.
     std::vector<LiveEvent> since(size_t *cursor) const;

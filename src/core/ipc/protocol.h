@@ -121,6 +121,13 @@ struct ResultsMessage {
 };
 // At most maxResults results are accepted (the tasks the worker holds).
 bool decodeResults(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults);
+namespace detail {
+// decodeResults' two paths, for tests that hold them to each other: the direct reading of the
+// shape appendResultsFrame writes (false when it declines: any other shape, or malformed), and
+// the stream reader that decodes every valid message and words the errors.
+bool decodeResultsFast(QByteArrayView payload, ResultsMessage *out, size_t maxResults);
+bool decodeResultsByStream(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults);
+} // namespace detail
 
 void appendStartedFrame(QByteArray &out, const Started &started);
 bool decodeStartedPayload(QByteArrayView payload, Started *out, QString *error);

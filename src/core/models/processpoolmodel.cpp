@@ -12,6 +12,7 @@
 #include <QFileInfo>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTimer>
 
 #include <algorithm>
@@ -28,7 +29,12 @@ constexpr int kMaxAttempts = 2;         // a task that kills this many workers f
 constexpr double kDeadlineFloorS = 30;  // default task deadline: at least this,
 constexpr double kDeadlineFactor = 3;   // and this many times the sequential estimate
 constexpr double kLongChunkS = 0.02;    // chunks longer than this are sent one at a time
-constexpr size_t kPipelineTasks = 32;   // else about this many tasks in flight per worker
+// Else enough chunks in flight per worker to cover this much of its time: a round trip
+// through the parent while the parent is busy with the other workers' results or waits for a
+// core the workers hold (a pipe round trip is 5-60 us here; on 2 cores a parent woken beside
+// two busy workers may wait a scheduler slice, ~1 ms). Pool.map keeps every task queued.
+constexpr double kPipelineS = 0.002;
+constexpr size_t kMaxChunksInFlight = 4096;
 constexpr int kPollMs = 10;             // cancel is seen within this
 constexpr int kSampleEveryPolls = 10;   // /proc sampling of workers every 100 ms
 constexpr double kHandshakeTimeoutS = 10;
@@ -108,6 +114,7 @@ private:
     void requeueInFlight(Slot &s);
     void retire(Slot &s);
     void settle(size_t task, TaskResult r);
+    void flushLive();
     void abort(const QString &error);
     void stop();
     void poll();
@@ -153,7 +160,8 @@ private:
     double m_computeSum = 0;
     double m_busySum = 0;               // workers' spans running tasks, bookkeeping included
     double m_windowSum = 0;             // per incarnation: first task sent to last answer
-    double m_avgCompute = -1;           // running mean of task compute, for the pipeline depth
+    double m_avgBusy = -1;              // running mean of a task's span in a worker, for the pipeline depth
+    double m_estimateEach = -1;         // the workload's own estimate of a task, until one is timed
     double m_firstDispatch = -1;
     double m_lastResult = -1;
     double m_firstStart = -1;
@@ -163,6 +171,8 @@ private:
     bool m_holding = true;              // no task sent until the first workers are all ready
     // Scratch buffers of the hot path (no allocation per message once warm).
     ipc::ResultsMessage m_scratch;
+    std::vector<LiveEvent> m_live;      // a burst's live events, pushed under one lock
+    bool m_inBurst = false;             // in handleResults: m_live goes out at its end
     QByteArray m_out;
     std::vector<int> m_ids;
     std::vector<QByteArray> m_chunkParams;
@@ -179,6 +189,9 @@ void Pool::run(int workers)
     // stopped or deadlocked worker misses.
     m_deadline_s = spec.taskTimeout_s > 0 ? spec.taskTimeout_s
                                           : std::max(kDeadlineFloorS, kDeadlineFactor * spec.estimatedSequentialSeconds());
+    const double estimate = spec.estimatedSequentialSeconds();
+    if (estimate > 0 && !m_tasks.empty())
+        m_estimateEach = estimate / double(m_tasks.size());
     m_params.reserve(m_tasks.size());
     for (const TaskSpec &t : m_tasks)
         m_params.push_back(ipc::encodeParams(t.params));
@@ -202,6 +215,11 @@ void Pool::run(int workers)
         m_slots.back()->index = w;
         startWorker(*m_slots.back());
     }
+    // While the workers start: room for every result and live event, touched now rather than
+    // page by page while results stream in (a fault costs ~1 us here).
+    m_results.resize(m_tasks.size());
+    m_results.clear();
+    m_ctx.live.reserve(2 * m_tasks.size());
     if (!m_stopRequested)
         m_loop.exec();
     poller.stop();
@@ -380,6 +398,11 @@ void Pool::handleResults(Slot &s, ipc::ResultsMessage &m)
     s.peakRssKb = std::max(s.peakRssKb, m.workerPeakRssKb);
     if (m.results.empty())
         return;
+    m_inBurst = true;
+    const auto burstDone = qScopeGuard([this] {
+        m_inBurst = false;
+        flushLive();
+    });
     s.lastStarted = SIZE_MAX;
     const double now = monotonicSeconds();
     // What these results cost beyond the worker's own work on them: from when the worker
@@ -393,6 +416,8 @@ void Pool::handleResults(Slot &s, ipc::ResultsMessage &m)
     const double since = std::max(s.lastResultAt, s.inflight.front().sent);
     const double dispatchEach = std::max(0.0, (now - since) - busy) / double(m.results.size());
     m_busySum += busy;
+    const double busyEach = busy / double(m.results.size());
+    m_avgBusy = m_avgBusy < 0 ? busyEach : 0.8 * m_avgBusy + 0.2 * busyEach;
     s.lastResultAt = now;
     s.lastAnswerAt = now;
     m_lastResult = now;
@@ -408,48 +433,60 @@ void Pool::handleResults(Slot &s, ipc::ResultsMessage &m)
         r.end_s -= m_ctx.t0;
         if (!m_startedSeen[f.task]) {
             m_startedSeen[f.task] = 1;
-            m_ctx.live.push({LiveEvent::TaskStarted, r.id, s.index, m_ctx.t0 + r.start_s, false, 0, r.cpu_start});
+            m_live.push_back({LiveEvent::TaskStarted, r.id, s.index, m_ctx.t0 + r.start_s, false, 0, r.cpu_start});
         }
         if (r.cancelled) {
             // An unfinished task is not a result (as in the thread pool).
-            m_ctx.live.push({LiveEvent::TaskFinished, r.id, s.index, m_ctx.t0 + r.end_s, false, 0, r.cpu_end});
+            m_live.push_back({LiveEvent::TaskFinished, r.id, s.index, m_ctx.t0 + r.end_s, false, 0, r.cpu_end});
             continue;
         }
         r.dispatch_s = dispatchEach;
         m_dispatchS.push_back(dispatchEach);
         m_computeS.push_back(r.compute_s);
         m_computeSum += r.compute_s;
-        m_avgCompute = m_avgCompute < 0 ? r.compute_s : 0.9 * m_avgCompute + 0.1 * r.compute_s;
         r.worker = s.index;
         r.attempts = m_tries[f.task] + 1;
         settle(f.task, std::move(r));
     }
 }
 
+void Pool::flushLive()
+{
+    if (!m_live.empty())
+        m_ctx.live.push(m_live.data(), m_live.size());
+    m_live.clear();
+}
+
 void Pool::settle(size_t task, TaskResult r)
 {
     Q_UNUSED(task);
-    m_ctx.live.push({LiveEvent::TaskFinished, r.id, r.worker, m_ctx.t0 + r.end_s, r.ok, r.bytes, r.cpu_end});
+    m_live.push_back({LiveEvent::TaskFinished, r.id, r.worker, m_ctx.t0 + r.end_s, r.ok, r.bytes, r.cpu_end});
     m_results.push_back(std::move(r));
+    if (!m_inBurst)
+        flushLive();
     ++m_settled;
     if (m_settled == m_tasks.size())
         stop();
 }
 
 // Enough work queued in each worker that it never waits for the parent: for short tasks a
-// deep pipeline, for long ones a single chunk (so the last chunks still balance).
+// deep pipeline (kPipelineS of its work), for long ones a single chunk (so the last chunks
+// still balance).
 size_t Pool::targetInFlight() const
 {
-    // Before any task has been timed: two chunks where there are at least four per worker
-    // (automatic chunks make exactly four), so the worker has the next one while its first
-    // answer travels; one where fewer chunks must still balance across the workers.
-    if (m_avgCompute < 0)
+    // The workload's estimate (compute only) stands in until a task has been timed; without
+    // one: two chunks where there are at least four per worker (automatic chunks make exactly
+    // four), so the worker has the next one while its first answer travels; one where fewer
+    // chunks must still balance across the workers.
+    const double each = m_avgBusy >= 0 ? m_avgBusy : m_estimateEach;
+    if (each < 0)
         return m_tasks.size() >= 4 * m_slots.size() * m_chunk ? 2 * m_chunk : m_chunk;
-    const double chunkSeconds = m_avgCompute * double(m_chunk);
+    const double chunkSeconds = each * double(m_chunk);
     if (chunkSeconds >= kLongChunkS)
         return m_chunk;
-    const size_t chunks = std::max<size_t>(2, (kPipelineTasks + m_chunk - 1) / m_chunk);
-    return m_chunk * std::min<size_t>(chunks, 8);
+    const double wanted = std::ceil(kPipelineS / std::max(chunkSeconds, 1e-9));
+    const size_t chunks = size_t(std::clamp(wanted, 2.0, double(kMaxChunksInFlight)));
+    return m_chunk * chunks;
 }
 
 void Pool::releaseHold()
@@ -472,7 +509,14 @@ void Pool::dispatch(Slot &s)
     // A suspect (see m_suspect) runs alone: nothing goes with it or behind it.
     if (!s.inflight.empty() && m_suspect[s.inflight.front().task])
         return;
-    const size_t target = targetInFlight();
+    // As deep as the pipeline wants, but no more than this worker's share of the work left
+    // (whole chunks), so that the others are not left idle.
+    size_t held = 0;
+    for (const auto &o : m_slots)
+        held += o->inflight.size();
+    const size_t chunksLeft = (m_pending.size() + held + m_chunk - 1) / m_chunk;
+    const size_t fair = m_chunk * std::max<size_t>(1, (chunksLeft + m_slots.size() - 1) / m_slots.size());
+    const size_t target = std::min(targetInFlight(), fair);
     if (s.inflight.size() >= target)
         return;
     const double now = monotonicSeconds();
@@ -540,7 +584,7 @@ void Pool::onFinished(Slot &s, int code, bool crashed)
     // Before any result, the announced task's own run so far stands in for the tasks' length.
     const bool known = s.inflight.size() == 1
                        || (s.lastStarted == s.inflight.front().task
-                           && (m_avgCompute >= 0 ? m_avgCompute : monotonicSeconds() - s.lastStartedAt) >= kWorkerFlushS);
+                           && (m_avgBusy >= 0 ? m_avgBusy : monotonicSeconds() - s.lastStartedAt) >= kWorkerFlushS);
     if (!known && !s.inflight.empty()) {
         // None is charged; each re-runs alone, where a death is its own.
         const InFlight f = s.inflight.front();
