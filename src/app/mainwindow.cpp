@@ -272,6 +272,28 @@ void MainWindow::setCompactLayout(bool compact)
         m_bottomTabs->setObjectName(QStringLiteral("bottomTabs"));
         m_bottomTabs->setDocumentMode(true);
         m_bottomTabs->hide();
+        m_viewSwitch = new QWidget(m_bottomTabs);
+        auto *row = new QHBoxLayout(m_viewSwitch);
+        row->setContentsMargins(0, 0, 4, 0);
+        row->setSpacing(2);
+        m_viewModels = new QToolButton(m_viewSwitch);
+        m_viewVariants = new QToolButton(m_viewSwitch);
+        for (QToolButton *b : {m_viewModels, m_viewVariants}) {
+            b->setCheckable(true);
+            b->setAutoExclusive(true);
+            b->setAutoRaise(true);
+            row->addWidget(b);
+        }
+        m_viewModels->setText(tr("Models"));
+        m_viewVariants->setText(tr("Variants"));
+        m_viewModels->setObjectName(QStringLiteral("viewModels"));
+        m_viewVariants->setObjectName(QStringLiteral("viewVariants"));
+        m_viewModels->setToolTip(tr("The comparison by model"));
+        m_viewVariants->setToolTip(tr("The comparison by variant"));
+        connect(m_viewModels, &QToolButton::clicked, this, [this] { m_comparisonTabs->setCurrentIndex(0); });
+        connect(m_viewVariants, &QToolButton::clicked, this, [this] { m_comparisonTabs->setCurrentIndex(1); });
+        connect(m_bottomTabs, &QTabWidget::currentChanged, this, &MainWindow::updateViewSwitch);
+        m_bottomTabs->setCornerWidget(m_viewSwitch, Qt::TopRightCorner);
     }
     if (compact) {
         // The comparison gets the whole width; the table is one click away with every column.
@@ -289,6 +311,20 @@ void MainWindow::setCompactLayout(bool compact)
         m_ui->bottomSplitter->show();
         m_bottomTabs->hide();
     }
+    updateViewSwitch();
+}
+
+void MainWindow::updateViewSwitch()
+{
+    if (!m_comparisonTabs)
+        return;
+    const bool variants = m_comparisonTabs->isTabVisible(1);
+    // One row of tabs: in the compact layout the choice moves into the bottom tabs' corner.
+    m_comparisonTabs->tabBar()->setVisible(variants && !m_compact);
+    if (!m_viewSwitch)
+        return;
+    m_viewSwitch->setVisible(m_compact && variants && m_bottomTabs->currentWidget() == m_ui->comparisonHost);
+    (m_comparisonTabs->currentIndex() == 1 ? m_viewVariants : m_viewModels)->setChecked(true);
 }
 
 void MainWindow::fitToScreen()
@@ -351,6 +387,7 @@ void MainWindow::createCharts()
     m_comparisonTabs->addTab(m_variantChart, tr("Variants"));
     m_comparisonTabs->setTabVisible(1, false);
     m_comparisonTabs->tabBar()->setVisible(false);
+    connect(m_comparisonTabs, &QTabWidget::currentChanged, this, &MainWindow::updateViewSwitch);
 
     // Views of the chart models the store feeds; both time charts follow one time range.
     m_cpu->setModel(m_chartModels->cpu());
@@ -368,7 +405,7 @@ void MainWindow::createCharts()
         if (has && !m_comparisonTabs->isTabVisible(1) && m_chartModels->variants()->metric() != VariantModel::Metric::None)
             m_comparisonTabs->setCurrentIndex(1);
         m_comparisonTabs->setTabVisible(1, has);
-        m_comparisonTabs->tabBar()->setVisible(has);
+        updateViewSwitch();
         updateResultsTable();
     });
     m_cpu->setTimeRangeObject(m_chartModels->timeRange());

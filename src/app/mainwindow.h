@@ -15,6 +15,7 @@ class QLabel;
 class QMenu;
 class QSortFilterProxyModel;
 class QThread;
+class QToolButton;
 namespace Ui {
 class MainWindow;
 }
@@ -186,6 +187,12 @@ private:
     bool m_compact = false;
     bool m_splitterMoved = false;  // by the user: compact layouts keep their sizes
     class QTabWidget *m_bottomTabs = nullptr;
+    // In the compact layout, the comparison's "Models | Variants" choice in the corner of the
+    // bottom tabs (one row of tabs, not two).
+    QWidget *m_viewSwitch = nullptr;
+    QToolButton *m_viewModels = nullptr;
+    QToolButton *m_viewVariants = nullptr;
+    void updateViewSwitch();
     bool m_waitingForQuiet = false;
     bool m_waitAllModels = false;
     int m_quietReadings = 0;

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void wheelZoomsAroundTheCursor();
     void cpuLiveFramesDrawOnlyNewSamples();
     void cpuAppCpuLabel();
+    void cpuShortChartKeepsItsLinesClear();
     void minimisedChartsDoNotRedraw();
     void timelineGroupsLanesToFit();
 };
@@ -862,8 +863,35 @@ void TestCharts::cpuAppCpuLabel()
     QCOMPARE(chart.appCpuText(), QStringLiteral("app 0.8 % of a core"));
     chart.model()->setAppCpuPercent(23.4);
     QCOMPARE(chart.appCpuText(), QStringLiteral("app 23 % of a core"));
+    QCOMPARE(chart.appCpuText(true), QStringLiteral("app 23 %"));
     chart.model()->setAppCpuPercent(qQNaN());
     QVERIFY(chart.appCpuText().isEmpty());
+    QVERIFY(chart.appCpuText(true).isEmpty());
+}
+
+// The CPU chart in a 1024x768 window's short top row: the run labels would cover the lines
+// they name, so there are none (the shading and the legends name the runs), and the app's own
+// CPU is said briefly; a tall chart keeps both.
+void TestCharts::cpuShortChartKeepsItsLinesClear()
+{
+    CpuChart chart;
+    chart.resize(1000, 400);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    const double t0 = monotonicSeconds();
+    for (int i = 0; i < 40; ++i)
+        chart.addSample(sample(t0 + i * 0.1, 2));
+    chart.markRunStarted(t0 + 0.5, QStringLiteral("threads"));
+    chart.markRunFinished(t0 + 3.5);
+    chart.model()->setAppCpuPercent(19.0);
+    chart.renderNow();
+    QCOMPARE(chart.visibleRunLabels(), 1);
+    QCOMPARE(chart.shownAppCpuText(), QStringLiteral("app 19 % of a core"));
+    chart.resize(410, 135);
+    QCoreApplication::processEvents();
+    chart.renderNow();
+    QCOMPARE(chart.visibleRunLabels(), 0);
+    QCOMPARE(chart.shownAppCpuText(), QStringLiteral("app 19 %"));
 }
 
 // A minimised window draws nothing; it stays dirty and draws when it is back.

@@ -1,14 +1,20 @@
 // The thread-state timeline and the variant chart: their models from scripted runs and from a
 // hand-written result file, and the charts' legend, hover and axis choices (offscreen).
+#include "chartmodels/chartmodels.h"
 #include "chartmodels/statetimelinemodel.h"
 #include "chartmodels/variantmodel.h"
 #include "charts/statetimelinechart.h"
 #include "charts/variantchart.h"
+#include "experiment/presets.h"
 #include "export/resultwriter.h"
+#include "mainwindow.h"
 #include "resultfile.h"
 #include "resultstablemodel.h"
 
 #include <QDir>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QToolButton>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
@@ -335,6 +341,106 @@ private Q_SLOTS:
                                                                    false, true)});
         QVERIFY(!chart.logScale());
         QCOMPARE(chart.barLabels(), (QStringList{QStringLiteral("2.00"), QStringLiteral("5.00\nby design")}));
+    }
+
+    // Names in families ("Mutex, 1" ... "Atomic, 4") that do not fit their slots flat: each
+    // slot shows its own part and the family's name goes once, under its middle slot, before
+    // the names are wrapped or turned (turned names cost a short chart its bars). The run list
+    // of the thread-state chart names the variants by the same labels.
+    void variantFamiliesShareOneName()
+    {
+        QString error;
+        const std::optional<ExperimentSpec> spec = loadPreset(QStringLiteral("lock-contention"), &error);
+        QVERIFY2(spec, qPrintable(error));
+        const QHash<QString, QString> labels = VariantModel::variantLabelsOf(*spec);
+        QCOMPARE(labels.value(QStringLiteral("mutex-4")), QStringLiteral("Mutex, 4"));
+        std::vector<RunRecord> runs;
+        for (const Variant &v : spec->selectedVariants())
+            for (const QString &model : {QStringLiteral("threads"), QStringLiteral("gil-threads")})
+                runs.push_back(variantRun(model, v.name, 1.0 + runs.size()));
+        QCOMPARE(runs.size(), size_t(18));
+        VariantChart chart;
+        chart.resize(1600, 400);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.model()->setExperiment(*spec, runs);
+        auto ticks = [&] {
+            auto t = chart.plot()->xAxis->ticker().dynamicCast<QCPAxisTickerText>();
+            return t ? t->ticks().values() : QStringList();
+        };
+        QCoreApplication::processEvents();
+        chart.plot()->replot();
+        QCOMPARE(ticks().value(0), QStringLiteral("Mutex, 1"));
+        QCOMPARE(chart.plot()->xAxis->tickLabelRotation(), 0.0);
+        chart.resize(620, 300);
+        QCoreApplication::processEvents();
+        chart.plot()->replot();
+        QCOMPARE(ticks(), (QStringList{QStringLiteral("1"), QStringLiteral("2\nMutex"), QStringLiteral("4"),
+                                       QStringLiteral("1"), QStringLiteral("2\nSpinlock"), QStringLiteral("4"),
+                                       QStringLiteral("1"), QStringLiteral("2\nAtomic"), QStringLiteral("4")}));
+        QCOMPARE(chart.plot()->xAxis->tickLabelRotation(), 0.0);
+        // Too narrow even for the families: turned.
+        chart.resize(200, 300);
+        QCoreApplication::processEvents();
+        chart.plot()->replot();
+        QCOMPARE(chart.plot()->xAxis->tickLabelRotation(), -30.0);
+
+        StateTimelineModel states;
+        RunRecord traced = lockHandoff();
+        traced.variant = QStringLiteral("spinlock-2");
+        traced.model = QStringLiteral("threads");
+        states.setRuns({traced}, labels);
+        QCOMPARE(states.candidateLabels(), QStringList{QStringLiteral("Threads · Spinlock, 2 · repetition 1")});
+    }
+
+    // An experiment of variants in a 1024x768 window: one row of tabs (Comparison | Table), the
+    // Models | Variants choice in its corner; a wide window keeps the comparison's own tabs.
+    void variantExperimentKeepsOneRowOfTabs()
+    {
+        QString error;
+        const std::optional<ExperimentSpec> spec = loadPreset(QStringLiteral("lock-contention"), &error);
+        QVERIFY2(spec, qPrintable(error));
+        std::vector<RunRecord> runs;
+        for (const Variant &v : spec->selectedVariants()) {
+            RunRecord r = variantRun(QStringLiteral("threads"), v.name, {});
+            VariantOutcome o;
+            o.ok = true;
+            o.nsPerOp = 10.0 + double(runs.size());
+            r.workloadSummary = std::make_shared<OutcomeSummary>(o);
+            runs.push_back(r);
+        }
+        MainWindow w(false);
+        w.resize(1024, 768);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::qWait(50);
+        QVERIFY(w.isCompactLayout());
+        w.chartModels()->variants()->setExperiment(*spec, runs);
+        QVERIFY(w.chartModels()->variants()->hasVariants());
+        auto *tabs = w.findChild<QTabWidget *>(QStringLiteral("comparisonTabs"));
+        auto *models = w.findChild<QToolButton *>(QStringLiteral("viewModels"));
+        auto *variants = w.findChild<QToolButton *>(QStringLiteral("viewVariants"));
+        QVERIFY(tabs && models && variants);
+        QCOMPARE(tabs->currentIndex(), 1);  // its figures first
+        QVERIFY(!tabs->tabBar()->isVisible());
+        QVERIFY(variants->isVisible() && variants->isChecked());
+        models->click();
+        QCOMPARE(tabs->currentIndex(), 0);
+        QVERIFY(models->isChecked());
+        variants->click();
+        QCOMPARE(tabs->currentIndex(), 1);
+        // The Table tab: no comparison choice beside it.
+        auto *bottom = w.findChild<QTabWidget *>(QStringLiteral("bottomTabs"));
+        QVERIFY(bottom);
+        bottom->setCurrentIndex(1);
+        QVERIFY(!variants->isVisible());
+        bottom->setCurrentIndex(0);
+        QVERIFY(variants->isVisible());
+        w.resize(1600, 1000);
+        QTest::qWait(50);
+        QVERIFY(!w.isCompactLayout());
+        QVERIFY(tabs->tabBar()->isVisible());
+        QVERIFY(!variants->isVisible());
     }
 
     void variantsAreNotRepetitions()

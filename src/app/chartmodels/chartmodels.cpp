@@ -229,7 +229,7 @@ void ChartModels::onRunAdded(int experimentId, int index)
 
 void ChartModels::updateStatesAndVariants(const StoredExperiment &e)
 {
-    m_states->setRuns(e.result.runs);
+    m_states->setRuns(e.result.runs, VariantModel::variantLabelsOf(e.result.spec));
     m_variants->setExperiment(e.result.spec, e.result.runs);
 }
 

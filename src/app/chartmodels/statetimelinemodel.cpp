@@ -65,8 +65,9 @@ void StateTimelineModel::setRun(const RunRecord &run)
     setRuns({run});
 }
 
-void StateTimelineModel::setRuns(const std::vector<RunRecord> &runs)
+void StateTimelineModel::setRuns(const std::vector<RunRecord> &runs, const QHash<QString, QString> &variantLabels)
 {
+    m_variantLabels = variantLabels;
     // The user's choice stays while runs come in; otherwise the most telling run is shown.
     const QString keep = m_picked && m_selected >= 0 ? m_run.runId : QString();
     // Only the runs with something to draw are kept (copies share their traces).
@@ -113,7 +114,7 @@ QStringList StateTimelineModel::candidateLabels() const
 {
     QStringList out;
     for (int i : m_candidates)
-        out << VariantModel::runLabel(m_runs[size_t(i)]);
+        out << VariantModel::runLabel(m_runs[size_t(i)], m_variantLabels);
     return out;
 }
 

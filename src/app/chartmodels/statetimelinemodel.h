@@ -66,7 +66,8 @@ public:
     // The runs of the experiment shown; the ones with traces (or GIL spans) can be chosen.
     // Keeps the chosen run when it is still there, else picks the default (the first run
     // with recorded waits, preferring several workers).
-    void setRuns(const std::vector<RunRecord> &runs);
+    // `variantLabels`: how the run list names the variants (VariantModel::variantLabelsOf).
+    void setRuns(const std::vector<RunRecord> &runs, const QHash<QString, QString> &variantLabels = {});
     // Only this run (tests; a chart fed one run).
     void setRun(const RunRecord &run);
     void clear();
@@ -120,6 +121,7 @@ private:
     void addTask(const TaskResult &t, const std::vector<std::vector<GilStats::Span>> &gil, double gilEnd);
 
     std::vector<RunRecord> m_runs;
+    QHash<QString, QString> m_variantLabels;
     std::vector<int> m_candidates;
     int m_selected = -1;
     bool m_picked = false;  // the user chose m_selected: new runs of the experiment keep it

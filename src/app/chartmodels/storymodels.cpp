@@ -1,5 +1,6 @@
 #include "storymodels.h"
 
+#include "chartmodels/variantmodel.h"
 #include "store/runstore.h"
 #include "util/sysinfo.h"
 
@@ -52,8 +53,16 @@ void StoryModels::refresh()
                       : machine.cores > 0     ? machine.cores
                                               : std::max(1, usableCores());
     m_callouts = headlineCallouts(runs, spec, cores);
-    m_gil->setPanels(gilPanels(runs));
-    m_headline->setPanels(headlinePanels(runs, spec.workload));
+    // Variants by their labels ("Mutex, 4"), as the variant chart names them.
+    const QHash<QString, QString> labels = VariantModel::variantLabelsOf(spec);
+    auto named = [&](std::vector<BarPanel> panels) {
+        for (BarPanel &p : panels)
+            for (BarPanel::Row &row : p.rows)
+                row.variant = labels.value(row.variant, row.variant);
+        return panels;
+    };
+    m_gil->setPanels(named(gilPanels(runs)));
+    m_headline->setPanels(named(headlinePanels(runs, spec.workload)));
     Q_EMIT measuredChanged();
 }
 

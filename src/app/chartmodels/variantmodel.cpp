@@ -63,13 +63,23 @@ QString VariantModel::metricLabel() const
     return {};
 }
 
-QString VariantModel::runLabel(const RunRecord &r)
+QString VariantModel::runLabel(const RunRecord &r, const QHash<QString, QString> &variantLabels)
 {
     const ModelInfo *m = findModel(r.model);
     QString label = m && !m->label.isEmpty() ? m->label : r.model;
     if (!r.variant.isEmpty())
-        label += QStringLiteral(" · ") + r.variant;
+        label += QStringLiteral(" · ") + variantLabels.value(r.variant, r.variant);
     return label + tr(" · repetition %1").arg(r.repetition + 1);
+}
+
+QHash<QString, QString> VariantModel::variantLabelsOf(const ExperimentSpec &spec)
+{
+    QHash<QString, QString> labels;
+    if (const Workload *w = spec.workloadImpl())
+        for (const Variant &v : w->variants(spec.params))
+            if (!v.name.isEmpty())
+                labels.insert(v.name, v.label.isEmpty() ? v.name : v.label);
+    return labels;
 }
 
 QString VariantModel::outcomeText(const VariantOutcome &o)

@@ -1,6 +1,7 @@
 #pragma once
 #include "experiment/runrecord.h"
 
+#include <QHash>
 #include <QObject>
 #include <QStringList>
 #include <optional>
@@ -54,8 +55,11 @@ public:
 
     static std::optional<VariantOutcome> outcomeOf(const RunRecord &r);
     static std::optional<double> metricValue(Metric m, const VariantOutcome &o);
-    // "Threads · mutex · repetition 2" (a run's name in lists).
-    static QString runLabel(const RunRecord &r);
+    // "Threads · Mutex, 4 · repetition 2" (a run's name in lists): the variant by its label in
+    // `variantLabels` (variantLabelsOf), else by its name.
+    static QString runLabel(const RunRecord &r, const QHash<QString, QString> &variantLabels = {});
+    // The workload's label of each of the spec's variants, by name ("mutex-4" -> "Mutex, 4").
+    static QHash<QString, QString> variantLabelsOf(const ExperimentSpec &spec);
     // The outcome in the results table's words: "ok: 4000000 (expected 4000000) — ...".
     static QString outcomeText(const VariantOutcome &o);
     // The median repetition per (variant, model) of `runs`, applySpeedups applied to them.

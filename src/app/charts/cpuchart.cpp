@@ -29,37 +29,37 @@ public:
         setFocusPolicy(Qt::NoFocus);
         m_appText.setTextFormat(Qt::PlainText);
     }
-    // The app's own CPU, drawn at the bottom right of the plot; shaped once per change.
-    void setAppText(const QString &text)
+    // The app's own CPU, drawn at the bottom right of the plot, in full ("app 4.1 % of a
+    // core") or briefly ("app 4.1 %") as the room allows; shaped once per change.
+    void setAppText(const QString &full, const QString &brief)
     {
-        if (text == m_appText.text())
+        if (full == m_full && brief == m_brief)
             return;
-        const QRect before = m_appRect;
-        m_appText.setText(text);
-        m_appText.prepare(QTransform(), labelFont());
-        m_appRect = text.isEmpty() ? QRect() : labelRect();
-        update(before.united(m_appRect));
+        m_full = full;
+        m_brief = brief;
+        relayout(true);
     }
     QString appText() const { return m_appText.text(); }
-    // The plot's layout changed: the label may belong elsewhere.
-    void relayout()
+    // The plot's layout or the text changed: the label may belong elsewhere, or be the brief one.
+    void relayout(bool force = false)
     {
-        if (m_appText.text().isEmpty())
+        QString text;
+        QRect r;
+        place(&text, &r);
+        if (!force && text == m_appText.text() && r == m_appRect)
             return;
-        const QRect r = labelRect();
-        if (r != m_appRect) {
-            update(m_appRect.united(r));
-            m_appRect = r;
+        const QRect before = m_appRect;
+        if (text != m_appText.text()) {
+            m_appText.setText(text);
+            m_appText.prepare(QTransform(), labelFont());
         }
+        m_appRect = text.isEmpty() ? QRect() : r;
+        update(before.united(m_appRect));
     }
     QRect appRect() const { return m_appRect; }
 
 protected:
-    void resizeEvent(QResizeEvent *) override
-    {
-        if (!m_appText.text().isEmpty())
-            m_appRect = labelRect();
-    }
+    void resizeEvent(QResizeEvent *) override { relayout(); }
     void paintEvent(QPaintEvent *event) override
     {
         QPainter p(this);
@@ -132,25 +132,41 @@ public:
     }
 
 private:
-    // Bottom right, beside the time axis label; where that label leaves no room, inside the
-    // top right corner of the plot (the right end of a live view is its newest step).
-    QRect labelRect() const
+    // Bottom right, beside the time axis label, in full or else briefly; where that label
+    // leaves no room, inside the top right corner of the plot (the right end of a live view is
+    // its newest step), in full only where the plot is tall enough that the label leaves the
+    // lines most of the corner.
+    void place(QString *text, QRect *rect) const
     {
-        const QSizeF size = m_appText.size();
-        const int w = int(std::ceil(size.width())) + 12, h = int(std::ceil(size.height())) + 4;
-        const QRect corner(width() - w - 4, height() - h - 2, w, h);
+        *text = QString();
+        if (m_full.isEmpty())
+            return;
+        const QFontMetrics fm(labelFont());
+        const int h = fm.height() + 4;
+        auto width = [&](const QString &t) { return fm.horizontalAdvance(t) + 12; };
         const CpuChart &c = *m_chart;
         QCPAxisRect *bottom = c.m_totalRect ? c.m_totalRect : c.m_mainRect;
-        if (!bottom)
-            return corner;
+        if (!bottom || !c.m_mainRect) {
+            *text = m_full;
+            *rect = QRect(this->width() - width(m_full) - 4, height() - h - 2, width(m_full), h);
+            return;
+        }
         QCPAxis *x = bottom->axis(QCPAxis::atBottom);
         const int labelHalf = QFontMetrics(x->labelFont()).horizontalAdvance(x->label()) / 2;
-        if (corner.left() > bottom->rect().center().x() + labelHalf + 8)
-            return corner;
+        for (const QString &t : {m_full, m_brief}) {
+            const QRect corner(this->width() - width(t) - 4, height() - h - 2, width(t), h);
+            if (!t.isEmpty() && corner.left() > bottom->rect().center().x() + labelHalf + 8) {
+                *text = t;
+                *rect = corner;
+                return;
+            }
+        }
         const QRect area = c.m_mainRect->rect();
-        return QRect(area.right() - w - 3, area.top() + 3, w, h);
+        *text = area.height() >= 3 * h || m_brief.isEmpty() ? m_full : m_brief;
+        *rect = QRect(area.right() - width(*text) - 3, area.top() + 3, width(*text), h);
     }
 
+    QString m_full, m_brief;
     QStaticText m_appText;
     QRect m_appRect;
 private:
@@ -220,7 +236,7 @@ void CpuChart::setModel(CpuSeriesModel *model)
         markDirty();
     });
     // Only the label's own pixels repaint; nothing else of the chart changed.
-    connect(model, &CpuSeriesModel::appCpuChanged, this, [this] { m_tail->setAppText(appCpuText()); });
+    connect(model, &CpuSeriesModel::appCpuChanged, this, [this] { m_tail->setAppText(appCpuText(), appCpuText(true)); });
     onCoreCountChanged(model->coreCount());
     ++m_spansVersion;
     syncSpanItems();
@@ -388,14 +404,25 @@ QRect CpuChart::drawTail()
     return dirty;
 }
 
-QString CpuChart::appCpuText() const
+QString CpuChart::appCpuText(bool brief) const
 {
     const double v = m_model ? m_model->appCpuPercent() : qQNaN();
     if (std::isnan(v))
         return {};
-    return tr("app %1 % of a core").arg(v, 0, 'f', v < 10 ? 1 : 0);
+    return (brief ? tr("app %1 %") : tr("app %1 % of a core")).arg(v, 0, 'f', v < 10 ? 1 : 0);
 }
 
+
+QString CpuChart::shownAppCpuText() const
+{
+    return m_tail ? m_tail->appText() : QString();
+}
+
+int CpuChart::visibleRunLabels() const
+{
+    return int(std::count_if(m_spanItems.begin(), m_spanItems.end(),
+                             [](const SpanItems &s) { return s.label && s.label->visible(); }));
+}
 
 QString CpuChart::toolTipAt(const QPointF &pos) const
 {
@@ -726,12 +753,16 @@ void CpuChart::updateSpanItems()
                 return true;
             return !app.isNull() && QRectF(left, rect->top() + r * height, width, height).intersects(app);
         };
+        // Rows only in the top half of the plot: in a short one (a 1024x768 window's top row)
+        // a label lower down, or any label at all, would hide the lines it names.
+        const int rows = std::min(kRows, int(rectHeight * 0.5 / height));
         int row = 0;
-        while (row < kRows && taken(row))
+        while (row < rows && taken(row))
             ++row;
-        // No row has room (many short runs in a narrow chart): no label rather than one printed
-        // over another; the span's colour and the legend still name the model.
-        if (row == kRows) {
+        // No row has room (many short runs in a narrow chart, or a short chart): no label rather
+        // than one printed over another or over the lines; the span's colour and the legend
+        // still name the model.
+        if (row >= rows) {
             s.label->setVisible(false);
             continue;
         }

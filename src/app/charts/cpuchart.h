@@ -58,8 +58,13 @@ public:
     int tailFrameCount() const { return m_tailFrames; }
     // What a clock tick does (a tail frame or a replot), synchronously; returns the time (ms).
     double renderLiveNow();
-    // The app's own CPU as the chart shows it ("app 0.8 % of a core"); empty when unknown.
-    QString appCpuText() const;
+    // The app's own CPU as the chart shows it, "app 0.8 % of a core" (brief, where there is
+    // no room for that: "app 0.8 %"); empty when unknown.
+    QString appCpuText(bool brief = false) const;
+    // What the chart shows of it now (full, brief or nothing), and how many run labels are
+    // visible: a short chart drops them rather than hide its lines (for tests).
+    QString shownAppCpuText() const;
+    int visibleRunLabels() const;
     // Reduces the data and replots synchronously; returns the time taken (ms). For benches,
     // tests and exports; the live chart never needs it.
     double renderNow();

@@ -155,6 +155,44 @@ void VariantChart::resizeEvent(QResizeEvent *event)
     fitLabels();
 }
 
+namespace {
+
+// Names in families ("Mutex, 1", "Mutex, 2", "Spinlock, 1", ...: a family is a run of names
+// with the same part before ", "), laid out as each slot's own part, with the family's name
+// on a second line under its middle slot. Empty when the names are not in families of two or
+// more, or when a part does not fit its slot or a family's name its slots.
+QStringList familyLabels(const QStringList &names, const QFontMetrics &fm, double slot)
+{
+    struct Name {
+        QString family, own;
+    };
+    std::vector<Name> split;
+    for (const QString &n : names) {
+        const qsizetype comma = n.indexOf(QStringLiteral(", "));
+        if (comma <= 0 || n.contains(QLatin1Char('\n')))
+            return {};
+        split.push_back({n.left(comma), n.mid(comma + 2)});
+    }
+    QStringList out;
+    for (size_t i = 0; i < split.size();) {
+        size_t j = i;
+        while (j < split.size() && split[j].family == split[i].family)
+            ++j;
+        const size_t count = j - i;
+        if (count < 2 || fm.horizontalAdvance(split[i].family) > slot * double(count))
+            return {};
+        for (size_t k = i; k < j; ++k) {
+            if (fm.horizontalAdvance(split[k].own) > slot)
+                return {};
+            out << (k == i + (count - 1) / 2 ? split[k].own + QLatin1Char('\n') + split[k].family : split[k].own);
+        }
+        i = j;
+    }
+    return out;
+}
+
+} // namespace
+
 bool VariantChart::fitLabels()
 {
     QCPAxis *x = m_plot->xAxis;
@@ -171,28 +209,40 @@ bool VariantChart::fitLabels()
         const QString unit = VariantModel::metricUnit(m_model->metric());
         changed = fitAxisLabel(y, {QStringLiteral("%1 (%2)").arg(m_model->metricLabel(), unit), unit}) || changed;
     }
-    // Variant names: flat when they fit their group's slot, on two lines ("Spinlock,\n4") when
-    // that fits, else turned; a turned row of names costs the bars much of a short chart.
+    // Variant names: flat when they fit their slot; else, when they come in families ("Mutex,
+    // 1", "Mutex, 2", ...), each slot shows its own part ("1") and the family's name goes once
+    // on a second line under the family's middle slot; else on two lines ("Spinlock,\n4");
+    // else turned, which costs the bars much of a short chart.
     if (m_model) {
         const QStringList names = m_model->variantLabels();
         const double slot = rectWidth / std::max(1.0, span) - 6;
         const QFontMetrics fm(x->tickLabelFont());
-        auto widest = [&](bool wrap) {
+        auto widest = [&](const QStringList &labels) {
             int w = 0;
-            for (const QString &n : names)
-                for (const QString &line : (wrap ? QString(n).replace(QStringLiteral(", "), QStringLiteral(",\n")) : n).split(QLatin1Char('\n')))
+            for (const QString &n : labels)
+                for (const QString &line : n.split(QLatin1Char('\n')))
                     w = std::max(w, fm.horizontalAdvance(line));
             return w;
         };
-        const bool flat = widest(false) <= slot;
-        const bool wrap = !flat && widest(true) <= slot;
-        const double rotation = flat || wrap ? 0 : -30;
+        QStringList wanted = names;
+        double rotation = 0;
+        if (widest(names) > slot) {
+            const QStringList families = familyLabels(names, fm, slot);
+            QStringList wrapped;
+            for (const QString &n : names)
+                wrapped << QString(n).replace(QStringLiteral(", "), QStringLiteral(",\n"));
+            if (!families.isEmpty())
+                wanted = families;
+            else if (widest(wrapped) <= slot)
+                wanted = wrapped;
+            else
+                rotation = -30;
+        }
         auto ticker = x->ticker().dynamicCast<QCPAxisTickerText>();
-        const QString first = names.isEmpty() ? QString() : (wrap ? QString(names[0]).replace(QStringLiteral(", "), QStringLiteral(",\n")) : names[0]);
-        if (ticker && (x->tickLabelRotation() != rotation || (!names.isEmpty() && ticker->ticks().value(0) != first))) {
+        if (ticker && (x->tickLabelRotation() != rotation || ticker->ticks().values() != wanted)) {
             ticker->clear();
-            for (int g = 0; g < int(names.size()); ++g)
-                ticker->addTick(g, wrap ? QString(names[g]).replace(QStringLiteral(", "), QStringLiteral(",\n")) : names[g]);
+            for (int g = 0; g < int(wanted.size()); ++g)
+                ticker->addTick(g, wanted[g]);
             x->setTickLabelRotation(rotation);
             changed = true;
         }
