@@ -375,15 +375,22 @@ private Q_SLOTS:
         chart.resize(620, 300);
         QCoreApplication::processEvents();
         chart.plot()->replot();
-        QCOMPARE(ticks(), (QStringList{QStringLiteral("1"), QStringLiteral("2\nMutex"), QStringLiteral("4"),
-                                       QStringLiteral("1"), QStringLiteral("2\nSpinlock"), QStringLiteral("4"),
-                                       QStringLiteral("1"), QStringLiteral("2\nAtomic"), QStringLiteral("4")}));
+        // Each slot its own part; each family's name on a line below, on a tick of its own at
+        // the family's middle.
+        QCOMPARE(ticks(), (QStringList{QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("\nMutex"), QStringLiteral("4"),
+                                       QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("\nSpinlock"), QStringLiteral("4"),
+                                       QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("\nAtomic"), QStringLiteral("4")}));
+        const QList<double> keys = chart.plot()->xAxis->ticker().dynamicCast<QCPAxisTickerText>()->ticks().keys();
+        QCOMPARE(keys.size(), 12);
+        QVERIFY(std::abs(keys[2] - 1) < 1e-3 && std::abs(keys[6] - 4) < 1e-3 && std::abs(keys[10] - 7) < 1e-3);
         QCOMPARE(chart.plot()->xAxis->tickLabelRotation(), 0.0);
         // Too narrow even for the families: turned.
         chart.resize(200, 300);
         QCoreApplication::processEvents();
         chart.plot()->replot();
         QCOMPARE(chart.plot()->xAxis->tickLabelRotation(), -30.0);
+        // ... with room on the left for the first name, which the plot would otherwise leave out.
+        QVERIFY(chart.plot()->axisRect()->minimumMargins().left() > 0);
 
         StateTimelineModel states;
         RunRecord traced = lockHandoff();

@@ -89,6 +89,7 @@ void VariantChart::rebuild()
         ticker->addTick(g, labels[g]);
     x->setTicker(ticker);
     x->setSubTicks(false);
+    x->setTickLength(0, 0);  // a family's name may sit on a tick of its own between two bars
     x->setTickLabelRotation(0);  // fitLabels() wraps or turns names that do not fit
     x->setRange(-0.6, labels.size() - 0.4);
 
@@ -157,11 +158,20 @@ void VariantChart::resizeEvent(QResizeEvent *event)
 
 namespace {
 
+using Ticks = QMap<double, QString>;
+
 // Names in families ("Mutex, 1", "Mutex, 2", "Spinlock, 1", ...: a family is a run of names
 // with the same part before ", "), laid out as each slot's own part, with the family's name
-// on a second line under its middle slot. Empty when the names are not in families of two or
-// more, or when a part does not fit its slot or a family's name its slots.
-QStringList familyLabels(const QStringList &names, const QFontMetrics &fm, double slot)
+// below them, centred under the family on a tick of its own (the axis draws no tick marks),
+// or moved in from the edge where the widget would cut it. Slot k is at pixel origin + k *
+// pitch of a widget `width` wide. A family's name may reach over its neighbours' slots, not
+// into their names; where it would, it goes on two lines ("Shared\nmemory",
+// "multiprocessing.\nQueue"). Empty when the names are not in families of two or more, or a
+// part does not fit its slot, or family names would still meet. `wrapOwn`: each part on two
+// lines at its first space ("64\nMiB"), for slots too narrow for "64 MiB"; `wrapFamilies`:
+// every family's name on two lines from the start.
+Ticks familyTicks(const QStringList &names, const QFontMetrics &fm, double slot, double origin, double pitch,
+                  double width, bool wrapOwn, bool wrapFamilies)
 {
     struct Name {
         QString family, own;
@@ -171,21 +181,65 @@ QStringList familyLabels(const QStringList &names, const QFontMetrics &fm, doubl
         const qsizetype comma = n.indexOf(QStringLiteral(", "));
         if (comma <= 0 || n.contains(QLatin1Char('\n')))
             return {};
-        split.push_back({n.left(comma), n.mid(comma + 2)});
+        QString own = n.mid(comma + 2);
+        const qsizetype space = own.indexOf(QLatin1Char(' '));
+        if (wrapOwn && space > 0)
+            own[space] = QLatin1Char('\n');
+        split.push_back({n.left(comma), own});
     }
-    QStringList out;
+    auto wrapped = [](QString family) {
+        const qsizetype dot = family.indexOf(QLatin1Char('.'));
+        const qsizetype space = family.indexOf(QLatin1Char(' '));
+        if (dot > 0 && dot + 1 < family.size())
+            family.insert(dot + 1, QLatin1Char('\n'));
+        else if (space > 0)
+            family[space] = QLatin1Char('\n');
+        return family;
+    };
+    auto halfOf = [&](const QString &text) {
+        int w = 0;
+        for (const QString &line : text.split(QLatin1Char('\n')))
+            w = std::max(w, fm.horizontalAdvance(line));
+        return w / 2.0;
+    };
+    const double gap = fm.horizontalAdvance(QLatin1Char(' ')) * 2;
+    Ticks out;
+    double previousRight = -1e300;  // where the previous family's name ends (pixels)
     for (size_t i = 0; i < split.size();) {
         size_t j = i;
-        while (j < split.size() && split[j].family == split[i].family)
+        int ownLines = 1;
+        while (j < split.size() && split[j].family == split[i].family) {
+            for (const QString &line : split[j].own.split(QLatin1Char('\n')))
+                if (fm.horizontalAdvance(line) > std::max(slot, pitch - 4))
+                    return {};
+            ownLines = std::max(ownLines, int(split[j].own.count(QLatin1Char('\n'))) + 1);
+            out.insert(double(j), split[j].own);
             ++j;
-        const size_t count = j - i;
-        if (count < 2 || fm.horizontalAdvance(split[i].family) > slot * double(count))
-            return {};
-        for (size_t k = i; k < j; ++k) {
-            if (fm.horizontalAdvance(split[k].own) > slot)
-                return {};
-            out << (k == i + (count - 1) / 2 ? split[k].own + QLatin1Char('\n') + split[k].family : split[k].own);
         }
+        if (j - i < 2)
+            return {};
+        // Centred under the family, within the widget and clear of the previous family's name.
+        auto place = [&](const QString &family, double *key) {
+            const double half = halfOf(family);
+            const double lo = std::max((half + 2 - origin) / pitch, (previousRight + gap + half - origin) / pitch);
+            const double hi = (width - 2 - half - origin) / pitch;
+            *key = std::clamp(double(i) + double(j - i - 1) / 2, lo, std::max(lo, hi));
+            return lo <= hi;
+        };
+        QString family = wrapFamilies ? wrapped(split[i].family) : split[i].family;
+        double key = 0;
+        if (!place(family, &key)) {
+            if (family.contains(QLatin1Char('\n')) || !wrapped(family).contains(QLatin1Char('\n')))
+                return {};
+            family = wrapped(family);
+            if (!place(family, &key))
+                return {};
+        }
+        previousRight = origin + key * pitch + halfOf(family);
+        // Its own tick, below the parts' lines (a hair beside a slot's tick where they coincide).
+        if (out.contains(key))
+            key += 1e-4;
+        out.insert(key, QString(ownLines, QLatin1Char('\n')) + family);
         i = j;
     }
     return out;
@@ -224,25 +278,55 @@ bool VariantChart::fitLabels()
                     w = std::max(w, fm.horizontalAdvance(line));
             return w;
         };
-        QStringList wanted = names;
+        auto keyed = [](const QStringList &labels) {
+            Ticks t;
+            for (int g = 0; g < int(labels.size()); ++g)
+                t.insert(g, labels[g]);
+            return t;
+        };
+        Ticks wanted = keyed(names);
         double rotation = 0;
-        if (widest(names) > slot) {
-            const QStringList families = familyLabels(names, fm, slot);
+        if (widest(names) <= slot)
+            m_familyNames = false;
+        else {
+            // Where the axis has been laid out, its own pixels; before that, the estimate.
+            const bool laidOut = m_plot->axisRect()->width() > 50;
+            const double origin = laidOut ? x->coordToPixel(0) : m_plot->width() - rectWidth + rectWidth * 0.6 / span;
+            const double pitch = laidOut ? x->coordToPixel(1) - x->coordToPixel(0) : slot + 6;
+            // Laid out as families, the value axis may take a little more width (more ticks in a
+            // taller plot): families that only just fit while names are turned would then not,
+            // and the names would turn again. So they must fit with room to spare to be chosen.
+            const double spare = m_familyNames ? 0 : 16;
+            Ticks families;
+            for (const auto &[wrapOwn, wrapFamilies] : {std::pair{false, false}, {true, false}, {true, true}})
+                if (families.isEmpty())
+                    families = familyTicks(names, fm, slot, origin, pitch, m_plot->width() - spare, wrapOwn, wrapFamilies);
+            m_familyNames = !families.isEmpty();
             QStringList wrapped;
             for (const QString &n : names)
                 wrapped << QString(n).replace(QStringLiteral(", "), QStringLiteral(",\n"));
             if (!families.isEmpty())
                 wanted = families;
             else if (widest(wrapped) <= slot)
-                wanted = wrapped;
+                wanted = keyed(wrapped);
             else
                 rotation = -30;
         }
+        // Turned names reach left of their slot: the first one must not pass the widget's edge
+        // (the plot would leave it out), so the axis rect keeps that much margin.
+        const int reach = rotation != 0 && !names.isEmpty()
+                              ? int(std::ceil(fm.horizontalAdvance(names[0]) * std::cos(qDegreesToRadians(rotation))
+                                              + fm.height() * std::abs(std::sin(qDegreesToRadians(rotation)))
+                                              - 0.6 * (slot + 6) + 8))
+                              : 0;
+        QCPAxisRect *rect = m_plot->axisRect();
+        if (rect->minimumMargins().left() != std::max(0, reach)) {
+            rect->setMinimumMargins(QMargins(std::max(0, reach), 0, 0, 0));
+            changed = true;
+        }
         auto ticker = x->ticker().dynamicCast<QCPAxisTickerText>();
-        if (ticker && (x->tickLabelRotation() != rotation || ticker->ticks().values() != wanted)) {
-            ticker->clear();
-            for (int g = 0; g < int(wanted.size()); ++g)
-                ticker->addTick(g, wanted[g]);
+        if (ticker && (x->tickLabelRotation() != rotation || ticker->ticks() != wanted)) {
+            ticker->setTicks(wanted);
             x->setTickLabelRotation(rotation);
             changed = true;
         }

@@ -41,6 +41,7 @@ private:
     QVector<QCPBars *> m_bars;
     QVector<QCPAbstractItem *> m_items;
     QStringList m_labelTexts;
+    bool m_familyNames = false;  // the names are laid out in families (fitLabels)
     QVector<double> m_labelBarWidths;  // plot coordinates, one per label in m_items
     struct Range {
         double base = 0, hi = 0;  // the axis's lower end and the highest value

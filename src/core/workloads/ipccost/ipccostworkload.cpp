@@ -56,12 +56,17 @@ QString transportLabel(const QString &t)
 
 QString bytesText(double b)
 {
+    // "64 MiB", "1.5 MiB": a whole number without its ".0" (the variant chart's slots are narrow).
+    auto scaled = [](double v, const char *unit) {
+        const bool whole = std::abs(v - std::round(v)) < 0.05;
+        return QStringLiteral("%1 %2").arg(v, 0, 'f', whole ? 0 : 1).arg(QLatin1String(unit));
+    };
     if (b >= kGiB)
-        return QStringLiteral("%1 GiB").arg(b / kGiB, 0, 'f', 1);
+        return scaled(b / kGiB, "GiB");
     if (b >= kMiB)
-        return QStringLiteral("%1 MiB").arg(b / kMiB, 0, 'f', 1);
+        return scaled(b / kMiB, "MiB");
     if (b >= 1024)
-        return QStringLiteral("%1 KiB").arg(b / 1024, 0, 'f', 1);
+        return scaled(b / 1024, "KiB");
     return QStringLiteral("%1 B").arg(b, 0, 'f', 0);
 }
 
