@@ -585,7 +585,7 @@ private Q_SLOTS:
         // Let some tasks finish, however loaded the machine and slow the build (sanitizers):
         // 6 tasks' worth of worker CPU (3 a worker) means a task completed even where a task
         // costs the workers twice the CPU it costs this process alone (two busy cores of a VM
-        // can run that much slower; CI saw 3 tasks' worth give no finished task).
+        // can run that much slower: a parallel ctest run here saw 3 tasks' worth give none).
         while (cpuSecondsOf(workers) < 6 * m_secondsPerLongTask && t.elapsed() < 60000)
             QTest::qWait(20);
         QCOMPARE(::kill(pid_t(cli.processId()), SIGINT), 0);
