@@ -778,13 +778,25 @@ private Q_SLOTS:
         QVERIFY(workerCpu >= got[0].cpuTime_s);
         QVERIFY(workerRss > 0);
 
-        // A long task, cancelled: the answer is a cancelled result, at once.
+        // A long task, cancelled: the answer is a cancelled result, at once. The worker announces
+        // a task that follows a wait; this chunk may arrive before the worker waits (the answer
+        // above wakes this test at once), so the sign that the task runs is the CPU it uses.
+        auto waitUntilBusy = [&] {
+            const double before = processCpuSecondsOf(w.proc().processId());
+            QElapsedTimer busy;
+            busy.start();
+            while (processCpuSecondsOf(w.proc().processId()) < before + 0.05 && busy.elapsed() < 10000)
+                QTest::qWait(5);
+            return processCpuSecondsOf(w.proc().processId()) >= before + 0.05;
+        };
         sendChunk({CpuWorkload::task(10, 5'000'000, 1'000'000)});
-        QVERIFY(w.receive());  // started
+        QVERIFY2(waitUntilBusy(), "the worker does not run the task");
         QElapsedTimer timer;
         timer.start();
         w.send(encodeCancel(10));
         auto result = w.receive(2000);
+        while (result && messageType(*result) == MessageType::Started)  // the task's, if it was announced
+            result = w.receive(2000);
         QVERIFY(result);
         ResultsMessage rm;
         QVERIFY2(decodeResults(result->toCborValue().toCbor(), &rm, &error, 1), qPrintable(error));
@@ -793,7 +805,7 @@ private Q_SLOTS:
 
         // Another long task, then stdin EOF: the worker exits promptly, mid-task, code 0.
         sendChunk({CpuWorkload::task(11, 5'000'000, 1'000'000)});
-        QVERIFY(w.receive());  // started
+        QVERIFY2(waitUntilBusy(), "the worker does not run the task");
         timer.restart();
         w.proc().closeWriteChannel();
         QVERIFY(w.proc().waitForFinished(2000));

@@ -784,6 +784,21 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
 
 namespace {
 
+// A result's id, CPUs and flags (1 ok, 2 verified, 4 cancelled), checked; both readers of
+// "results" end a result's fixed fields with it.
+bool setResultHead(TaskResult *t, qint64 id, qint64 cpuStart, qint64 cpuEnd, qint64 flags)
+{
+    if (id < 0 || id > std::numeric_limits<int>::max() || flags < 0 || flags > 7)
+        return false;
+    t->id = int(id);
+    t->cpu_start = qint16(std::clamp<qint64>(cpuStart, -1, std::numeric_limits<qint16>::max()));
+    t->cpu_end = qint16(std::clamp<qint64>(cpuEnd, -1, std::numeric_limits<qint16>::max()));
+    t->ok = flags & 1;
+    t->verified = flags & 2;
+    t->cancelled = flags & 4;
+    return true;
+}
+
 bool readResult(QCborStreamReader &r, TaskResult *t)
 {
     if (!r.isArray() || !r.isLengthKnown() || (r.length() != 12 && r.length() != 13))
@@ -800,14 +815,8 @@ bool readResult(QCborStreamReader &r, TaskResult *t)
         return false;
     t->error = error;
     t->errorCategory = category;
-    if (id < 0 || id > std::numeric_limits<int>::max() || flags < 0 || flags > 7)
+    if (!setResultHead(t, id, cpuStart, cpuEnd, flags))
         return false;
-    t->id = int(id);
-    t->cpu_start = qint16(std::clamp<qint64>(cpuStart, -1, std::numeric_limits<qint16>::max()));
-    t->cpu_end = qint16(std::clamp<qint64>(cpuEnd, -1, std::numeric_limits<qint16>::max()));
-    t->ok = flags & 1;
-    t->verified = flags & 2;
-    t->cancelled = flags & 4;
     if (r.isNull()) {
         if (!r.next())
             return false;
@@ -983,17 +992,9 @@ bool fastResult(CborIn &in, TaskResult *t)
         !in.optionalText(&t->value) || !in.optionalText(&error) || !in.optionalText(&category) || !in.peekNull())
         return false;
     in.skip(1);  // no I/O fields
-    if (id < 0 || id > std::numeric_limits<int>::max() || flags < 0 || flags > 7)
-        return false;
     t->error = error;
     t->errorCategory = category;
-    t->id = int(id);
-    t->cpu_start = qint16(std::clamp<qint64>(cpuStart, -1, std::numeric_limits<qint16>::max()));
-    t->cpu_end = qint16(std::clamp<qint64>(cpuEnd, -1, std::numeric_limits<qint16>::max()));
-    t->ok = flags & 1;
-    t->verified = flags & 2;
-    t->cancelled = flags & 4;
-    return true;
+    return setResultHead(t, id, cpuStart, cpuEnd, flags);
 }
 
 bool fastDecodeResults(QByteArrayView payload, ResultsMessage *out, size_t maxResults)
