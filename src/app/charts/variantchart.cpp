@@ -218,11 +218,13 @@ Ticks familyTicks(const QStringList &names, const QFontMetrics &fm, double slot,
         }
         if (j - i < 2)
             return {};
-        // Centred under the family, within the widget and clear of the previous family's name.
+        // Centred under the family, within the widget and clear of the previous family's name;
+        // moved, if at all, no further than the family's own slots.
         auto place = [&](const QString &family, double *key) {
             const double half = halfOf(family);
-            const double lo = std::max((half + 2 - origin) / pitch, (previousRight + gap + half - origin) / pitch);
-            const double hi = (width - 2 - half - origin) / pitch;
+            const double lo = std::max({(half + 2 - origin) / pitch, (previousRight + gap + half - origin) / pitch,
+                                        double(i) - 0.5});
+            const double hi = std::min((width - 2 - half - origin) / pitch, double(j) - 0.5);
             *key = std::clamp(double(i) + double(j - i - 1) / 2, lo, std::max(lo, hi));
             return lo <= hi;
         };
