@@ -160,6 +160,15 @@ namespace {
 
 using Ticks = QMap<double, QString>;
 
+// The width of a text's widest line.
+int widestLine(const QFontMetrics &fm, const QString &text)
+{
+    int w = 0;
+    for (const QString &line : text.split(QLatin1Char('\n')))
+        w = std::max(w, fm.horizontalAdvance(line));
+    return w;
+}
+
 // Names in families ("Mutex, 1", "Mutex, 2", "Spinlock, 1", ...: a family is a run of names
 // with the same part before ", "), laid out as each slot's own part, with the family's name
 // below them, centred under the family on a tick of its own (the axis draws no tick marks),
@@ -196,12 +205,7 @@ Ticks familyTicks(const QStringList &names, const QFontMetrics &fm, double slot,
             family[space] = QLatin1Char('\n');
         return family;
     };
-    auto halfOf = [&](const QString &text) {
-        int w = 0;
-        for (const QString &line : text.split(QLatin1Char('\n')))
-            w = std::max(w, fm.horizontalAdvance(line));
-        return w / 2.0;
-    };
+    auto halfOf = [&](const QString &text) { return widestLine(fm, text) / 2.0; };
     const double gap = fm.horizontalAdvance(QLatin1Char(' ')) * 2;
     Ticks out;
     double previousRight = -1e300;  // where the previous family's name ends (pixels)
@@ -209,9 +213,8 @@ Ticks familyTicks(const QStringList &names, const QFontMetrics &fm, double slot,
         size_t j = i;
         int ownLines = 1;
         while (j < split.size() && split[j].family == split[i].family) {
-            for (const QString &line : split[j].own.split(QLatin1Char('\n')))
-                if (fm.horizontalAdvance(line) > std::max(slot, pitch - 4))
-                    return {};
+            if (widestLine(fm, split[j].own) > std::max(slot, pitch - 4))
+                return {};
             ownLines = std::max(ownLines, int(split[j].own.count(QLatin1Char('\n'))) + 1);
             out.insert(double(j), split[j].own);
             ++j;
@@ -267,8 +270,8 @@ bool VariantChart::fitLabels()
     }
     // Variant names: flat when they fit their slot; else, when they come in families ("Mutex,
     // 1", "Mutex, 2", ...), each slot shows its own part ("1") and the family's name goes once
-    // on a second line under the family's middle slot; else on two lines ("Spinlock,\n4");
-    // else turned, which costs the bars much of a short chart.
+    // below, centred under the family (familyTicks); else on two lines ("Spinlock,\n4"); else
+    // turned, which costs the bars much of a short chart.
     if (m_model) {
         const QStringList names = m_model->variantLabels();
         const double slot = rectWidth / std::max(1.0, span) - 6;
@@ -276,8 +279,7 @@ bool VariantChart::fitLabels()
         auto widest = [&](const QStringList &labels) {
             int w = 0;
             for (const QString &n : labels)
-                for (const QString &line : n.split(QLatin1Char('\n')))
-                    w = std::max(w, fm.horizontalAdvance(line));
+                w = std::max(w, widestLine(fm, n));
             return w;
         };
         auto keyed = [](const QStringList &labels) {
@@ -347,9 +349,7 @@ bool VariantChart::fitLabels()
         const double barPx = m_labelBarWidths[i] * rectWidth / span;
         const QFontMetrics fm(label->font());
         const QStringList lines = label->text().split(QLatin1Char('\n'));
-        int textPx = 0;
-        for (const QString &line : lines)
-            textPx = std::max(textPx, fm.horizontalAdvance(line));
+        const int textPx = widestLine(fm, label->text());
         const bool upright = textPx + 4 > barPx * 1.15;
         const double rotation = upright ? -90 : 0;
         if (label->rotation() != rotation) {

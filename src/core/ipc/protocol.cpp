@@ -1044,12 +1044,8 @@ bool fastDecodeResults(QByteArrayView payload, ResultsMessage *out, size_t maxRe
 
 bool decodeResults(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults)
 {
-    out->results.clear();
-    out->workerCpu_s = 0;
-    out->workerPeakRssKb = 0;
-    if (fastDecodeResults(payload, out, maxResults))
-        return true;
-    return detail::decodeResultsByStream(payload, out, error, maxResults);
+    return detail::decodeResultsFast(payload, out, maxResults)
+           || detail::decodeResultsByStream(payload, out, error, maxResults);
 }
 
 namespace detail {
