@@ -50,6 +50,7 @@
 #include <QSettings>
 #include <QSortFilterProxyModel>
 #include <QStandardPaths>
+#include <QSizeGrip>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTimer>
@@ -191,7 +192,7 @@ MainWindow::MainWindow(bool useSettings, QWidget *parent)
     connect(m_sampler, &CpuSampler::sampleTaken, m_store, &RunStore::addCpuSample);
     connect(m_sampler, &CpuSampler::coreCountChanged, this, &MainWindow::updateStatus);
     connect(m_sampler, &CpuSampler::readFailed, this, [this](const QString &message) {
-        statusBar()->showMessage(tr("CPU sampler: %1").arg(message), 10000);
+        showStatus(tr("CPU sampler: %1").arg(message), 10000);
     });
 
     fitToScreen();
@@ -264,8 +265,8 @@ void MainWindow::setCompactLayout(bool compact)
     m_compact = compact;
     // The minimums add up to the smallest window: at 1024x768 the live charts and the bars
     // give up some of theirs, so a run that shows its thread states still fits the screen.
-    m_ui->cpuHost->setMinimumHeight(compact ? 140 : 170);
-    m_ui->throughputHost->setMinimumHeight(compact ? 140 : 170);
+    m_ui->cpuHost->setMinimumHeight(compact ? 150 : 170);  // no less than a chart's own minimum
+    m_ui->throughputHost->setMinimumHeight(compact ? 150 : 170);
     m_ui->comparisonHost->setMinimumHeight(compact ? 170 : 220);
     if (!m_bottomTabs) {
         m_bottomTabs = new QTabWidget(this);
@@ -849,7 +850,7 @@ void MainWindow::askAboutForeignLoad(bool allModels, const QString &warning)
         m_panel->setRunning(true);
         m_stopAction->setEnabled(true);
         m_panel->setIdleText(tr("Waiting until other programs leave the CPU… Stop cancels."));
-        statusBar()->showMessage(tr("Waiting for a quiet machine before the run"));
+        showStatus(tr("Waiting for a quiet machine before the run"));
     });
     box->open();
 }
@@ -880,7 +881,7 @@ void MainWindow::stopExperiment()
         m_stopAction->setEnabled(false);
         m_panel->setProgress(0, 1, 0, 0);
         m_panel->setIdleText(tr("Not run: stopped while waiting for a quiet machine"));
-        statusBar()->showMessage(tr("Not run"), 8000);
+        showStatus(tr("Not run"), 8000);
         return;
     }
     m_controller->stop();
@@ -895,7 +896,7 @@ void MainWindow::onExperimentStarted(const ExperimentSpec &spec, int runCount, i
     m_runAction->setEnabled(false);
     m_runAllAction->setEnabled(false);
     m_stopAction->setEnabled(true);
-    statusBar()->showMessage(tr("Running %1…").arg(spec.title.isEmpty() ? spec.name : spec.title));
+    showStatus(tr("Running %1…").arg(spec.title.isEmpty() ? spec.name : spec.title));
 }
 
 void MainWindow::onRunStarted(int index, const QString &model, int workers, double t0)
@@ -964,10 +965,22 @@ void MainWindow::onExperimentFinished(const ExperimentResult &result)
     if (result.cancelled)
         m_panel->setProgress(0, 1, 0, 0);  // the bar starts from empty again
     m_panel->setIdleText(text);
-    statusBar()->showMessage(text, 15000);
+    showStatus(text, 15000);
     if (!result.error.isEmpty())
         showError(tr("The experiment failed"), result.error);
     Q_EMIT experimentDone(lastResult());
+}
+
+void MainWindow::showStatus(const QString &text, int timeoutMs)
+{
+    QStatusBar *bar = statusBar();
+    int room = bar->width() - 16;
+    for (QWidget *w : bar->findChildren<QWidget *>(Qt::FindDirectChildrenOnly))
+        if (w->isVisible() && w->x() > 0 && qobject_cast<QSizeGrip *>(w) == nullptr)
+            room = std::min(room, w->x() - 16);
+    const QString shown = bar->fontMetrics().elidedText(text, Qt::ElideRight, std::max(80, room));
+    bar->setToolTip(shown == text ? QString() : text);
+    bar->showMessage(shown, timeoutMs);
 }
 
 ExperimentResult MainWindow::lastResult() const
@@ -1010,7 +1023,7 @@ bool MainWindow::showLoadedResult(const LoadedResult &loaded, const QString &sou
     const QString text = tr("Showing %1 (%n run(s)) from %2", nullptr, int(loaded.result.runs.size()))
                              .arg(name, QFileInfo(source).fileName());
     m_panel->setIdleText(text);
-    statusBar()->showMessage(text, 15000);
+    showStatus(text, 15000);
     return true;
 }
 
@@ -1187,7 +1200,7 @@ void MainWindow::exportChartInteractive(QCustomPlot *plot, const QString &name)
     if (!ok)
         showError(tr("Export failed"), QStringLiteral("%1: %2").arg(dialog.path(), error));
     else
-        statusBar()->showMessage(tr("Wrote %1").arg(dialog.path()), 8000);
+        showStatus(tr("Wrote %1").arg(dialog.path()), 8000);
 }
 
 bool MainWindow::exportAll(const QString &dir, QStringList *written, QString *error)
@@ -1217,7 +1230,7 @@ void MainWindow::exportAllInteractive()
     if (!exportAll(dir, &written, &error))
         showError(tr("Export failed"), error);
     else
-        statusBar()->showMessage(tr("Wrote %n file(s) to %1", nullptr, int(written.size())).arg(dir), 8000);
+        showStatus(tr("Wrote %n file(s) to %1", nullptr, int(written.size())).arg(dir), 8000);
 }
 
 void MainWindow::exportDataInteractive(const QString &format)
@@ -1254,7 +1267,7 @@ void MainWindow::exportDataInteractive(const QString &format)
     if (!ok)
         showError(tr("Export failed"), error);
     else
-        statusBar()->showMessage(tr("Wrote %1").arg(path), 8000);
+        showStatus(tr("Wrote %1").arg(path), 8000);
 }
 
 } // namespace lab

@@ -86,6 +86,9 @@ public:
 
     // A message box (non-blocking), or one line on stderr for scripted runs that quit.
     void showError(const QString &title, const QString &text);
+    // A status-bar message cut with "…" to the room the permanent widgets leave (never clipped
+    // mid-word), the whole text in the bar's tooltip.
+    void showStatus(const QString &text, int timeoutMs = 0);
     void setErrorsToStderr(bool toStderr) { m_errorsToStderr = toStderr; }
 
     QString lastError() const { return m_lastError; }

@@ -96,7 +96,7 @@ PresentationMode::PresentationMode(MainWindow *window) : QObject(window), m_wind
                     return;
                 QSettings().setValue(QStringLiteral("lessons/dir"), dir);
                 setLessonDirs({dir});
-                m_window->statusBar()->showMessage(
+                m_window->showStatus(
                     tr("%n lesson(s) in the deck", nullptr, m_deck.size()) +
                         (m_deck.problems().isEmpty() ? QString() : tr("; left out: %1").arg(m_deck.problems().join(QStringLiteral("; ")))),
                     15000);

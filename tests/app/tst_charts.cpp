@@ -94,6 +94,7 @@ private Q_SLOTS:
     void timelineLiveEvents();
     void throughputLines();
     void throughputLegendFollowsTheSizeLaidOut();
+    void throughputKeepsItsPlotWideAndItsLabelWhole();
     void oneNameAndDistinctColours();
     void wheelZoomsAroundTheCursor();
     void cpuLiveFramesDrawOnlyNewSamples();
@@ -101,6 +102,7 @@ private Q_SLOTS:
     void cpuShortChartKeepsItsLinesClear();
     void minimisedChartsDoNotRedraw();
     void timelineGroupsLanesToFit();
+    void shortTimelineKeepsItsLanesAndAxis();
 };
 
 void TestCharts::styleColorsAndFonts()
@@ -707,6 +709,38 @@ void TestCharts::throughputLegendFollowsTheSizeLaidOut()
     QVERIFY(chart.legendBeside());
 }
 
+void TestCharts::throughputKeepsItsPlotWideAndItsLabelWhole()
+{
+    // ipc-cost at 1024x768: two long names in a short, narrow chart. A side legend left the
+    // lines a 60 px strip and the reference label was cut to ".32/s" at the plot's left edge.
+    ThroughputChart chart;
+    chart.resize(330, 170);
+    for (const char *m : {"sequential", "python-sequential"}) {
+        chart.beginRun(QString::fromLatin1(m));
+        for (int i = 1; i <= 5; ++i)
+            chart.addPoint(QString::fromLatin1(m), i * 0.1, 2 + i * 0.2, 0);
+    }
+    chart.setReferenceRate(3.32);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot();
+    QVERIFY(!chart.legendBeside());
+    const QRect plot = chart.plot()->axisRect()->rect();
+    QVERIFY2(plot.width() >= chart.width() / 2, qPrintable(QString::number(plot.width())));
+    for (int w : {330, 200, 120, 70}) {
+        chart.resize(w, 170);
+        chart.plot()->replot();
+        const QRectF label = chart.referenceLabelRect();
+        const QRect area = chart.plot()->axisRect()->rect();
+        // Whole inside the plot, or not drawn at all.
+        QVERIFY2(label.isNull() || (label.left() >= area.left() && label.right() <= area.right() + 1),
+                 qPrintable(QStringLiteral("%1 px: label %2..%3, plot %4..%5")
+                                .arg(w).arg(label.left()).arg(label.right()).arg(area.left()).arg(area.right())));
+        if (w == 330)
+            QVERIFY(!label.isNull());
+    }
+}
+
 void TestCharts::throughputLines()
 {
     ThroughputChart chart;
@@ -933,6 +967,45 @@ void TestCharts::minimisedChartsDoNotRedraw()
 
 // 256 workers do not fit as lanes: rows of 16 (or more) lanes, each showing its busy share;
 // the tooltip names the group and the task under the cursor.
+void TestCharts::shortTimelineKeepsItsLanesAndAxis()
+{
+    // The 1024x768 window gives the task timeline 130 px: the legend row was cut in half and
+    // "worker" upright beside one lane lost its letters. Whatever shows must be whole.
+    TimelineChart chart;
+    chart.resize(740, 130);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.setTimeOrigin(0);
+    chart.addRun(run("sequential", 1, 10, 2.0, 20));
+    chart.addRun(run("python-sequential", 1, 14, 3.0, 20));
+    chart.zoomToRun();
+    chart.renderNow();
+    chart.renderNow();
+    QCustomPlot *plot = chart.plot();
+    const QRect area = plot->axisRect()->rect();
+    QVERIFY2(area.height() >= TimelineChart::kMinLanesPx - 2, qPrintable(QString::number(area.height())));
+    QVERIFY(!chart.legendShown());
+    // The time axis title ends inside the widget.
+    const QFontMetrics fm(plot->xAxis->labelFont());
+    QVERIFY2(area.bottom() + plot->axisRect()->margins().bottom() <= plot->height(),
+             qPrintable(QStringLiteral("%1 + %2 > %3").arg(area.bottom()).arg(plot->axisRect()->margins().bottom()).arg(plot->height())));
+    const QString y = plot->yAxis->label();
+    QVERIFY2(y.isEmpty() || QFontMetrics(plot->yAxis->labelFont()).horizontalAdvance(y) <= area.height(), qPrintable(y));
+    // An export at its own size has the legend; the window's chart gives it up again.
+    const QPixmap big = plot->toPixmap(1600, 600);
+    QVERIFY(!big.isNull());
+    QVERIFY(chart.legendShown());
+    chart.renderNow();
+    chart.renderNow();
+    QVERIFY(!chart.legendShown());
+    // Taller, it comes back.
+    chart.resize(740, 300);
+    chart.renderNow();
+    chart.renderNow();
+    QVERIFY(chart.legendShown());
+    QCOMPARE(plot->yAxis->label(), QStringLiteral("worker"));
+}
+
 void TestCharts::timelineGroupsLanesToFit()
 {
     TimelineChart chart;

@@ -276,6 +276,33 @@ private Q_SLOTS:
         QVERIFY(clean.deadlockText().isEmpty());
     }
 
+    void shortDeadlockChartKeepsEveryRowWhole()
+    {
+        // deadlock at 1024x768: a two-line banner, the legend and two lanes in ~200 px. The
+        // legend's row was squeezed under its own height and its names cut at the top.
+        RunRecord r = lockHandoff();
+        r.tasks[1].ok = false;
+        r.tasks[1].errorCategory = QStringLiteral("deadlock");
+        r.tasks[1].error = QStringLiteral("task 1 waits for lock B held by task 0, which waits for lock A held by task 1");
+        StateTimelineChart chart;
+        chart.model()->setRun(r);
+        chart.resize(745, 200);
+        chart.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&chart));
+        chart.renderNow();
+        chart.renderNow();
+        QCustomPlot *plot = chart.plot();
+        QVERIFY(!chart.bannerText().isEmpty());
+        QCPLegend *legend = plot->legend;
+        if (legend->visible() && legend->layout())
+            QVERIFY2(legend->outerRect().height() >= legend->minimumOuterSizeHint().height(),
+                     qPrintable(QStringLiteral("legend %1 px of %2").arg(legend->outerRect().height()).arg(legend->minimumOuterSizeHint().height())));
+        const QRect area = plot->axisRect()->rect();
+        QVERIFY2(area.height() >= 2 * 14, qPrintable(QString::number(area.height())));
+        QVERIFY2(area.bottom() + plot->axisRect()->margins().bottom() <= plot->height() + 1,
+                 qPrintable(QStringLiteral("axis ends at %1 of %2").arg(area.bottom() + plot->axisRect()->margins().bottom()).arg(plot->height())));
+    }
+
     void tooManyArrowsKeepTheLongest()
     {
         RunRecord r;
@@ -546,6 +573,19 @@ private Q_SLOTS:
             worst = std::max(worst, chart.renderNow());
         QCOMPARE(chart.lastArrowCount(), StateTimelineModel::kMaxArrows);
         QCOMPARE(chart.lastArrowTotal(), 8 * int(TaskTrace::kMaxRecords));
+        // What is left out is said on its own row, not drawn over the first lanes.
+        QCOMPARE(chart.noteShown(), QStringLiteral("arrows: the %1 longest of %2 waits")
+                                        .arg(StateTimelineModel::kMaxArrows)
+                                        .arg(8 * int(TaskTrace::kMaxRecords)));
+        QVERIFY(chart.noteClearsTheLanes());
+        // Narrow, it wraps: no line wider than the chart (right-aligned, it lost its start).
+        chart.resize(330, 600);
+        chart.renderNow();
+        const QFontMetrics nfm(chart.plot()->legend->font());
+        for (const QString &line : chart.noteShown().split(QLatin1Char('\n')))
+            QVERIFY2(nfm.horizontalAdvance(line) <= chart.plot()->width() - 16, qPrintable(line));
+        QVERIFY(chart.noteShown().contains(QLatin1Char('\n')));
+        QVERIFY(chart.noteClearsTheLanes());
         QVERIFY(chart.lastCellCount() <= 8 * 1280);
         // A figure for the report, not an assertion (timing belongs in bench/).
         qInfo("state timeline, 160,000 waits on 8 lanes at 1280x600: worst replot %.1f ms", worst);

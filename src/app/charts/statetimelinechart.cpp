@@ -262,23 +262,6 @@ protected:
         }
         painter->setAntialiasing(false);
 
-        // Say what is left out: arrows beyond the readable number, records past the bound.
-        QStringList notes;
-        if (total > int(shown.size()))
-            notes << StateTimelineChart::tr("arrows: the %1 longest of %2 waits").arg(shown.size()).arg(total);
-        if (m->droppedRecords() > 0)
-            notes << StateTimelineChart::tr("%1 records beyond the trace bound not shown").arg(m->droppedRecords());
-        if (m->segmentsCapped())
-            notes << StateTimelineChart::tr("only the first %1 states shown").arg(StateTimelineModel::kMaxSegments);
-        if (!notes.isEmpty()) {
-            const QString text = notes.join(QStringLiteral(" · "));
-            const QRectF box(area.right() - fm.horizontalAdvance(text) - 12, area.top() + 2, fm.horizontalAdvance(text) + 8, fm.height() + 4);
-            painter->setPen(Qt::NoPen);
-            painter->setBrush(pal.legendBackground);
-            painter->drawRect(box);
-            painter->setPen(pal.foreground);
-            painter->drawText(box, Qt::AlignCenter, text);
-        }
     }
 
 private:
@@ -301,11 +284,19 @@ StateTimelineChart::StateTimelineChart(QWidget *parent) : ChartWidget(parent)
     m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
     connect(m_plot, &QCustomPlot::mouseMove, this, &StateTimelineChart::onHover);
     connect(m_plot, &QCustomPlot::afterLayout, this, &StateTimelineChart::updateLaneTicks);
+    connect(m_plot, &QCustomPlot::afterLayout, this, [this] {
+        const bool note = updateNote();  // wrapped to the width just laid out
+        if (fitTimeTitle() || note)
+            layOutAgain(m_plot);
+    });
     connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] {
         fitAll();
         markDirty();
     });
-    connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] { markDirty(); });
+    connect(x, qOverload<const QCPRange &>(&QCPAxis::rangeChanged), this, [this] {
+        updateNote();
+        markDirty();
+    });
     initStyle();
     setModel(new StateTimelineModel(this));
 }
@@ -406,6 +397,7 @@ void StateTimelineChart::rebuild()
         e = nullptr;
     };
     removeElement(m_banner);
+    removeElement(m_note);
     if (m_model && !m_model->deadlockText().isEmpty()) {
         m_plot->plotLayout()->insertRow(0);
         QFont f = m_plot->xAxis->labelFont();
@@ -413,7 +405,104 @@ void StateTimelineChart::rebuild()
         m_banner = new QCPTextElement(m_plot, wrapped(m_model->deadlockText(), f, std::max(300, width() - 40)), f);
         m_plot->plotLayout()->addElement(0, 0, m_banner);
     }
+    updateNote();
     applyThemeColors(isDark());
+}
+
+QStringList StateTimelineChart::noteParts() const
+{
+    // What is left out, said on a row of its own above the lanes (drawn over them, it hid the
+    // first worker's states at 1024x768): arrows beyond the readable number, records past the
+    // bound, states beyond the cap.
+    if (!m_model || !m_model->hasRun())
+        return {};
+    QStringList notes;
+    const QCPRange r = m_plot->xAxis->range();
+    int total = 0;
+    const size_t shown = m_model->visibleArrows(r.lower / kMs, r.upper / kMs, StateTimelineModel::kMaxArrows, &total).size();
+    if (total > int(shown))
+        notes << tr("arrows: the %1 longest of %2 waits").arg(shown).arg(total);
+    if (m_model->droppedRecords() > 0)
+        notes << tr("%1 records beyond the trace bound not shown").arg(m_model->droppedRecords());
+    if (m_model->segmentsCapped())
+        notes << tr("only the first %1 states shown").arg(StateTimelineModel::kMaxSegments);
+    return notes;
+}
+
+bool StateTimelineChart::updateNote()
+{
+    // One line while it fits the width laid out (the widget's, or an export's), else a line
+    // per part, each wrapped: right-aligned text wider than the chart lost its start.
+    const QStringList parts = noteParts();
+    const QFont font = m_plot->legend->font();
+    const int room = std::max(200, m_plot->viewport().width() - 24);
+    QString text = parts.join(QStringLiteral(" · "));
+    if (QFontMetrics(font).horizontalAdvance(text) > room) {
+        QStringList lines;
+        for (const QString &part : parts)
+            lines << wrapped(part, font, room);
+        text = lines.join(QLatin1Char('\n'));
+    }
+    if (m_note && m_note->text() == text)
+        return false;
+    auto *grid = m_plot->plotLayout();
+    if (text.isEmpty()) {
+        if (!m_note)
+            return false;
+        grid->remove(m_note);
+        grid->simplify();
+        m_note = nullptr;
+        return true;
+    }
+    if (!m_note) {
+        // Above the legend (and below a deadlock's banner): it qualifies what the legend lists.
+        const int row = m_banner ? 1 : 0;
+        grid->insertRow(row);
+        m_note = new QCPTextElement(m_plot, text, font);
+        m_note->setTextFlags(Qt::AlignRight | Qt::AlignVCenter);
+        m_note->setMargins(QMargins(8, 2, 8, 0));
+        grid->addElement(row, 0, m_note);
+        grid->setRowStretchFactor(row, 0.001);
+        m_note->setTextColor(chartPalette(isDark()).foreground);
+    }
+    m_note->setText(text);
+    return true;
+}
+
+bool StateTimelineChart::fitTimeTitle()
+{
+    // Too short for the banner, the note, the legend, the lanes and a time axis title (a
+    // deadlock at 1024x768: the legend's row was squeezed and its names cut): the title goes
+    // first (the ticks still count milliseconds, as the exported chart at its own size says);
+    // with 16 px to spare again, it comes back.
+    QCPAxis *x = m_plot->xAxis;
+    QCPLegend *legend = m_plot->legend;
+    const int lanesNeed = std::max(24, 12 * rowCount());
+    const int lanes = m_plot->axisRect()->height();
+    const bool squeezed = (legend->layout() && legend->visible()
+                           && legend->outerRect().height() < legend->minimumOuterSizeHint().height())
+                          || lanes < lanesNeed;
+    const QString title = tr("time since the run started (ms)");
+    const int titleH = QFontMetrics(x->labelFont()).height() + x->labelPadding();
+    if (squeezed && !x->label().isEmpty()) {
+        x->setLabel(QString());
+        return true;
+    }
+    if (!squeezed && x->label().isEmpty() && lanes - lanesNeed >= titleH + 16) {
+        x->setLabel(title);
+        return true;
+    }
+    return false;
+}
+
+QString StateTimelineChart::noteShown() const
+{
+    return m_note ? m_note->text() : QString();
+}
+
+bool StateTimelineChart::noteClearsTheLanes() const
+{
+    return !m_note || m_note->outerRect().bottom() <= m_plot->axisRect()->rect().top();
 }
 
 void StateTimelineChart::applyThemeColors(bool dark)
@@ -431,6 +520,10 @@ void StateTimelineChart::applyThemeColors(bool dark)
         m_arrowSwatch->setPen(QPen(p.foreground, 1.5));
     if (m_banner) {
         m_banner->setTextColor(dark ? QColor(0xFF, 0x99, 0x99) : QColor(0xAA, 0x00, 0x00));
+    }
+    if (m_note) {
+        m_note->setTextColor(p.foreground);
+        m_note->setFont(m_plot->legend->font());
     }
     markDirty();
 }

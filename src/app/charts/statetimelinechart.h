@@ -38,6 +38,10 @@ public:
     int lastArrowTotal() const { return m_lastArrowTotal; }
     QStringList legendNames() const;
     QString bannerText() const;
+    // The row above the lanes that says what is left out ("arrows: the 300 longest of 17841
+    // waits"); empty when nothing is.
+    QString noteShown() const;
+    bool noteClearsTheLanes() const;  // the note's row ends above the lanes' rect
     double renderNow();  // synchronous replot, ms
     void fitAll();
 
@@ -49,12 +53,16 @@ private:
     void rebuild();
     void updateLaneTicks();  // lane names at the density the rows' height allows
     void onHover(QMouseEvent *event);
+    QStringList noteParts() const;
+    bool updateNote();  // true if the note's row changed
+    bool fitTimeTitle();  // drops or restores the time axis title; true if changed
 
     QPointer<StateTimelineModel> m_model;
     StatesPlottable *m_plottable = nullptr;
     QVector<QCPBars *> m_swatches;
     QCPGraph *m_arrowSwatch = nullptr;
     QCPTextElement *m_banner = nullptr;
+    QCPTextElement *m_note = nullptr;
     int m_tickStep = 0;  // lanes per name of the current ticks; 0: to be made
     int m_lastCells = 0;
     int m_lastArrows = 0;

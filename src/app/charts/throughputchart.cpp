@@ -24,6 +24,7 @@ ThroughputChart::ThroughputChart(QWidget *parent) : ChartWidget(parent)
         const bool legend = fitLegend();
         const bool label = fitAxisLabel(m_plot->yAxis, {m_io ? tr("requests/s") : tr("tasks/s")});
         const bool xChanged = fitTimeTitle();
+        fitReferenceLabel();  // an item inside the plot: no new layout needed
         if (legend || label || xChanged)
             layOutAgain(m_plot);
     });
@@ -257,14 +258,42 @@ void ThroughputChart::updateAxes()
         m_refLine->point1->setCoords(0, reference);
         m_refLine->point2->setCoords(1, reference);
         m_refLabel->position->setCoords(0.99, reference);
-        const QString rate = QString::number(reference, 'f', reference < 10 ? 2 : 1);
-        const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
-        // Narrow charts get the short form, so the label stays inside the plot.
-        const QString full = tr("%1 %2 %3").arg(modelLabel(QStringLiteral("sequential")), rate, unit);
-        const QFontMetrics fm(m_refLabel->font());
-        m_refLabel->setText(fm.horizontalAdvance(full) + 20 < m_plot->axisRect()->width() ? full
-                                                                                           : tr("%1 %2/s").arg(modelShortLabel(QStringLiteral("sequential")), rate));
     }
+    fitReferenceLabel();
+}
+
+bool ThroughputChart::fitReferenceLabel()
+{
+    const double reference = m_model ? m_model->referenceRate() : 0;
+    if (reference <= 0)
+        return false;
+    const QString rate = QString::number(reference, 'f', reference < 10 ? 2 : 1);
+    const QString unit = m_io ? tr("requests/s") : tr("tasks/s");
+    // Narrow charts get a shorter form, and one too narrow for any gets none (the dashed line
+    // stays; its figure is in the table): a label is whole inside the plot or absent. Known
+    // after the layout pass (afterLayout); before it, the long form.
+    const QString name = modelLabel(QStringLiteral("sequential"));
+    const QStringList forms{tr("%1 %2 %3").arg(name, rate, unit), tr("%1 %2/s").arg(name, rate), tr("%1/s").arg(rate)};
+    const QFontMetrics fm(m_refLabel->font());
+    const QMargins pad = m_refLabel->padding();
+    const int room = m_plot->axisRect()->width();
+    QString text;
+    for (const QString &f : forms)
+        if (room <= 0 || fm.horizontalAdvance(f) + pad.left() + pad.right() + 8 <= room) {
+            text = f;
+            break;
+        }
+    const bool changed = text != m_refLabel->text() || m_refLabel->visible() != !text.isEmpty();
+    m_refLabel->setText(text);
+    m_refLabel->setVisible(!text.isEmpty());
+    return changed;
+}
+
+QRectF ThroughputChart::referenceLabelRect() const
+{
+    if (!m_refLabel->visible() || m_refLabel->text().isEmpty())
+        return {};
+    return QRectF(m_refLabel->topLeft->pixelPosition(), m_refLabel->bottomRight->pixelPosition());
 }
 
 void ThroughputChart::resizeEvent(QResizeEvent *event)
@@ -286,18 +315,37 @@ bool ThroughputChart::fitLegend()
         if (auto *item = qobject_cast<QCPPlottableLegendItem *>(legend->item(i)))
             entries.push_back(item->plottable());
     const int n = int(entries.size());
-    auto columnsFor = [&](bool shortNames, bool compact) {
+    // Entries are laid out left to right and wrap; each column is as wide as its widest entry.
+    // The most columns whose widths add up to the room (the viewport less the margins).
+    auto entryWidths = [&](bool shortNames, bool compact) {
         QFont f = legend->font();
         f.setPointSizeF(legendFontPt(m_plot, compact));
         const QFontMetrics fm(f);
         const QSize icon = legendIconSize(compact);
-        const int extra = icon.width() + legend->iconTextPadding() + (compact ? 10 : 18) + 8;
-        int widest = 0;
+        const int extra = icon.width() + legend->iconTextPadding() + 8;
+        std::vector<int> w;
         for (QCPAbstractPlottable *p : entries) {
             const QString model = p->property("labModel").toString();
-            widest = std::max(widest, fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)));
+            w.push_back(fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)) + extra);
         }
-        return std::max(1, (size.width() - 24) / std::max(50, widest + extra));
+        return w;
+    };
+    auto columnsFor = [&](bool shortNames, bool compact) {
+        const std::vector<int> w = entryWidths(shortNames, compact);
+        const int spacing = compact ? 10 : 18;
+        const int room = size.width() - 24;
+        for (int c = std::max(1, n); c > 1; --c) {
+            int total = spacing * (c - 1);
+            for (int col = 0; col < c; ++col) {
+                int widest = 0;
+                for (int i = col; i < n; i += c)
+                    widest = std::max(widest, w[size_t(i)]);
+                total += widest;
+            }
+            if (total <= room)
+                return c;
+        }
+        return 1;
     };
     auto rows = [&](int columns) { return (n + columns - 1) / columns; };
     int columns = columnsFor(false, false);
@@ -325,7 +373,12 @@ bool ThroughputChart::fitLegend()
     }
     // Still several rows over a plot that short: the legend goes beside it, one entry a row,
     // and the lines keep the height.
-    const bool beside = compact && rows(columns) > 1;
+    // Only while the plot keeps most of the width: a side legend that leaves the lines a
+    // strip (ipc-cost at 1024x768: 60 px) costs more than a second legend row.
+    int widestEntry = 0;
+    for (int w : entryWidths(shortNames, true))
+        widestEntry = std::max(widestEntry, w);
+    const bool beside = compact && rows(columns) > 1 && widestEntry + 24 <= size.width() * 2 / 5;
     const bool moved = beside != m_legendBeside;
     if (moved) {
         m_legendBeside = beside;

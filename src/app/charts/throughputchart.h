@@ -29,6 +29,8 @@ public:
     // The legend stands in a column beside the plot (a very short chart), not in rows above it.
     bool legendBeside() const { return m_legendBeside; }
     double referenceRate() const { return m_model->referenceRate(); }
+    // Where the reference line's label is drawn, in plot pixels (null when none is shown).
+    QRectF referenceLabelRect() const;
     static double smoothingWindow(double wall_s, int tasks) { return ThroughputModel::smoothingWindow(wall_s, tasks); }
 
 public Q_SLOTS:
@@ -55,7 +57,8 @@ private:
     Lines &linesFor(const QString &model);
     void updateAxes();
     void updateLabels();
-    bool fitTimeTitle();  // the time axis title, shortened when cut; true if changed
+    bool fitTimeTitle();
+    bool fitReferenceLabel();  // the reference line's label, whole or absent; true if changed  // the time axis title, shortened when cut; true if changed
     void updatePens();
     void sync();
     bool fitLegend();  // to the size being laid out (the widget, or an export); true if changed

@@ -237,6 +237,9 @@ protected:
 TimelineChart::TimelineChart(QWidget *parent) : TimeChart(parent)
 {
     placeLegendOnTop(m_plot, 6);
+    // No taller than its host at 1024x768 (130 px): a plot taller than its host was cut at
+    // the bottom, axis title first. Short, it gives up its legend (fitLegendAndTitles).
+    m_plot->setMinimumSize(200, 110);
     QCPAxis *x = m_plot->xAxis;
     QCPAxis *y = m_plot->yAxis;
     x->setLabel(tr("time since start (s)"));
@@ -324,7 +327,7 @@ void TimelineChart::updateLanesAxis()
     const int rows = std::max(1, (lanes + m_groupSize - 1) / m_groupSize);
     y->setRange(-0.5, rows - 0.5);
     // Grouped rows say so in their tick labels ("0–15"); the label stays short.
-    y->setLabel(m_groupSize > 1 ? tr("workers") : tr("worker"));
+    y->setLabel(m_groupSize > 1 ? tr("workers") : tr("worker"));  // refitted after layout
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     // A label every row while they are far enough apart for the tick font.
     const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(rows);
@@ -339,15 +342,47 @@ void TimelineChart::updateLanesAxis()
 
 void TimelineChart::updateGrouping()
 {
+    bool relayout = fitLegendAndTitles();
     const int lanes = m_model ? m_model->laneCount() : 1;
     const int maxRows = std::max(1, m_plot->axisRect()->height() / kMinRowPx);
     const int group = TimelineModel::groupSizeFor(lanes, maxRows);
-    if (group == m_groupSize)
-        return;
-    m_groupSize = group;
-    updateLanesAxis();
+    if (group != m_groupSize) {
+        m_groupSize = group;
+        updateLanesAxis();
+        relayout = true;
+    }
     // The ticks of this frame were made before we knew: lay out again with the new ones.
-    layOutAgain(m_plot);
+    if (relayout)
+        layOutAgain(m_plot);
+}
+
+bool TimelineChart::fitLegendAndTitles()
+{
+    // A strip too short for lanes, a time axis and a legend row (the 130 px timeline of a
+    // 1024x768 window, whose legend was cut in half) keeps the lanes and the axis: the legend
+    // goes, its colours are the comparison's below. Laid out at a size of its own (an export),
+    // the chart has it back. Hysteresis of 16 px, so that it does not come and go.
+    QCPLegend *legend = m_plot->legend;
+    const int legendH = legend->minimumOuterSizeHint().height();
+    const QMargins axis = m_plot->axisRect()->margins();
+    const int lanesPx = m_plot->viewport().height() - axis.top() - axis.bottom() - (m_legendDropped ? 0 : legendH);
+    bool changed = false;
+    if (!m_legendDropped && legend->layout() && lanesPx < kMinLanesPx) {
+        legend->layout()->take(legend);
+        m_plot->plotLayout()->simplify();
+        legend->setVisible(false);
+        m_legendDropped = true;
+        changed = true;
+    } else if (m_legendDropped && lanesPx - legendH >= kMinLanesPx + 16) {
+        placeLegendOnTop(m_plot, 6);
+        m_legendDropped = false;
+        changed = true;
+    }
+    // "worker" upright beside lanes shorter than the word is cut: then no title (the lane
+    // numbers say what they are).
+    const QString title = m_groupSize > 1 ? tr("workers") : tr("worker");
+    changed = fitAxisLabel(m_plot->yAxis, {title, QString()}) || changed;
+    return changed;
 }
 
 double TimelineChart::renderNow()

@@ -38,6 +38,9 @@ public:
     // Rows drawn: one per lane, or one per group of groupSize() lanes when lanes do not fit
     // at kMinRowPx (the group's row shows how many of its lanes are busy).
     static constexpr int kMinRowPx = 14;
+    // Below this height for the lanes, the legend row gives way (fitLegendAndTitles).
+    static constexpr int kMinLanesPx = 40;
+    bool legendShown() const { return !m_legendDropped; }
     int groupSize() const { return m_groupSize; }
     int rowCount() const { return (laneCount() + m_groupSize - 1) / m_groupSize; }
     // Spans the last redraw drew (after merging and grouping).
@@ -74,6 +77,7 @@ private:
 
     void updateLanesAxis();
     void updateGrouping();
+    bool fitLegendAndTitles();  // to the size laid out; true if the layout must be redone
     QString describeGroup(int row, double t) const;
     void updateLegend();
     void fitAll();
@@ -87,6 +91,7 @@ private:
     TimelineBarsPlottable *m_barsPlottable = nullptr;
     GilSpansPlottable *m_gilPlottable = nullptr;
     int m_groupSize = 1;
+    bool m_legendDropped = false;
     int m_lastSpanCount = 0;
 };
 

@@ -56,7 +56,7 @@ struct GilStats {
 struct IpcSplit {
     double dispatchMedian_s = 0;
     double computeMedian_s = 0;
-    double dispatchShare = 0;      // sum of dispatch / sum of (dispatch + compute), 0..1
+    double dispatchShare = 0;      // of the workers' windows, the time not running tasks, 0..1
     int protocolVersion = 0;
     double spawnMedian_ms = -1;    // negative: no worker started
     // Protocol 3 on: tasks per message, the per-task deadline, and the time from starting the

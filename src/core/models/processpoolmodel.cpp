@@ -257,7 +257,13 @@ void Pool::run(int workers)
     IpcSplit ipc;
     ipc.dispatchMedian_s = median(m_dispatchS);
     ipc.computeMedian_s = median(m_computeS);
-    ipc.dispatchShare = dispatchSum + m_busySum > 0 ? dispatchSum / (dispatchSum + m_busySum) : 0;
+    // The share of the workers' time that was not their tasks: each worker's window (its
+    // first task sent to its last answer received) less the spans it spent running tasks.
+    // Summed per message instead, a late read of one answer was charged to that message and
+    // the next one's negative remainder dropped: every late read counted, no early one did.
+    ipc.dispatchShare = m_windowSum > 0 ? std::clamp((m_windowSum - m_busySum) / m_windowSum, 0.0, 1.0)
+                        : dispatchSum + m_busySum > 0 ? dispatchSum / (dispatchSum + m_busySum)
+                                                      : 0;
     ipc.protocolVersion = ipc::kProtocolVersion;
     ipc.spawnMedian_ms = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e3;
     ipc.chunkSize = int(m_chunk);
