@@ -95,6 +95,7 @@ private Q_SLOTS:
     void throughputLines();
     void throughputLegendFollowsTheSizeLaidOut();
     void throughputKeepsItsPlotWideAndItsLabelWhole();
+    void throughputWithManyModelsKeepsItsPlot();
     void oneNameAndDistinctColours();
     void wheelZoomsAroundTheCursor();
     void cpuLiveFramesDrawOnlyNewSamples();
@@ -102,6 +103,7 @@ private Q_SLOTS:
     void cpuShortChartKeepsItsLinesClear();
     void minimisedChartsDoNotRedraw();
     void timelineGroupsLanesToFit();
+    void narrowBarsDropTheirFiguresNotOverlapThem();
     void shortTimelineKeepsItsLanesAndAxis();
 };
 
@@ -741,6 +743,30 @@ void TestCharts::throughputKeepsItsPlotWideAndItsLabelWhole()
     }
 }
 
+void TestCharts::throughputWithManyModelsKeepsItsPlot()
+{
+    // fault-isolation at 1024x768: seven models, one with a long name, in a 330x150 chart.
+    ThroughputChart chart;
+    chart.resize(330, 150);
+    for (const char *m : {"sequential", "python-sequential", "threads", "processes", "threads-hosted", "python-threads", "python-processes"}) {
+        chart.beginRun(QString::fromLatin1(m));
+        for (int i = 1; i <= 5; ++i)
+            chart.addPoint(QString::fromLatin1(m), i * 0.1, 5 + i, 0);
+    }
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot();
+    chart.plot()->replot();
+    const QRect area = chart.plot()->axisRect()->rect();
+    QVERIFY2(area.height() >= 40 && area.width() >= 150, qPrintable(QStringLiteral("%1x%2").arg(area.width()).arg(area.height())));
+    QVERIFY(!chart.legendShown());
+    const QPixmap big = chart.plot()->toPixmap(1600, 900);
+    QVERIFY(!big.isNull());
+    QVERIFY2(chart.legendShown(), "an export at its own size names the lines");
+    chart.plot()->replot();
+    QVERIFY(!chart.legendShown());
+}
+
 void TestCharts::throughputLines()
 {
     ThroughputChart chart;
@@ -1004,6 +1030,40 @@ void TestCharts::shortTimelineKeepsItsLanesAndAxis()
     chart.renderNow();
     QVERIFY(chart.legendShown());
     QCOMPARE(plot->yAxis->label(), QStringLiteral("worker"));
+}
+
+void TestCharts::narrowBarsDropTheirFiguresNotOverlapThem()
+{
+    // fault-isolation at 1024x768: 24 runs in panels ~300 px wide. Upright figures in 12 px
+    // slots ran into each other; a figure is whole and apart from its neighbours, or absent
+    // and the title row says where the figures are.
+    ComparisonChart chart;
+    chart.resize(745, 330);
+    std::vector<RunRecord> runs;
+    const QStringList models{"sequential", "threads", "processes", "python-sequential", "python-threads", "python-processes"};
+    for (int v = 0; v < 4; ++v)
+        for (const QString &m : models) {
+            RunRecord r = run(m, m.contains("seq") ? 1 : 2, 0, 0.4 + 0.1 * v, 4);
+            r.variant = QStringLiteral("v%1").arg(v);
+            runs.push_back(r);
+        }
+    chart.model()->setRuns(runs);
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    const auto boxes = chart.valueLabelBoxes();
+    for (size_t i = 0; i < boxes.size(); ++i)
+        for (size_t j = i + 1; j < boxes.size(); ++j)
+            if (boxes[i].panel == boxes[j].panel)
+                QVERIFY2(!boxes[i].box.adjusted(0.5, 0.5, -0.5, -0.5).intersects(boxes[j].box),
+                         qPrintable(QStringLiteral("\"%1\" and \"%2\" overlap").arg(boxes[i].text, boxes[j].text)));
+    QVERIFY(chart.valuesHidden());
+    QVERIFY2(chart.titleShown().contains(QStringLiteral("Table")), qPrintable(chart.titleShown()));
+    // Wide enough, every figure is back and the note goes.
+    chart.resize(1900, 700);
+    chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY(!chart.valuesHidden());
+    QVERIFY(!chart.titleShown().contains(QStringLiteral("Table")));
 }
 
 void TestCharts::timelineGroupsLanesToFit()

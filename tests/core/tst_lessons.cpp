@@ -403,6 +403,14 @@ private Q_SLOTS:
         QVERIFY2(lines.contains(procs + QStringLiteral(": 1.94x on 2 cores — each process has its own interpreter and its own GIL")),
                  qPrintable(lines.join(QLatin1Char('\n'))));
         QVERIFY(lines.constFirst().contains(QLatin1String("4.00 s")));
+        // A tiny-task baseline reads in the unit its size needs ("0.00 s" said nothing).
+        for (const auto &[wall, text] : {std::pair{0.0031, "3.10 ms"}, std::pair{0.0412, "41.2 ms"}, std::pair{0.5, "500 ms"},
+                                         std::pair{0.00085, "850 µs"}, std::pair{12.34, "12.3 s"}}) {
+            ExperimentResult tiny = cpuResult(4.1237);
+            tiny.runs.front().wall_s = wall;
+            const QString first = calloutTexts(headlineCallouts(tiny, 2)).constFirst();
+            QVERIFY2(first.contains(QString::fromUtf8(text)), qPrintable(first));
+        }
         // A GIL run that beat one thread is not explained away as "no speedup".
         const QStringList fast = calloutTexts(headlineCallouts(cpuResult(2.5), 2));
         QVERIFY(!fast.join(QLatin1Char('\n')).contains(QLatin1String("no speedup")));
@@ -430,7 +438,7 @@ private Q_SLOTS:
         failed.error = QStringLiteral("boom");
         result.runs.push_back(failed);
         const QStringList texts = calloutTexts(headlineCallouts(result, 2));
-        QCOMPARE(texts, QStringList{QStringLiteral("Threads: 0.10 s — expected 1,000, counted 600")});
+        QCOMPARE(texts, QStringList{QStringLiteral("Threads: 104 ms — expected 1,000, counted 600")});
     }
 
     void cancelledAndFailedRunsSayNothing()

@@ -51,6 +51,10 @@ public:
         QRectF plotRect;
     };
     std::vector<LabelBox> valueLabelBoxes() const;
+    // Some bars are too narrow for their figures: those draw none, and the title row points
+    // to the Table.
+    bool valuesHidden() const { return m_valuesHidden; }
+    QString titleShown() const;
     QString panelTitle(Panel panel) const;
     QStringList barNames() const;  // as drawn under the bars (line breaks as "\n")
     // The bars are too narrow for names: a legend row under the panels names them in order.
@@ -99,6 +103,7 @@ private:
     bool m_shown[PanelCount] = {true, true, true, true};
     bool m_arrangedShown[PanelCount] = {true, true, true, true};  // as last arranged
     QString m_note;             // why panels are left out; empty: none is
+    bool m_valuesHidden = false;  // some bars too narrow for their value labels
 };
 
 } // namespace lab

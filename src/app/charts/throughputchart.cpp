@@ -378,8 +378,29 @@ bool ThroughputChart::fitLegend()
     int widestEntry = 0;
     for (int w : entryWidths(shortNames, true))
         widestEntry = std::max(widestEntry, w);
-    const bool beside = compact && rows(columns) > 1 && widestEntry + 24 <= size.width() * 2 / 5;
-    const bool moved = beside != m_legendBeside;
+    QFont rowFont = legend->font();
+    rowFont.setPointSizeF(legendFontPt(m_plot, compact));
+    const int rowH = QFontMetrics(rowFont).height() + legend->rowSpacing();
+    const bool beside = compact && rows(columns) > 1 && widestEntry + 24 <= size.width() * 2 / 5
+                        && n * rowH + 12 <= size.height();
+    // Neither beside the plot nor above it without taking most of a short plot's height
+    // (fault-isolation's seven models at 1024x768: rows over rows, the plot a sliver): no
+    // legend; the comparison below names the same colours. Laid out taller (an export), it is back.
+    const bool dropped = n > 0 && !beside && size.height() < 260 && rows(columns) * rowH + 12 > size.height() * 0.35;
+    if (dropped) {
+        if (!m_legendDropped) {
+            if (legend->layout()) {
+                legend->layout()->take(legend);
+                m_plot->plotLayout()->simplify();
+            }
+            legend->setVisible(false);
+            m_legendDropped = true;
+            changed = true;
+        }
+        return changed;
+    }
+    const bool moved = beside != m_legendBeside || m_legendDropped;
+    m_legendDropped = false;
     if (moved) {
         m_legendBeside = beside;
         if (beside)

@@ -28,6 +28,7 @@ public:
     int pointCount(const QString &model) const;  // points drawn for the model
     // The legend stands in a column beside the plot (a very short chart), not in rows above it.
     bool legendBeside() const { return m_legendBeside; }
+    bool legendShown() const { return !m_legendDropped; }
     double referenceRate() const { return m_model->referenceRate(); }
     // Where the reference line's label is drawn, in plot pixels (null when none is shown).
     QRectF referenceLabelRect() const;
@@ -67,6 +68,7 @@ private:
     QHash<QString, Lines> m_lines;
     bool m_io = false;
     bool m_legendBeside = false;
+    bool m_legendDropped = false;  // too many entries for a short chart (fitLegend)
     QString m_xTitle;             // the time axis title as updateLabels() chose it  // a column right of the plot, not rows above it
     QCPItemStraightLine *m_refLine = nullptr;
     QCPItemText *m_refLabel = nullptr;

@@ -45,6 +45,19 @@ bool isSequential(const QString &model)
     return model == QLatin1String("sequential") || model == QLatin1String("python-sequential");
 }
 
+// A wall time with the unit its size reads best in: "9.67 s", "41.3 ms", "850 µs" (a tiny-task
+// baseline is milliseconds; "0.00 s" said nothing).
+QString durationText(double s)
+{
+    if (!(s >= 0))
+        return QStringLiteral("–");
+    if (s >= 0.995)
+        return QStringLiteral("%1 s").arg(s, 0, 'f', s >= 100 ? 0 : (s >= 10 ? 1 : 2));
+    if (s >= 0.000995)
+        return QStringLiteral("%1 ms").arg(s * 1e3, 0, 'f', s >= 0.0995 ? 0 : (s >= 0.00995 ? 1 : 2));
+    return QStringLiteral("%1 µs").arg(s * 1e6, 0, 'f', s >= 0.0000995 ? 0 : 1);
+}
+
 QString coresText(int n)
 {
     return n == 1 ? QStringLiteral("1 core") : QStringLiteral("%1 cores").arg(n);
@@ -55,7 +68,7 @@ void cpuCallouts(const std::vector<RunRecord> &runs, int cores, std::vector<Call
     for (const RunRecord &r : runs) {
         const QString name = modelDisplayName(r.model);
         if (isSequential(r.model)) {
-            out.push_back({r.model, QStringLiteral("%1: %2 s").arg(name).arg(r.wall_s, 0, 'f', 2),
+            out.push_back({r.model, QStringLiteral("%1: %2").arg(name, durationText(r.wall_s)),
                            r.model == QLatin1String("python-sequential")
                                ? QStringLiteral("the baseline of the CPython models (each task computed once)")
                                : QStringLiteral("the baseline: one task after another"),
@@ -93,7 +106,7 @@ void waitCallouts(const std::vector<RunRecord> &runs, std::vector<Callout> &out)
     for (const RunRecord &r : runs) {
         const QString name = modelDisplayName(r.model);
         if (isSequential(r.model)) {
-            out.push_back({r.model, QStringLiteral("%1: %2 s").arg(name).arg(r.wall_s, 0, 'f', 2),
+            out.push_back({r.model, QStringLiteral("%1: %2").arg(name, durationText(r.wall_s)),
                            QStringLiteral("the baseline: every wait one after another"), false});
             continue;
         }
@@ -116,7 +129,7 @@ void waitCallouts(const std::vector<RunRecord> &runs, std::vector<Callout> &out)
                     if (figures.size() == 2)
                         break;
                 }
-            out.push_back({r.model, QStringLiteral("%1: %2 s").arg(name).arg(r.wall_s, 0, 'f', 2),
+            out.push_back({r.model, QStringLiteral("%1: %2").arg(name, durationText(r.wall_s)),
                            figures.join(QStringLiteral(", ")), false});
             continue;
         }
