@@ -722,7 +722,7 @@ void TestCharts::throughputKeepsItsPlotWideAndItsLabelWhole()
         for (int i = 1; i <= 5; ++i)
             chart.addPoint(QString::fromLatin1(m), i * 0.1, 2 + i * 0.2, 0);
     }
-    chart.setReferenceRate(3.32);
+    chart.setReferenceRate(3.32);  // the top of the range: no room above the line
     chart.show();
     QVERIFY(QTest::qWaitForWindowExposed(&chart));
     chart.plot()->replot();
@@ -735,7 +735,8 @@ void TestCharts::throughputKeepsItsPlotWideAndItsLabelWhole()
         const QRectF label = chart.referenceLabelRect();
         const QRect area = chart.plot()->axisRect()->rect();
         // Whole inside the plot, or not drawn at all.
-        QVERIFY2(label.isNull() || (label.left() >= area.left() && label.right() <= area.right() + 1),
+        QVERIFY2(label.isNull() || (label.left() >= area.left() && label.right() <= area.right() + 1
+                                    && label.top() >= area.top() - 1 && label.bottom() <= area.bottom() + 1),
                  qPrintable(QStringLiteral("%1 px: label %2..%3, plot %4..%5")
                                 .arg(w).arg(label.left()).arg(label.right()).arg(area.left()).arg(area.right())));
         if (w == 330)

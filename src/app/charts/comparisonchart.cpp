@@ -628,8 +628,17 @@ void ComparisonChart::fitToLayout()
                 const bool crowded = upright && room < QFontMetricsF(smallest).height();
                 l.item->setVisible(!crowded);
                 hidden = hidden || crowded;
-                if (!crowded)
-                    fits.push_back({&l, upright ? along : across});
+                fits.push_back({&l, upright ? along : across});
+            }
+            // One crowded bar hides the panel's every figure: a few left standing read as if
+            // the others had none.
+            bool panelCrowded = false;
+            for (const Fit &f : fits)
+                panelCrowded = panelCrowded || !f.label->item->visible();
+            if (panelCrowded) {
+                for (const Fit &f : fits)
+                    f.label->item->setVisible(false);
+                fits.clear();
             }
             // Headroom: the range's top is raised until every label above its bar fits.
             const double h = rect.height();

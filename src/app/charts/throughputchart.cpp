@@ -283,7 +283,16 @@ bool ThroughputChart::fitReferenceLabel()
             text = f;
             break;
         }
-    const bool changed = text != m_refLabel->text() || m_refLabel->visible() != !text.isEmpty();
+    // Above the line while there is room under the plot's top, else below it (the top of a
+    // short chart cut it off).
+    const double lineY = m_plot->yAxis->coordToPixel(reference);
+    const int labelH = fm.height() + pad.top() + pad.bottom();
+    const bool below = room > 0 && lineY - m_plot->axisRect()->top() < labelH;
+    const Qt::Alignment align = Qt::AlignRight | (below ? Qt::AlignTop : Qt::AlignBottom);
+    const bool changed = text != m_refLabel->text() || m_refLabel->visible() != !text.isEmpty()
+                         || m_refLabel->positionAlignment() != align;
+    m_refLabel->setPositionAlignment(align);
+    m_refLabel->setPadding(below ? QMargins(4, 6, 4, 1) : QMargins(4, 1, 4, 6));
     m_refLabel->setText(text);
     m_refLabel->setVisible(!text.isEmpty());
     return changed;
