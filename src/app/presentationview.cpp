@@ -61,6 +61,7 @@ PresentationView::PresentationView(StoryModels *models, QWidget *parent) : QWidg
     m_status = textLabel(QStringLiteral("presentationStatus"));
     m_notice = textLabel(QStringLiteral("presentationNotice"));
     auto *left = new QVBoxLayout;
+    m_left = left;
     left->addWidget(m_title);
     left->addWidget(m_claim);
     left->addSpacing(8);
@@ -124,12 +125,11 @@ void PresentationView::showSlide(const Slide &s)
     }
     m_answered = s.answered;
     m_highlighted = s.answered ? s.correct : -1;
-    setPx(m_question, 27 * std::max(0.6, m_scale), true);
     m_status->setText(s.status);
     m_status->setVisible(!s.status.isEmpty());
     m_notice->setText(s.notice);
     m_notice->setVisible(!s.notice.isEmpty());
-    updateChoiceStyles();
+    fitLeftColumn();
 }
 
 void PresentationView::showExperiment()
@@ -145,8 +145,6 @@ void PresentationView::showExperiment()
     for (const Callout &c : m_models->callouts())
         lines << c.text();
     m_question->setText(lines.isEmpty() ? tr("F5: run the experiment") : lines.join(QStringLiteral("\n\n")));
-    // Call-outs of many models must fit the column: smaller than a question.
-    setPx(m_question, (lines.size() > 3 ? 18 : 22) * std::max(0.6, m_scale), lines.isEmpty());
     m_question->show();
     for (QLabel *c : m_choices)
         c->hide();
@@ -156,6 +154,7 @@ void PresentationView::showExperiment()
     m_notice->setText(lines.isEmpty() ? QString() : story.notice);
     m_notice->setVisible(!m_notice->text().isEmpty());
     setChartVisible(true);
+    fitLeftColumn();
 }
 
 void PresentationView::setChartVisible(bool visible)
@@ -220,6 +219,7 @@ void PresentationView::resizeEvent(QResizeEvent *event)
     QWidget::resizeEvent(event);
     m_blank->setGeometry(rect());
     applyFonts();
+    fitLeftColumn();  // the column's width changes with the window's
 }
 
 void PresentationView::applyFonts()
@@ -230,9 +230,21 @@ void PresentationView::applyFonts()
     m_scale = s;
     setPx(m_indicator, 17 * s, true);
     setPx(m_counter, 17 * s);
-    setPx(m_title, 32 * s, true);
+    // The chart: tick labels at kTickPx * s pixels, lines 3 px and more.
+    QCustomPlot *plot = m_chart->plot();
+    const double ptPerPx = 72.0 / std::max(1, plot->logicalDpiY());
+    const double fontScale = std::max(1.0, kTickPx * s * ptPerPx / kTickFontPt);
+    setStyleScale(plot, fontScale, 2.0 * std::max(1.0, s));
+    m_chart->restyle();
+    fitLeftColumn();
+}
+
+void PresentationView::setTextSizes(double fit)
+{
+    const double s = std::max(0.6, m_scale) * fit;
+    setPx(m_title, 32 * std::max(0.6, m_scale) * std::max(fit, 0.8), true);
     setPx(m_claim, 20 * s, false, true);
-    if (m_title->property("experimentMode").toBool())
+    if (m_title->property("experimentMode").toBool())  // call-outs of many models: smaller than a question
         setPx(m_question, (m_models->callouts().size() > 3 ? 18 : 22) * s, m_models->callouts().empty());
     else
         setPx(m_question, 27 * s, true);
@@ -240,12 +252,45 @@ void PresentationView::applyFonts()
         setPx(c, 25 * s);
     setPx(m_status, 20 * s);
     setPx(m_notice, 22 * s);
-    // The chart: tick labels at kTickPx * s pixels, lines 3 px and more.
-    QCustomPlot *plot = m_chart->plot();
-    const double ptPerPx = 72.0 / std::max(1, plot->logicalDpiY());
-    const double fontScale = std::max(1.0, kTickPx * s * ptPerPx / kTickFontPt);
-    setStyleScale(plot, fontScale, 2.0 * std::max(1.0, s));
-    m_chart->restyle();
+}
+
+int PresentationView::leftColumnHeight(int width) const
+{
+    int total = 0, shown = 0;
+    for (int i = 0; i < m_left->count(); ++i) {
+        QLayoutItem *item = m_left->itemAt(i);
+        if (QWidget *w = item->widget()) {
+            if (w->isHidden())
+                continue;
+            total += w->hasHeightForWidth() ? w->heightForWidth(width) : w->sizeHint().height();
+            ++shown;
+        } else if (item->spacerItem()) {
+            total += item->spacerItem()->sizeHint().height();
+        }
+    }
+    return total + std::max(0, shown - 1) * std::max(0, m_left->spacing());
+}
+
+bool PresentationView::columnFits() const
+{
+    const QRect area = m_left->geometry();
+    return area.width() > 0 && leftColumnHeight(area.width()) <= area.height();
+}
+
+void PresentationView::fitLeftColumn()
+{
+    // The column's texts at their hall sizes when they fit, else all a step smaller until they
+    // do (to 55 %): the notice and the call-outs were cut mid-line at 1024x768 (race-counter).
+    const QRect area = m_left->geometry();
+    const int width = area.width() > 50 ? area.width() : (this->width() - 32) * 9 / 20;
+    const int room = area.height() > 50 ? area.height() : this->height() - 60;
+    double fit = 1.0;
+    for (; fit > 0.55; fit -= 0.05) {
+        setTextSizes(fit);
+        if (leftColumnHeight(width) <= room)
+            break;
+    }
+    m_fit = fit;
     updateChoiceStyles();
 }
 

@@ -5,6 +5,8 @@
 
 class QLabel;
 
+class QVBoxLayout;
+
 namespace lab {
 
 class BarPanelsChart;
@@ -35,6 +37,8 @@ public:
     // No lesson: the experiment's title, story and call-outs.
     void showExperiment();
     void setChartVisible(bool visible);
+    // The column's texts, as laid out, are whole (none cut at the bottom).
+    bool columnFits() const;
     void setBlank(bool blank);
     bool isBlank() const;
     void setDark(bool dark);
@@ -54,6 +58,9 @@ protected:
 
 private:
     void applyFonts();
+    void setTextSizes(double fit);     // the column's texts at fit x their hall sizes
+    int leftColumnHeight(int width) const;
+    void fitLeftColumn();
     void updateChoiceStyles();
 
     StoryModels *m_models;
@@ -71,6 +78,8 @@ private:
     bool m_answered = false;
     bool m_dark = false;
     double m_scale = 0;
+    double m_fit = 1;                  // the column's texts, scaled to fit (fitLeftColumn)
+    QVBoxLayout *m_left = nullptr;
 };
 
 } // namespace lab

@@ -90,6 +90,7 @@ private Q_SLOTS:
     void oneRedrawClockForAllCharts();
     void comparisonOneBarPerRun();
     void storyPanelsKeepEveryFigureWholeInANarrowDock();
+    void variantRowsKeepTheirNamesApart();
     void timelineBarsGilAndTooltip();
     void timelineLiveEvents();
     void throughputLines();
@@ -552,6 +553,51 @@ void TestCharts::comparisonOneBarPerRun()
 
 // The story dock at 1024x768 is ~260 px wide: every value text ends inside the plot, and the
 // texts of a panel (a convoy's beside/alone pairs) do not run into each other.
+void TestCharts::variantRowsKeepTheirNamesApart()
+{
+    // race-counter in presentation at 1024x768: 4 variants x 5 models, each row named
+    // "variant\nmodel" in 31 px rows of a 20 px font: the names ran over each other.
+    BarPanelsChart chart;
+    chart.resize(540, 620);
+    BarPanel busy;
+    busy.title = QStringLiteral("Cores busy");
+    for (const char *variant : {"Unsynchronised", "Mutex", "Atomic add", "Local sums"})
+        for (const char *model : {"threads", "processes", "gil-threads", "python-threads", "python-processes"}) {
+            BarPanel::Row row;
+            row.model = QString::fromLatin1(model);
+            row.variant = QString::fromLatin1(variant);
+            row.value = 0.9;
+            row.valueText = QStringLiteral("0.90");
+            busy.rows.push_back(row);
+        }
+    chart.model()->setPanels({busy});
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    auto namesFit = [&] {
+        QCPAxis *key = chart.panelRect(0)->axis(QCPAxis::atLeft);
+        const double rowPx = chart.panelRect(0)->rect().height() / key->range().size();
+        const double line = QFontMetricsF(key->tickLabelFont()).height();
+        auto ticker = key->ticker().dynamicCast<QCPAxisTickerText>();
+        int lines = 1;
+        for (const QString &name : ticker->ticks())
+            lines = std::max(lines, int(name.count(QLatin1Char('\n'))) + 1);
+        return std::pair{lines * line <= rowPx + 0.5, ticker->ticks()};
+    };
+    for (int h : {620, 1400}) {
+        chart.resize(540, h);
+        chart.plot()->replot();
+        chart.plot()->replot();
+        const auto [fit, names] = namesFit();
+        QVERIFY2(fit, qPrintable(QStringLiteral("%1 px: ").arg(h) + names.values().join(QStringLiteral(" | "))));
+        // Every row says its model; each variant is named.
+        for (const char *variant : {"Unsynchronised", "Mutex", "Atomic add", "Local sums"})
+            QVERIFY(names.values().join(QLatin1Char(' ')).contains(QString::fromLatin1(variant)));
+        QCOMPARE(int(names.size()), 20);
+        for (const QString &n : names)
+            QVERIFY(!n.trimmed().isEmpty());
+    }
+}
+
 void TestCharts::storyPanelsKeepEveryFigureWholeInANarrowDock()
 {
     BarPanelsChart chart;

@@ -22,6 +22,7 @@
 #include <QStatusBar>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <QApplication>
 #include <qcustomplot.h>
 
 using namespace lab;
@@ -231,8 +232,12 @@ private Q_SLOTS:
         QCOMPARE(p->currentLesson(), 0);
         QTest::keyClick(&w, Qt::Key_Left);
         QCOMPARE(p->currentLesson(), 0);  // stays on the first
-        for (int i = 0; i < p->deck().size() + 2; ++i)
+        for (int i = 0; i < p->deck().size() + 2; ++i) {
             QTest::keyClick(&w, Qt::Key_PageDown);
+            // Every slide's texts are whole at 1024x768 (smaller, if need be, not cut).
+            QApplication::processEvents();
+            QVERIFY2(p->view()->columnFits(), qPrintable(p->deck().at(p->currentLesson()).id));
+        }
         QCOMPARE(p->currentLesson(), p->deck().size() - 1);  // stays on the last
         // B blanks, any key brings the slide back (without stepping).
         QTest::keyClick(&w, Qt::Key_B);
@@ -284,6 +289,27 @@ private Q_SLOTS:
         QVERIFY2(p->storyPanel()->calloutsText().contains(figure), qPrintable(p->storyPanel()->calloutsText()));
         QTest::keyClick(&w, Qt::Key_Escape);
         QVERIFY(!p->isActive());
+    }
+
+    void manyCalloutsStayWholeAt1024x768()
+    {
+        // race-counter's 18 runs in presentation at 1024x768: the call-outs and the notice ran
+        // past the window's bottom, cut mid-line. A run recorded by the CLI (tasks trimmed).
+        MainWindow w(false);
+        w.resize(1024, 768);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        PresentationMode *p = w.presentation();
+        p->setKeepWindowSize(true);
+        p->setActive(true);
+        QVERIFY2(w.openResults(QStringLiteral(LAB_TEST_DATA_DIR "/result-race-counter.json")), qPrintable(w.lastError()));
+        p->view()->showExperiment();
+        QApplication::processEvents();
+        QVERIFY(p->view()->questionText().count(QLatin1Char('\n')) >= 4);  // the call-outs are there
+        QVERIFY(!p->view()->noticeText().isEmpty());
+        QVERIFY(p->view()->columnFits());
+        // The chart's rows name every run apart.
+        QTRY_VERIFY(p->view()->chart()->panelCount() >= 1);
     }
 
     void teachersFolder()

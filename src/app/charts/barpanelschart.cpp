@@ -67,6 +67,7 @@ void BarPanelsChart::rebuild()
     m_plot->plotLayout()->clear();  // deletes the old axis rects and texts
     m_rects.clear();
     m_titles.clear();
+    m_rowNames.clear();
     m_extents.clear();
 
     const bool dark = isDark();
@@ -106,21 +107,37 @@ void BarPanelsChart::rebuild()
         // One model in the panel (the GIL's rows of an experiment of variants): the variant says it all.
         const bool oneModel = std::all_of(panel.rows.begin(), panel.rows.end(),
                                           [&](const BarPanel::Row &r) { return r.model == panel.rows.front().model; });
+        RowNames names;
         for (int i = 0; i < int(panel.rows.size()); ++i) {
             const BarPanel::Row &row = panel.rows[size_t(i)];
             QString label = modelLabel(row.model);
             const auto space = label.indexOf(QLatin1Char(' '));
-            if (!row.variant.isEmpty())  // one bar per variant and model: say which
+            QString grouped;
+            if (!row.variant.isEmpty()) {  // one bar per variant and model: say which
                 label = oneModel ? row.variant : row.variant + QLatin1Char('\n') + modelShortLabel(row.model);
-            else if (label.size() > 12 && space > 0)
+                const bool first = i == 0 || panel.rows[size_t(i - 1)].variant != row.variant;
+                grouped = oneModel ? row.variant
+                                   : (first ? row.variant + QStringLiteral("  ") : QString()) + modelShortLabel(row.model);
+            } else if (label.size() > 12 && space > 0) {
                 label.replace(space, 1, QStringLiteral("\n"));  // narrow docks: two short lines
-            ticker->addTick(i, row.suffix.isEmpty() ? label : QStringLiteral("%1\n%2").arg(label, row.suffix));
+                grouped = label;  // a matter of width: kept
+            } else {
+                grouped = label;
+            }
+            if (!row.suffix.isEmpty()) {
+                label = QStringLiteral("%1\n%2").arg(label, row.suffix);
+                grouped = label;  // the suffix is a line of its own either way
+            }
+            names.stacked << label;
+            names.grouped << grouped;
+            ticker->addTick(i, label);
             for (const std::optional<double> &v : {row.value, row.second})
                 if (v && std::isfinite(*v))
                     maxValue = std::max(maxValue, *v);
             paired = paired || row.hasSecond;
         }
         key->setTicker(ticker);
+        m_rowNames.push_back(names);
         key->setSubTicks(false);
         key->setTickLength(0, 4);
         key->setRangeReversed(true);  // first row on top
@@ -247,6 +264,27 @@ bool BarPanelsChart::fitTitles()
         if (value->label() != title) {
             value->setLabel(title);
             changed = true;
+        }
+        // Row names on two lines need two lines of room per row; else one line each, the
+        // variant named once for its group (2 px of hysteresis).
+        if (i < m_rowNames.size() && r.height() > 0) {
+            RowNames &names = m_rowNames[i];
+            QCPAxis *key = m_rects[i]->axis(QCPAxis::atLeft);
+            const double rowPx = r.height() / std::max(1.0, key->range().size());
+            const double line = QFontMetricsF(key->tickLabelFont()).height();
+            const bool twoLines = std::any_of(names.stacked.begin(), names.stacked.end(),
+                                              [](const QString &n) { return n.contains(QLatin1Char('\n')); });
+            const bool want = twoLines && names.stacked != names.grouped
+                              && rowPx < 2 * line + (names.usingGrouped ? 2 : 0);
+            if (want != names.usingGrouped) {
+                names.usingGrouped = want;
+                auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+                const QStringList &use = want ? names.grouped : names.stacked;
+                for (int k = 0; k < use.size(); ++k)
+                    ticker->addTick(k, use[k]);
+                key->setTicker(ticker);
+                changed = true;
+            }
         }
     }
     if (changed)

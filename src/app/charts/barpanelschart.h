@@ -42,6 +42,15 @@ private:
     bool fitTitles();  // true when a title changed
     void resizeEvent(QResizeEvent *event) override;
     std::vector<QString> m_titles;
+    // Per panel, its row names two ways: as built (a variant over its model, two lines), and
+    // on one line with the variant only on its group's first row (fitTitles picks the second
+    // when rows are closer than two lines: race-counter's 20 rows in presentation overlapped).
+    struct RowNames {
+        QStringList stacked;
+        QStringList grouped;
+        bool usingGrouped = false;
+    };
+    std::vector<RowNames> m_rowNames;
 
     QPointer<BarPanelsModel> m_model;
     QString m_emptyText;
