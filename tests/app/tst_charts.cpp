@@ -1038,8 +1038,6 @@ void TestCharts::minimisedChartsDoNotRedraw()
     QTRY_VERIFY(cpu.redrawCount() > cpuDraws && timeline.redrawCount() > timelineDraws);
 }
 
-// 256 workers do not fit as lanes: rows of 16 (or more) lanes, each showing its busy share;
-// the tooltip names the group and the task under the cursor.
 void TestCharts::shortTimelineKeepsItsLanesAndAxis()
 {
     // The 1024x768 window gives the task timeline 130 px: the legend row was cut in half and
@@ -1113,6 +1111,8 @@ void TestCharts::narrowBarsDropTheirFiguresNotOverlapThem()
     QVERIFY(!chart.titleShown().contains(QStringLiteral("Table")));
 }
 
+// 256 workers do not fit as lanes: rows of 16 (or more) lanes, each showing its busy share;
+// the tooltip names the group and the task under the cursor.
 void TestCharts::timelineGroupsLanesToFit()
 {
     TimelineChart chart;
