@@ -96,6 +96,16 @@ bool fitAxisLabel(QCPAxis *axis, const QStringList &forms)
     return true;
 }
 
+void dropLegend(QCustomPlot *plot)
+{
+    QCPLegend *legend = plot->legend;
+    if (legend->layout()) {
+        legend->layout()->take(legend);
+        plot->plotLayout()->simplify();
+    }
+    legend->setVisible(false);
+}
+
 void placeLegendBeside(QCustomPlot *plot)
 {
     QCPLegend *legend = plot->legend;

@@ -35,6 +35,9 @@ void placeLegendOnTop(QCustomPlot *plot, int columns);
 // Puts it in a column right of the axis rect instead, one entry a row: for a chart too short
 // for several legend rows above it. Either call moves it back and forth.
 void placeLegendBeside(QCustomPlot *plot);
+// Takes the legend out of the layout and hides it (a chart too short for one); either place
+// function above puts it back.
+void dropLegend(QCustomPlot *plot);
 // Lays the plot out again within a replot, from an afterLayout handler that changed what the
 // layout depends on (ticks, rows, a hidden title): the frame then draws the new layout.
 void layOutAgain(QCustomPlot *plot);

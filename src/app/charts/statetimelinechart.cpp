@@ -273,7 +273,7 @@ StateTimelineChart::StateTimelineChart(QWidget *parent) : ChartWidget(parent)
     placeLegendOnTop(m_plot, 3);  // state names are long: three a row fit 1024 px
     QCPAxis *x = m_plot->xAxis;
     QCPAxis *y = m_plot->yAxis;
-    x->setLabel(tr("time since the run started (ms)"));
+    x->setLabel(timeTitle());
     y->setLabel(QString());
     y->setRangeReversed(true);  // worker 0 on top
     y->grid()->setVisible(false);
@@ -409,6 +409,11 @@ void StateTimelineChart::rebuild()
     applyThemeColors(isDark());
 }
 
+QString StateTimelineChart::timeTitle()
+{
+    return tr("time since the run started (ms)");
+}
+
 QStringList StateTimelineChart::noteParts() const
 {
     // What is left out, said on a row of its own above the lanes (drawn over them, it hid the
@@ -482,7 +487,7 @@ bool StateTimelineChart::fitTimeTitle()
     const bool squeezed = (legend->layout() && legend->visible()
                            && legend->outerRect().height() < legend->minimumOuterSizeHint().height())
                           || lanes < lanesNeed;
-    const QString title = tr("time since the run started (ms)");
+    const QString title = timeTitle();
     const int titleH = QFontMetrics(x->labelFont()).height() + x->labelPadding();
     if (squeezed && !x->label().isEmpty()) {
         x->setLabel(QString());

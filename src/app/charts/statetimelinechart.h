@@ -54,6 +54,7 @@ private:
     void updateLaneTicks();  // lane names at the density the rows' height allows
     void onHover(QMouseEvent *event);
     QStringList noteParts() const;
+    static QString timeTitle();
     bool updateNote();  // true if the note's row changed
     bool fitTimeTitle();  // drops or restores the time axis title; true if changed
 

@@ -398,11 +398,7 @@ bool ThroughputChart::fitLegend()
     const bool dropped = n > 0 && !beside && size.height() < 260 && rows(columns) * rowH + 12 > size.height() * 0.35;
     if (dropped) {
         if (!m_legendDropped) {
-            if (legend->layout()) {
-                legend->layout()->take(legend);
-                m_plot->plotLayout()->simplify();
-            }
-            legend->setVisible(false);
+            dropLegend(m_plot);
             m_legendDropped = true;
             changed = true;
         }

@@ -368,9 +368,7 @@ bool TimelineChart::fitLegendAndTitles()
     const int lanesPx = m_plot->viewport().height() - axis.top() - axis.bottom() - (m_legendDropped ? 0 : legendH);
     bool changed = false;
     if (!m_legendDropped && legend->layout() && lanesPx < kMinLanesPx) {
-        legend->layout()->take(legend);
-        m_plot->plotLayout()->simplify();
-        legend->setVisible(false);
+        dropLegend(m_plot);
         m_legendDropped = true;
         changed = true;
     } else if (m_legendDropped && lanesPx - legendH >= kMinLanesPx + 16) {
