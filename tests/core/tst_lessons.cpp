@@ -476,6 +476,17 @@ private Q_SLOTS:
         QVERIFY2(all.contains(QStringLiteral(": round trip 5.20 ms beside the CPU thread — 29 µs alone, 179x slower")), qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("round trip 31 µs beside the CPU thread — 29 µs alone: no convoy, no GIL")), qPrintable(all));
         QVERIFY2(all.contains(QStringLiteral("191 GIL switches per second — a thread holds the GIL 5.10 ms at a time")), qPrintable(all));
+        // No convoy under the GIL while other programs took a fifth of a core: the screen says
+        // why, instead of teaching that the GIL costs an I/O thread nothing.
+        ExperimentResult busy = r;
+        busy.runs[1] = convoyRun(QStringLiteral("gil-threads"), 35, 33);
+        busy.runs[1].foreign_busy_cores = 0.21;
+        const QString busyText = calloutTexts(headlineCallouts(busy, 2)).join(QLatin1Char('\n'));
+        QVERIFY2(busyText.contains(QStringLiteral("no convoy on this run: other programs used 0.21 cores")), qPrintable(busyText));
+        busy.runs[1].foreign_busy_cores = 0.0;
+        const QString quietText = calloutTexts(headlineCallouts(busy, 2)).join(QLatin1Char('\n'));
+        QVERIFY2(quietText.contains(QStringLiteral("33 µs alone: no convoy\n")) || quietText.endsWith(QStringLiteral("33 µs alone: no convoy")),
+                 qPrintable(quietText));
     }
 };
 

@@ -195,6 +195,10 @@ void variantCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &s
     }
 }
 
+// Foreign load above which a missing convoy is put down to it: 0.09-0.2 cores already made
+// CPython's convoy vanish on this 2-core VM (tests/testutil.h, kConvoyQuietLimit).
+constexpr double kConvoyForeignCores = 0.05;
+
 void convoyCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &spec, std::vector<Callout> &out)
 {
     for (const RunRecord &r : runs) {
@@ -211,6 +215,13 @@ void convoyCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &sp
                                     .arg(aloneText)
                                     .arg(factor, 0, 'f', 0)
                                     .arg(spec.gil.switchIntervalMs, 0, 'g', 3);
+            else if (alone && underGil(r.model) && r.foreign_busy_cores && *r.foreign_busy_cores >= kConvoyForeignCores)
+                // Even a fifth of a core used elsewhere wakes the CPU thread late: the I/O thread
+                // finds the GIL free again and no convoy forms (CPython's as well as the emulation's).
+                c.explanation = QStringLiteral("%1: no convoy on this run: other programs used %2 cores, so the CPU "
+                                               "thread was woken late and never took the GIL back; run it on a quiet machine")
+                                    .arg(aloneText)
+                                    .arg(*r.foreign_busy_cores, 0, 'f', 2);
             else if (alone)
                 c.explanation = QStringLiteral("%1: no convoy%2").arg(aloneText, underGil(r.model) ? QString()
                                                                       : QStringLiteral(", no GIL to wait for"));
