@@ -5,6 +5,7 @@
 #include "util/sysinfo.h"
 #include "workloads/taskexec.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -207,6 +208,10 @@ int forkServer(int argc, char *argv[])
 {
     if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
         return 1;
+    // For the tests: holds each answer back this long after the fork, so that the worker's
+    // own handshake reaches the app first and the server can die between fork and answer.
+    const char *delay = std::getenv("LAB_TEST_FORK_ANSWER_DELAY_MS");
+    const int answerDelayMs = delay ? std::clamp(std::atoi(delay), 0, 10'000) : 0;
     for (;;) {
         char byte = 0;
         iovec iov{&byte, 1};
@@ -258,6 +263,8 @@ int forkServer(int argc, char *argv[])
         }
         for (int fd : fds)
             ::close(fd);
+        if (answerDelayMs > 0)
+            ::usleep(useconds_t(answerDelayMs) * 1000);
         if (!send(ipc::encodeForked(reply)))
             return 1;
     }

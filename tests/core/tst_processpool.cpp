@@ -297,17 +297,26 @@ private Q_SLOTS:
 
     // The fork server killed mid-run: the workers it forked go on and the run completes; a
     // worker that then dies cannot be replaced, and the run ends with one clear error, the
-    // finished results kept, and no child left.
+    // finished results kept, and no child left. With its answers held back, the server dies
+    // between a fork and its answer, after that worker's own handshake: the worker is adopted
+    // from its handshake (it once became a zombie nobody reaped, and the run failed).
     void forkServerDeathEndsTheRunOnlyWhenAWorkerIsNeeded_data()
     {
         QTest::addColumn<bool>("killAWorker");
-        QTest::newRow("workers carry on") << false;
-        QTest::newRow("no replacement") << true;
+        QTest::addColumn<int>("answerDelayMs");
+        QTest::newRow("workers carry on") << false << 0;
+        QTest::newRow("dies before its last answer") << false << 1000;
+        QTest::newRow("no replacement") << true << 0;
     }
 
     void forkServerDeathEndsTheRunOnlyWhenAWorkerIsNeeded()
     {
         QFETCH(bool, killAWorker);
+        QFETCH(int, answerDelayMs);
+        // The server reads it when it starts; unset once the run (declared after) is joined.
+        const auto unset = qScopeGuard([] { qunsetenv("LAB_TEST_FORK_ANSWER_DELAY_MS"); });
+        if (answerDelayMs > 0)
+            qputenv("LAB_TEST_FORK_ANSWER_DELAY_MS", QByteArray::number(answerDelayMs));
         AsyncRun run;
         run.start(cpuTasks(12, 5'000'000, 20), 2);
         QVERIFY(run.waitForBusyWorkers(2));

@@ -39,6 +39,7 @@ int pidfdSignal(int pidfd, int sig)
 constexpr qsizetype kStderrTail = 2048;  // bytes of a child's stderr kept
 constexpr size_t kForkWindow = 64;      // fork requests in flight (each carries 2 descriptors)
 constexpr int kServerAnswerMs = 2000;   // at close, for the answers to requests already sent
+constexpr qsizetype kHandshakeBytes = 512;  // a hello frame is ~40 bytes
 
 QString errnoText(int e = errno)
 {
@@ -131,6 +132,11 @@ WorkerProcess::WorkerProcess(QObject *parent) : QObject(parent) {}
 WorkerProcess::~WorkerProcess()
 {
     blockSignals(true);
+    // A fork its server never answered: its handshake, or EOF, says whether there is a child
+    // of ours to reap (it exits at EOF, so a short wait is enough).
+    const QDeadlineTimer deadline(kServerAnswerMs / 4);
+    while (m_state == State::Forking && !m_server && !m_ioEof && !deadline.hasExpired())
+        pollOnce(int(deadline.remainingTime()));
     if (m_state == State::Running) {
         sendSignal(SIGKILL);
         reap(true);
@@ -162,6 +168,7 @@ bool WorkerProcess::open(QString *error)
     connect(m_ioRead.get(), &QSocketNotifier::activated, this, [this] {
         if (drainIo())
             Q_EMIT readyRead();
+        failIfNeverForked();
     });
     m_ioWrite = std::make_unique<QSocketNotifier>(m_io, QSocketNotifier::Write);
     m_ioWrite->setEnabled(false);
@@ -254,6 +261,45 @@ bool WorkerProcess::adopt(pid_t pid, QString *error)
     return true;
 }
 
+void WorkerProcess::adoptFromHandshake()
+{
+    if (m_state != State::Forking)
+        return;
+    FrameDecoder decoder;
+    decoder.feed(m_head);
+    const std::optional<QCborMap> m = decoder.next();
+    Hello hello;
+    QString error;
+    if (!m || !decodeHello(*m, &hello, &error) || hello.pid <= 0)
+        return;  // not a handshake: the reader says what is wrong with it
+    // Only a child of ours: waitid() on anyone else's process fails with ECHILD. (A child is
+    // never reaped behind our back, so its pid cannot be reused while the pidfd is opened.)
+    const int fd = pidfdOpen(pid_t(hello.pid));
+    siginfo_t info{};
+    const bool ours = fd >= 0 && ::waitid(P_PIDFD, id_t(fd), &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    if (!ours)
+        return;
+    // The server's answer, when it comes, finds it adopted (ForkServer::onReadyRead).
+    if (!adopt(pid_t(hello.pid), &error))
+        forkFailed(error);
+}
+
+void WorkerProcess::serverLost(const QString &why)
+{
+    m_server = nullptr;
+    m_serverLost = why;
+    adoptFromHandshake();
+    failIfNeverForked();
+}
+
+void WorkerProcess::failIfNeverForked()
+{
+    if (m_state == State::Forking && !m_server && m_ioEof)
+        forkFailed(m_serverLost.isEmpty() ? QStringLiteral("the fork server is gone") : m_serverLost);
+}
+
 void WorkerProcess::forkFailed(const QString &why)
 {
     m_state = State::NotStarted;
@@ -338,7 +384,14 @@ void WorkerProcess::closeWriteChannel()
 
 bool WorkerProcess::drainIo()
 {
-    return drainChannel(m_io, m_in, m_ioEof, m_ioRead.get());
+    const qsizetype before = m_in.size();
+    const bool any = drainChannel(m_io, m_in, m_ioEof, m_ioRead.get());
+    if (any && m_state == State::Forking && m_head.size() < kHandshakeBytes) {
+        // What it sent first, kept apart from m_in (which the reader may take piecemeal).
+        m_head.append(m_in.constData() + before, std::min(m_in.size() - before, kHandshakeBytes - m_head.size()));
+        adoptFromHandshake();
+    }
+    return any;
 }
 
 bool WorkerProcess::drainErr()
@@ -397,13 +450,14 @@ bool WorkerProcess::pollOnce(int ms)
     // The exit last: the output it left behind is read first.
     if (n > 0 && fds[0].fd == m_pidfd && fds[0].revents && m_state == State::Running)
         reap(false);
+    failIfNeverForked();
     return true;
 }
 
 bool WorkerProcess::waitForReadyRead(int ms)
 {
-    if (m_state == State::Forking)
-        return m_server && m_server->pump(ms);
+    if (m_state == State::Forking && m_server)
+        return m_server->pump(ms);
     return isRunning() && pollOnce(ms);
 }
 
@@ -412,11 +466,7 @@ bool WorkerProcess::waitForFinished(int ms)
     const QDeadlineTimer deadline(ms);
     while (isRunning()) {
         const int left = int(deadline.remainingTime());
-        if (m_state == State::Forking) {
-            if (!m_server) {
-                forkFailed(QStringLiteral("the fork server is gone"));
-                break;
-            }
+        if (m_state == State::Forking && m_server) {
             m_server->pump(left);
         } else {
             pollOnce(left);
@@ -453,8 +503,8 @@ void ForkServer::close(int answerMs, int graceMs)
     while (!m_waiting.empty() && m_proc.isRunning() && !deadline.hasExpired())
         pump(int(deadline.remainingTime()));
     for (const QPointer<WorkerProcess> &c : std::exchange(m_waiting, {}))
-        if (c)
-            c->forkFailed(QStringLiteral("the fork server did not fork it within %1 ms").arg(answerMs));
+        if (c && c->m_state == WorkerProcess::State::Forking)
+            c->serverLost(QStringLiteral("the fork server did not fork it within %1 ms").arg(answerMs));
     disconnect(&m_proc, nullptr, this, nullptr);
     if (m_proc.waitForFinished(int(std::max<qint64>(0, deadline.remainingTime()))))
         return;
@@ -563,8 +613,10 @@ void ForkServer::onReadyRead()
         if (forked.pid <= 0) {
             if (c)
                 c->forkFailed(forked.error);
-        } else if (!c) {
-            killAndReap(pid_t(forked.pid));
+        } else if (!c || (c->m_state != WorkerProcess::State::Forking && c->m_pid != pid_t(forked.pid))) {
+            killAndReap(pid_t(forked.pid));  // nobody's: its object is gone (or adopted another pid)
+        } else if (c->m_state != WorkerProcess::State::Forking) {
+            // adopted already: its handshake came first
         } else if (QString why; !c->adopt(pid_t(forked.pid), &why)) {
             c->forkFailed(why);
         }
@@ -595,10 +647,11 @@ void ForkServer::fail(const QString &why)
     m_failure = why;
     if (m_proc.isRunning())
         m_proc.kill();
-    std::deque<QPointer<WorkerProcess>> pending = std::exchange(m_waiting, {});
+    // Forks it was asked for may exist (their handshakes tell); those it never got do not.
+    for (const QPointer<WorkerProcess> &c : std::exchange(m_waiting, {}))
+        if (c && c->m_state == WorkerProcess::State::Forking)
+            c->serverLost(why);
     for (const QPointer<WorkerProcess> &c : std::exchange(m_queued, {}))
-        pending.push_back(c);
-    for (const QPointer<WorkerProcess> &c : pending)
         if (c)
             c->forkFailed(why);
 }

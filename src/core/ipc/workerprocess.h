@@ -71,6 +71,14 @@ private:
     bool open(QString *error);    // the socket pair and the pipe, both ends
     void closeChildEnds();
     bool adopt(pid_t pid, QString *error);  // the child exists: watch it
+    // A forked child's first message, its handshake, names its pid. It may come before the
+    // fork server's answer, or instead of it when the server died between the fork and the
+    // answer: then the child is adopted from it (if it is ours), never left to be a zombie.
+    void adoptFromHandshake();
+    // The fork server died with this fork unanswered (`why`): the child exists if its
+    // handshake comes, and does not if the socket reaches EOF first.
+    void serverLost(const QString &why);
+    void failIfNeverForked();     // lost server, EOF and no handshake: failedToStart
     void forkFailed(const QString &why);
     void sendSignal(int sig);
     bool reap(bool block);        // true when reaped; emits finished()
@@ -96,6 +104,7 @@ private:
     int m_exitCode = 0;
     bool m_crashed = false;
     QByteArray m_in;
+    QByteArray m_head;            // while Forking: its first bytes (the handshake)
     QByteArray m_errIn;
     QByteArray m_out;
     qsizetype m_outPos = 0;
@@ -104,6 +113,7 @@ private:
     std::unique_ptr<QSocketNotifier> m_errRead;
     std::unique_ptr<QSocketNotifier> m_exit;
     QPointer<ForkServer> m_server;  // while Forking
+    QString m_serverLost;           // while Forking with no server to answer: why
 };
 
 // A concurrency-lab-worker in --fork-server mode (protocol.h, "forked"). Each spawn() is a fork
