@@ -99,11 +99,6 @@ double othersBusyCores(Fn &&fn)
 
 // Above this many cores busy elsewhere, a timing try counts as disturbed.
 inline constexpr double kQuietLimit = 0.3;
-// The convoy needs the CPU thread woken within the ~40 us of the I/O thread's recv: on this
-// 2-core VM 0.17-0.28 cores of foreign load already made it lose every race (p50 0.04-0.24 ms),
-// and in one clean-clone CI run 0.09 cores did (CPython beside p50 36.8 us; the load was the
-// hypervisor's steal time, which /proc/stat counts as busy).
-inline constexpr double kConvoyQuietLimit = 0.05;
 
 // One try of a timing measurement (see measureTiming).
 class TimingTry {

@@ -205,7 +205,7 @@ private Q_SLOTS:
                 t.miss(QStringLiteral("beside p50 %1 us, not one or two 5 ms intervals").arg(beside));
             else if (beside < 20 * alone)
                 t.miss(QStringLiteral("beside p50 %1 us is only %2x the alone p50").arg(beside).arg(beside / alone, 0, 'f', 1));
-        }, 3, kConvoyQuietLimit);
+        });
     }
 
     // Cancelled once its pool runs (a fixed delay raced the interpreter's start-up on a loaded

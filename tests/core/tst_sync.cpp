@@ -215,10 +215,12 @@ private Q_SLOTS:
 
     void unsynchronisedIsMarkedFailingByDesign()
     {
-        Runner runner;
         // Racers that never overlapped (another busy program took a core for the whole loop)
-        // prove nothing about overlap: the race is measured again, up to three times.
-        for (int attempt = 1; attempt <= 3; ++attempt) {
+        // prove nothing about overlap: the race is measured again, up to three times, and a
+        // miss counts only when the machine was quiet.
+        LAB_VERIFY_TIMING([&](TimingTry &t) {
+            const int attempt = t.number();
+            Runner runner;
             const ExperimentResult r = runner.run(
                 raceSpec(QStringLiteral(R"("threads","processes")"), QStringLiteral(R"("unsynchronised")"), 2, 5000000));
             QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
@@ -244,11 +246,10 @@ private Q_SLOTS:
                     QVERIFY2(*s->lost() > 0, qPrintable(run.model));
                 overlapped = overlapped && s->overlapShare && *s->overlapShare > 0;
             }
-            if (usableCores() < 2 || overlapped)
-                return;
-        }
-        // Each racer had a core of its own (OwnCore), three times, and they never overlapped.
-        QFAIL("the racers never ran at the same time in three attempts on 2 or more cores");
+            // Each racer had a core of its own (OwnCore), yet they never ran at the same time.
+            if (usableCores() >= 2 && !overlapped)
+                t.miss(QStringLiteral("the racers never ran at the same time on 2 or more cores"));
+        });
     }
 
     void ownCorePinsAndGivesBack()

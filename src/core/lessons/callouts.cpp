@@ -195,8 +195,10 @@ void variantCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &s
     }
 }
 
-// Foreign load above which a missing convoy is put down to it: 0.09-0.2 cores already made
-// CPython's convoy vanish on this 2-core VM (tests/testutil.h, kConvoyQuietLimit).
+// Foreign load above which a missing convoy is put down to it. (With a spinning echo peer
+// 0.09-0.2 cores made it vanish on this 2-core VM; the peer sleeps now and the convoy holds
+// beside one busy core, tst_gil, so a convoy missing under load is rare, and the load is then
+// the likeliest cause.)
 constexpr double kConvoyForeignCores = 0.05;
 
 void convoyCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &spec, std::vector<Callout> &out)

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstring>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <thread>
 #include <unistd.h>
 
@@ -156,8 +158,10 @@ void runIoRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHook
         return;
     }
     // The peer: echoes every byte back until the other end shuts down. Holds no GIL.
-    // Its service time is spun, not slept: a sleep would add the kernel's timer slack (~50 us).
+    // Its service time is slept with a timer slack of 1 ns (the default slack, 50 us, would
+    // stretch every answer by up to that); it holds no core meanwhile (convoywork.h).
     std::thread echo([fd = fds[1], serviceS = task.echoUs * 1e-6] {
+        ::prctl(PR_SET_TIMERSLACK, 1UL);
         char buf[kPayload];
         for (;;) {
             const ssize_t k = ::recv(fd, buf, sizeof buf, 0);
@@ -165,8 +169,10 @@ void runIoRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHook
                 continue;
             if (k <= 0)
                 break;
-            const double until = monotonicSeconds() + serviceS;
-            while (serviceS > 0 && monotonicSeconds() < until) {
+            if (serviceS > 0) {
+                timespec ts{0, long(serviceS * 1e9)};
+                while (::clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
+                }
             }
             if (!writeAll(fd, buf, int(k)))
                 break;

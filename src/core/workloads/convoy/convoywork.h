@@ -16,8 +16,11 @@ namespace lab {
 // own BlockingSection (a GIL release, as CPython's socket module does). The echo peer is a plain
 // thread outside any GIL, like a peer process, that takes echoUs to answer: a peer that
 // answers in 3 us returns before a woken GIL waiter is even scheduled, which hides the convoy;
-// real peers (a Python one: ~25 us) take longer. One op's latency runs from before send until
-// the thread holds the GIL again after recv.
+// real peers (a Python one: ~25 us) take longer. It sleeps that time rather than spinning, as
+// a peer on another machine would use none of ours: a spinning peer holds a core, so a CPU
+// thread woken onto that core (or beside another program) missed the I/O thread's window and
+// the convoy vanished. One op's latency runs from before send until the thread holds the GIL
+// again after recv.
 // CPU role (roundTrips == 0): sums squares in chunks of chunkN until the I/O role's
 // "beside" phase is over (or, if none shows up within 0.3 s, stops then).
 //
