@@ -76,9 +76,16 @@ StoryPanel::StoryPanel(StoryModels *models, QWidget *parent) : QWidget(parent), 
     setStyleScale(m_gilChart->plot(), 0.85, 1.0);
     m_gilChart->restyle();
 
+    m_gilScroll = new QScrollArea;
+    m_gilScroll->setWidget(m_gilChart);
+    m_gilScroll->setWidgetResizable(true);
+    m_gilScroll->setFrameShape(QFrame::NoFrame);
+    m_gilScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_gilScroll->setMinimumHeight(200);
+
     auto *split = new QSplitter(Qt::Vertical, this);
     split->addWidget(scroll);
-    split->addWidget(m_gilChart);
+    split->addWidget(m_gilScroll);
     // The story and its measured call-outs first: an experiment of variants has a line for each.
     split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
@@ -137,7 +144,20 @@ void StoryPanel::updateMeasured()
     for (const Callout &c : m_models->callouts())
         lines << QStringLiteral("• ") + c.text();
     m_callouts->setText(lines.isEmpty() ? tr("Run the experiment: its figures appear here.") : lines.join(QLatin1Char('\n')));
-    m_gilChart->setVisible(m_models->gil()->hasValues());
+    // Every row keeps its figure at the dock's value size: nine rows (an experiment of
+    // variants) make the chart taller than its share of the dock, and it scrolls, rather than
+    // setting its figures in 8 pt to fit.
+    QFont valueFont = m_gilChart->font();
+    valueFont.setPointSizeF(kTickFontPt * styleFontScale(m_gilChart->plot()));
+    valueFont.setBold(true);
+    const int rowPx = QFontMetrics(valueFont).height() + 8;
+    int needed = 0;
+    for (const BarPanel &panel : m_models->gil()->panels())
+        needed += int(panel.rows.size()) * rowPx + 110;  // plus its value axis and title
+    m_gilChart->setMinimumHeight(std::max(300, needed));
+    const bool values = m_models->gil()->hasValues();
+    m_gilChart->setVisible(values);
+    m_gilScroll->setVisible(values);
 }
 
 } // namespace lab

@@ -2,6 +2,7 @@
 #include <QWidget>
 
 class QLabel;
+class QScrollArea;
 
 namespace lab {
 
@@ -34,6 +35,7 @@ private:
     QLabel *m_measuredTitle;
     QLabel *m_callouts;
     BarPanelsChart *m_gilChart;
+    QScrollArea *m_gilScroll;  // the chart, taller than its share when it has many rows
 };
 
 } // namespace lab

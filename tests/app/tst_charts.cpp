@@ -97,6 +97,8 @@ private Q_SLOTS:
     void throughputLegendFollowsTheSizeLaidOut();
     void throughputKeepsItsPlotWideAndItsLabelWhole();
     void throughputWithManyModelsKeepsItsPlot();
+    void throughputLegendNeverCoversThePlot_data();
+    void throughputLegendNeverCoversThePlot();
     void oneNameAndDistinctColours();
     void wheelZoomsAroundTheCursor();
     void cpuLiveFramesDrawOnlyNewSamples();
@@ -734,12 +736,13 @@ void TestCharts::timelineLiveEvents()
     QCOMPARE(chart.barCount(), 4);
 }
 
-// Five models over a 140 px plot (the top row of a 1024x768 window): the legend goes beside
-// the lines; an export at 1600x900 of the same chart lays it out above them again.
+// Five models over a 140 px plot (a short top row): the legend goes beside the lines; an
+// export at 1600x900 of the same chart lays it out above them again. Narrower (the top of a
+// 1024x768 window), the legend goes rather than a name being shortened.
 void TestCharts::throughputLegendFollowsTheSizeLaidOut()
 {
     ThroughputChart chart;
-    chart.resize(330, 140);
+    chart.resize(520, 140);
     for (const char *m : {"threads", "processes", "gil-threads", "python-threads", "python-processes"}) {
         chart.beginRun(QString::fromLatin1(m));
         for (int i = 1; i <= 5; ++i)
@@ -755,6 +758,13 @@ void TestCharts::throughputLegendFollowsTheSizeLaidOut()
     QCOMPARE(chart.plot()->yAxis->label(), QStringLiteral("tasks/s"));
     chart.plot()->replot();
     QVERIFY(chart.legendBeside());
+    chart.resize(330, 140);
+    QTRY_VERIFY(!chart.legendShown());
+    for (int i = 0; i < chart.plot()->graphCount(); ++i) {
+        const QCPGraph *g = chart.plot()->graph(i);
+        if (!g->property("labModel").toString().isEmpty())
+            QCOMPARE(g->name(), modelLabel(g->property("labModel").toString()));
+    }
 }
 
 void TestCharts::throughputKeepsItsPlotWideAndItsLabelWhole()
@@ -814,6 +824,53 @@ void TestCharts::throughputWithManyModelsKeepsItsPlot()
     QVERIFY(!chart.legendShown());
 }
 
+// lock-contention at 1024x768: three models in a 330x150 chart; a second legend row was
+// squeezed into the plot's top ("CPython threads" over the axis). Whatever the size, a legend
+// shown takes rows of its own, each entry a whole line high, clear of the plot.
+void TestCharts::throughputLegendNeverCoversThePlot_data()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<QStringList>("models");
+    const QStringList three{"threads", "gil-threads", "python-threads"};
+    const QStringList five{"sequential", "threads", "processes", "gil-threads", "python-processes"};
+    for (const QSize &sz : {QSize(330, 150), QSize(330, 190), QSize(520, 150), QSize(800, 300), QSize(1600, 900)}) {
+        QTest::addRow("three models, %dx%d", sz.width(), sz.height()) << sz << three;
+        QTest::addRow("five models, %dx%d", sz.width(), sz.height()) << sz << five;
+    }
+}
+
+void TestCharts::throughputLegendNeverCoversThePlot()
+{
+    QFETCH(QSize, size);
+    QFETCH(QStringList, models);
+    ThroughputChart chart;
+    chart.resize(size);
+    for (const QString &m : models) {
+        chart.beginRun(m);
+        for (int i = 1; i <= 5; ++i)
+            chart.addPoint(m, i * 0.1, 5 + i, 0);
+    }
+    chart.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&chart));
+    chart.plot()->replot();
+    chart.plot()->replot();
+    if (!chart.legendShown())
+        return;
+    QCPLegend *legend = chart.plot()->legend;
+    const QRect plotArea = chart.plot()->axisRect()->rect();
+    for (int i = 0; i < legend->itemCount(); ++i) {
+        QCPAbstractLegendItem *item = legend->item(i);
+        if (!item)
+            continue;  // an empty cell of the wrapped grid
+        const QRect r = item->rect();
+        QVERIFY2(!r.intersects(plotArea), qPrintable(QStringLiteral("entry %1 at %2,%3 %4x%5 over the plot at %6,%7 %8x%9")
+                                                           .arg(i).arg(r.x()).arg(r.y()).arg(r.width()).arg(r.height())
+                                                           .arg(plotArea.x()).arg(plotArea.y()).arg(plotArea.width()).arg(plotArea.height())));
+        QVERIFY2(r.height() >= QFontMetrics(item->font()).height() - 1,
+                 qPrintable(QStringLiteral("entry %1 is %2 px high, its text %3 px; legend %4 px at %5, plot at %6").arg(i).arg(r.height()).arg(QFontMetrics(item->font()).height()).arg(legend->outerRect().height()).arg(legend->outerRect().y()).arg(plotArea.y()) + QStringLiteral(" min %1 item min %2 font %3").arg(legend->minimumOuterSizeHint().height()).arg(item->minimumOuterSizeHint().height()).arg(item->font().pointSizeF())));
+    }
+}
+
 void TestCharts::throughputLines()
 {
     ThroughputChart chart;
@@ -843,12 +900,10 @@ void TestCharts::throughputLines()
 
 void TestCharts::oneNameAndDistinctColours()
 {
-    // One name per model: the registry's label, everywhere; short forms only defined here.
+    // One name per model: the registry's label, everywhere (there is no short form).
     for (const ModelInfo &m : modelRegistry()) {
         QCOMPARE(modelLabel(m.id), m.label);
         QCOMPARE(modelId(m.label), m.id);
-        QCOMPARE(modelId(modelShortLabel(m.id)), m.id);
-        QVERIFY(modelShortLabel(m.id).size() <= m.label.size());
     }
     QCOMPARE(modelLabel("gil-threads"), QString("Threads + GIL"));
     // Ten colours (the models and the next ones) stay apart in both themes.

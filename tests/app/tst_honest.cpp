@@ -10,6 +10,7 @@
 #include "charts/timelinechart.h"
 #include "experimentpanel.h"
 #include "mainwindow.h"
+#include "models/executionmodel.h"
 #include "resultstablemodel.h"
 #include "runcontroller.h"
 #include "sampling/foreignload.h"
@@ -415,6 +416,10 @@ private Q_SLOTS:
             auto ticker = x->ticker().dynamicCast<QCPAxisTickerText>();
             QVERIFY(ticker);
             for (const QString &name : ticker->ticks()) {
+                // One name per model: the registry's, perhaps on two lines, or none (the legend).
+                const QString flat = QString(name).replace(QLatin1Char('\n'), QLatin1Char(' '));
+                QVERIFY2(name.isEmpty() || (findModel(modelId(flat)) && modelLabel(modelId(flat)) == flat),
+                         qPrintable(QStringLiteral("bar named \"%1\"").arg(name)));
                 double widest = 0;
                 for (const QString &line : name.split(QLatin1Char('\n')))
                     widest = std::max(widest, fm.horizontalAdvance(line));
@@ -429,6 +434,13 @@ private Q_SLOTS:
                     named.insert(item->plottable()->name());
             for (const RunRecord &r : runs)
                 QVERIFY2(named.contains(modelLabel(r.model)), qPrintable(r.model));
+        }
+        // The throughput legend names each model as the bars and the table do.
+        for (int i = 0; i < w.throughputChart()->plot()->graphCount(); ++i) {
+            const QCPGraph *g = w.throughputChart()->plot()->graph(i);
+            const QString model = g->property("labModel").toString();
+            if (!model.isEmpty())
+                QVERIFY2(g->name() == modelLabel(model), qPrintable(g->name()));
         }
         // The time charts are not squashed.
         QVERIFY2(w.throughputChart()->plot()->axisRect()->height() >= 60,

@@ -114,10 +114,10 @@ void BarPanelsChart::rebuild()
             const auto space = label.indexOf(QLatin1Char(' '));
             QString grouped;
             if (!row.variant.isEmpty()) {  // one bar per variant and model: say which
-                label = oneModel ? row.variant : row.variant + QLatin1Char('\n') + modelShortLabel(row.model);
+                label = oneModel ? row.variant : row.variant + QLatin1Char('\n') + modelLabel(row.model);
                 const bool first = i == 0 || panel.rows[size_t(i - 1)].variant != row.variant;
                 grouped = oneModel ? row.variant
-                                   : (first ? row.variant + QStringLiteral("  ") : QString()) + modelShortLabel(row.model);
+                                   : (first ? row.variant + QStringLiteral("  ") : QString()) + modelLabel(row.model);
             } else if (label.size() > 12 && space > 0) {
                 label.replace(space, 1, QStringLiteral("\n"));  // narrow docks: two short lines
                 grouped = label;  // a matter of width: kept

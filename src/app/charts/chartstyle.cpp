@@ -11,32 +11,12 @@
 
 namespace lab {
 
-namespace {
-// Where a bar or a narrow legend has no room for the model's name (ModelInfo::label). Defined
-// here once; everything else shows the registry's label.
-const QHash<QString, QString> &shortLabels()
-{
-    static const QHash<QString, QString> labels{
-        {QStringLiteral("sequential"), QStringLiteral("Seq")},
-        {QStringLiteral("threads"), QStringLiteral("Threads")},
-        {QStringLiteral("gil-threads"), QStringLiteral("Thr+GIL")},
-        {QStringLiteral("processes"), QStringLiteral("Procs")},
-        {QStringLiteral("async"), QStringLiteral("Async")},
-        {QStringLiteral("python-sequential"), QStringLiteral("CPy seq")},
-        {QStringLiteral("python-threads"), QStringLiteral("CPy thr")},
-        {QStringLiteral("python-processes"), QStringLiteral("CPy proc")},
-    };
-    return labels;
-}
-} // namespace
-
 QString modelId(const QString &modelOrLabel)
 {
     if (findModel(modelOrLabel))
         return modelOrLabel;
     for (const ModelInfo &m : modelRegistry())
-        if (m.label.compare(modelOrLabel, Qt::CaseInsensitive) == 0
-            || shortLabels().value(m.id).compare(modelOrLabel, Qt::CaseInsensitive) == 0)
+        if (m.label.compare(modelOrLabel, Qt::CaseInsensitive) == 0)
             return m.id;
     return modelOrLabel;
 }
@@ -78,12 +58,6 @@ QString modelLabel(const QString &modelOrLabel)
     const QString model = modelId(modelOrLabel);
     const ModelInfo *m = findModel(model);
     return m && !m->label.isEmpty() ? m->label : model;
-}
-
-QString modelShortLabel(const QString &modelOrLabel)
-{
-    const QString model = modelId(modelOrLabel);
-    return shortLabels().value(model, modelLabel(model));
 }
 
 QColor laneStateColor(int state, bool dark)

@@ -12,8 +12,6 @@ namespace lab {
 QColor modelColor(const QString &model, bool dark = false);
 // The model's one name everywhere (panel, legends, bars, table, exports): ModelInfo::label.
 QString modelLabel(const QString &model);
-// The same name shortened, only where space demands it (narrow bars): "Thr+GIL", "CPy seq".
-QString modelShortLabel(const QString &model);
 // The model id for an id or a label; unknown names unchanged.
 QString modelId(const QString &modelOrLabel);
 // The thread-state timeline's colour per lane state (LaneState as int), Okabe-Ito and Tol

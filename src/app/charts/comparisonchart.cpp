@@ -399,28 +399,23 @@ bool ComparisonChart::arrangePanels(int columns)
 
 bool ComparisonChart::fitLegendMode()
 {
-    // Names under the bars when they fit (even upright, if that leaves the bars most of the
-    // panel's height); else one legend row under the panels, in bar order.
+    // Names under the bars when they fit, flat or wrapped; else one legend row under the
+    // panels, in bar order. Always the registry's names: a name is never shortened (the
+    // class reads "Processes" in the legend, on the bars and in the table alike).
     const QStringList models = m_model->models();
     const int n = std::max(1, int(models.size()));
     bool legend = false;
-    const QRect r = m_rects[WallTime]->rect();
-    if (r.width() > 0 && !models.isEmpty()) {
+    int narrowest = 0;  // of the panels shown (their axes' labels differ in width)
+    for (int p = 0; p < PanelCount; ++p)
+        if (m_shown[size_t(p)] && m_rects[p]->rect().width() > 0)
+            narrowest = narrowest > 0 ? std::min(narrowest, m_rects[p]->rect().width()) : m_rects[p]->rect().width();
+    if (narrowest > 0 && !models.isEmpty()) {
         const QFontMetricsF fm(m_rects[WallTime]->axis(QCPAxis::atBottom)->tickLabelFont());
-        const double slot = r.width() / (n + 0.2) - 6;
-        double widestShort = 0, widestWrapped = 0;
-        for (const QString &m : models) {
-            widestShort = std::max(widestShort, fm.horizontalAdvance(modelShortLabel(m)));
-            widestWrapped = std::max(widestWrapped, widestLine(fm, wrapped(modelShortLabel(m))));
-        }
-        const bool flat = widestWrapped <= slot;
-        int shown = 0;
-        for (bool s : m_shown)
-            shown += s ? 1 : 0;
-        const int columns = std::min(m_columns, std::max(1, shown));
-        const double rows = double((shown + columns - 1) / columns);
-        const double panelHeight = std::max(1.0, (m_plot->viewport().height() - 80) / std::max(1.0, rows));
-        legend = !flat && (fm.height() > slot || widestShort > 0.3 * panelHeight);
+        const double slot = narrowest / (n + 0.2) - 6;
+        double widestWrapped = 0;
+        for (const QString &m : models)
+            widestWrapped = std::max(widestWrapped, widestLine(fm, wrapped(modelLabel(m))));
+        legend = widestWrapped > slot;
     }
     if (legend == m_legendMode)
         return false;
@@ -469,40 +464,17 @@ bool ComparisonChart::fitLegendMode()
 
 bool ComparisonChart::fitNames(int panel, double slotPx)
 {
-    // The first form whose widest line fits the bar's slot: the name, the name on two lines,
-    // the short name, the short name on two lines; else the short name turned upright.
+    // The first form whose widest line fits the bar's slot: the name, or the name on two
+    // lines. Where neither fits, fitLegendMode() has put the names in the legend instead.
     QCPAxis *x = m_rects[panel]->axis(QCPAxis::atBottom);
     const QFontMetricsF fm(x->tickLabelFont());
     const QStringList models = m_model->models();
     const double room = slotPx - 6;
-    auto fits = [&](auto form) {
-        for (const QString &m : models)
-            if (widestLine(fm, form(m)) > room)
-                return false;
-        return true;
-    };
-    const auto full = [](const QString &m) { return modelLabel(m); };
-    const auto fullWrapped = [](const QString &m) { return wrapped(modelLabel(m)); };
-    const auto shortName = [](const QString &m) { return modelShortLabel(m); };
-    const auto shortWrapped = [](const QString &m) { return wrapped(modelShortLabel(m)); };
-    QString mode;
-    std::function<QString(const QString &)> form;
-    if (fits(full)) {
-        mode = QStringLiteral("full");
-        form = full;
-    } else if (fits(fullWrapped)) {
-        mode = QStringLiteral("wrapped");
-        form = fullWrapped;
-    } else if (fits(shortName)) {
-        mode = QStringLiteral("short");
-        form = shortName;
-    } else if (fits(shortWrapped)) {
-        mode = QStringLiteral("short-wrapped");
-        form = shortWrapped;
-    } else {
-        mode = QStringLiteral("upright");
-        form = shortName;
-    }
+    double widest = 0;
+    for (const QString &m : models)
+        widest = std::max(widest, widestLine(fm, modelLabel(m)));
+    const QString mode = widest <= room ? QStringLiteral("full") : QStringLiteral("wrapped");
+    const auto form = [&](const QString &m) { return mode == QLatin1String("full") ? modelLabel(m) : wrapped(modelLabel(m)); };
     if (m_nameMode[panel] == mode)
         return false;
     m_nameMode[panel] = mode;
@@ -510,7 +482,7 @@ bool ComparisonChart::fitNames(int panel, double slotPx)
     for (int m = 0; m < int(models.size()); ++m)
         ticker->addTick(m, form(models[m]));
     x->setTicker(ticker);
-    x->setTickLabelRotation(mode == QLatin1String("upright") ? -90 : 0);
+    x->setTickLabelRotation(0);
     return true;
 }
 

@@ -326,21 +326,20 @@ bool ThroughputChart::fitLegend()
     const int n = int(entries.size());
     // Entries are laid out left to right and wrap; each column is as wide as its widest entry.
     // The most columns whose widths add up to the room (the viewport less the margins).
-    auto entryWidths = [&](bool shortNames, bool compact) {
+    // One name per model, the registry's, here as everywhere: when the legend has no room for
+    // it, the legend goes (below), never a shortened name.
+    auto entryWidths = [&](bool compact) {
         QFont f = legend->font();
         f.setPointSizeF(legendFontPt(m_plot, compact));
         const QFontMetrics fm(f);
         const QSize icon = legendIconSize(compact);
         const int extra = icon.width() + legend->iconTextPadding() + 8;
         std::vector<int> w;
-        for (QCPAbstractPlottable *p : entries) {
-            const QString model = p->property("labModel").toString();
-            w.push_back(fm.horizontalAdvance(shortNames ? modelShortLabel(model) : modelLabel(model)) + extra);
-        }
+        for (QCPAbstractPlottable *p : entries)
+            w.push_back(fm.horizontalAdvance(modelLabel(p->property("labModel").toString())) + extra);
         return w;
     };
-    auto columnsFor = [&](bool shortNames, bool compact) {
-        const std::vector<int> w = entryWidths(shortNames, compact);
+    auto columnsFor = [&](const std::vector<int> &w, bool compact) {
         const int spacing = compact ? 10 : 18;
         const int room = size.width() - 24;
         for (int c = std::max(1, n); c > 1; --c) {
@@ -357,19 +356,49 @@ bool ThroughputChart::fitLegend()
         return 1;
     };
     auto rows = [&](int columns) { return (n + columns - 1) / columns; };
-    int columns = columnsFor(false, false);
-    // More than two rows in a short chart: the short names, so the plot keeps its height; more
-    // than one in a very short one (the top of a 1024x768 window): a smaller legend as well.
-    const bool shortNames = n > 0 && rows(columns) > 2 && size.height() < 420;
-    if (shortNames)
-        columns = columnsFor(true, false);
-    const bool compact = n > 0 && rows(columns) > 1 && size.height() < 260;
-    if (compact)
-        columns = columnsFor(shortNames, true);
+    auto rowHeight = [&](bool compact) {
+        QFont f = legend->font();
+        f.setPointSizeF(legendFontPt(m_plot, compact));
+        return QFontMetrics(f).height() + legend->rowSpacing();
+    };
+    // Above the plot only while it takes at most 30 % of the chart and leaves the plot its own
+    // minimum (its axes' margins) and some lines: else the layout squeezed the entries into the
+    // plot's top (lock-contention at 1024x768).
+    const int plotNeeds = m_plot->axisRect()->minimumOuterSizeHint().height() + 40;
+    auto fitsOnTop = [&](int columns, bool compact) {
+        const int needs = rows(columns) * rowHeight(compact) + 12;
+        return needs <= size.height() * 0.3 && needs + plotNeeds <= size.height();
+    };
+    const std::vector<int> compactWidths = entryWidths(true);
+    const int fullColumns = columnsFor(entryWidths(false), false);
+    const int compactColumns = columnsFor(compactWidths, true);
+    int widestEntry = 0;
+    for (int w : compactWidths)
+        widestEntry = std::max(widestEntry, w);
+    // In order: full size on top (one row, or a tall chart); one smaller row on top; beside the
+    // plot, one entry a row, while the lines keep most of the width (a side legend that left
+    // them a strip, ipc-cost at 1024x768: 60 px, cost more than a second row); smaller rows on
+    // top. Else no legend: the comparison below names the same colours (fault-isolation's
+    // seven models at 1024x768), and laid out taller (an export) it is back.
+    bool compact = false, beside = false, dropped = false;
+    int columns = fullColumns;
+    if (n == 0 || ((rows(fullColumns) == 1 || size.height() >= 260) && fitsOnTop(fullColumns, false))) {
+    } else if (rows(compactColumns) == 1 && fitsOnTop(compactColumns, true)) {
+        compact = true;
+        columns = compactColumns;
+    } else if ((widestEntry + 24 <= size.width() * 2 / 5
+                || size.width() - (widestEntry + 24) >= std::max(250, size.width() * 55 / 100))
+               && n * rowHeight(true) + 12 <= size.height()) {
+        compact = beside = true;
+    } else if (fitsOnTop(compactColumns, true)) {
+        compact = true;
+        columns = compactColumns;
+    } else {
+        dropped = true;
+    }
     bool changed = false;
     for (QCPAbstractPlottable *p : entries) {
-        const QString model = p->property("labModel").toString();
-        const QString name = shortNames ? modelShortLabel(model) : modelLabel(model);
+        const QString name = modelLabel(p->property("labModel").toString());
         if (p->name() != name) {
             p->setName(name);
             changed = true;
@@ -380,22 +409,6 @@ bool ThroughputChart::fitLegend()
         applyProjectorStyle(m_plot, isDark());
         changed = true;
     }
-    // Still several rows over a plot that short: the legend goes beside it, one entry a row,
-    // and the lines keep the height.
-    // Only while the plot keeps most of the width: a side legend that leaves the lines a
-    // strip (ipc-cost at 1024x768: 60 px) costs more than a second legend row.
-    int widestEntry = 0;
-    for (int w : entryWidths(shortNames, true))
-        widestEntry = std::max(widestEntry, w);
-    QFont rowFont = legend->font();
-    rowFont.setPointSizeF(legendFontPt(m_plot, compact));
-    const int rowH = QFontMetrics(rowFont).height() + legend->rowSpacing();
-    const bool beside = compact && rows(columns) > 1 && widestEntry + 24 <= size.width() * 2 / 5
-                        && n * rowH + 12 <= size.height();
-    // Neither beside the plot nor above it without taking most of a short plot's height
-    // (fault-isolation's seven models at 1024x768: rows over rows, the plot a sliver): no
-    // legend; the comparison below names the same colours. Laid out taller (an export), it is back.
-    const bool dropped = n > 0 && !beside && size.height() < 260 && rows(columns) * rowH + 12 > size.height() * 0.35;
     if (dropped) {
         if (!m_legendDropped) {
             dropLegend(m_plot);
