@@ -550,6 +550,83 @@ private Q_SLOTS:
         QVERIFY(accepted > 0 && refused > 0);
     }
 
+    // decodeTasks' direct reading against the stream reader, on what both framings of a task
+    // list write (one by one, and from the list encoded once), every truncation and byte flip.
+    void tasksFastPathMatchesTheStreamReader()
+    {
+        auto same = [](const TaskChunk &a, const TaskChunk &b) {
+            if (a.workload != b.workload || a.ids != b.ids || a.params.size() != b.params.size())
+                return false;
+            for (size_t i = 0; i < a.params.size(); ++i)
+                if (a.payload.mid(a.params[i].first, a.params[i].second) != b.payload.mid(b.params[i].first, b.params[i].second))
+                    return false;
+            return true;
+        };
+        QRandomGenerator rng(4321);
+        QByteArray sample;
+        for (int round = 0; round < 100; ++round) {
+            const size_t n = size_t(rng.bounded(1, 60));
+            std::vector<int> ids;
+            std::vector<QByteArray> params;
+            EncodedTasks encoded;
+            for (size_t i = 0; i < n; ++i) {
+                QCborMap p;
+                p.insert(QStringLiteral("n"), qint64(rng.bounded(0, 1 << 30)));
+                if (rng.bounded(3) == 0)
+                    p.insert(QStringLiteral("url"), QStringLiteral("http://127.0.0.1:%1/x").arg(rng.bounded(1, 65535)));
+                ids.push_back(int(rng.bounded(0, std::numeric_limits<int>::max())));
+                params.push_back(encodeParams(p));
+                encoded.append(ids.back(), params.back());
+            }
+            const QString workload = rng.bounded(2) ? QStringLiteral("cpu") : QStringLiteral("io");
+            QByteArray plain, copied;
+            appendTasksFrame(plain, workload, ids, params);
+            const size_t first = size_t(rng.bounded(0, int(n)));
+            const size_t count = size_t(rng.bounded(1, int(n - first) + 1));
+            appendTasksFrame(copied, workload, encoded, 0, n);
+            QCOMPARE(copied, plain);  // the same bytes either way
+            QByteArray part;
+            appendTasksFrame(part, workload, encoded, first, count);
+            const std::vector<int> partIds(ids.begin() + qsizetype(first), ids.begin() + qsizetype(first + count));
+            const std::vector<QByteArray> partParams(params.begin() + qsizetype(first), params.begin() + qsizetype(first + count));
+            QByteArray partPlain;
+            appendTasksFrame(partPlain, workload, partIds, partParams);
+            QCOMPARE(part, partPlain);
+            const QByteArray payload = plain.mid(4);
+            TaskChunk fast, slow;
+            QString error;
+            QVERIFY2(detail::decodeTasksFast(payload, &fast), "the direct reading declined its own shape");
+            QVERIFY2(detail::decodeTasksByStream(payload, &slow, &error), qPrintable(error));
+            QVERIFY(same(fast, slow));
+            QCOMPARE(fast.ids, ids);
+            if (sample.isEmpty() && n >= 20)
+                sample = payload;
+        }
+        QVERIFY(!sample.isEmpty());
+        for (qsizetype cut = 0; cut < sample.size(); ++cut) {
+            TaskChunk fast;
+            QVERIFY(!detail::decodeTasksFast(sample.left(cut), &fast));
+        }
+        int accepted = 0, refused = 0;
+        for (qsizetype at = 0; at < sample.size(); ++at) {
+            for (const uchar flip : {uchar(0x01), uchar(0x20), uchar(0x80), uchar(0xff)}) {
+                QByteArray bad = sample;
+                bad[at] = char(uchar(bad[at]) ^ flip);
+                TaskChunk fast, slow;
+                QString error;
+                const bool streamOk = detail::decodeTasksByStream(bad, &slow, &error);
+                if (detail::decodeTasksFast(bad, &fast)) {
+                    ++accepted;
+                    QVERIFY2(streamOk, qPrintable(QStringLiteral("byte %1 ^ %2: the stream reader refuses (%3)").arg(at).arg(flip).arg(error)));
+                    QVERIFY2(same(fast, slow), qPrintable(QStringLiteral("byte %1 ^ %2 read differently").arg(at).arg(flip)));
+                } else {
+                    ++refused;
+                }
+            }
+        }
+        QVERIFY(accepted > 0 && refused > 0);
+    }
+
     void resultsCarryATaskTraceBothWays()
     {
         // A traced task (13 fields) beside an untraced one (12): both read back, the trace intact.
