@@ -327,7 +327,7 @@ void TimelineChart::updateLanesAxis()
     const int rows = std::max(1, (lanes + m_groupSize - 1) / m_groupSize);
     y->setRange(-0.5, rows - 0.5);
     // Grouped rows say so in their tick labels ("0–15"); the label stays short.
-    y->setLabel(m_groupSize > 1 ? tr("workers") : tr("worker"));  // refitted after layout
+    y->setLabel(lanesTitle());  // refitted after layout
     auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
     // A label every row while they are far enough apart for the tick font.
     const double rowPx = std::max(1, m_plot->axisRect()->height()) / double(rows);
@@ -378,9 +378,13 @@ bool TimelineChart::fitLegendAndTitles()
     }
     // "worker" upright beside lanes shorter than the word is cut: then no title (the lane
     // numbers say what they are).
-    const QString title = m_groupSize > 1 ? tr("workers") : tr("worker");
-    changed = fitAxisLabel(m_plot->yAxis, {title, QString()}) || changed;
+    changed = fitAxisLabel(m_plot->yAxis, {lanesTitle(), QString()}) || changed;
     return changed;
+}
+
+QString TimelineChart::lanesTitle() const
+{
+    return m_groupSize > 1 ? tr("workers") : tr("worker");
 }
 
 double TimelineChart::renderNow()

@@ -78,6 +78,7 @@ private:
     void updateLanesAxis();
     void updateGrouping();
     bool fitLegendAndTitles();  // to the size laid out; true if the layout must be redone
+    QString lanesTitle() const;  // "worker", or "workers" when a row groups several
     QString describeGroup(int row, double t) const;
     void updateLegend();
     void fitAll();
