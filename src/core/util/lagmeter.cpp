@@ -192,11 +192,17 @@ double LagMeter::endRecording()
         values = std::move(m_recorded);
         m_recorded.clear();
     }
+    // Heartbeats since the watchdog last looked (it looks every two intervals, so a run of a
+    // few milliseconds ended before it had: its lag read "not measured"), and a stall in progress.
+    const qint64 unseen = m_maxGapNs.load();
+    if (unseen > 0)
+        values.push_back(std::max(0.0, double(unseen) / 1e6 - m_intervalMs.load()));
     const double pending = pendingLagMs();
-    if (pending > 0)
-        values.push_back(pending);
+    // No heartbeat late, and this runs on the GUI thread: it was responsive throughout.
+    if (pending > 0 || values.empty())
+        values.push_back(std::max(0.0, pending));
     setInterval(kIdleIntervalMs);
-    return values.empty() ? -1 : percentile(std::move(values), 99);
+    return percentile(std::move(values), 99);
 }
 
 } // namespace lab
