@@ -86,6 +86,32 @@ private:
     FrameDecoder m_decoder;
 };
 
+// A direct reading (`fast`) held to the stream reader (`slow`) on every byte of `sample`
+// flipped four ways: whenever the direct reading accepts, the stream reader accepts the same
+// (`same`). Both must be seen: some flips accepted, some refused.
+template<typename Message, typename Fast, typename Slow, typename Same>
+void holdFastToSlowOnFlips(const QByteArray &sample, Fast &&fast, Slow &&slow, Same &&same)
+{
+    int accepted = 0, refused = 0;
+    for (qsizetype at = 0; at < sample.size(); ++at) {
+        for (const uchar flip : {uchar(0x01), uchar(0x20), uchar(0x80), uchar(0xff)}) {
+            QByteArray bad = sample;
+            bad[at] = char(uchar(bad[at]) ^ flip);
+            Message quick, careful;
+            QString error;
+            const bool streamOk = slow(bad, &careful, &error);
+            if (!fast(bad, &quick)) {
+                ++refused;
+                continue;
+            }
+            ++accepted;
+            QVERIFY2(streamOk, qPrintable(QStringLiteral("byte %1 ^ %2: the stream reader refuses (%3)").arg(at).arg(flip).arg(error)));
+            QVERIFY2(same(quick, careful), qPrintable(QStringLiteral("byte %1 ^ %2 read differently").arg(at).arg(flip)));
+        }
+    }
+    QVERIFY(accepted > 0 && refused > 0);
+}
+
 } // namespace
 
 class TestProtocol : public QObject {
@@ -525,29 +551,13 @@ private Q_SLOTS:
         }
         // Every truncation and every byte flip of one message: whenever the direct reading
         // accepts, the stream reader accepts the same.
-        int accepted = 0, refused = 0;
         for (qsizetype cut = 0; cut < sample.size(); ++cut) {
             ResultsMessage fast;
             QVERIFY(!detail::decodeResultsFast(sample.left(cut), &fast, 100));
         }
-        for (qsizetype at = 0; at < sample.size(); ++at) {
-            for (const uchar flip : {uchar(0x01), uchar(0x20), uchar(0x80), uchar(0xff)}) {
-                QByteArray bad = sample;
-                bad[at] = char(uchar(bad[at]) ^ flip);
-                ResultsMessage fast, slow;
-                QString error;
-                const bool streamOk = detail::decodeResultsByStream(bad, &slow, &error, 100);
-                if (detail::decodeResultsFast(bad, &fast, 100)) {
-                    ++accepted;
-                    QVERIFY2(streamOk, qPrintable(QStringLiteral("byte %1 ^ %2: the stream reader refuses (%3)")
-                                                      .arg(at).arg(flip).arg(error)));
-                    QVERIFY2(same(fast, slow), qPrintable(QStringLiteral("byte %1 ^ %2 read differently").arg(at).arg(flip)));
-                } else {
-                    ++refused;
-                }
-            }
-        }
-        QVERIFY(accepted > 0 && refused > 0);
+        holdFastToSlowOnFlips<ResultsMessage>(
+            sample, [](const QByteArray &b, ResultsMessage *m) { return detail::decodeResultsFast(b, m, 100); },
+            [](const QByteArray &b, ResultsMessage *m, QString *e) { return detail::decodeResultsByStream(b, m, e, 100); }, same);
     }
 
     // decodeTasks' direct reading against the stream reader, on what both framings of a task
@@ -607,24 +617,9 @@ private Q_SLOTS:
             TaskChunk fast;
             QVERIFY(!detail::decodeTasksFast(sample.left(cut), &fast));
         }
-        int accepted = 0, refused = 0;
-        for (qsizetype at = 0; at < sample.size(); ++at) {
-            for (const uchar flip : {uchar(0x01), uchar(0x20), uchar(0x80), uchar(0xff)}) {
-                QByteArray bad = sample;
-                bad[at] = char(uchar(bad[at]) ^ flip);
-                TaskChunk fast, slow;
-                QString error;
-                const bool streamOk = detail::decodeTasksByStream(bad, &slow, &error);
-                if (detail::decodeTasksFast(bad, &fast)) {
-                    ++accepted;
-                    QVERIFY2(streamOk, qPrintable(QStringLiteral("byte %1 ^ %2: the stream reader refuses (%3)").arg(at).arg(flip).arg(error)));
-                    QVERIFY2(same(fast, slow), qPrintable(QStringLiteral("byte %1 ^ %2 read differently").arg(at).arg(flip)));
-                } else {
-                    ++refused;
-                }
-            }
-        }
-        QVERIFY(accepted > 0 && refused > 0);
+        holdFastToSlowOnFlips<TaskChunk>(
+            sample, [](const QByteArray &b, TaskChunk *c) { return detail::decodeTasksFast(b, c); },
+            [](const QByteArray &b, TaskChunk *c, QString *e) { return detail::decodeTasksByStream(b, c, e); }, same);
     }
 
     void resultsCarryATaskTraceBothWays()

@@ -632,10 +632,12 @@ QByteArray encodeParams(const QCborMap &params)
     return params.toCborValue().toCbor();
 }
 
-void appendTasksFrame(QByteArray &out, const QString &workload, const std::vector<int> &ids,
-                      const std::vector<QByteArray> &encodedParams)
+namespace {
+
+// The "tasks" frame around its two lists of `count` items, which `ids` and `params` write.
+template<typename Ids, typename Params>
+void writeTasksFrame(QByteArray &out, const QString &workload, size_t count, Ids &&ids, Params &&params)
 {
-    Q_ASSERT(ids.size() == encodedParams.size());
     FrameWriter f(out);
     CborOut &w = f.cbor();
     w.map(4);
@@ -644,13 +646,29 @@ void appendTasksFrame(QByteArray &out, const QString &workload, const std::vecto
     w.key(QLatin1StringView("workload"));
     w.text(workload);
     w.key(QLatin1StringView("ids"));
-    w.array(quint64(ids.size()));
-    for (int id : ids)
-        w.integer(id);
+    w.array(quint64(count));
+    ids(w);
     w.key(QLatin1StringView("params"));
-    w.array(quint64(encodedParams.size()));
-    for (const QByteArray &p : encodedParams)
-        w.bytes(p);
+    w.array(quint64(count));
+    params(w);
+}
+
+} // namespace
+
+void appendTasksFrame(QByteArray &out, const QString &workload, const std::vector<int> &ids,
+                      const std::vector<QByteArray> &encodedParams)
+{
+    Q_ASSERT(ids.size() == encodedParams.size());
+    writeTasksFrame(
+        out, workload, ids.size(),
+        [&](CborOut &w) {
+            for (int id : ids)
+                w.integer(id);
+        },
+        [&](CborOut &w) {
+            for (const QByteArray &p : encodedParams)
+                w.bytes(p);
+        });
 }
 
 void EncodedTasks::append(int id, const QByteArray &encodedParams)
@@ -675,19 +693,9 @@ void appendTasksFrame(QByteArray &out, const QString &workload, const EncodedTas
     const qsizetype idBytes = tasks.idAt[first + count] - tasks.idAt[first];
     const qsizetype paramBytes = tasks.paramsAt[first + count] - tasks.paramsAt[first];
     out.reserve(out.size() + 64 + workload.size() + idBytes + paramBytes);
-    FrameWriter f(out);
-    CborOut &w = f.cbor();
-    w.map(4);
-    w.key(QLatin1StringView("type"));
-    w.key(QLatin1StringView("tasks"));
-    w.key(QLatin1StringView("workload"));
-    w.text(workload);
-    w.key(QLatin1StringView("ids"));
-    w.array(quint64(count));
-    w.append(tasks.ids.constData() + tasks.idAt[first], idBytes);
-    w.key(QLatin1StringView("params"));
-    w.array(quint64(count));
-    w.append(tasks.params.constData() + tasks.paramsAt[first], paramBytes);
+    writeTasksFrame(
+        out, workload, count, [&](CborOut &w) { w.append(tasks.ids.constData() + tasks.idAt[first], idBytes); },
+        [&](CborOut &w) { w.append(tasks.params.constData() + tasks.paramsAt[first], paramBytes); });
 }
 
 namespace detail {
@@ -938,6 +946,12 @@ public:
     void skip(qsizetype n) { m_p += n; }
     const uchar *position() const { return m_p; }
     qsizetype left() const { return m_end - m_p; }
+    // A definite array's head, its length bounded by the bytes left (an item takes one at least).
+    bool arrayOf(quint64 *n)
+    {
+        int major = 0;
+        return head(&major, n) && major == 4 && *n <= quint64(left());
+    }
     bool integer(qint64 *out)
     {
         int major = 0;
@@ -1125,30 +1139,28 @@ bool fastDecodeTasks(const QByteArray &payload, TaskChunk *out)
                 return false;
             c.workload = QString::fromLatin1(d, n);
         } else if (k == QLatin1StringView("ids") && !haveIds) {
-            quint64 n = 0;
-            if (!in.head(&major, &n) || major != 4 || n > quint64(in.left()))
+            quint64 n = 0, id = 0;
+            if (!in.arrayOf(&n))
                 return false;
             c.ids.reserve(size_t(n));
             for (quint64 i = 0; i < n; ++i) {
-                quint64 id = 0;
                 if (!in.head(&major, &id) || major != 0 || id > quint64(std::numeric_limits<int>::max()))
                     return false;
                 c.ids.push_back(int(id));
             }
             haveIds = true;
         } else if (k == QLatin1StringView("params") && !haveParams) {
-            quint64 n = 0;
-            if (!in.head(&major, &n) || major != 4 || n > quint64(in.left()))
+            quint64 n = 0, length = 0;
+            if (!in.arrayOf(&n))
                 return false;
             c.params.reserve(size_t(n));
-            for (quint64 i = 0; i < n; ++i) {
-                quint64 length = 0;
-                if (!in.head(&major, &length) || major != 2 || length > quint64(in.left()))
+            for (quint64 i = 0; i < n && in.head(&major, &length); ++i) {
+                if (major != 2 || length > quint64(in.left()))
                     return false;
                 c.params.emplace_back(qsizetype(in.position() - base), qsizetype(length));
                 in.skip(qsizetype(length));
             }
-            haveParams = true;
+            haveParams = c.params.size() == n;
         } else {
             return false;
         }
