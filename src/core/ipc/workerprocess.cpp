@@ -611,7 +611,7 @@ void ForkServer::onReadyRead()
         const QPointer<WorkerProcess> c = m_waiting.front();
         m_waiting.pop_front();
         if (forked.pid <= 0) {
-            if (c)
+            if (c && c->m_state == WorkerProcess::State::Forking)
                 c->forkFailed(forked.error);
         } else if (!c || (c->m_state != WorkerProcess::State::Forking && c->m_pid != pid_t(forked.pid))) {
             killAndReap(pid_t(forked.pid));  // nobody's: its object is gone (or adopted another pid)
