@@ -147,17 +147,8 @@ void StoryPanel::updateMeasured()
     // Every row keeps its figure at the dock's value size: nine rows (an experiment of
     // variants) make the chart taller than its share of the dock, and it scrolls, rather than
     // setting its figures in 8 pt to fit.
-    QFont valueFont = m_gilChart->font();
-    valueFont.setPointSizeF(kTickFontPt * styleFontScale(m_gilChart->plot()));
-    valueFont.setBold(true);
-    const int rowPx = QFontMetrics(valueFont).height() + 8;
-    int needed = 0;
-    for (const BarPanel &panel : m_models->gil()->panels())
-        needed += int(panel.rows.size()) * rowPx + 110;  // plus its value axis and title
-    m_gilChart->setMinimumHeight(std::max(300, needed));
-    const bool values = m_models->gil()->hasValues();
-    m_gilChart->setVisible(values);
-    m_gilScroll->setVisible(values);
+    m_gilChart->setMinimumHeight(std::max(300, m_gilChart->heightForFullSizeValues()));
+    m_gilScroll->setVisible(m_models->gil()->hasValues());
 }
 
 } // namespace lab

@@ -419,6 +419,19 @@ private Q_SLOTS:
         });
     }
 
+    // The echo's longest service time, 1 s, is slept whole (a nanosecond field of 1e9 was
+    // refused by clock_nanosleep, and the peer answered at once).
+    void longestEchoIsSleptWhole()
+    {
+        Runner runner;
+        const ExperimentResult r = runner.run(specFromJson(R"({"name":"t","workload":{"kind":"convoy","round_trips":1,"cpu_threads":1,"echo_us":1000000},
+                                "models":["threads"]})"));
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        const auto summary = std::dynamic_pointer_cast<const ConvoySummary>(r.runs.at(0).workloadSummary);
+        QVERIFY(summary && summary->aloneP50Us);
+        QVERIFY2(*summary->aloneP50Us >= 1e6 && *summary->aloneP50Us < 1.5e6, qPrintable(QString::number(*summary->aloneP50Us)));
+    }
+
     void convoySpecRejectsBadInput()
     {
         QString error;

@@ -57,6 +57,24 @@ void BarPanelsChart::applyThemeColors(bool)
         rebuild();
 }
 
+QFont BarPanelsChart::valueFont() const
+{
+    QFont f = m_plot->font();
+    f.setPointSizeF(kTickFontPt * styleFontScale(m_plot));
+    f.setBold(true);
+    return f;
+}
+
+int BarPanelsChart::heightForFullSizeValues() const
+{
+    const int rowPx = QFontMetrics(valueFont()).height() + 8;
+    int needed = 0;
+    if (m_model)
+        for (const BarPanel &panel : m_model->panels())
+            needed += int(panel.rows.size()) * rowPx + 110;  // plus its value axis and title
+    return needed;
+}
+
 void BarPanelsChart::rebuild()
 {
     if (!m_model || m_inRebuild)
@@ -73,9 +91,7 @@ void BarPanelsChart::rebuild()
     const bool dark = isDark();
     const ChartPalette pal = chartPalette(dark);
     const double fs = styleFontScale(m_plot), ls = styleLineScale(m_plot);
-    QFont valueFont = m_plot->font();
-    valueFont.setPointSizeF(kTickFontPt * fs);
-    valueFont.setBold(true);
+    const QFont valueFont = this->valueFont();
 
     const std::vector<BarPanel> &panels = m_model->panels();
     if (panels.empty()) {

@@ -31,11 +31,14 @@ public:
     QCPAxisRect *panelRect(int i) const { return m_rects.at(size_t(i)); }
     // Rebuilds with the current style scale (after setStyleScale).
     void restyle();
+    // The height at which every row of every panel keeps its value at full size.
+    int heightForFullSizeValues() const;
 
 protected:
     void applyThemeColors(bool dark) override;
 
 private:
+    QFont valueFont() const;  // the bars' figures, before any is set smaller to fit
     void rebuild();
     // Each panel's title, in two lines where the chart is too narrow for one (after a rebuild
     // and a resize: docks are laid out after the first rebuild).

@@ -218,8 +218,8 @@ void convoyCallouts(const std::vector<RunRecord> &runs, const ExperimentSpec &sp
                                     .arg(factor, 0, 'f', 0)
                                     .arg(spec.gil.switchIntervalMs, 0, 'g', 3);
             else if (alone && underGil(r.model) && r.foreign_busy_cores && *r.foreign_busy_cores >= kConvoyForeignCores)
-                // Even a fifth of a core used elsewhere wakes the CPU thread late: the I/O thread
-                // finds the GIL free again and no convoy forms (CPython's as well as the emulation's).
+                // Woken late beside the other programs, the CPU thread never took the GIL back:
+                // the I/O thread found it free again each time (see kConvoyForeignCores).
                 c.explanation = QStringLiteral("%1: no convoy on this run: other programs used %2 cores, so the CPU "
                                                "thread was woken late and never took the GIL back; run it on a quiet machine")
                                     .arg(aloneText)

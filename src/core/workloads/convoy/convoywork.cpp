@@ -160,7 +160,7 @@ void runIoRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHook
     // The peer: echoes every byte back until the other end shuts down. Holds no GIL.
     // Its service time is slept with a timer slack of 1 ns (the default slack, 50 us, would
     // stretch every answer by up to that); it holds no core meanwhile (convoywork.h).
-    std::thread echo([fd = fds[1], serviceS = task.echoUs * 1e-6] {
+    std::thread echo([fd = fds[1], serviceUs = std::max(0, task.echoUs)] {
         ::prctl(PR_SET_TIMERSLACK, 1UL);
         char buf[kPayload];
         for (;;) {
@@ -169,8 +169,9 @@ void runIoRole(const ConvoyTask &task, const std::atomic<bool> &cancel, ExecHook
                 continue;
             if (k <= 0)
                 break;
-            if (serviceS > 0) {
-                timespec ts{0, long(serviceS * 1e9)};
+            if (serviceUs > 0) {
+                // Seconds apart: a nanosecond field of 1e9 or more (echo_us up to 1,000,000) is EINVAL.
+                timespec ts{serviceUs / 1'000'000, long(serviceUs % 1'000'000) * 1000};
                 while (::clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR) {
                 }
             }
