@@ -119,6 +119,27 @@ void FrameDecoder::feed(const char *data, qsizetype size)
     m_buffer.append(data, size);
 }
 
+void FrameDecoder::reserve(qsizetype bytes)
+{
+    if (bufferedBytes() > 0)
+        return;
+    m_buffer.fill('\0', bytes);
+    m_buffer.resize(0);
+    m_pos = 0;
+}
+
+void FrameDecoder::take(QByteArray &chunk)
+{
+    if (hasError() || chunk.isEmpty())
+        return;
+    if (bufferedBytes() > 0) {
+        feed(chunk.constData(), chunk.size());
+        return;
+    }
+    std::swap(m_buffer, chunk);
+    m_pos = 0;
+}
+
 void FrameDecoder::fail(const QString &message)
 {
     m_error = message;
@@ -127,6 +148,14 @@ void FrameDecoder::fail(const QString &message)
 }
 
 std::optional<QByteArray> FrameDecoder::nextPayload()
+{
+    const std::optional<QByteArrayView> view = nextPayloadView();
+    if (!view)
+        return std::nullopt;
+    return view->toByteArray();
+}
+
+std::optional<QByteArrayView> FrameDecoder::nextPayloadView()
 {
     if (hasError() || bufferedBytes() < 4)
         return std::nullopt;
@@ -143,7 +172,7 @@ std::optional<QByteArray> FrameDecoder::nextPayload()
     }
     if (bufferedBytes() < 4 + qsizetype(length))
         return std::nullopt;
-    QByteArray payload = m_buffer.mid(m_pos + 4, length);
+    const QByteArrayView payload(m_buffer.constData() + m_pos + 4, qsizetype(length));
     m_pos += 4 + qsizetype(length);
     return payload;
 }

@@ -34,12 +34,20 @@ std::optional<QCborMap> decodeMessage(const QByteArray &payload, QString *error)
 class FrameDecoder {
 public:
     void feed(const QByteArray &chunk);
+    void feed(QByteArrayView chunk) { feed(chunk.data(), chunk.size()); }
     void feed(const char *data, qsizetype size);
+    // Takes `chunk`'s bytes by swapping buffers when nothing is left of earlier feeds (whole
+    // frames per read, the usual case), else by a copy; `chunk` is left with a buffer to reuse.
+    void take(QByteArray &chunk);
+    // Room for `bytes` in the buffer, its pages touched now.
+    void reserve(qsizetype bytes);
     // The next complete message, or nullopt when more bytes are needed or on error.
     std::optional<QCborMap> next();
     // The next complete frame's payload, undecoded (size-checked, never empty), for readers
     // that decode their hot messages without building a QCborValue tree.
     std::optional<QByteArray> nextPayload();
+    // The same without a copy: a view into the decoder's buffer, valid until the next feed().
+    std::optional<QByteArrayView> nextPayloadView();
     // Puts the decoder in the error state (a payload that nextPayload() gave was bad).
     void fail(const QString &message);
 

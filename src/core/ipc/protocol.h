@@ -21,8 +21,8 @@ namespace lab::ipc {
 // Bump on any incompatible change; the parent refuses a worker speaking another version.
 // 2: tasks carry a workload id and a parameter map; 3: chunks ("tasks"/"results"), pipelining;
 // 4: "host", the job of a worker in --host mode (threads-hosted); 5: "forked", the answer of a
-// worker in --fork-server mode.
-inline constexpr int kProtocolVersion = 5;
+// worker in --fork-server mode; 6: "results" may come "packed".
+inline constexpr int kProtocolVersion = 6;
 
 enum class MessageType { Hello, Task, Tasks, Started, Result, Results, Cancel, Bye, Host, Forked, Unknown };
 
@@ -129,13 +129,32 @@ bool decodeTasksByStream(const QByteArray &payload, TaskChunk *out, QString *err
 bool taskAt(const TaskChunk &chunk, size_t i, TaskSpec *out, QString *error);
 
 // {"type":"results","worker_cpu_s":c,"worker_peak_rss_kb":k,"results":[[...], ...]}, one
-// positional array per task (see protocol.cpp).
+// positional array per task (see protocol.cpp); or, when every result has only times, CPUs,
+// flags and a short ASCII value (a CPU task's), "packed": one byte string of fixed-size records
+// in place of "results", read and written with a copy (protocol.cpp, writePacked).
 void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
                         long workerPeakRssKb);
+// Always the CBOR arrays (the form for errors, I/O fields and traces; and for the tests).
+void appendCborResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
+                            long workerPeakRssKb);
+// Texts that recur from message to message (a CPU task's value: cpu-tiny's 4000 tasks have 10
+// sums), read once and then shared: each result holds a reference, not its own copy. Decoding
+// a value took an allocation per result, and the parent's heap grew a page at a time while a
+// run's results streamed in. A text not seen lately costs one comparison more than before.
+class TextInterner {
+public:
+    QString intern(const char *latin1, qsizetype size);
+
+private:
+    static constexpr size_t kSlots = 256;
+    QString m_slots[kSlots];
+};
+
 struct ResultsMessage {
     std::vector<TaskResult> results;
     double workerCpu_s = 0;
     long workerPeakRssKb = 0;
+    TextInterner values;  // kept across messages by a reader that reuses this object
 };
 // At most maxResults results are accepted (the tasks the worker holds).
 bool decodeResults(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults);

@@ -408,6 +408,21 @@ QByteArray WorkerProcess::readAll()
     return std::exchange(m_in, {});
 }
 
+void WorkerProcess::reserveInput(qsizetype bytes)
+{
+    if (!m_in.isEmpty())
+        return;
+    m_in.fill('\0', bytes);
+    m_in.resize(0);
+}
+
+void WorkerProcess::swapInput(QByteArray &buffer)
+{
+    drainIo();
+    buffer.resize(0);  // keeps its capacity
+    std::swap(m_in, buffer);
+}
+
 QByteArray WorkerProcess::readAllStandardError()
 {
     drainErr();

@@ -44,6 +44,12 @@ public:
     // Shuts the socket's write side once what is queued has gone out: the child reads EOF.
     void closeWriteChannel();
     QByteArray readAll();                           // stdout, whatever has arrived
+    // The same without a copy or an allocation: what has arrived is swapped into `buffer`,
+    // whose old bytes are dropped and whose memory takes the next reads (readAll() gave each
+    // read a fresh 64 KiB buffer, which a reader of many messages a second then copied twice).
+    void swapInput(QByteArray &buffer);
+    // Room for `bytes` of input, its pages touched now rather than by the first reads.
+    void reserveInput(qsizetype bytes);
     // Its stderr: the last 2 KiB of it at most (what a failure message quotes).
     QByteArray readAllStandardError();
     QString lastStderrLine();                       // of what it wrote so far, trimmed
