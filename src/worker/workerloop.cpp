@@ -39,33 +39,6 @@ constexpr double kFlushEveryS = 0.002;
 constexpr double kChunkFlushS = 0.0002;
 constexpr qsizetype kFlushBytes = 256 * 1024;
 
-// Shared by the reader thread (producer) and the main thread (runs tasks). Held through a
-// shared_ptr because the reader is detached and may outlive run().
-struct Inbox {
-    std::mutex mutex;                 // guards everything below except cancelCurrent
-    std::condition_variable changed;
-    // Chunks in the order received; the main thread runs front->ids[nextTask] next.
-    std::deque<std::shared_ptr<const ipc::TaskChunk>> chunks;
-    size_t nextTask = 0;
-    std::set<int> cancelledIds;       // cancels that arrived before their task started
-    int currentId = -1;
-    bool closed = false;              // stdin EOF, bye, or a protocol error: stop now
-    bool mainDone = false;
-    QString failure;                  // why the parent's stream was unusable; empty on EOF/bye
-    std::atomic<bool> cancelCurrent{false};
-
-    void close(const QString &why)
-    {
-        std::lock_guard lock(mutex);
-        if (!closed) {
-            closed = true;
-            failure = why;
-        }
-        cancelCurrent.store(true);
-        changed.notify_all();
-    }
-};
-
 bool writeAll(int fd, const QByteArray &data)
 {
     const char *p = data.constData();
@@ -114,87 +87,280 @@ void complain(const QString &message)
     std::fprintf(stderr, "concurrency-lab-worker: %s\n", qPrintable(message));
 }
 
-void readLoop(const std::shared_ptr<Inbox> &inbox)
-{
+// The worker's two threads share the socket and the tasks by role, not by kind (leader and
+// follower): the thread that reads a chunk while nobody is running tasks runs it itself, and
+// the other thread takes over the socket. With a fixed reader, each first chunk after a wait
+// went to a task thread that had to be woken first: 15-300 us (median ~75) from a chunk
+// decoded to its first task, on every idle-to-busy turn, inside the pool's dispatch window.
+// One thread reads while the other runs, so a cancel reaches a running task at once.
+struct Worker {
+    std::mutex mutex;  // guards the fields up to cancelCurrent, and hands the roles over
+    std::condition_variable changed;
+    // Chunks in the order received; the runner runs front->ids[nextTask] next.
+    std::deque<std::shared_ptr<const ipc::TaskChunk>> chunks;
+    size_t nextTask = 0;
+    std::set<int> cancelledIds;  // cancels that arrived before their task started
+    int currentId = -1;
+    bool closed = false;         // stdin EOF, bye, a protocol or write error: stop now
+    QString failure;             // why the parent's stream was unusable; empty on EOF/bye
+    bool writeFailed = false;
+    bool reading = false;        // a thread holds the socket (the reader role)
+    bool running = false;        // a thread runs tasks (the runner role)
+    int inServe = 0;             // threads not yet out of serve()
+    std::atomic<bool> cancelCurrent{false};
+
+    // What has been read: whoever reads holds decoderMutex (the reader after its wait, or the
+    // runner that finds its queue empty while the reader has not been scheduled yet: on 2
+    // busy cores that took 0.5-3 ms, with the next chunks waiting in the socket).
+    std::mutex decoderMutex;
     ipc::FrameDecoder decoder;
     char buf[64 * 1024];
-    QString reason;   // set when the stream is unusable
-    bool finished = false;
-    while (!finished && reason.isEmpty()) {
-        // Wait in poll() for input, not in read(): stdin and stdout are one socket, and a
-        // read() blocked on it is woken each time the parent drains this worker's results (the
-        // kernel's "room to write" wake-up reaches every sleeper on the socket). Each such
-        // wake-up took a core from the task thread (sched delays of 0.2-0.7 ms on 2 cores);
-        // poll() is woken for input only.
-        pollfd in{STDIN_FILENO, POLLIN, 0};
-        if (::poll(&in, 1, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            reason = QStringLiteral("cannot wait for stdin: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
-            break;
+
+    // The runner role's own state.
+    ExecHooks hooks;
+    Output out;
+    // Results of the running chunk not yet framed; a chunk's results go out as one message,
+    // or in pieces when its tasks are long (so the parent's timeline and deadlines see them).
+    std::vector<TaskResult> pending;
+    double cpuNow = 0;
+    long rssNow = 0;
+    bool wasIdle = true;       // the next task is the first after start-up or a wait
+    double previousStart = 0;  // when the task before this one started
+
+    void closeLocked(const QString &why)
+    {
+        if (!closed) {
+            closed = true;
+            failure = why;
         }
-        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n == 0) {
-            finished = true;
-            break;
-        }
-        if (n < 0) {
-            reason = QStringLiteral("cannot read stdin: %1").arg(QString::fromLocal8Bit(std::strerror(errno)));
-            break;
-        }
-        decoder.feed(buf, n);
-        while (!finished && reason.isEmpty()) {
-            const std::optional<QByteArray> payload = decoder.nextPayload();
-            if (!payload)
-                break;
-            if (ipc::peekMessageType(*payload) == ipc::MessageType::Tasks) {
-                auto chunk = std::make_shared<ipc::TaskChunk>();
-                QString error;
-                if (!ipc::decodeTasks(*payload, chunk.get(), &error)) {
-                    reason = QStringLiteral("bad tasks message: %1").arg(error);
-                    break;
-                }
-                std::lock_guard lock(inbox->mutex);
-                inbox->chunks.push_back(std::move(chunk));
-                inbox->changed.notify_all();
-                continue;
-            }
-            QString error;
-            const std::optional<QCborMap> m = ipc::decodeMessage(*payload, &error);
-            if (!m) {
-                decoder.fail(error);
-                break;
-            }
-            switch (ipc::messageType(*m)) {
-            case ipc::MessageType::Cancel: {
-                const int id = ipc::decodeCancel(*m);
-                std::lock_guard lock(inbox->mutex);
-                if (id < 0 || id == inbox->currentId)
-                    inbox->cancelCurrent.store(true);
-                else
-                    inbox->cancelledIds.insert(id);
-                break;
-            }
-            case ipc::MessageType::Bye:
-                finished = true;
-                break;
-            default:
-                reason = QStringLiteral("unexpected \"%1\" message from the parent")
-                             .arg(m->value(QStringLiteral("type")).toString());
-                break;
-            }
-        }
-        if (decoder.hasError())
-            reason = QStringLiteral("protocol error on stdin: %1").arg(decoder.errorString());
+        cancelCurrent.store(true);
+        changed.notify_all();
     }
-    inbox->close(reason);
-    // The main thread stops a CPU task within microseconds of cancelCurrent. If it is stuck
-    // in something slower, do not linger: the parent is gone or wants us gone.
-    std::unique_lock lock(inbox->mutex);
-    if (!inbox->changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return inbox->mainDone; }))
-        std::_Exit(0);
+    void close(const QString &why)
+    {
+        std::lock_guard lock(mutex);
+        closeLocked(why);
+    }
+
+    void frameResults()
+    {
+        if (pending.empty())
+            return;
+        ipc::appendResultsFrame(out.buffer, pending, cpuNow, rssNow);
+        pending.clear();
+    }
+    bool flush()
+    {
+        frameResults();
+        cpuNow = processCpuSeconds();
+        rssNow = peakRssKbNow();
+        return out.flush();
+    }
+
+    void readOnce();
+    void readAvailable();
+    bool handleFrames();
+    void runTasks(std::unique_lock<std::mutex> &lock);
+    void serve();
+};
+
+// The reader role: one wait for input, then what it brings.
+void Worker::readOnce()
+{
+    // Wait in poll() for input, not in read(): stdin and stdout are one socket, and a
+    // read() blocked on it is woken each time the parent drains this worker's results (the
+    // kernel's "room to write" wake-up reaches every sleeper on the socket). Each such
+    // wake-up took a core from the task thread (sched delays of 0.2-0.7 ms on 2 cores);
+    // poll() is woken for input only.
+    {
+        std::lock_guard hold(decoderMutex);
+        if (decoder.bufferedBytes() > 0 && handleFrames())
+            return;
+    }
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&in, 1, -1) < 0) {
+        if (errno != EINTR)
+            close(QStringLiteral("cannot wait for stdin: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+        return;
+    }
+    readAvailable();
+}
+
+// Reads and handles what stdin holds now, without waiting (the runner may have taken it).
+void Worker::readAvailable()
+{
+    std::lock_guard hold(decoderMutex);
+    if (decoder.bufferedBytes() > 0 && handleFrames())
+        return;
+    ssize_t n = ::recv(STDIN_FILENO, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == ENOTSOCK) {  // a pipe (a test's or a user's): look before reading
+        pollfd in{STDIN_FILENO, POLLIN, 0};
+        n = ::poll(&in, 1, 0) > 0 ? ::read(STDIN_FILENO, buf, sizeof buf) : (errno = EAGAIN, -1);
+    }
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+        return;
+    if (n <= 0) {
+        close(n == 0 ? QString()
+                     : QStringLiteral("cannot read stdin: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+        return;
+    }
+    decoder.feed(buf, n);
+    handleFrames();
+}
+
+// The complete frames the decoder holds, under decoderMutex. Stops after a chunk that nobody
+// runs yet, so that this thread can start on it (the frames behind it are left for the
+// other thread): true then.
+bool Worker::handleFrames()
+{
+    for (;;) {
+        const std::optional<QByteArray> payload = decoder.nextPayload();
+        if (!payload)
+            break;
+        if (ipc::peekMessageType(*payload) == ipc::MessageType::Tasks) {
+            auto chunk = std::make_shared<ipc::TaskChunk>();
+            QString error;
+            if (!ipc::decodeTasks(*payload, chunk.get(), &error)) {
+                close(QStringLiteral("bad tasks message: %1").arg(error));
+                return false;
+            }
+            std::lock_guard lock(mutex);
+            chunks.push_back(std::move(chunk));
+            if (!running)
+                return true;
+            continue;
+        }
+        QString error;
+        const std::optional<QCborMap> m = ipc::decodeMessage(*payload, &error);
+        if (!m) {
+            decoder.fail(error);
+            break;
+        }
+        switch (ipc::messageType(*m)) {
+        case ipc::MessageType::Cancel: {
+            const int id = ipc::decodeCancel(*m);
+            std::lock_guard lock(mutex);
+            if (id < 0 || id == currentId)
+                cancelCurrent.store(true);
+            else
+                cancelledIds.insert(id);
+            break;
+        }
+        case ipc::MessageType::Bye:
+            close(QString());
+            return false;
+        default:
+            close(QStringLiteral("unexpected \"%1\" message from the parent").arg(m->value(QStringLiteral("type")).toString()));
+            return false;
+        }
+    }
+    if (decoder.hasError())
+        close(QStringLiteral("protocol error on stdin: %1").arg(decoder.errorString()));
+    return false;
+}
+
+// The runner role, entered and left with the lock held: the queued tasks, until none is left.
+void Worker::runTasks(std::unique_lock<std::mutex> &lock)
+{
+    auto fail = [&] {
+        lock.lock();
+        writeFailed = true;
+        closeLocked(QString());  // the parent is gone: nobody to tell
+    };
+    while (!closed) {
+        if (chunks.empty()) {
+            // Idle: the next chunks may be in the socket, waiting for a reader the scheduler
+            // has not run yet; else everything we have goes out before the role is given up.
+            lock.unlock();
+            readAvailable();
+            lock.lock();
+            if (!chunks.empty() || closed)
+                continue;
+            lock.unlock();
+            if (!flush())
+                return fail();
+            lock.lock();
+            if (chunks.empty()) {
+                wasIdle = true;
+                break;
+            }
+            continue;
+        }
+        std::shared_ptr<const ipc::TaskChunk> chunk = chunks.front();
+        const size_t index = nextTask++;
+        const bool lastOfChunk = nextTask >= chunk->size();
+        if (lastOfChunk) {
+            chunks.pop_front();
+            nextTask = 0;
+        }
+        const int id = chunk->ids[index];
+        currentId = id;
+        cancelCurrent.store(!cancelledIds.empty() && cancelledIds.erase(id) > 0);
+        lock.unlock();
+
+        TaskSpec task;
+        QString error;
+        if (!ipc::taskAt(*chunk, index, &task, &error)) {
+            lock.lock();
+            closeLocked(QStringLiteral("bad tasks message: %1").arg(error));
+            break;
+        }
+        chunk.reset();
+        const double now = monotonicSeconds();
+        // Work after a pause, after a task that took kFlushEveryS or more (so every such task
+        // is announced, whatever was flushed since), or a long silent stretch of short ones:
+        // say where we are.
+        if (wasIdle || now - previousStart >= kFlushEveryS || now - out.lastWrite >= kFlushEveryS) {
+            frameResults();
+            ipc::appendStartedFrame(out.buffer, {task.id, now, currentCpu()});
+            if (!flush())
+                return fail();
+        }
+        wasIdle = false;
+        previousStart = now;
+        pending.push_back(executeTask(task, cancelCurrent, hooks));
+        if (lastOfChunk) {
+            frameResults();
+            // A finished chunk goes out unless the last write was moments ago (one task per
+            // chunk, microseconds each: then results still leave every kChunkFlushS): the
+            // parent refills while this worker runs the next chunk it already holds.
+            if (monotonicSeconds() - out.lastWrite >= kChunkFlushS && !flush())
+                return fail();
+        }
+        if (out.buffer.size() > kFlushBytes && !flush())
+            return fail();
+        lock.lock();
+        currentId = -1;
+    }
+}
+
+// Each of the two threads: run what has come when nobody runs, else read when nobody reads,
+// else wait for one of the two to be free.
+void Worker::serve()
+{
+    std::unique_lock lock(mutex);
+    while (!closed) {
+        if (!running && !chunks.empty()) {
+            running = true;
+            if (!reading)
+                changed.notify_all();  // the other thread takes up the socket
+            runTasks(lock);
+            running = false;
+            changed.notify_all();
+            continue;
+        }
+        if (!reading) {
+            reading = true;
+            lock.unlock();
+            readOnce();
+            lock.lock();
+            reading = false;
+            continue;
+        }
+        changed.wait(lock);
+    }
+    --inServe;
+    changed.notify_all();
 }
 
 constexpr int kInForkedWorker = -1;
@@ -369,119 +535,45 @@ int run(int argc, char *argv[])
             return 3;
     }
 
+    auto worker = std::make_shared<Worker>();
+    worker->inServe = 2;
+    bool helperWarm = false;
+    // The second thread warms its own path too (its stack, its malloc cache), beside ours.
+    std::thread([worker, &helperWarm] {
+        warmUp();
+        {
+            std::lock_guard lock(worker->mutex);
+            helperWarm = true;
+        }
+        worker->changed.notify_all();
+        worker->serve();
+        // The other thread stops a CPU task within microseconds of cancelCurrent. If it is
+        // stuck in something slower, do not linger: the parent is gone or wants us gone.
+        std::unique_lock lock(worker->mutex);
+        if (!worker->changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return worker->inServe == 0; }))
+            std::_Exit(worker->failure.isEmpty() && !worker->writeFailed ? 0 : 1);
+    }).detach();
     warmUp();
+    {
+        std::unique_lock lock(worker->mutex);
+        worker->changed.wait(lock, [&] { return helperWarm; });
+    }
+    worker->out.lastWrite = monotonicSeconds();
+    worker->cpuNow = processCpuSeconds();
+    worker->rssNow = peakRssKbNow();
     if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
         return 1;
 
-    auto inbox = std::make_shared<Inbox>();
-    std::thread(readLoop, inbox).detach();
-
-    ExecHooks hooks;
-    Output out;
-    out.lastWrite = monotonicSeconds();
-    // Results of the running chunk not yet framed; a chunk's results go out as one message,
-    // or in pieces when its tasks are long (so the parent's timeline and deadlines see them).
-    std::vector<TaskResult> pending;
-    double cpuNow = processCpuSeconds();
-    long rssNow = peakRssKbNow();
-    auto frameResults = [&] {
-        if (pending.empty())
-            return;
-        ipc::appendResultsFrame(out.buffer, pending, cpuNow, rssNow);
-        pending.clear();
-    };
-    auto flush = [&] {
-        frameResults();
-        cpuNow = processCpuSeconds();
-        rssNow = peakRssKbNow();
-        return out.flush();
-    };
-    int code = 0;
-    bool wasIdle = true;  // the next task is the first after start-up or a wait
-    double previousStart = 0;  // when the task before this one started
-    for (;;) {
-        std::shared_ptr<const ipc::TaskChunk> chunk;
-        size_t index = 0;
-        bool lastOfChunk = false;
-        {
-            std::unique_lock lock(inbox->mutex);
-            if (!inbox->closed && inbox->chunks.empty()) {
-                // Idle: everything we have goes out before we wait.
-                lock.unlock();
-                if (!flush()) {
-                    code = 1;
-                    break;
-                }
-                lock.lock();
-                inbox->changed.wait(lock, [&] { return inbox->closed || !inbox->chunks.empty(); });
-                wasIdle = true;
-            }
-            if (inbox->closed)
-                break;
-            chunk = inbox->chunks.front();
-            index = inbox->nextTask++;
-            lastOfChunk = inbox->nextTask >= chunk->size();
-            if (lastOfChunk) {
-                inbox->chunks.pop_front();
-                inbox->nextTask = 0;
-            }
-            const int id = chunk->ids[index];
-            inbox->currentId = id;
-            inbox->cancelCurrent.store(!inbox->cancelledIds.empty() && inbox->cancelledIds.erase(id) > 0);
-        }
-        TaskSpec task;
-        QString error;
-        if (!ipc::taskAt(*chunk, index, &task, &error)) {
-            inbox->close(QStringLiteral("bad tasks message: %1").arg(error));
-            break;
-        }
-        chunk.reset();
-        const double now = monotonicSeconds();
-        // Work after a pause, after a task that took kFlushEveryS or more (so every such task
-        // is announced, whatever was flushed since), or a long silent stretch of short ones:
-        // say where we are.
-        if (wasIdle || now - previousStart >= kFlushEveryS || now - out.lastWrite >= kFlushEveryS) {
-            frameResults();
-            ipc::appendStartedFrame(out.buffer, {task.id, now, currentCpu()});
-            if (!flush()) {
-                code = 1;
-                break;
-            }
-        }
-        wasIdle = false;
-        previousStart = now;
-        pending.push_back(executeTask(task, inbox->cancelCurrent, hooks));
-        {
-            std::lock_guard lock(inbox->mutex);
-            inbox->currentId = -1;
-            if (inbox->closed)
-                break;
-        }
-        if (lastOfChunk) {
-            frameResults();
-            // A finished chunk goes out unless the last write was moments ago (one task per
-            // chunk, microseconds each: then results still leave every kChunkFlushS): the
-            // parent refills while this worker runs the next chunk it already holds.
-            if (monotonicSeconds() - out.lastWrite >= kChunkFlushS && !flush()) {
-                code = 1;
-                break;
-            }
-        }
-        if (out.buffer.size() > kFlushBytes && !flush()) {
-            code = 1;
-            break;
-        }
+    worker->serve();
+    std::unique_lock lock(worker->mutex);
+    // A task the other thread runs stops within microseconds of cancelCurrent; the same
+    // half a second as above for one that does not.
+    worker->changed.wait_for(lock, std::chrono::milliseconds(500), [&] { return worker->inServe == 0; });
+    if (!worker->failure.isEmpty()) {
+        complain(worker->failure);
+        return 1;
     }
-    {
-        std::lock_guard lock(inbox->mutex);
-        inbox->mainDone = true;
-        if (!inbox->failure.isEmpty()) {
-            complain(inbox->failure);
-            code = 1;
-        }
-        inbox->changed.notify_all();
-    }
-    return code;
+    return worker->writeFailed ? 1 : 0;
 }
 
 } // namespace lab::worker
