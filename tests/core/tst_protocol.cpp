@@ -11,6 +11,7 @@
 #include <QRandomGenerator>
 #include <QCborArray>
 #include <cmath>
+#include <functional>
 #include <QTest>
 #include <QtEndian>
 
@@ -110,6 +111,36 @@ void holdFastToSlowOnFlips(const QByteArray &sample, Fast &&fast, Slow &&slow, S
         }
     }
     QVERIFY(accepted > 0 && refused > 0);
+}
+
+bool sameResults(const ResultsMessage &a, const ResultsMessage &b)
+{
+    auto eq = [](double p, double q) { return p == q || (std::isnan(p) && std::isnan(q)); };
+    if (a.results.size() != b.results.size() || !eq(a.workerCpu_s, b.workerCpu_s) ||
+        a.workerPeakRssKb != b.workerPeakRssKb)
+        return false;
+    for (size_t i = 0; i < a.results.size(); ++i) {
+        const TaskResult &x = a.results[i], &y = b.results[i];
+        if (x.id != y.id || !eq(x.start_s, y.start_s) || !eq(x.end_s, y.end_s) || x.cpu_start != y.cpu_start ||
+            x.cpu_end != y.cpu_end || x.ok != y.ok || x.verified != y.verified || x.cancelled != y.cancelled ||
+            !eq(x.compute_s, y.compute_s) || !eq(x.cpuTime_s, y.cpuTime_s) || x.value != y.value ||
+            x.value.isNull() != y.value.isNull() || x.error != y.error || x.errorCategory != y.errorCategory)
+            return false;
+    }
+    return true;
+}
+
+// The payload of a frame appendResultsFrame wrote, and whether it chose the packed form.
+QByteArray resultsPayload(const std::vector<TaskResult> &results, bool *packed, bool arrays = false)
+{
+    QByteArray out;
+    if (arrays)
+        appendCborResultsFrame(out, results, 2.5, 777);
+    else
+        appendResultsFrame(out, results, 2.5, 777);
+    const QByteArray payload = out.mid(4);
+    *packed = QCborValue::fromCbor(payload).toMap().contains(QStringLiteral("packed"));
+    return payload;
 }
 
 } // namespace
@@ -451,21 +482,7 @@ private Q_SLOTS:
     // encodings of the same message, and every truncation and byte flip of one.
     void fastResultsDecoderMatchesTheStreamReader()
     {
-        auto same = [](const ResultsMessage &a, const ResultsMessage &b) {
-            auto eq = [](double p, double q) { return p == q || (std::isnan(p) && std::isnan(q)); };
-            if (a.results.size() != b.results.size() || !eq(a.workerCpu_s, b.workerCpu_s) ||
-                a.workerPeakRssKb != b.workerPeakRssKb)
-                return false;
-            for (size_t i = 0; i < a.results.size(); ++i) {
-                const TaskResult &x = a.results[i], &y = b.results[i];
-                if (x.id != y.id || !eq(x.start_s, y.start_s) || !eq(x.end_s, y.end_s) || x.cpu_start != y.cpu_start ||
-                    x.cpu_end != y.cpu_end || x.ok != y.ok || x.verified != y.verified || x.cancelled != y.cancelled ||
-                    !eq(x.compute_s, y.compute_s) || !eq(x.cpuTime_s, y.cpuTime_s) || x.value != y.value ||
-                    x.error != y.error || x.errorCategory != y.errorCategory)
-                    return false;
-            }
-            return true;
-        };
+        const auto same = sameResults;
         QRandomGenerator rng(1234);
         const double specials[] = {0.0, -0.0, 1e-300, 1e300, std::numeric_limits<double>::infinity(),
                                    std::numeric_limits<double>::quiet_NaN(), -2.5, 0.1};
@@ -558,6 +575,139 @@ private Q_SLOTS:
         holdFastToSlowOnFlips<ResultsMessage>(
             sample, [](const QByteArray &b, ResultsMessage *m) { return detail::decodeResultsFast(b, m, 100); },
             [](const QByteArray &b, ResultsMessage *m, QString *e) { return detail::decodeResultsByStream(b, m, e, 100); }, same);
+    }
+
+    // A CPU task's results (times, CPUs, flags, a short ASCII value) travel packed: read back
+    // exactly as the CBOR arrays of the same results are, by both readers; anything else
+    // (an error text, a non-ASCII value) goes as arrays. Held to the stream reader on every
+    // truncation and byte flip, and malformed records are refused by both, with reasons.
+    void packedResultsReadAsTheArrays()
+    {
+        QRandomGenerator rng(99);
+        const double specials[] = {0.0, -0.0, 5e-324, 1e300, -std::numeric_limits<double>::infinity(),
+                                   std::numeric_limits<double>::quiet_NaN(), 0.1};
+        QByteArray sample;
+        for (int round = 0; round < 60; ++round) {
+            // Up to 700 results, with up to 300 distinct values (more than the reader's table
+            // of 256 in place), repeated values and tasks with no value at all.
+            std::vector<TaskResult> results(size_t(rng.bounded(1, 700)));
+            const int distinct = int(rng.bounded(1, 300));
+            for (TaskResult &t : results) {
+                t.id = int(rng.bounded(0, std::numeric_limits<int>::max()));
+                t.start_s = rng.generateDouble() * 1e5;
+                t.end_s = rng.bounded(10) == 0 ? specials[rng.bounded(7)] : t.start_s + rng.generateDouble();
+                t.cpu_start = qint16(rng.bounded(-1, 300));
+                t.cpu_end = qint16(rng.bounded(-1, 300));
+                t.ok = rng.bounded(2);
+                t.verified = rng.bounded(2);
+                t.cancelled = rng.bounded(5) == 0;
+                t.compute_s = rng.generateDouble();
+                t.cpuTime_s = specials[rng.bounded(7)];
+                if (rng.bounded(6))
+                    t.value = QString::number(quint64(rng.bounded(distinct)) * 1000003ull);
+            }
+            bool packed = false, arrays = true;
+            const QByteArray payload = resultsPayload(results, &packed);
+            const QByteArray reference = resultsPayload(results, &arrays, true);
+            QVERIFY(packed);
+            QVERIFY(!arrays);
+            QVERIFY2(payload.size() < reference.size(), "the packed form is not smaller");
+            ResultsMessage fast, slow, expected;
+            QString error;
+            QVERIFY2(detail::decodeResultsByStream(reference, &expected, &error, results.size()), qPrintable(error));
+            QVERIFY2(detail::decodeResultsFast(payload, &fast, results.size()), "the direct reading declined the packed form");
+            QVERIFY2(detail::decodeResultsByStream(payload, &slow, &error, results.size()), qPrintable(error));
+            QVERIFY(sameResults(fast, expected));
+            QVERIFY(sameResults(slow, expected));
+            // One task fewer held than results: both refuse, and the stream reader says why.
+            QVERIFY(!detail::decodeResultsFast(payload, &fast, results.size() - 1));
+            QVERIFY(!decodeResults(payload, &fast, &error, results.size() - 1));
+            QVERIFY2(error.contains(QLatin1String("more results")), qPrintable(error));
+            if (sample.isEmpty() && results.size() >= 3 && results.size() <= 12)
+                sample = payload;
+        }
+        QVERIFY(!sample.isEmpty());
+        // Values shared, not copied: two results with one value hold one string.
+        {
+            std::vector<TaskResult> results(2);
+            results[0].value = results[1].value = QStringLiteral("285");
+            results[1].id = 1;
+            bool packed = false;
+            ResultsMessage m;
+            QString error;
+            QVERIFY(decodeResults(resultsPayload(results, &packed), &m, &error, 2));
+            QVERIFY(packed);
+            QCOMPARE(m.results[0].value, QStringLiteral("285"));
+            QCOMPARE(m.results[0].value.constData(), m.results[1].value.constData());
+        }
+        // What the packed form cannot carry goes as arrays, and reads back whole.
+        for (int which = 0; which < 4; ++which) {
+            std::vector<TaskResult> results(3);
+            for (int i = 0; i < 3; ++i)
+                results[size_t(i)].id = i;
+            TaskResult &odd = results[1];
+            if (which == 0)
+                odd.error = QStringLiteral("task 1 failed");
+            else if (which == 1)
+                odd.value = QStringLiteral("zu groß");
+            else if (which == 2)
+                odd.value = QString(256, QLatin1Char('7'));
+            else
+                odd.url = QStringLiteral("http://127.0.0.1:1/x");
+            bool packed = true;
+            const QByteArray payload = resultsPayload(results, &packed);
+            QVERIFY(!packed);
+            ResultsMessage m;
+            QString error;
+            QVERIFY2(decodeResults(payload, &m, &error, 3), qPrintable(error));
+            QCOMPARE(m.results.size(), size_t(3));
+            QCOMPARE(m.results[1].error.toString(), odd.error.toString());
+            QCOMPARE(m.results[1].value, odd.value);
+        }
+        // Every truncation refused; every byte flip the direct reading takes, the stream
+        // reader takes the same.
+        for (qsizetype cut = 0; cut < sample.size(); ++cut) {
+            ResultsMessage fast;
+            QVERIFY(!detail::decodeResultsFast(sample.left(cut), &fast, 100));
+        }
+        holdFastToSlowOnFlips<ResultsMessage>(
+            sample, [](const QByteArray &b, ResultsMessage *m) { return detail::decodeResultsFast(b, m, 100); },
+            [](const QByteArray &b, ResultsMessage *m, QString *e) { return detail::decodeResultsByStream(b, m, e, 100); },
+            sameResults);
+        // Malformed records, each refused by both readers: a value index past the table,
+        // flags beyond the three, a non-zero pad byte, a record cut short, a non-ASCII text.
+        std::vector<TaskResult> two(2);
+        two[0].value = QStringLiteral("12");
+        two[1].id = 1;
+        bool packed = false;
+        const QByteArray good = resultsPayload(two, &packed);
+        QVERIFY(packed);
+        const QCborMap map = QCborValue::fromCbor(good).toMap();
+        const QByteArray bytes = map.value(QStringLiteral("packed")).toByteArray();
+        // Layout: 8 bytes of head, the text "12" as 1 + 2 bytes, then 44 bytes a record.
+        const qsizetype record = 8 + 3;
+        auto with = [&](const std::function<void(QByteArray &)> &spoil) {
+            QByteArray b = bytes;
+            spoil(b);
+            QCborMap m = map;
+            m.insert(QStringLiteral("packed"), b);
+            return m.toCborValue().toCbor();
+        };
+        const QByteArray bad[] = {
+            with([&](QByteArray &b) { qToLittleEndian<quint16>(1, b.data() + record + 4); }),
+            with([&](QByteArray &b) { b[record + 6] = char(8); }),
+            with([&](QByteArray &b) { b[record + 7] = char(1); }),
+            with([&](QByteArray &b) { b.chop(1); }),
+            with([&](QByteArray &b) { b[9] = char(0xc3); }),
+            with([&](QByteArray &b) { qToLittleEndian<qint32>(-1, b.data() + record); }),
+        };
+        for (const QByteArray &payload : bad) {
+            ResultsMessage m;
+            QString error;
+            QVERIFY(!detail::decodeResultsFast(payload, &m, 2));
+            QVERIFY(!decodeResults(payload, &m, &error, 2));
+            QVERIFY2(error.contains(QLatin1String("packed")), qPrintable(error));
+        }
     }
 
     // decodeTasks' direct reading against the stream reader, on what both framings of a task
