@@ -537,6 +537,9 @@ int run(int argc, char *argv[])
 
     auto worker = std::make_shared<Worker>();
     worker->inServe = 2;
+    worker->out.lastWrite = monotonicSeconds();
+    worker->cpuNow = processCpuSeconds();
+    worker->rssNow = peakRssKbNow();
     bool helperWarm = false;
     // The second thread warms its own path too (its stack, its malloc cache), beside ours.
     std::thread([worker, &helperWarm] {
@@ -558,9 +561,6 @@ int run(int argc, char *argv[])
         std::unique_lock lock(worker->mutex);
         worker->changed.wait(lock, [&] { return helperWarm; });
     }
-    worker->out.lastWrite = monotonicSeconds();
-    worker->cpuNow = processCpuSeconds();
-    worker->rssNow = peakRssKbNow();
     if (!send(ipc::encodeHello({ipc::kProtocolVersion, qint64(::getpid())})))
         return 1;
 
