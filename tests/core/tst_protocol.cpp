@@ -130,6 +130,23 @@ bool sameResults(const ResultsMessage &a, const ResultsMessage &b)
     return true;
 }
 
+// A result's id, times, CPUs and flags at random; a time now and then one of `specials`
+// (zeros, extremes, infinities, NaN).
+template<size_t N>
+void randomHead(QRandomGenerator &rng, const double (&specials)[N], TaskResult *t)
+{
+    t->id = int(rng.bounded(0, std::numeric_limits<int>::max()));
+    t->start_s = rng.generateDouble() * 1e5;
+    t->end_s = rng.bounded(8) == 0 ? specials[rng.bounded(int(N))] : t->start_s + rng.generateDouble();
+    t->cpu_start = qint16(rng.bounded(-1, 300));
+    t->cpu_end = qint16(rng.bounded(-1, 300));
+    t->ok = rng.bounded(2);
+    t->verified = rng.bounded(2);
+    t->cancelled = rng.bounded(5) == 0;
+    t->compute_s = rng.generateDouble();
+    t->cpuTime_s = specials[rng.bounded(int(N))];
+}
+
 // The payload of a frame appendResultsFrame wrote, and whether it chose the packed form.
 QByteArray resultsPayload(const std::vector<TaskResult> &results, bool *packed, bool arrays = false)
 {
@@ -490,16 +507,7 @@ private Q_SLOTS:
         for (int round = 0; round < 200; ++round) {
             std::vector<TaskResult> results(size_t(rng.bounded(0, 40)));
             for (TaskResult &t : results) {
-                t.id = int(rng.bounded(0, std::numeric_limits<int>::max()));
-                t.start_s = rng.generateDouble() * 1e5;
-                t.end_s = rng.bounded(8) == 0 ? specials[rng.bounded(8)] : t.start_s + rng.generateDouble();
-                t.cpu_start = qint16(rng.bounded(-1, 300));
-                t.cpu_end = qint16(rng.bounded(-1, 300));
-                t.ok = rng.bounded(2);
-                t.verified = rng.bounded(2);
-                t.cancelled = rng.bounded(5) == 0;
-                t.compute_s = rng.generateDouble();
-                t.cpuTime_s = specials[rng.bounded(8)];
+                randomHead(rng, specials, &t);
                 t.value = rng.bounded(4) ? QString::number(rng.generate64()) : QString();
                 if (rng.bounded(4) == 0) {
                     t.error = QStringLiteral("failed: %1").arg(rng.bounded(1000));
@@ -593,16 +601,7 @@ private Q_SLOTS:
             std::vector<TaskResult> results(size_t(rng.bounded(1, 700)));
             const int distinct = int(rng.bounded(1, 300));
             for (TaskResult &t : results) {
-                t.id = int(rng.bounded(0, std::numeric_limits<int>::max()));
-                t.start_s = rng.generateDouble() * 1e5;
-                t.end_s = rng.bounded(10) == 0 ? specials[rng.bounded(7)] : t.start_s + rng.generateDouble();
-                t.cpu_start = qint16(rng.bounded(-1, 300));
-                t.cpu_end = qint16(rng.bounded(-1, 300));
-                t.ok = rng.bounded(2);
-                t.verified = rng.bounded(2);
-                t.cancelled = rng.bounded(5) == 0;
-                t.compute_s = rng.generateDouble();
-                t.cpuTime_s = specials[rng.bounded(7)];
+                randomHead(rng, specials, &t);
                 if (rng.bounded(6))
                     t.value = QString::number(quint64(rng.bounded(distinct)) * 1000003ull);
             }

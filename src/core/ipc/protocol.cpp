@@ -514,6 +514,20 @@ private:
     CborOut m_cbor;
 };
 
+// A definite-length byte string of at most maxLength bytes, whole.
+bool readBytes(QCborStreamReader &r, qsizetype maxLength, QByteArray *out)
+{
+    out->clear();
+    if (!r.isByteArray() || !r.isLengthKnown() || r.length() > quint64(maxLength))
+        return false;
+    auto chunk = r.readByteArray();
+    while (chunk.status == QCborStreamReader::Ok) {
+        *out += chunk.data;
+        chunk = r.readByteArray();
+    }
+    return chunk.status == QCborStreamReader::EndOfString;
+}
+
 bool readString(QCborStreamReader &r, QString *out)
 {
     out->clear();
@@ -909,6 +923,18 @@ void writePacked(CborOut &w, const std::vector<TaskResult> &results, const Packe
     }
 }
 
+// The map of a "results" message up to its last key ("results" or "packed"), the caller's.
+void writeResultsHead(CborOut &w, double workerCpu_s, long workerPeakRssKb)
+{
+    w.map(4);
+    w.key(QLatin1StringView("type"));
+    w.key(QLatin1StringView("results"));
+    w.key(QLatin1StringView("worker_cpu_s"));
+    w.real(workerCpu_s);
+    w.key(QLatin1StringView("worker_peak_rss_kb"));
+    w.integer(workerPeakRssKb);
+}
+
 } // namespace
 
 void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
@@ -919,13 +945,7 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
         out.reserve(out.size() + 64 + qsizetype(results.size()) * (kPackedRecord + 4));
         FrameWriter f(out);
         CborOut &w = f.cbor();
-        w.map(4);
-        w.key(QLatin1StringView("type"));
-        w.key(QLatin1StringView("results"));
-        w.key(QLatin1StringView("worker_cpu_s"));
-        w.real(workerCpu_s);
-        w.key(QLatin1StringView("worker_peak_rss_kb"));
-        w.integer(workerPeakRssKb);
+        writeResultsHead(w, workerCpu_s, workerPeakRssKb);
         w.key(QLatin1StringView("packed"));
         writePacked(w, results, plan);
         return;
@@ -940,13 +960,7 @@ void appendCborResultsFrame(QByteArray &out, const std::vector<TaskResult> &resu
     out.reserve(out.size() + 64 + qsizetype(results.size()) * 72);
     FrameWriter f(out);
     CborOut &w = f.cbor();
-    w.map(4);
-    w.key(QLatin1StringView("type"));
-    w.key(QLatin1StringView("results"));
-    w.key(QLatin1StringView("worker_cpu_s"));
-    w.real(workerCpu_s);
-    w.key(QLatin1StringView("worker_peak_rss_kb"));
-    w.integer(workerPeakRssKb);
+    writeResultsHead(w, workerCpu_s, workerPeakRssKb);
     w.key(QLatin1StringView("results"));
     w.array(quint64(results.size()));
     for (const TaskResult &t : results) {
@@ -1029,17 +1043,12 @@ bool readResult(QCborStreamReader &r, TaskResult *t)
         t->httpStatus = qint16(std::clamp<qint64>(status, 0, 999));
     }
     if (traced) {
-        if (!r.isByteArray() || !r.isLengthKnown() || r.length() > qsizetype(TaskTrace::kMaxRecords) * 2 * 64)
-            return false;
         QByteArray bytes;
-        auto chunk = r.readByteArray();
-        while (chunk.status == QCborStreamReader::Ok) {
-            bytes += chunk.data;
-            chunk = r.readByteArray();
-        }
+        if (!readBytes(r, qsizetype(TaskTrace::kMaxRecords) * 2 * 64, &bytes))
+            return false;
         auto trace = std::make_shared<TaskTrace>();
         QString ignored;
-        if (chunk.status != QCborStreamReader::EndOfString || !TaskTrace::fromCbor(bytes, trace.get(), &ignored))
+        if (!TaskTrace::fromCbor(bytes, trace.get(), &ignored))
             return false;
         t->trace = std::move(trace);
     }
@@ -1438,15 +1447,8 @@ bool decodeResultsByStream(QByteArrayView payload, ResultsMessage *out, QString 
             return true;
         }
         if (key == QLatin1String("packed")) {
-            if (haveResults || !r.isByteArray() || !r.isLengthKnown() || r.length() > kMaxFrameBytes)
-                return false;
             QByteArray bytes;
-            auto chunk = r.readByteArray();
-            while (chunk.status == QCborStreamReader::Ok) {
-                bytes += chunk.data;
-                chunk = r.readByteArray();
-            }
-            if (chunk.status != QCborStreamReader::EndOfString)
+            if (haveResults || !readBytes(r, kMaxFrameBytes, &bytes))
                 return false;
             const auto *d = reinterpret_cast<const uchar *>(bytes.constData());
             if (bytes.size() >= kPackedHead && qFromLittleEndian<quint32>(d) > maxResults) {
