@@ -34,7 +34,6 @@ std::optional<QCborMap> decodeMessage(const QByteArray &payload, QString *error)
 class FrameDecoder {
 public:
     void feed(const QByteArray &chunk);
-    void feed(QByteArrayView chunk) { feed(chunk.data(), chunk.size()); }
     void feed(const char *data, qsizetype size);
     // Takes `chunk`'s bytes by swapping buffers when nothing is left of earlier feeds (whole
     // frames per read, the usual case), else by a copy; `chunk` is left with a buffer to reuse.

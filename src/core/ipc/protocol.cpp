@@ -819,9 +819,6 @@ bool taskAt(const TaskChunk &chunk, size_t i, TaskSpec *out, QString *error)
     return true;
 }
 
-// Each result: [id, start, end, cpu_start, cpu_end, flags (1 ok, 2 verified, 4 cancelled),
-// compute_s, task_cpu_s, value|null, error|null, error_category|null,
-// io: [url, bytes, http_status, ttfb_s, checksum] | null].
 namespace {
 
 // The packed form of "results" (see protocol.h): for results with nothing but times, CPUs,
@@ -953,6 +950,9 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
     appendCborResultsFrame(out, results, workerCpu_s, workerPeakRssKb);
 }
 
+// Each result: [id, start, end, cpu_start, cpu_end, flags (1 ok, 2 verified, 4 cancelled),
+// compute_s, task_cpu_s, value|null, error|null, error_category|null,
+// io: [url, bytes, http_status, ttfb_s, checksum] | null].
 void appendCborResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
                             long workerPeakRssKb)
 {
