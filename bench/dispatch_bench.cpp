@@ -37,6 +37,8 @@ struct PoolFigure {
     double dispatchUs = -1;
     double wallMs = -1;
     double ipcShare = -1;
+    double ipcShareMin = -1;  // the rounds' spread: on 2 cores it is wide (the scheduler's
+    double ipcShareMax = -1;  // placement of wake-ups), and a median alone hides that
     double readyMs = -1;
     long pssKb = -1;
     long rssKb = -1;
@@ -76,6 +78,10 @@ PoolFigure measure(const ExperimentSpec &base, const QString &model, int chunk, 
     f.dispatchUs = d.empty() ? -1 : median(d);
     f.wallMs = w.empty() ? -1 : median(w);
     f.ipcShare = share.empty() ? -1 : median(share);
+    if (!share.empty()) {
+        f.ipcShareMin = *std::min_element(share.begin(), share.end());
+        f.ipcShareMax = *std::max_element(share.begin(), share.end());
+    }
     f.readyMs = ready.empty() ? -1 : median(ready);
     return f;
 }
@@ -308,8 +314,8 @@ int main(int argc, char *argv[])
     bool pass = seq.verified && thr.verified && p1.verified && pa.verified && pa1.verified;
     print(QStringLiteral("\nratios: processes chunk 1 / Pool.map(chunksize=1) = %1 (target <= 0.33: %2); "
                          "auto / Pool.map default = %3; threads / ThreadPoolExecutor = %4; "
-                         "sequential bookkeeping %5 us (target <= 0.5: %6); auto IPC share %7 (target < 20 %: %8), "
-                         "with 1 worker %9\n")
+                         "sequential bookkeeping %5 us (target <= 0.5: %6); auto IPC share %7 (target < 20 %: %8; "
+                         "rounds %10), with 1 worker %9\n")
               .arg(ratio(p1.dispatchUs, pyPool1))
               .arg(pyPool1 < 0 ? QStringLiteral("–")
                                : p1.dispatchUs <= pyPool1 / 3 ? QStringLiteral("PASS") : QStringLiteral("MISS"))
@@ -319,7 +325,11 @@ int main(int argc, char *argv[])
               .arg(seq.dispatchUs >= 0 && seq.dispatchUs <= 0.5 ? QStringLiteral("PASS") : QStringLiteral("MISS"))
               .arg(pa.ipcShare < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(pa.ipcShare * 100, 0, 'f', 1))
               .arg(pa.ipcShare >= 0 && pa.ipcShare < 0.2 ? QStringLiteral("PASS") : QStringLiteral("MISS"))
-              .arg(pa1.ipcShare < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(pa1.ipcShare * 100, 0, 'f', 1)));
+              .arg(pa1.ipcShare < 0 ? QStringLiteral("–") : QStringLiteral("%1 %").arg(pa1.ipcShare * 100, 0, 'f', 1))
+              .arg(pa.ipcShareMin < 0 ? QStringLiteral("–")
+                                      : QStringLiteral("%1-%2 %")
+                                            .arg(pa.ipcShareMin * 100, 0, 'f', 1)
+                                            .arg(pa.ipcShareMax * 100, 0, 'f', 1)));
 
     // Memory: PSS counts a page shared by k processes as 1/k in each, so it adds up.
     const long appPss = pssKbOf();
