@@ -167,16 +167,17 @@ struct Worker {
 // The reader role: one wait for input, then what it brings.
 void Worker::readOnce()
 {
-    // Wait in poll() for input, not in read(): stdin and stdout are one socket, and a
-    // read() blocked on it is woken each time the parent drains this worker's results (the
-    // kernel's "room to write" wake-up reaches every sleeper on the socket). Each such
-    // wake-up took a core from the task thread (sched delays of 0.2-0.7 ms on 2 cores);
-    // poll() is woken for input only.
+    // Frames left by a reader that stopped after a chunk come first: no wait for them.
     {
         std::lock_guard hold(decoderMutex);
         if (decoder.bufferedBytes() > 0 && handleFrames())
             return;
     }
+    // Wait in poll() for input, not in read(): stdin and stdout are one socket, and a
+    // read() blocked on it is woken each time the parent drains this worker's results (the
+    // kernel's "room to write" wake-up reaches every sleeper on the socket). Each such
+    // wake-up took a core from the task thread (sched delays of 0.2-0.7 ms on 2 cores);
+    // poll() is woken for input only.
     pollfd in{STDIN_FILENO, POLLIN, 0};
     if (::poll(&in, 1, -1) < 0) {
         if (errno != EINTR)
@@ -319,6 +320,13 @@ void Worker::runTasks(std::unique_lock<std::mutex> &lock)
         wasIdle = false;
         previousStart = now;
         pending.push_back(executeTask(task, cancelCurrent, hooks));
+        lock.lock();
+        currentId = -1;
+        if (closed)
+            break;  // EOF, bye or a bad stream: nothing more goes out
+        if (!lastOfChunk && out.buffer.size() <= kFlushBytes)
+            continue;
+        lock.unlock();
         if (lastOfChunk) {
             frameResults();
             // A finished chunk goes out unless the last write was moments ago (one task per
@@ -330,7 +338,6 @@ void Worker::runTasks(std::unique_lock<std::mutex> &lock)
         if (out.buffer.size() > kFlushBytes && !flush())
             return fail();
         lock.lock();
-        currentId = -1;
     }
 }
 

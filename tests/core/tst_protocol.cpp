@@ -596,8 +596,8 @@ private Q_SLOTS:
                                    std::numeric_limits<double>::quiet_NaN(), 0.1};
         QByteArray sample;
         for (int round = 0; round < 60; ++round) {
-            // Up to 700 results, with up to 300 distinct values (more than the reader's table
-            // of 256 in place), repeated values and tasks with no value at all.
+            // Up to 700 results, with up to 300 distinct values (more than the interner's 256
+            // slots), repeated values and tasks with no value at all.
             std::vector<TaskResult> results(size_t(rng.bounded(1, 700)));
             const int distinct = int(rng.bounded(1, 300));
             for (TaskResult &t : results) {

@@ -831,6 +831,17 @@ constexpr qsizetype kPackedHead = 8;
 constexpr qsizetype kPackedRecord = 44;
 constexpr quint16 kNoText = 0xffff;
 
+// FNV-1a over the code units of a text (Latin-1 bytes or QChars: a text hashes the same either
+// way), for the tables that find repeated values.
+template<typename It, typename Unit>
+quint32 fnv1a(It begin, It end, Unit unit)
+{
+    quint32 h = 2166136261u;
+    for (It i = begin; i != end; ++i)
+        h = (h ^ quint32(unit(*i))) * 16777619u;
+    return h;
+}
+
 bool packable(const TaskResult &t)
 {
     if (!t.error.isEmpty() || !t.errorCategory.isEmpty() || !t.url.isEmpty() || !t.checksum.isEmpty() || t.trace ||
@@ -868,10 +879,7 @@ bool planPacked(const std::vector<TaskResult> &results, PackedPlan *plan)
         const QString &v = results[i].value;
         if (v.isNull())
             continue;
-        quint32 h = 2166136261u;
-        for (QChar c : v)
-            h = (h ^ c.unicode()) * 16777619u;
-        int &k = slot[h % kSlots];
+        int &k = slot[fnv1a(v.cbegin(), v.cend(), [](QChar c) { return c.unicode(); }) % kSlots];
         if (k < 0 || *texts[size_t(k)] != v) {
             if (texts.size() >= kNoText)
                 return false;
@@ -1234,10 +1242,7 @@ bool readPacked(const uchar *d, qsizetype size, ResultsMessage *out, size_t maxR
         return false;
     const uchar *p = d + kPackedHead;
     const uchar *end = d + size;
-    QString texts[256];  // the usual case; more go to the vector
-    std::vector<QString> more;
-    if (textCount > 256)
-        more.resize(textCount - 256);
+    std::vector<QString> texts(textCount);
     for (quint16 i = 0; i < textCount; ++i) {
         if (p >= end)
             return false;
@@ -1247,7 +1252,7 @@ bool readPacked(const uchar *d, qsizetype size, ResultsMessage *out, size_t maxR
         for (qsizetype j = 0; j < n; ++j)
             if (p[j] >= 0x80)
                 return false;
-        (i < 256 ? texts[i] : more[i - 256]) = out->values.intern(reinterpret_cast<const char *>(p), n);
+        texts[i] = out->values.intern(reinterpret_cast<const char *>(p), n);
         p += n;
     }
     if (end - p != qint64(count) * kPackedRecord)
@@ -1266,7 +1271,7 @@ bool readPacked(const uchar *d, qsizetype size, ResultsMessage *out, size_t maxR
             return false;
         t.id = id;
         if (text != kNoText)
-            t.value = text < 256 ? texts[text] : more[text - 256];
+            t.value = texts[text];
         t.ok = p[6] & 1;
         t.verified = p[6] & 2;
         t.cancelled = p[6] & 4;
@@ -1371,17 +1376,18 @@ bool fastDecodeTasks(const QByteArray &payload, TaskChunk *out)
             }
             haveIds = true;
         } else if (k == QLatin1StringView("params") && !haveParams) {
-            quint64 n = 0, length = 0;
+            quint64 n = 0;
             if (!in.arrayOf(&n))
                 return false;
             c.params.reserve(size_t(n));
-            for (quint64 i = 0; i < n && in.head(&major, &length); ++i) {
-                if (major != 2 || length > quint64(in.left()))
+            for (quint64 i = 0; i < n; ++i) {
+                const uchar *p = nullptr;
+                qsizetype length = 0;
+                if (!in.byteString(&p, &length))
                     return false;
-                c.params.emplace_back(qsizetype(in.position() - base), qsizetype(length));
-                in.skip(qsizetype(length));
+                c.params.emplace_back(qsizetype(p - base), length);
             }
-            haveParams = c.params.size() == n;
+            haveParams = true;
         } else {
             return false;
         }
@@ -1398,10 +1404,7 @@ bool fastDecodeTasks(const QByteArray &payload, TaskChunk *out)
 QString TextInterner::intern(const char *latin1, qsizetype size)
 {
     const QLatin1StringView text(latin1, size);
-    quint32 h = 2166136261u;  // FNV-1a
-    for (qsizetype i = 0; i < size; ++i)
-        h = (h ^ uchar(latin1[i])) * 16777619u;
-    QString &slot = m_slots[h % kSlots];
+    QString &slot = m_slots[fnv1a(latin1, latin1 + size, [](char c) { return uchar(c); }) % kSlots];
     if (slot.size() != size || slot != text)
         slot = QString(text);
     return slot;
