@@ -186,6 +186,7 @@ int runHost()
     }
     std::vector<TaskSpec> tasks;
     tasks.reserve(size_t(job.tasks));
+    ipc::ParamsCache params;
     while (int(tasks.size()) < job.tasks) {
         const std::optional<QByteArray> payload = reader.next(&error);
         if (!payload) {
@@ -200,7 +201,7 @@ int runHost()
         }
         for (size_t i = 0; i < chunk.size(); ++i) {
             TaskSpec t;
-            if (!ipc::taskAt(chunk, i, &t, &error)) {
+            if (!ipc::taskAt(chunk, i, &t, &error, &params)) {
                 complain(QStringLiteral("bad tasks message: %1").arg(error));
                 return 1;
             }

@@ -118,10 +118,12 @@ struct Worker {
 
     // The runner role's own state.
     ExecHooks hooks;
+    ipc::ParamsCache params;
     Output out;
-    // Results of the running chunk not yet framed; a chunk's results go out as one message,
-    // or in pieces when its tasks are long (so the parent's timeline and deadlines see them).
-    std::vector<TaskResult> pending;
+    // Results of the running chunk not yet sent, each framed as it is added (a chunk's end is
+    // then a write); a chunk's results go out as one message, or in pieces when its tasks are
+    // long (so the parent's timeline and deadlines see them).
+    ipc::ResultsBuilder pending;
     double cpuNow = 0;
     long rssNow = 0;
     bool wasIdle = true;       // the next task is the first after start-up or a wait
@@ -144,10 +146,7 @@ struct Worker {
 
     void frameResults()
     {
-        if (pending.empty())
-            return;
-        ipc::appendResultsFrame(out.buffer, pending, cpuNow, rssNow);
-        pending.clear();
+        pending.appendFrame(out.buffer, cpuNow, rssNow);
     }
     bool flush()
     {
@@ -301,7 +300,7 @@ void Worker::runTasks(std::unique_lock<std::mutex> &lock)
 
         TaskSpec task;
         QString error;
-        if (!ipc::taskAt(*chunk, index, &task, &error)) {
+        if (!ipc::taskAt(*chunk, index, &task, &error, &params)) {
             lock.lock();
             closeLocked(QStringLiteral("bad tasks message: %1").arg(error));
             break;
@@ -319,7 +318,7 @@ void Worker::runTasks(std::unique_lock<std::mutex> &lock)
         }
         wasIdle = false;
         previousStart = now;
-        pending.push_back(executeTask(task, cancelCurrent, hooks));
+        pending.add(executeTask(task, cancelCurrent, hooks));
         lock.lock();
         currentId = -1;
         if (closed)
@@ -400,10 +399,11 @@ void warmUp()
         return;
     const std::atomic<bool> cancel{false};
     ExecHooks hooks;
+    ipc::ParamsCache cache;
     std::vector<TaskResult> results;  // grown as run() grows its results, no reserve
     for (size_t i = 0; i < chunk.size(); ++i) {
         TaskSpec task;
-        if (!ipc::taskAt(chunk, i, &task, &error))
+        if (!ipc::taskAt(chunk, i, &task, &error, &cache))
             return;
         results.push_back(executeTask(task, cancel, hooks));
     }

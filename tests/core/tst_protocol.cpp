@@ -709,6 +709,99 @@ private Q_SLOTS:
         }
     }
 
+    // The worker frames results as they come (ResultsBuilder): its frame must be
+    // appendResultsFrame's, byte for byte, in both forms, and again after each frame it sends.
+    void resultsBuilderFramesAsAppendResultsFrame()
+    {
+        QRandomGenerator rng(7);
+        const double specials[] = {0.0, -0.0, 1e300, std::numeric_limits<double>::infinity(),
+                                   std::numeric_limits<double>::quiet_NaN()};
+        ResultsBuilder builder;
+        int packedFrames = 0, arrayFrames = 0;
+        for (int round = 0; round < 80; ++round) {
+            std::vector<TaskResult> results(size_t(rng.bounded(1, 900)));
+            const int distinct = int(rng.bounded(1, 700));  // past the builder's 512 hash slots
+            for (TaskResult &t : results) {
+                randomHead(rng, specials, &t);
+                if (rng.bounded(6))
+                    t.value = QString::number(quint64(rng.bounded(distinct)) * 1000003ull);
+            }
+            // One round in four has a result the packed form cannot carry, at a random place.
+            if (round % 4 == 3) {
+                TaskResult &odd = results[size_t(rng.bounded(int(results.size())))];
+                switch (rng.bounded(4)) {
+                case 0: odd.error = QStringLiteral("task failed"); break;
+                case 1: odd.value = QStringLiteral("zu groß"); break;
+                case 2: odd.value = QString(256, QLatin1Char('7')); break;
+                default: odd.url = QStringLiteral("http://127.0.0.1:1/x"); break;
+                }
+            }
+            QByteArray expected;
+            appendResultsFrame(expected, results, 1.5, 4321);
+            for (const TaskResult &t : results)
+                builder.add(TaskResult(t));
+            QCOMPARE(builder.size(), results.size());
+            QByteArray framed("head");  // appended to what the buffer holds, as the worker's output
+            builder.appendFrame(framed, 1.5, 4321);
+            QVERIFY(builder.empty());
+            QCOMPARE(framed.left(4), QByteArray("head"));
+            QVERIFY2(framed.mid(4) == expected, qPrintable(QStringLiteral("round %1 framed differently").arg(round)));
+            bool packed = false;
+            resultsPayload(results, &packed);
+            ++(packed ? packedFrames : arrayFrames);
+        }
+        QVERIFY(packedFrames > 0 && arrayFrames > 0);
+        // Nothing added: nothing framed.
+        QByteArray none;
+        builder.appendFrame(none, 1, 1);
+        QVERIFY(none.isEmpty());
+    }
+
+    // The worker's cache of decoded parameter maps: the same tasks as without it, a map decoded
+    // once however often it recurs, and a bad map refused every time, never remembered.
+    void taskAtDecodesEachParameterMapOnce()
+    {
+        std::vector<int> ids;
+        std::vector<QByteArray> params;
+        for (int i = 0; i < 300; ++i) {
+            ids.push_back(i);
+            params.push_back(encodeParams(CpuWorkload::task(i, quint64(10 + i % 10), 1 + i % 3).params));
+        }
+        ids.push_back(300);
+        params.push_back(QCborValue(QByteArray("\x05", 1)).toByteArray());
+        ids.push_back(301);
+        params.push_back(encodeParams(CpuWorkload::task(301, kCpuMaxN + 1).params));
+        QByteArray frame;
+        appendTasksFrame(frame, QString::fromLatin1(CpuWorkload::kId), ids, params);
+        TaskChunk chunk;
+        QString error;
+        QVERIFY2(decodeTasks(frame.mid(4), &chunk, &error), qPrintable(error));
+        ParamsCache cache;
+        for (int pass = 0; pass < 2; ++pass) {
+            for (size_t i = 0; i < 300; ++i) {
+                TaskSpec plain, cached;
+                QVERIFY2(taskAt(chunk, i, &plain, &error), qPrintable(error));
+                QVERIFY2(taskAt(chunk, i, &cached, &error, &cache), qPrintable(error));
+                QCOMPARE(cached.id, int(i));
+                QCOMPARE(cached.workload, plain.workload);
+                QCOMPARE(cached.params, plain.params);
+            }
+            // 10 n x 3 repeats; and from the first pass on, task 301's map, which parses.
+            QCOMPARE(cache.size(), qsizetype(pass == 0 ? 30 : 31));
+            TaskSpec t;
+            QVERIFY(!taskAt(chunk, 300, &t, &error, &cache));
+            QVERIFY2(error.contains(QLatin1String("not a CBOR map")), qPrintable(error));
+            QVERIFY(!taskAt(chunk, 301, &t, &error, &cache));  // decoded and cached, refused by its check
+            QVERIFY2(error.contains(QLatin1String("n must be")), qPrintable(error));
+        }
+        // Bounded: a cache that is full starts again.
+        for (int i = 0; i < ParamsCache::kMaxMaps + 5; ++i)
+            cache.insert(QByteArray::number(i), QCborMap{{QStringLiteral("i"), i}});
+        QVERIFY(cache.size() <= ParamsCache::kMaxMaps);
+        QVERIFY(cache.find(QByteArray::number(ParamsCache::kMaxMaps + 4)));
+        QVERIFY(!cache.find(QByteArray::number(0)));
+    }
+
     // decodeTasks' direct reading against the stream reader, on what both framings of a task
     // list write (one by one, and from the list encoded once), every truncation and byte flip.
     void tasksFastPathMatchesTheStreamReader()

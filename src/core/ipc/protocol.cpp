@@ -785,25 +785,44 @@ bool decodeTasks(const QByteArray &payload, TaskChunk *out, QString *error)
     return detail::decodeTasksFast(payload, out) || detail::decodeTasksByStream(payload, out, error);
 }
 
-bool taskAt(const TaskChunk &chunk, size_t i, TaskSpec *out, QString *error)
+const QCborMap *ParamsCache::find(const QByteArray &bytes) const
+{
+    const auto it = m_maps.constFind(bytes);
+    return it == m_maps.cend() ? nullptr : &it.value();
+}
+
+void ParamsCache::insert(const QByteArray &bytes, const QCborMap &map)
+{
+    if (m_maps.size() >= kMaxMaps)
+        m_maps.clear();
+    m_maps.insert(QByteArray(bytes.constData(), bytes.size()), map);  // the key outlives the chunk
+}
+
+bool taskAt(const TaskChunk &chunk, size_t i, TaskSpec *out, QString *error, ParamsCache *cache)
 {
     const auto [offset, length] = chunk.params.at(i);
     const QByteArray bytes = QByteArray::fromRawData(chunk.payload.constData() + offset, length);
-    const QString problem = bytes.size() > kSmallPayload ? cborBudgetProblem(bytes) : QString();
-    QCborStreamReader reader(bytes);
-    const QCborValue v = problem.isEmpty() ? QCborValue::fromCbor(reader) : QCborValue();
-    if (!problem.isEmpty() || reader.lastError() != QCborError::NoError || !v.isMap() ||
-        reader.currentOffset() != bytes.size()) {
-        *error = QStringLiteral("task %1: parameters are not a CBOR map%2")
-                     .arg(chunk.ids[i])
-                     .arg(problem.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(problem));
-        return false;
-    }
     TaskSpec t;
     t.id = chunk.ids[i];
     t.workload = chunk.workload;
-    // A deep copy: the map must not point into the chunk's payload, which is dropped first.
-    t.params = v.toMap();
+    if (const QCborMap *known = cache ? cache->find(bytes) : nullptr) {
+        t.params = *known;
+    } else {
+        const QString problem = bytes.size() > kSmallPayload ? cborBudgetProblem(bytes) : QString();
+        QCborStreamReader reader(bytes);
+        const QCborValue v = problem.isEmpty() ? QCborValue::fromCbor(reader) : QCborValue();
+        if (!problem.isEmpty() || reader.lastError() != QCborError::NoError || !v.isMap() ||
+            reader.currentOffset() != bytes.size()) {
+            *error = QStringLiteral("task %1: parameters are not a CBOR map%2")
+                         .arg(chunk.ids[i])
+                         .arg(problem.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(problem));
+            return false;
+        }
+        // A deep copy: the map must not point into the chunk's payload, which is dropped first.
+        t.params = v.toMap();
+        if (cache)
+            cache->insert(bytes, t.params);
+    }
     const Workload *w = findWorkload(t.workload);
     if (!w) {
         *error = QStringLiteral("unknown workload \"%1\" (this worker knows: %2)")
@@ -956,6 +975,91 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
         return;
     }
     appendCborResultsFrame(out, results, workerCpu_s, workerPeakRssKb);
+}
+
+void ResultsBuilder::add(TaskResult &&result)
+{
+    m_results.push_back(std::move(result));
+    if (!m_packable)
+        return;
+    const TaskResult &t = m_results.back();
+    if (!packable(t) || m_results.size() > kMaxFrameBytes / (2 * kPackedRecord)) {
+        m_packable = false;
+        return;
+    }
+    quint16 text = kNoText;
+    if (!t.value.isNull()) {
+        const QString &v = t.value;
+        int &k = m_slot[fnv1a(v.cbegin(), v.cend(), [](QChar c) { return c.unicode(); }) % kSlots];
+        // A slot names the latest text that hashed to it; a collision stores a text twice, as
+        // planPacked() does (the same frame, byte for byte).
+        const auto same = [&](qsizetype at) {
+            if (quint8(m_texts.at(at)) != v.size())
+                return false;
+            for (qsizetype i = 0; i < v.size(); ++i)
+                if (uchar(m_texts.at(at + 1 + i)) != v.at(i).unicode())
+                    return false;
+            return true;
+        };
+        if (k == 0 || !same(m_textAt[size_t(k - 1)])) {
+            if (m_textAt.size() >= kNoText) {
+                m_packable = false;
+                return;
+            }
+            m_textAt.push_back(m_texts.size());
+            m_texts.append(char(v.size()));
+            for (QChar c : v)
+                m_texts.append(char(c.unicode()));
+            k = int(m_textAt.size());
+        }
+        text = quint16(k - 1);
+    }
+    const qsizetype at = m_records.size();
+    m_records.resize(at + kPackedRecord);
+    uchar *d = reinterpret_cast<uchar *>(m_records.data()) + at;
+    auto real = [](uchar *to, double v) {
+        quint64 u;
+        std::memcpy(&u, &v, 8);
+        qToLittleEndian<quint64>(u, to);
+    };
+    qToLittleEndian<qint32>(qint32(t.id), d);
+    qToLittleEndian<quint16>(text, d + 4);
+    d[6] = uchar((t.ok ? 1 : 0) | (t.verified ? 2 : 0) | (t.cancelled ? 4 : 0));
+    d[7] = 0;
+    qToLittleEndian<qint16>(t.cpu_start, d + 8);
+    qToLittleEndian<qint16>(t.cpu_end, d + 10);
+    real(d + 12, t.start_s);
+    real(d + 20, t.end_s);
+    real(d + 28, t.compute_s);
+    real(d + 36, t.cpuTime_s);
+}
+
+void ResultsBuilder::appendFrame(QByteArray &out, double workerCpu_s, long workerPeakRssKb)
+{
+    if (m_results.empty())
+        return;
+    if (m_packable) {
+        const qsizetype size = kPackedHead + m_texts.size() + m_records.size();
+        out.reserve(out.size() + 64 + size);
+        FrameWriter f(out);
+        CborOut &w = f.cbor();
+        writeResultsHead(w, workerCpu_s, workerPeakRssKb);
+        w.key(QLatin1StringView("packed"));
+        uchar *d = reinterpret_cast<uchar *>(w.byteString(size));
+        qToLittleEndian<quint32>(quint32(m_results.size()), d);
+        qToLittleEndian<quint16>(quint16(m_textAt.size()), d + 4);
+        qToLittleEndian<quint16>(0, d + 6);
+        std::memcpy(d + kPackedHead, m_texts.constData(), size_t(m_texts.size()));
+        std::memcpy(d + kPackedHead + m_texts.size(), m_records.constData(), size_t(m_records.size()));
+    } else {
+        appendCborResultsFrame(out, m_results, workerCpu_s, workerPeakRssKb);
+    }
+    m_results.clear();
+    m_records.resize(0);  // the capacities stay
+    m_texts.resize(0);
+    m_textAt.clear();
+    m_slot.fill(0);
+    m_packable = true;
 }
 
 // Each result: [id, start, end, cpu_start, cpu_end, flags (1 ok, 2 verified, 4 cancelled),

@@ -98,9 +98,17 @@ void Workload::judgePython(const TaskSpec &, const QJsonObject &event, TaskResul
 
 const Workload *findWorkload(const QString &id)
 {
-    for (const auto &w : workloadRegistry())
-        if (w->id() == id)
-            return w.get();
+    // Each id() builds its string: asking every workload for it cost an allocation or more per
+    // task, twice per task in a worker (its parameters checked, then run). The ids, built once:
+    static const std::vector<std::pair<QString, const Workload *>> byId = [] {
+        std::vector<std::pair<QString, const Workload *>> v;
+        for (const auto &w : workloadRegistry())
+            v.emplace_back(w->id(), w.get());
+        return v;
+    }();
+    for (const auto &[name, w] : byId)
+        if (name == id)
+            return w;
     return nullptr;
 }
 
