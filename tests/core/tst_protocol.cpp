@@ -709,16 +709,25 @@ private Q_SLOTS:
         }
     }
 
-    // The worker frames results as they come (ResultsBuilder): its frame must be
-    // appendResultsFrame's, byte for byte, in both forms, and again after each frame it sends.
+    // The worker frames results as they come (ResultsBuilder): a burst of one form must be
+    // appendResultsFrame's frame, byte for byte; a mixed burst one message per run of one form,
+    // which read back as the results in order; and so again after each burst it sends.
     void resultsBuilderFramesAsAppendResultsFrame()
     {
         QRandomGenerator rng(7);
         const double specials[] = {0.0, -0.0, 1e300, std::numeric_limits<double>::infinity(),
                                    std::numeric_limits<double>::quiet_NaN()};
+        auto spoil = [&](TaskResult &odd) {
+            switch (rng.bounded(4)) {
+            case 0: odd.error = QStringLiteral("task failed"); break;
+            case 1: odd.value = QStringLiteral("zu groß"); break;
+            case 2: odd.value = QString(256, QLatin1Char('7')); break;
+            default: odd.url = QStringLiteral("http://127.0.0.1:1/x"); break;
+            }
+        };
         ResultsBuilder builder;
-        int packedFrames = 0, arrayFrames = 0;
-        for (int round = 0; round < 80; ++round) {
+        int mixedBursts = 0;
+        for (int round = 0; round < 90; ++round) {
             std::vector<TaskResult> results(size_t(rng.bounded(1, 900)));
             const int distinct = int(rng.bounded(1, 700));  // past the builder's 512 hash slots
             for (TaskResult &t : results) {
@@ -726,18 +735,18 @@ private Q_SLOTS:
                 if (rng.bounded(6))
                     t.value = QString::number(quint64(rng.bounded(distinct)) * 1000003ull);
             }
-            // One round in four has a result the packed form cannot carry, at a random place.
-            if (round % 4 == 3) {
-                TaskResult &odd = results[size_t(rng.bounded(int(results.size())))];
-                switch (rng.bounded(4)) {
-                case 0: odd.error = QStringLiteral("task failed"); break;
-                case 1: odd.value = QStringLiteral("zu groß"); break;
-                case 2: odd.value = QString(256, QLatin1Char('7')); break;
-                default: odd.url = QStringLiteral("http://127.0.0.1:1/x"); break;
-                }
+            const int kind = round % 3;  // all packable, none, or a few that are not
+            if (kind == 1) {
+                for (TaskResult &t : results)
+                    spoil(t);
+            } else if (kind == 2) {
+                for (int k = 0; k < 3; ++k)
+                    spoil(results[size_t(rng.bounded(int(results.size())))]);
             }
-            QByteArray expected;
-            appendResultsFrame(expected, results, 1.5, 4321);
+            size_t runs = 0;
+            for (size_t i = 0; i < results.size(); ++i)
+                if (i == 0 || detail::fitsPacked(results[i]) != detail::fitsPacked(results[i - 1]))
+                    ++runs;
             for (const TaskResult &t : results)
                 builder.add(TaskResult(t));
             QCOMPARE(builder.size(), results.size());
@@ -745,12 +754,35 @@ private Q_SLOTS:
             builder.appendFrame(framed, 1.5, 4321);
             QVERIFY(builder.empty());
             QCOMPARE(framed.left(4), QByteArray("head"));
-            QVERIFY2(framed.mid(4) == expected, qPrintable(QStringLiteral("round %1 framed differently").arg(round)));
-            bool packed = false;
-            resultsPayload(results, &packed);
-            ++(packed ? packedFrames : arrayFrames);
+            QByteArray expected;
+            appendResultsFrame(expected, results, 1.5, 4321);
+            if (runs == 1) {
+                QVERIFY2(framed.mid(4) == expected, qPrintable(QStringLiteral("round %1 framed differently").arg(round)));
+                continue;
+            }
+            ++mixedBursts;
+            FrameDecoder frames;
+            frames.feed(framed.mid(4));
+            ResultsMessage all, one;
+            QString error;
+            size_t messages = 0;
+            while (const std::optional<QByteArray> payload = frames.nextPayload()) {
+                QVERIFY2(decodeResults(*payload, &one, &error, results.size()), qPrintable(error));
+                QCOMPARE(one.workerCpu_s, 1.5);
+                QCOMPARE(one.workerPeakRssKb, 4321L);
+                for (TaskResult &t : one.results)
+                    all.results.push_back(std::move(t));
+                ++messages;
+            }
+            QVERIFY(!frames.hasError());
+            QCOMPARE(messages, runs);
+            ResultsMessage reference;
+            QVERIFY2(decodeResults(expected.mid(4), &reference, &error, results.size()), qPrintable(error));
+            all.workerCpu_s = reference.workerCpu_s;
+            all.workerPeakRssKb = reference.workerPeakRssKb;
+            QVERIFY2(sameResults(all, reference), qPrintable(QStringLiteral("round %1 read back differently").arg(round)));
         }
-        QVERIFY(packedFrames > 0 && arrayFrames > 0);
+        QVERIFY(mixedBursts > 0);
         // Nothing added: nothing framed.
         QByteArray none;
         builder.appendFrame(none, 1, 1);

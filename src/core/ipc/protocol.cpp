@@ -977,46 +977,57 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
     appendCborResultsFrame(out, results, workerCpu_s, workerPeakRssKb);
 }
 
+ResultsBuilder::Run &ResultsBuilder::open(bool packed, bool fresh)
+{
+    if (!fresh && m_used > 0 && m_runs[m_used - 1].packed == packed)
+        return m_runs[m_used - 1];
+    if (m_used == m_runs.size())
+        m_runs.emplace_back();
+    Run &run = m_runs[m_used++];
+    run.packed = packed;
+    if (packed)
+        m_slot.fill(0);
+    return run;
+}
+
 void ResultsBuilder::add(TaskResult &&result)
 {
-    m_results.push_back(std::move(result));
-    if (!m_packable)
-        return;
-    const TaskResult &t = m_results.back();
-    if (!packable(t) || m_results.size() > kMaxFrameBytes / (2 * kPackedRecord)) {
-        m_packable = false;
+    ++m_count;
+    if (!packable(result)) {
+        open(false).results.push_back(std::move(result));
         return;
     }
+    Run *run = &open(true);
+    // A run holds what one frame can (as planPacked() allows): past that, a new run.
+    if (run->count >= kMaxFrameBytes / (2 * kPackedRecord) || run->textAt.size() >= kNoText)
+        run = &open(true, true);
+    const TaskResult &t = result;
     quint16 text = kNoText;
     if (!t.value.isNull()) {
         const QString &v = t.value;
         int &k = m_slot[fnv1a(v.cbegin(), v.cend(), [](QChar c) { return c.unicode(); }) % kSlots];
-        // A slot names the latest text that hashed to it; a collision stores a text twice, as
-        // planPacked() does (the same frame, byte for byte).
+        // A slot names the latest value that hashed to it; a collision stores a value twice,
+        // as planPacked() does (the same frame, byte for byte).
         const auto same = [&](qsizetype at) {
-            if (quint8(m_texts.at(at)) != v.size())
+            if (quint8(run->texts.at(at)) != v.size())
                 return false;
             for (qsizetype i = 0; i < v.size(); ++i)
-                if (uchar(m_texts.at(at + 1 + i)) != v.at(i).unicode())
+                if (uchar(run->texts.at(at + 1 + i)) != v.at(i).unicode())
                     return false;
             return true;
         };
-        if (k == 0 || !same(m_textAt[size_t(k - 1)])) {
-            if (m_textAt.size() >= kNoText) {
-                m_packable = false;
-                return;
-            }
-            m_textAt.push_back(m_texts.size());
-            m_texts.append(char(v.size()));
+        if (k == 0 || !same(run->textAt[size_t(k - 1)])) {
+            run->textAt.push_back(run->texts.size());
+            run->texts.append(char(v.size()));
             for (QChar c : v)
-                m_texts.append(char(c.unicode()));
-            k = int(m_textAt.size());
+                run->texts.append(char(c.unicode()));
+            k = int(run->textAt.size());
         }
         text = quint16(k - 1);
     }
-    const qsizetype at = m_records.size();
-    m_records.resize(at + kPackedRecord);
-    uchar *d = reinterpret_cast<uchar *>(m_records.data()) + at;
+    const qsizetype at = run->records.size();
+    run->records.resize(at + kPackedRecord);
+    uchar *d = reinterpret_cast<uchar *>(run->records.data()) + at;
     auto real = [](uchar *to, double v) {
         quint64 u;
         std::memcpy(&u, &v, 8);
@@ -1032,34 +1043,37 @@ void ResultsBuilder::add(TaskResult &&result)
     real(d + 20, t.end_s);
     real(d + 28, t.compute_s);
     real(d + 36, t.cpuTime_s);
+    ++run->count;
 }
 
 void ResultsBuilder::appendFrame(QByteArray &out, double workerCpu_s, long workerPeakRssKb)
 {
-    if (m_results.empty())
-        return;
-    if (m_packable) {
-        const qsizetype size = kPackedHead + m_texts.size() + m_records.size();
-        out.reserve(out.size() + 64 + size);
-        FrameWriter f(out);
-        CborOut &w = f.cbor();
-        writeResultsHead(w, workerCpu_s, workerPeakRssKb);
-        w.key(QLatin1StringView("packed"));
-        uchar *d = reinterpret_cast<uchar *>(w.byteString(size));
-        qToLittleEndian<quint32>(quint32(m_results.size()), d);
-        qToLittleEndian<quint16>(quint16(m_textAt.size()), d + 4);
-        qToLittleEndian<quint16>(0, d + 6);
-        std::memcpy(d + kPackedHead, m_texts.constData(), size_t(m_texts.size()));
-        std::memcpy(d + kPackedHead + m_texts.size(), m_records.constData(), size_t(m_records.size()));
-    } else {
-        appendCborResultsFrame(out, m_results, workerCpu_s, workerPeakRssKb);
+    for (size_t i = 0; i < m_used; ++i) {
+        Run &run = m_runs[i];
+        if (run.packed) {
+            const qsizetype size = kPackedHead + run.texts.size() + run.records.size();
+            out.reserve(out.size() + 64 + size);
+            FrameWriter f(out);
+            CborOut &w = f.cbor();
+            writeResultsHead(w, workerCpu_s, workerPeakRssKb);
+            w.key(QLatin1StringView("packed"));
+            uchar *d = reinterpret_cast<uchar *>(w.byteString(size));
+            qToLittleEndian<quint32>(quint32(run.count), d);
+            qToLittleEndian<quint16>(quint16(run.textAt.size()), d + 4);
+            qToLittleEndian<quint16>(0, d + 6);
+            std::memcpy(d + kPackedHead, run.texts.constData(), size_t(run.texts.size()));
+            std::memcpy(d + kPackedHead + run.texts.size(), run.records.constData(), size_t(run.records.size()));
+        } else {
+            appendCborResultsFrame(out, run.results, workerCpu_s, workerPeakRssKb);
+        }
+        run.count = 0;
+        run.records.resize(0);  // the capacities stay
+        run.texts.resize(0);
+        run.textAt.clear();
+        run.results.clear();
     }
-    m_results.clear();
-    m_records.resize(0);  // the capacities stay
-    m_texts.resize(0);
-    m_textAt.clear();
-    m_slot.fill(0);
-    m_packable = true;
+    m_used = 0;
+    m_count = 0;
 }
 
 // Each result: [id, start, end, cpu_start, cpu_end, flags (1 ok, 2 verified, 4 cancelled),
@@ -1521,6 +1535,11 @@ bool decodeResults(QByteArrayView payload, ResultsMessage *out, QString *error, 
 }
 
 namespace detail {
+
+bool fitsPacked(const TaskResult &result)
+{
+    return packable(result);
+}
 
 bool decodeTasksFast(const QByteArray &payload, TaskChunk *out)
 {

@@ -154,27 +154,36 @@ void appendResultsFrame(QByteArray &out, const std::vector<TaskResult> &results,
 // Always the CBOR arrays (the form for errors, I/O fields and traces; and for the tests).
 void appendCborResultsFrame(QByteArray &out, const std::vector<TaskResult> &results, double workerCpu_s,
                             long workerPeakRssKb);
-// A worker's results framed as they come: each result is packed when it is added (its record
-// and its value's index), so that sending a burst is its head and two copies. Framing 500
-// results at once took 20-40 us, after the chunk's last task, while the parent waited for
-// them (the pool's dispatch window). The frame is appendResultsFrame's, byte for byte: the
-// packed form when every result fits it, else the CBOR arrays.
+// A worker's results framed as they come: a result the packed form can carry is packed when
+// it is added (its record, its value's index) and not kept, so that sending a burst is its
+// head and two copies. Framing 500 results at once (and freeing their strings) took 20-40 us
+// after a chunk's last task, while the parent waited for them (the pool's dispatch window).
+// Results the packed form cannot carry are kept for the CBOR arrays; a burst that mixes the
+// two goes as one message per run of one form, in order. A burst of one form is exactly
+// appendResultsFrame's frame.
 class ResultsBuilder {
 public:
     void add(TaskResult &&result);
-    bool empty() const { return m_results.empty(); }
-    size_t size() const { return m_results.size(); }
-    // Frames what was added and starts again.
+    bool empty() const { return m_count == 0; }
+    size_t size() const { return m_count; }
+    // Frames what was added and starts again (keeping its buffers' capacity).
     void appendFrame(QByteArray &out, double workerCpu_s, long workerPeakRssKb);
 
 private:
+    struct Run {
+        bool packed = true;
+        size_t count = 0;
+        QByteArray records;               // packed: the records so far
+        QByteArray texts;                 // and the distinct values, each as length and bytes
+        std::vector<qsizetype> textAt;    // where each distinct value starts in texts
+        std::vector<TaskResult> results;  // not packed: the results themselves
+    };
+    Run &open(bool packed, bool fresh = false);  // the last run if it is of this form, else a new one
     static constexpr size_t kSlots = 512;
-    std::vector<TaskResult> m_results;  // for the CBOR form, and kept for its capacity
-    QByteArray m_records;               // the packed records so far
-    QByteArray m_texts;                 // and the distinct values, each as length and bytes
-    std::vector<qsizetype> m_textAt;    // where each distinct value starts in m_texts
-    std::array<int, kSlots> m_slot{};   // hash slot -> distinct value + 1 (0: none)
-    bool m_packable = true;
+    std::vector<Run> m_runs;            // m_runs[0 .. m_used) hold this burst
+    size_t m_used = 0;
+    size_t m_count = 0;
+    std::array<int, kSlots> m_slot{};   // the open packed run: hash slot -> value + 1 (0: none)
 };
 // Texts that recur from message to message (a CPU task's value: cpu-tiny's 4000 tasks have 10
 // sums), read once and then shared: each result holds a reference, not its own copy. Decoding
@@ -203,6 +212,8 @@ namespace detail {
 // the stream reader that decodes every valid message and words the errors.
 bool decodeResultsFast(QByteArrayView payload, ResultsMessage *out, size_t maxResults);
 bool decodeResultsByStream(QByteArrayView payload, ResultsMessage *out, QString *error, size_t maxResults);
+// Whether the packed form carries this result (times, CPUs, flags and a short ASCII value only).
+bool fitsPacked(const TaskResult &result);
 } // namespace detail
 
 void appendStartedFrame(QByteArray &out, const Started &started);
