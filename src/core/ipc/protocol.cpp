@@ -1046,6 +1046,18 @@ void ResultsBuilder::add(TaskResult &&result)
     ++run->count;
 }
 
+void ResultsBuilder::reserve(size_t results)
+{
+    if (m_runs.empty())
+        m_runs.emplace_back();
+    QByteArray &records = m_runs.front().records;
+    const qsizetype bytes = qsizetype(results) * kPackedRecord;
+    if (records.capacity() < bytes && records.isEmpty()) {
+        records.fill('\0', bytes);  // written, not only allocated: its pages are there when results come
+        records.resize(0);           // the capacity stays
+    }
+}
+
 void ResultsBuilder::appendFrame(QByteArray &out, double workerCpu_s, long workerPeakRssKb)
 {
     for (size_t i = 0; i < m_used; ++i) {

@@ -168,6 +168,8 @@ public:
     size_t size() const { return m_count; }
     // Frames what was added and starts again (keeping its buffers' capacity).
     void appendFrame(QByteArray &out, double workerCpu_s, long workerPeakRssKb);
+    // Room for this many packed results, its pages touched now (before the work starts).
+    void reserve(size_t results);
 
 private:
     struct Run {

@@ -245,6 +245,13 @@ void Pool::run(int workers)
     // took 3x the time of the next (0.2 ms for 500 results), with a worker waiting for the core.
     m_scratch.results.resize(std::min(m_tasks.size(), m_chunk * 2));
     m_scratch.results.clear();
+    // And the frame buffer for a chunk of tasks, its pages written: the first chunk framed into
+    // fresh pages (~5 us a fault here) held each worker's first task back by ~10 us more.
+    if (!m_tasks.empty()) {
+        const qsizetype perTask = (m_encoded.ids.size() + m_encoded.params.size()) / qsizetype(m_tasks.size()) + 1;
+        m_out.fill('\0', std::min<qsizetype>(4 << 20, perTask * qsizetype(std::min(m_chunk, m_tasks.size())) + 256));
+        m_out.resize(0);
+    }
     if (!m_stopRequested)
         m_loop.exec();
     poller.stop();
