@@ -911,6 +911,26 @@ bool planPacked(const std::vector<TaskResult> &results, PackedPlan *plan)
     return true;
 }
 
+// One result's 44-byte record (the layout above), `text` its value's index in the table.
+void writePackedRecord(uchar *d, const TaskResult &t, quint16 text)
+{
+    auto real = [](uchar *at, double v) {
+        quint64 u;
+        std::memcpy(&u, &v, 8);
+        qToLittleEndian<quint64>(u, at);
+    };
+    qToLittleEndian<qint32>(qint32(t.id), d);
+    qToLittleEndian<quint16>(text, d + 4);
+    d[6] = uchar((t.ok ? 1 : 0) | (t.verified ? 2 : 0) | (t.cancelled ? 4 : 0));
+    d[7] = 0;
+    qToLittleEndian<qint16>(t.cpu_start, d + 8);
+    qToLittleEndian<qint16>(t.cpu_end, d + 10);
+    real(d + 12, t.start_s);
+    real(d + 20, t.end_s);
+    real(d + 28, t.compute_s);
+    real(d + 36, t.cpuTime_s);
+}
+
 void writePacked(CborOut &w, const std::vector<TaskResult> &results, const PackedPlan &plan)
 {
     const std::vector<const QString *> &texts = plan.texts;
@@ -927,24 +947,8 @@ void writePacked(CborOut &w, const std::vector<TaskResult> &results, const Packe
         for (QChar c : *t)
             *d++ = uchar(c.unicode());
     }
-    auto real = [](uchar *at, double v) {
-        quint64 u;
-        std::memcpy(&u, &v, 8);
-        qToLittleEndian<quint64>(u, at);
-    };
-    for (size_t i = 0; i < results.size(); ++i, d += kPackedRecord) {
-        const TaskResult &t = results[i];
-        qToLittleEndian<qint32>(qint32(t.id), d);
-        qToLittleEndian<quint16>(index[i], d + 4);
-        d[6] = uchar((t.ok ? 1 : 0) | (t.verified ? 2 : 0) | (t.cancelled ? 4 : 0));
-        d[7] = 0;
-        qToLittleEndian<qint16>(t.cpu_start, d + 8);
-        qToLittleEndian<qint16>(t.cpu_end, d + 10);
-        real(d + 12, t.start_s);
-        real(d + 20, t.end_s);
-        real(d + 28, t.compute_s);
-        real(d + 36, t.cpuTime_s);
-    }
+    for (size_t i = 0; i < results.size(); ++i, d += kPackedRecord)
+        writePackedRecord(d, results[i], index[i]);
 }
 
 // The map of a "results" message up to its last key ("results" or "packed"), the caller's.
@@ -1027,22 +1031,7 @@ void ResultsBuilder::add(TaskResult &&result)
     }
     const qsizetype at = run->records.size();
     run->records.resize(at + kPackedRecord);
-    uchar *d = reinterpret_cast<uchar *>(run->records.data()) + at;
-    auto real = [](uchar *to, double v) {
-        quint64 u;
-        std::memcpy(&u, &v, 8);
-        qToLittleEndian<quint64>(u, to);
-    };
-    qToLittleEndian<qint32>(qint32(t.id), d);
-    qToLittleEndian<quint16>(text, d + 4);
-    d[6] = uchar((t.ok ? 1 : 0) | (t.verified ? 2 : 0) | (t.cancelled ? 4 : 0));
-    d[7] = 0;
-    qToLittleEndian<qint16>(t.cpu_start, d + 8);
-    qToLittleEndian<qint16>(t.cpu_end, d + 10);
-    real(d + 12, t.start_s);
-    real(d + 20, t.end_s);
-    real(d + 28, t.compute_s);
-    real(d + 36, t.cpuTime_s);
+    writePackedRecord(reinterpret_cast<uchar *>(run->records.data()) + at, t, text);
     ++run->count;
 }
 
