@@ -378,7 +378,7 @@ constexpr int kInForkedWorker = -1;
 // them, frame their results. (The first task now takes ~0.8 us.)
 void warmUp()
 {
-    // Enough that the results vector and frame grow as a real chunk's do and leave warm memory
+    // Enough that the result records and frame grow as a real chunk's do and leave warm memory
     // in the arena; 512 measured no better and cost each worker 0.25 MB more PSS.
     constexpr int kTasks = 128;
     std::vector<int> ids;
@@ -400,15 +400,15 @@ void warmUp()
     const std::atomic<bool> cancel{false};
     ExecHooks hooks;
     ipc::ParamsCache cache;
-    std::vector<TaskResult> results;  // grown as run() grows its results, no reserve
+    ipc::ResultsBuilder results;  // the runner's path: each result packed as it is added
     for (size_t i = 0; i < chunk.size(); ++i) {
         TaskSpec task;
         if (!ipc::taskAt(chunk, i, &task, &error, &cache))
             return;
-        results.push_back(executeTask(task, cancel, hooks));
+        results.add(executeTask(task, cancel, hooks));
     }
     QByteArray out;
-    ipc::appendResultsFrame(out, results, processCpuSeconds(), peakRssKbNow());
+    results.appendFrame(out, processCpuSeconds(), peakRssKbNow());
 }
 
 // --fork-server: fork a worker per request (protocol.h, "forked") until stdin closes. Each
