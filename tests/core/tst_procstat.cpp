@@ -1,11 +1,15 @@
 #include "sampling/cpusampler.h"
+#include "sampling/procfile.h"
 #include "sampling/procstat.h"
 
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <cerrno>
 #include <cmath>
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace lab;
 
@@ -19,6 +23,21 @@ static ProcStatSnapshot load(const char *name)
     if (!snap)
         qFatal("fixture %s did not parse", name);
     return *snap;
+}
+
+static int openDescriptors()
+{
+    int n = 0;
+    for (int fd = 0; fd < 1024; ++fd)
+        n += ::fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+static void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size())
+        qFatal("cannot write %s", qPrintable(path));
 }
 
 class TestProcStat : public QObject {
@@ -70,6 +89,73 @@ private Q_SLOTS:
             QVERIFY(std::isnan(v) || (v >= 0 && v <= 100));
         QCOMPARE(u.perCore[0], 0.0);        // every counter went down: no progress, not negative
         QVERIFY(u.total >= 0 && u.total <= 100);
+    }
+
+    // /proc/stat stays open and each read is the file afresh: the counters move on, and the
+    // descriptor is the same one (no open per tick).
+    void procFileKeepsProcfsOpenAndRereadsIt()
+    {
+        ProcFile f("/proc/stat");
+        std::string_view text;
+        QVERIFY(f.read(&text));
+        QVERIFY(f.isKeptOpen());
+        const auto a = parseProcStat(text);
+        QVERIFY(a);
+        const int fdsBefore = openDescriptors();
+        QTest::qWait(60);  // a few ticks of CPU time pass (this test's own, at least)
+        for (int i = 0; i < 50; ++i) {
+            volatile double x = 0;
+            for (int k = 0; k < 200000; ++k)
+                x = x + k;
+        }
+        QTest::qWait(30);
+        QVERIFY(f.read(&text));
+        QCOMPARE(openDescriptors(), fdsBefore);
+        const auto b = parseProcStat(text);
+        QVERIFY(b);
+        QCOMPARE(b->cores.size(), a->cores.size());
+        QVERIFY(b->total.busy() + b->total.idleAll() > a->total.busy() + a->total.idleAll());
+        // The same text as a fresh open gives, line for line (the counters may have moved on).
+        std::string fresh;
+        QVERIFY(readWholeFile("/proc/stat", &fresh));
+        QCOMPARE(QByteArray(text.data(), qsizetype(text.size())).count('\n'),
+                 QByteArray(fresh.data(), qsizetype(fresh.size())).count('\n'));
+    }
+
+    // Any other file is opened per read: a fixture replaced between reads is read anew; a
+    // missing one is an error with errno, and reads again once it is back.
+    void procFileReopensOtherFilesAndReportsErrors()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("stat"));
+        ProcFile f(path.toStdString());
+        std::string_view text;
+        errno = 0;
+        QVERIFY(!f.read(&text));
+        QCOMPARE(errno, ENOENT);
+        QVERIFY(text.empty());
+        writeFile(path, "first\n");
+        QVERIFY(f.read(&text));
+        QCOMPARE(QByteArray(text.data(), qsizetype(text.size())), QByteArray("first\n"));
+        QVERIFY(!f.isKeptOpen());
+        QFile::remove(path);
+        // Longer than the first buffer (4096): the whole file, not its first page.
+        QByteArray big;
+        for (int i = 0; i < 3000; ++i)
+            big += QByteArray::number(i) + ' ';
+        writeFile(path, big);
+        QVERIFY(f.read(&text));
+        QCOMPARE(QByteArray(text.data(), qsizetype(text.size())), big);
+        std::string whole;
+        QVERIFY(readWholeFile(path.toLocal8Bit().constData(), &whole, 100));
+        QCOMPARE(whole.size(), size_t(100));  // bounded
+        QVERIFY(!readWholeFile("/nonexistent/x", &whole));
+        QVERIFY(whole.empty());
+        char small[16];
+        size_t n = 0;
+        QVERIFY(readSmallFile(path.toLocal8Bit().constData(), small, sizeof small, &n));
+        QCOMPARE(n, size_t(15));
+        QCOMPARE(small[15], '\0');
     }
 
     void samplerEmitsFromFixtureAndReportsErrors()

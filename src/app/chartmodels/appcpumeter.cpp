@@ -1,39 +1,16 @@
 #include "appcpumeter.h"
 
+#include "sampling/procfile.h"
 #include "util/sysinfo.h"
 
 #include <QtNumeric>
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <charconv>
 #include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace lab {
-
-namespace {
-
-// Small /proc files in one read(2); QFile would allocate per call.
-bool readSmallFile(const char *path, char *buffer, size_t size, size_t *length)
-{
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n;
-    do {
-        n = ::read(fd, buffer, size - 1);
-    } while (n < 0 && errno == EINTR);
-    ::close(fd);
-    if (n <= 0)
-        return false;
-    buffer[n] = '\0';
-    *length = size_t(n);
-    return true;
-}
-
-} // namespace
 
 std::optional<AppCpuMeter::ThreadTimes> AppCpuMeter::parseTaskStat(std::string_view text, long ticksPerSecond)
 {

@@ -2,9 +2,10 @@
 
 #include "util/sysinfo.h"
 
-#include <QFile>
 #include <QThread>
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace lab {
 
@@ -31,6 +32,7 @@ void CpuSampler::applyRate()
 void CpuSampler::setSourcePath(const QString &path)
 {
     m_path = path;
+    m_file.setPath(path.toStdString());
     m_previous.reset();
 }
 
@@ -60,14 +62,12 @@ void CpuSampler::stop()
 
 void CpuSampler::sampleNow()
 {
-    QFile f(m_path);
-    // /proc files report size 0: read until EOF rather than trusting size().
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
-        Q_EMIT readFailed(QStringLiteral("%1: %2").arg(m_path, f.errorString()));
+    std::string_view text;
+    if (!m_file.read(&text)) {
+        Q_EMIT readFailed(QStringLiteral("%1: %2").arg(m_path, QString::fromLocal8Bit(std::strerror(errno))));
         return;
     }
-    const QByteArray text = f.readAll();
-    const auto snap = parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+    const auto snap = parseProcStat(text);
     if (!snap) {
         Q_EMIT readFailed(QStringLiteral("%1: no aggregate cpu line").arg(m_path));
         return;

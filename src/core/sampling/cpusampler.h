@@ -1,4 +1,5 @@
 #pragma once
+#include "procfile.h"
 #include "procstat.h"
 
 #include <QMetaType>
@@ -18,7 +19,7 @@ struct CpuSample {
 
 // Reads /proc/stat at a fixed rate (10 Hz default, 1..50 Hz) and emits usage deltas.
 // Samples in the thread it lives in (the app moves it to a thread of its own, so a frozen GUI
-// does not stop the sampling); one file read + parse per tick. setRateHz, start, stop,
+// does not stop the sampling); one pread(2) of the file kept open + parse per tick. setRateHz, start, stop,
 // rateHz and coreCount may be called from any thread.
 class CpuSampler : public QObject {
     Q_OBJECT
@@ -46,6 +47,7 @@ private:
 
     QTimer m_timer;
     QString m_path = QStringLiteral("/proc/stat");
+    ProcFile m_file{"/proc/stat"};  // kept open: re-read from its start at each tick
     std::atomic<double> m_rateHz{10.0};
     std::atomic<int> m_coreCount{0};
     std::atomic<bool> m_running{false};

@@ -1,13 +1,14 @@
 #include "foreignload.h"
 
+#include "procfile.h"
 #include "procstat.h"
 #include "util/sysinfo.h"
 
-#include <QDir>
-#include <QFile>
 #include <QThread>
 #include <algorithm>
 #include <charconv>
+#include <dirent.h>
+#include <string>
 #include <unistd.h>
 
 namespace lab {
@@ -36,18 +37,23 @@ bool skipField(std::string_view &rest)
     return true;
 }
 
-QByteArray readAll(const QString &path)
+// Empty when it cannot be read (a process gone meanwhile).
+std::string_view readText(const std::string &path, std::string *buffer)
 {
-    QFile f(path);
-    // /proc files report size 0: read until EOF.
-    if (!f.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
-        return {};
-    return f.readAll();
+    return readWholeFile(path.c_str(), buffer, 64 * 1024) ? std::string_view(*buffer) : std::string_view();
 }
 
-std::string_view view(const QByteArray &b)
+// The numeric entries of a /proc directory (pids, or tids under task/).
+template <typename F>
+void forEachNumericEntry(const std::string &dir, F &&f)
 {
-    return std::string_view(b.constData(), size_t(b.size()));
+    DIR *d = ::opendir(dir.c_str());
+    if (!d)
+        return;
+    while (const dirent *e = ::readdir(d))
+        if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+            f(e->d_name);
+    ::closedir(d);
 }
 
 } // namespace
@@ -123,8 +129,9 @@ std::optional<double> foreignBusyCores(const std::optional<LoadSnapshot> &before
 
 std::optional<LoadSnapshot> readLoadSnapshot(const QString &procRoot, qint64 pid)
 {
-    const QByteArray statText = readAll(procRoot + QStringLiteral("/stat"));
-    const auto stat = parseProcStat(view(statText));
+    const std::string root = procRoot.toStdString();
+    std::string text;
+    const auto stat = parseProcStat(readText(root + "/stat", &text));
     if (!stat)
         return std::nullopt;
     LoadSnapshot s;
@@ -145,31 +152,29 @@ std::optional<LoadSnapshot> readLoadSnapshot(const QString &procRoot, qint64 pid
         if (std::find(seen.begin(), seen.end(), p) != seen.end())
             continue;
         seen.push_back(p);
-        const QString dir = procRoot + QLatin1Char('/') + QString::number(p);
-        const auto ps = parsePidStat(view(readAll(dir + QStringLiteral("/stat"))));
+        const std::string dir = root + '/' + std::to_string(p);
+        const auto ps = parsePidStat(readText(dir + "/stat", &text));
         if (!ps)
             continue;  // gone meanwhile: its time is in its parent's cutime once reaped
         s.own += ps->treeTicks();
-        const QStringList tids = QDir(dir + QStringLiteral("/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-        for (const QString &tid : tids)
-            for (qint64 child : parseChildrenList(view(readAll(dir + QStringLiteral("/task/") + tid + QStringLiteral("/children")))))
+        forEachNumericEntry(dir + "/task", [&](const char *tid) {
+            for (qint64 child : parseChildrenList(readText(dir + "/task/" + tid + "/children", &text)))
                 todo.push_back(child);
+        });
     }
     return s;
 }
 
 std::vector<PidStat> listProcesses(const QString &procRoot)
 {
+    const std::string root = procRoot.toStdString();
+    std::string text;
     std::vector<PidStat> out;
-    for (const QString &e : QDir(procRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        bool ok = false;
-        e.toLongLong(&ok);
-        if (!ok)
-            continue;
+    forEachNumericEntry(root, [&](const char *name) {
         // Gone meanwhile (unreadable) or not a stat line: not listed.
-        if (const auto ps = parsePidStat(view(readAll(procRoot + QLatin1Char('/') + e + QStringLiteral("/stat")))))
+        if (const auto ps = parsePidStat(readText(root + '/' + name + "/stat", &text)))
             out.push_back(*ps);
-    }
+    });
     return out;
 }
 

@@ -1,8 +1,7 @@
 #include "procstat.h"
 
+#include "procfile.h"
 #include "util/sysinfo.h"
-
-#include <QFile>
 
 #include <charconv>
 #include <cmath>
@@ -99,11 +98,10 @@ CpuUsage usageBetween(const ProcStatSnapshot &previous, const ProcStatSnapshot &
 
 std::optional<ProcStatSnapshot> readProcStat()
 {
-    QFile f(QStringLiteral("/proc/stat"));
-    if (!f.open(QIODevice::ReadOnly))
+    std::string text;
+    if (!readWholeFile("/proc/stat", &text))
         return std::nullopt;
-    const QByteArray text = f.readAll();
-    return parseProcStat(std::string_view(text.constData(), size_t(text.size())));
+    return parseProcStat(text);
 }
 
 double machineBusyCores(const std::optional<ProcStatSnapshot> &previous, const std::optional<ProcStatSnapshot> &current)

@@ -1,10 +1,10 @@
 #include "smapsrollup.h"
 
-#include <cerrno>
+#include "procfile.h"
+
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
+#include <string>
 
 namespace lab {
 
@@ -73,23 +73,10 @@ std::optional<SmapsRollup> readSmapsRollup(qint64 pid)
     else
         std::snprintf(path, sizeof path, "/proc/self/smaps_rollup");
     // Plain read(2): sampled for hundreds of workers, so no QFile per read.
-    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    thread_local std::string text;
+    if (!readWholeFile(path, &text, 64 * 1024))
         return std::nullopt;
-    QByteArray text;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        text.append(buf, n);
-        if (text.size() > 64 * 1024)
-            break;
-    }
-    ::close(fd);
-    return parseSmapsRollup(text);
+    return parseSmapsRollup(QByteArray::fromRawData(text.data(), qsizetype(text.size())));
 }
 
 long pssKbOf(qint64 pid)
