@@ -39,6 +39,11 @@ struct PoolFigure {
     double ipcShare = -1;
     double ipcShareMin = -1;  // the rounds' spread: on 2 cores it is wide (the scheduler's
     double ipcShareMax = -1;  // placement of wake-ups), and a median alone hides that
+    // The share's parts, means over the rounds (means add up; medians would not): to the first
+    // task's start, between answers, and the last answer's way back.
+    double startShare = -1;
+    double gapsShare = -1;
+    double endShare = -1;
     double readyMs = -1;
     long pssKb = -1;
     long rssKb = -1;
@@ -57,6 +62,8 @@ PoolFigure measure(const ExperimentSpec &base, const QString &model, int chunk, 
     Runner runner;
     const ExperimentResult r = runner.run(spec);
     std::vector<double> d, w, share, ready;
+    double parts[3] = {0, 0, 0};
+    int split = 0;
     PoolFigure f;
     for (const RunRecord &run : r.runs) {
         f.verified = f.verified && run.verified;
@@ -66,6 +73,12 @@ PoolFigure measure(const ExperimentSpec &base, const QString &model, int chunk, 
         w.push_back(run.wall_s * 1e3);
         if (run.ipc) {
             share.push_back(run.ipc->dispatchShare);
+            if (run.ipc->startShare >= 0 && run.ipc->gapsShare >= 0 && run.ipc->endShare >= 0) {
+                parts[0] += run.ipc->startShare;
+                parts[1] += run.ipc->gapsShare;
+                parts[2] += run.ipc->endShare;
+                ++split;
+            }
             if (run.ipc->readyMs >= 0)
                 ready.push_back(run.ipc->readyMs);
         }
@@ -83,6 +96,11 @@ PoolFigure measure(const ExperimentSpec &base, const QString &model, int chunk, 
         f.ipcShareMax = *std::max_element(share.begin(), share.end());
     }
     f.readyMs = ready.empty() ? -1 : median(ready);
+    if (split > 0) {
+        f.startShare = parts[0] / split;
+        f.gapsShare = parts[1] / split;
+        f.endShare = parts[2] / split;
+    }
     return f;
 }
 
@@ -311,6 +329,23 @@ int main(int argc, char *argv[])
     } else {
         print(QStringLiteral("CPython: not measured (%1)\n").arg(pyWhy));
     }
+    // Where the workers' windows went that was not their tasks.
+    auto splitRow = [&](const QString &what, const PoolFigure &f) {
+        if (f.startShare < 0)
+            return;
+        print(QStringLiteral("  %1: start %2 % + between answers %3 % + end %4 % = %5 % (means of the rounds)\n")
+                  .arg(what)
+                  .arg(f.startShare * 100, 0, 'f', 1)
+                  .arg(f.gapsShare * 100, 0, 'f', 1)
+                  .arg(f.endShare * 100, 0, 'f', 1)
+                  .arg((f.startShare + f.gapsShare + f.endShare) * 100, 0, 'f', 1));
+    };
+    print(QStringLiteral("IPC share by where it went (of the workers' windows: first task sent to its start, "
+                         "gaps between answers, last task's end to its answer read):\n"));
+    splitRow(QStringLiteral("chunk size 1"), p1);
+    splitRow(QStringLiteral("auto chunks"), pa);
+    if (workers > 1)
+        splitRow(QStringLiteral("auto chunks, 1 worker"), pa1);
     bool pass = seq.verified && thr.verified && p1.verified && pa.verified && pa1.verified;
     print(QStringLiteral("\nratios: processes chunk 1 / Pool.map(chunksize=1) = %1 (target <= 0.33: %2); "
                          "auto / Pool.map default = %3; threads / ThreadPoolExecutor = %4; "

@@ -31,6 +31,17 @@ using namespace lab::test;
 
 namespace {
 
+// The IPC share's three parts (start, gaps between answers, end) are each measured and add up
+// to the share (which is clamped to 0..1; so is their sum).
+void verifyShareSplit(const IpcSplit &ipc)
+{
+    QVERIFY2(ipc.startShare >= 0 && ipc.gapsShare >= 0 && ipc.endShare >= 0,
+             qPrintable(QStringLiteral("%1 %2 %3").arg(ipc.startShare).arg(ipc.gapsShare).arg(ipc.endShare)));
+    const double sum = std::clamp(ipc.startShare + ipc.gapsShare + ipc.endShare, 0.0, 1.0);
+    QVERIFY2(std::abs(sum - ipc.dispatchShare) < 1e-9,
+             qPrintable(QStringLiteral("%1 + %2 + %3 != %4").arg(ipc.startShare).arg(ipc.gapsShare).arg(ipc.endShare).arg(ipc.dispatchShare)));
+}
+
 std::vector<TaskSpec> cpuTasks(int count, quint64 n, int repeat)
 {
     std::vector<TaskSpec> tasks;
@@ -475,6 +486,8 @@ private Q_SLOTS:
             QCOMPARE(t.attempts, t.id == 1 ? 2 : 1);
         QVERIFY(run.record.ipc);
         QCOMPARE(run.record.ipc->chunkSize, 4);
+        // The dead incarnation's window is split as well as its successor's.
+        verifyShareSplit(*run.record.ipc);
     }
 
     // Automatic chunks (ceil(tasks / (4 x workers)) per message), yet every task keeps its own
@@ -489,6 +502,7 @@ private Q_SLOTS:
         QVERIFY(run.record.verified);
         QVERIFY(run.record.ipc);
         QCOMPARE(run.record.ipc->chunkSize, 50);
+        verifyShareSplit(*run.record.ipc);
         QCOMPARE(run.record.ipc->protocolVersion, ipc::kProtocolVersion);
         QVERIFY(run.record.ipc->readyMs > 0);
         QVERIFY(run.record.dispatch_us_per_task && *run.record.dispatch_us_per_task >= 0);

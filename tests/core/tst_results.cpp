@@ -182,6 +182,10 @@ private Q_SLOTS:
         QCOMPARE(proc->ipc->dispatchShare, 0.01403);
         QCOMPARE(proc->ipc->spawnMedian_ms, 28.676);
         QCOMPARE(proc->ipc->protocolVersion, 1);
+        // Its split was not measured then: not measured now, and written back as absent-or-null.
+        QCOMPARE(proc->ipc->startShare, -1.0);
+        QCOMPARE(proc->ipc->gapsShare, -1.0);
+        QCOMPARE(proc->ipc->endShare, -1.0);
         QCOMPARE(proc->spawnWhat, QStringLiteral("process start to handshake"));
 
         const RunRecord *py = runOf(*r, QStringLiteral("python-threads"));
@@ -355,6 +359,35 @@ private Q_SLOTS:
         QCOMPARE(back->spawn_us_median, -1.0);
         QCOMPARE(back->peak_rss_kb, -1L);
         QCOMPARE(back->busy_cores, -1.0);
+    }
+
+    // The pool's split of its IPC share saves and loads; not measured, it is null, never 0.
+    void ipcShareSplitRoundTrips()
+    {
+        RunRecord run;
+        run.model = QStringLiteral("processes");
+        IpcSplit ipc;
+        ipc.chunkSize = 500;
+        ipc.dispatchShare = 0.3;
+        ipc.startShare = 0.125;
+        ipc.gapsShare = 0.075;
+        ipc.endShare = 0.1;
+        run.ipc = ipc;
+        run.finalize();
+        QString error;
+        auto back = RunRecord::fromJson(run.toJson(), &error);
+        QVERIFY2(back && back->ipc, qPrintable(error));
+        QCOMPARE(back->ipc->startShare, 0.125);
+        QCOMPARE(back->ipc->gapsShare, 0.075);
+        QCOMPARE(back->ipc->endShare, 0.1);
+        run.ipc->startShare = run.ipc->gapsShare = run.ipc->endShare = -1;
+        const QJsonObject j = run.toJson().value(QStringLiteral("ipc")).toObject();
+        for (const char *k : {"share_start", "share_gaps", "share_end"})
+            QVERIFY2(j.value(QLatin1String(k)).isNull(), k);
+        back = RunRecord::fromJson(run.toJson(), &error);
+        QVERIFY2(back && back->ipc, qPrintable(error));
+        QCOMPARE(back->ipc->startShare, -1.0);
+        QCOMPARE(back->ipc->endShare, -1.0);
     }
 
     void cpuSeriesLikeMonitor()

@@ -220,6 +220,9 @@ void IpcSplit::writeJson(QJsonObject &run) const
         o.insert(QStringLiteral("task_timeout_s"), number(taskTimeout_s, 3));
         o.insert(QStringLiteral("ready_ms"), orNull(readyMs, 3));
         o.insert(QStringLiteral("parent_cpu_s"), orNull(parentCpu_s, 6));
+        o.insert(QStringLiteral("share_start"), orNull(startShare, 6));
+        o.insert(QStringLiteral("share_gaps"), orNull(gapsShare, 6));
+        o.insert(QStringLiteral("share_end"), orNull(endShare, 6));
         run.insert(QStringLiteral("ipc"), o);
     }
     run.insert(QStringLiteral("spawn_ms_median"), orNull(spawnMedian_ms, 3));
@@ -240,6 +243,9 @@ std::optional<IpcSplit> IpcSplit::fromJson(const QJsonObject &run)
     s.taskTimeout_s = o.value(QStringLiteral("task_timeout_s")).toDouble();
     s.readyMs = orNegative(o.value(QStringLiteral("ready_ms")));
     s.parentCpu_s = orNegative(o.value(QStringLiteral("parent_cpu_s")));
+    s.startShare = orNegative(o.value(QStringLiteral("share_start")));
+    s.gapsShare = orNegative(o.value(QStringLiteral("share_gaps")));
+    s.endShare = orNegative(o.value(QStringLiteral("share_end")));
     return s;
 }
 

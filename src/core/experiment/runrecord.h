@@ -65,6 +65,13 @@ struct IpcSplit {
     double taskTimeout_s = 0;
     double readyMs = -1;
     double parentCpu_s = -1;       // CPU the app's pool thread spent feeding the workers
+    // dispatchShare split by where it went, shares of the same windows (they add up to it):
+    // a worker's first task sent to its start, the gaps between one message's last task and
+    // the next one's first, and its last task's end to its answer read. Negative: not
+    // measured (no answer, or a file from before these).
+    double startShare = -1;
+    double gapsShare = -1;
+    double endShare = -1;
 
     void writeJson(QJsonObject &run) const;
     static std::optional<IpcSplit> fromJson(const QJsonObject &run);

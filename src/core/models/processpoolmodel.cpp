@@ -79,6 +79,11 @@ struct Slot {
     double lastResultAt = 0;            // when its previous results arrived
     double firstDispatchAt = -1;        // this incarnation's first task sent
     double lastAnswerAt = -1;           // and its last results received
+    // Where the rest of that window went (IpcSplit::startShare...): its first task's start,
+    // its last task's end, and the gaps between one message's last task and the next one's first.
+    double firstTaskAt = -1;
+    double lastTaskEnd = -1;
+    double gapsSum = 0;
     bool timedOut = false;              // killed for missing the deadline
     size_t lastStarted = SIZE_MAX;      // task of its last frame when that was a "started"
     double lastStartedAt = 0;           // and when the worker says it started
@@ -170,6 +175,9 @@ private:
     double m_computeSum = 0;
     double m_busySum = 0;               // workers' spans running tasks, bookkeeping included
     double m_windowSum = 0;             // per incarnation: first task sent to last answer
+    double m_startLagSum = 0;           // and its parts that were not tasks: to the first start,
+    double m_gapsSum = 0;               // between messages,
+    double m_endLagSum = 0;             // and from the last end to its answer read
     double m_avgBusy = -1;              // running mean of a task's span in a worker, for the pipeline depth
     double m_estimateEach = -1;         // the workload's own estimate of a task, until one is timed
     double m_firstDispatch = -1;
@@ -296,6 +304,13 @@ void Pool::run(int workers)
     ipc.dispatchShare = m_windowSum > 0 ? std::clamp((m_windowSum - m_busySum) / m_windowSum, 0.0, 1.0)
                         : dispatchSum + m_busySum > 0 ? dispatchSum / (dispatchSum + m_busySum)
                                                       : 0;
+    // The same share split where it went (they add up to it): waiting to start, between
+    // messages, and the last answer's way back.
+    if (m_windowSum > 0) {
+        ipc.startShare = m_startLagSum / m_windowSum;
+        ipc.gapsShare = m_gapsSum / m_windowSum;
+        ipc.endShare = m_endLagSum / m_windowSum;
+    }
     ipc.protocolVersion = ipc::kProtocolVersion;
     ipc.spawnMedian_ms = m_spawnS.empty() ? -1 : median(m_spawnS) * 1e3;
     ipc.chunkSize = int(m_chunk);
@@ -471,6 +486,11 @@ void Pool::handleResults(Slot &s, ipc::ResultsMessage &m, double readAt)
     const double since = std::max(s.lastResultAt, s.inflight.front().sent);
     const double dispatchEach = std::max(0.0, (now - since) - busy) / double(m.results.size());
     m_busySum += busy;
+    if (s.firstTaskAt < 0)
+        s.firstTaskAt = m.results.front().start_s;
+    else
+        s.gapsSum += std::max(0.0, m.results.front().start_s - s.lastTaskEnd);
+    s.lastTaskEnd = m.results.back().end_s;
     const double busyEach = busy / double(m.results.size());
     m_avgBusy = m_avgBusy < 0 ? busyEach : 0.8 * m_avgBusy + 0.2 * busyEach;
     s.lastResultAt = now;
@@ -712,9 +732,16 @@ void Pool::onFinished(Slot &s, int code, bool crashed)
 // Book-keeping for an incarnation that is gone: its CPU and memory stay counted.
 void Pool::retire(Slot &s)
 {
-    if (s.firstDispatchAt >= 0 && s.lastAnswerAt >= s.firstDispatchAt)
+    if (s.firstDispatchAt >= 0 && s.lastAnswerAt >= s.firstDispatchAt) {
         m_windowSum += s.lastAnswerAt - s.firstDispatchAt;
-    s.firstDispatchAt = s.lastAnswerAt = -1;
+        if (s.firstTaskAt >= 0) {
+            m_startLagSum += std::max(0.0, s.firstTaskAt - s.firstDispatchAt);
+            m_gapsSum += s.gapsSum;
+            m_endLagSum += std::max(0.0, s.lastAnswerAt - s.lastTaskEnd);
+        }
+    }
+    s.firstDispatchAt = s.lastAnswerAt = s.firstTaskAt = s.lastTaskEnd = -1;
+    s.gapsSum = 0;
     m_deadCpu += std::max(s.reportedCpu, s.sampledCpu);
     s.reportedCpu = 0;
     s.sampledCpu = 0;
