@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
+#include <tuple>
 
 #include <cmath>
 #include <sched.h>
@@ -369,9 +370,7 @@ private Q_SLOTS:
         IpcSplit ipc;
         ipc.chunkSize = 500;
         ipc.dispatchShare = 0.3;
-        ipc.startShare = 0.125;
-        ipc.gapsShare = 0.075;
-        ipc.endShare = 0.1;
+        std::tie(ipc.startShare, ipc.gapsShare, ipc.endShare) = std::tuple(0.125, 0.075, 0.1);
         run.ipc = ipc;
         run.finalize();
         QString error;
