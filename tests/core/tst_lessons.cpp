@@ -16,6 +16,7 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <tuple>
 
 using namespace lab;
 
@@ -410,6 +411,37 @@ private Q_SLOTS:
             tiny.runs.front().wall_s = wall;
             const QString first = calloutTexts(headlineCallouts(tiny, 2)).constFirst();
             QVERIFY2(first.contains(QString::fromUtf8(text)), qPrintable(first));
+        }
+        // A pool's measured cost of messages is said where it matters, with where most of it
+        // went; where it is small or was not measured, nothing is added.
+        {
+            ExperimentResult tiny = cpuResult(4.1237);
+            RunRecord &p = tiny.runs.back();
+            p.wall_s = 40.0;  // 0.1x: no gain
+            IpcSplit ipc;
+            ipc.dispatchShare = 0.94;
+            std::tie(ipc.startShare, ipc.gapsShare, ipc.endShare) = std::tuple(0.12, 0.75, 0.07);
+            p.ipc = ipc;
+            const auto procsLine = [&] {
+                for (const QString &l : calloutTexts(headlineCallouts(tiny, 2)))
+                    if (l.startsWith(procs))
+                        return l;
+                return QString();
+            };
+            QCOMPARE(procsLine(), procs + QStringLiteral(": 0.10x on 2 cores — no gain: starting processes and sending them "
+                                                         "the work cost more than the parallel part saved; 94 % of the "
+                                                         "workers' time went to messages, most of it between one and the next"));
+            std::tie(p.ipc->startShare, p.ipc->gapsShare, p.ipc->endShare) = std::tuple(0.13, 0.05, 0.12);
+            p.ipc->dispatchShare = 0.30;
+            QVERIFY2(procsLine().endsWith(
+                         QLatin1String("; 30 % of the workers' time went to messages, most of it before the first task started")),
+                     qPrintable(procsLine()));
+            std::tie(p.ipc->startShare, p.ipc->gapsShare, p.ipc->endShare) = std::tuple(0.05, 0.05, 0.20);
+            QVERIFY2(procsLine().endsWith(QLatin1String(", most of it on the answers' way back")), qPrintable(procsLine()));
+            p.ipc->startShare = -1;  // a file from before the split: the share alone
+            QVERIFY2(procsLine().endsWith(QLatin1String("; 30 % of the workers' time went to messages")), qPrintable(procsLine()));
+            p.ipc->dispatchShare = 0.001;  // the seed's cruncher: not worth a word
+            QVERIFY2(procsLine().endsWith(QLatin1String("the parallel part saved")), qPrintable(procsLine()));
         }
         // A GIL run that beat one thread is not explained away as "no speedup".
         const QStringList fast = calloutTexts(headlineCallouts(cpuResult(2.5), 2));

@@ -63,6 +63,30 @@ QString coresText(int n)
     return n == 1 ? QStringLiteral("1 core") : QStringLiteral("%1 cores").arg(n);
 }
 
+// Below this share of the workers' time on messages the pool's cost is not worth a word (the
+// seed's cruncher: ~0.1 %; 4000 tiny tasks: 30 % in chunks, 94 % one task a message).
+constexpr double kMessagesWorthSaying = 0.05;
+
+// What the pool's workers spent on messages rather than tasks, measured: "; 94 % of the
+// workers' time went to messages, most of it between one and the next". Empty where it was
+// not measured (CPython's pool, older files) or is small.
+QString messagesText(const RunRecord &r)
+{
+    if (!r.ipc || !(r.ipc->dispatchShare >= kMessagesWorthSaying))
+        return {};
+    QString text = QStringLiteral("; %1 % of the workers' time went to messages").arg(r.ipc->dispatchShare * 100, 0, 'f', 0);
+    const IpcSplit &i = *r.ipc;
+    if (i.startShare < 0 || i.gapsShare < 0 || i.endShare < 0)
+        return text;
+    if (i.gapsShare >= i.startShare && i.gapsShare >= i.endShare)
+        text += QStringLiteral(", most of it between one and the next");
+    else if (i.startShare >= i.endShare)
+        text += QStringLiteral(", most of it before the first task started");
+    else
+        text += QStringLiteral(", most of it on the answers' way back");
+    return text;
+}
+
 void cpuCallouts(const std::vector<RunRecord> &runs, int cores, std::vector<Callout> &out)
 {
     for (const RunRecord &r : runs) {
@@ -88,10 +112,10 @@ void cpuCallouts(const std::vector<RunRecord> &runs, int cores, std::vector<Call
                                                  "was the machine busy during the baseline?");
         } else if (isProcesses(r.model)) {
             c.headline = QStringLiteral("%1: %2 on %3").arg(name, times(*s), coresText(used));
-            c.explanation = *s >= kNoGain
-                                ? QStringLiteral("each process has its own interpreter and its own GIL")
-                                : QStringLiteral("no gain: starting processes and sending them the work cost "
-                                                 "more than the parallel part saved");
+            c.explanation = (*s >= kNoGain ? QStringLiteral("each process has its own interpreter and its own GIL")
+                                           : QStringLiteral("no gain: starting processes and sending them the work "
+                                                            "cost more than the parallel part saved")) +
+                            messagesText(r);
         } else {
             c.headline = QStringLiteral("%1: %2 on %3").arg(name, times(*s), coresText(used));
             c.explanation = *s >= kNoGain ? QStringLiteral("without a GIL, threads compute on every core at once")
