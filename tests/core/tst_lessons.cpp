@@ -412,8 +412,9 @@ private Q_SLOTS:
             const QString first = calloutTexts(headlineCallouts(tiny, 2)).constFirst();
             QVERIFY2(first.contains(QString::fromUtf8(text)), qPrintable(first));
         }
-        // A pool's measured cost of messages is said where it matters, with where most of it
-        // went; where it is small or was not measured, nothing is added.
+        // A pool's measured cost of messages is said where it matters, with where its largest
+        // part went ("most of it" only where that is at least half); where it is small or was
+        // not measured, nothing is added.
         {
             ExperimentResult tiny = cpuResult(4.1237);
             RunRecord &p = tiny.runs.back();
@@ -434,7 +435,7 @@ private Q_SLOTS:
             std::tie(p.ipc->startShare, p.ipc->gapsShare, p.ipc->endShare) = std::tuple(0.13, 0.05, 0.12);
             p.ipc->dispatchShare = 0.30;
             QVERIFY2(procsLine().endsWith(
-                         QLatin1String("; 30 % of the workers' time went to messages, most of it before the first task started")),
+                         QLatin1String("; 30 % of the workers' time went to messages, the largest part before the first task started")),
                      qPrintable(procsLine()));
             std::tie(p.ipc->startShare, p.ipc->gapsShare, p.ipc->endShare) = std::tuple(0.05, 0.05, 0.20);
             QVERIFY2(procsLine().endsWith(QLatin1String(", most of it on the answers' way back")), qPrintable(procsLine()));

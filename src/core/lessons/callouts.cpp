@@ -67,9 +67,9 @@ QString coresText(int n)
 // seed's cruncher: ~0.1 %; 4000 tiny tasks: 30 % in chunks, 94 % one task a message).
 constexpr double kMessagesWorthSaying = 0.05;
 
-// What the pool's workers spent on messages rather than tasks, measured: "; 94 % of the
-// workers' time went to messages, most of it between one and the next". Empty where it was
-// not measured (CPython's pool, older files) or is small.
+// What the pool's workers spent on messages rather than tasks, measured, and where the largest
+// part of it went: "; 94 % of the workers' time went to messages, most of it between one and
+// the next". Empty where it was not measured (CPython's pool, older files) or is small.
 QString messagesText(const RunRecord &r)
 {
     if (!r.ipc || !(r.ipc->dispatchShare >= kMessagesWorthSaying))
@@ -78,12 +78,15 @@ QString messagesText(const RunRecord &r)
     const IpcSplit &i = *r.ipc;
     if (i.startShare < 0 || i.gapsShare < 0 || i.endShare < 0)
         return text;
-    if (i.gapsShare >= i.startShare && i.gapsShare >= i.endShare)
-        text += QStringLiteral(", most of it between one and the next");
-    else if (i.startShare >= i.endShare)
-        text += QStringLiteral(", most of it before the first task started");
+    // The largest of its parts, named "most of it" only where it is at least half.
+    const double largest = std::max({i.startShare, i.gapsShare, i.endShare});
+    text += largest >= 0.5 * i.dispatchShare ? QStringLiteral(", most of it ") : QStringLiteral(", the largest part ");
+    if (i.gapsShare == largest)
+        text += QStringLiteral("between one and the next");
+    else if (i.startShare == largest)
+        text += QStringLiteral("before the first task started");
     else
-        text += QStringLiteral(", most of it on the answers' way back");
+        text += QStringLiteral("on the answers' way back");
     return text;
 }
 
